@@ -1,0 +1,118 @@
+//! Cache models: the [`Cache`] trait every eviction policy implements, the
+//! replay loop that drives one through a request stream, and the registry
+//! that builds a policy from its name.
+//!
+//! Semantics (the same as libCacheSim's defaults, so results compare with the
+//! literature): a request for a cached object is a hit; otherwise it is a miss
+//! and the object is inserted, evicting until it fits; an object larger than
+//! the whole cache is not inserted. An entry past its TTL is a miss, counted
+//! as `expired`, and is fetched again.
+
+mod capacity;
+mod queue;
+mod registry;
+pub mod slab;
+
+pub use capacity::CapacitySpec;
+pub use registry::{POLICIES, PolicyInfo, PolicySpec, build};
+
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
+
+use crate::metrics::CacheStats;
+use crate::workload::Request;
+
+/// An eviction policy with a capacity, in bytes or in objects (then every
+/// request reaches it with size 1).
+pub trait Cache: Send {
+    /// Looks `req.key` up; on a miss inserts it (unless it is larger than the
+    /// whole cache). Returns whether it was a hit.
+    fn access(&mut self, req: &Request) -> bool;
+    /// Whether `key` is cached, without touching any policy state.
+    fn contains(&self, key: u64) -> bool;
+    /// Drops `key` if cached; returns whether it was.
+    fn remove(&mut self, key: u64) -> bool;
+    /// Cached objects.
+    fn len(&self) -> usize;
+    /// Capacity used, in the unit of [`Cache::capacity`].
+    fn used(&self) -> u64;
+    fn capacity(&self) -> u64;
+    /// Heap bytes held by the policy's data structures.
+    fn heap_bytes(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Replays `requests` into `state`. A provided method, so each policy gets
+    /// its own monomorphized copy of the loop: one virtual call per batch,
+    /// none per request.
+    fn replay(&mut self, requests: &[Request], state: &mut Replay)
+    where
+        Self: Sized,
+    {
+        replay_batch(self, requests, state)
+    }
+}
+
+/// What persists across the batches of one replay: the counters, the size
+/// mode and the expiry times of TTL'd entries.
+#[derive(Default)]
+pub struct Replay {
+    pub stats: CacheStats,
+    /// Count objects instead of bytes: every object reaches the policy as size 1.
+    pub count_objects: bool,
+    /// Expiry time of each inserted key, when the trace carries TTLs.
+    expiry: Option<HashMap<u64, u64, FixedState>>,
+}
+
+impl Replay {
+    /// A replay counting objects (`count_objects`) or bytes, tracking expiry
+    /// when `with_ttl`.
+    pub fn new(count_objects: bool, with_ttl: bool) -> Self {
+        Replay {
+            stats: CacheStats::default(),
+            count_objects,
+            expiry: with_ttl.then(HashMap::default),
+        }
+    }
+}
+
+/// A policy behind a trait object still replays through its own
+/// monomorphized loop.
+pub trait DynReplay: Cache {
+    fn replay_dyn(&mut self, requests: &[Request], state: &mut Replay);
+}
+
+/// A policy chosen at run time.
+pub type BoxedCache = Box<dyn DynReplay>;
+
+impl<C: Cache> DynReplay for C {
+    fn replay_dyn(&mut self, requests: &[Request], state: &mut Replay) {
+        self.replay(requests, state)
+    }
+}
+
+#[inline]
+fn replay_batch<C: Cache>(cache: &mut C, requests: &[Request], state: &mut Replay) {
+    for req in requests {
+        let mut expired = false;
+        if let Some(expiry) = &state.expiry {
+            if let Some(&at) = expiry.get(&req.key) {
+                expired = at <= req.time && cache.remove(req.key);
+            }
+        }
+        let hit = if state.count_objects {
+            cache.access(&Request { size: 1, ..*req })
+        } else {
+            cache.access(req)
+        };
+        debug_assert!(cache.used() <= cache.capacity(), "cache over capacity");
+        if !hit && req.ttl_ms > 0 {
+            if let Some(expiry) = &mut state.expiry {
+                expiry.insert(req.key, req.time + req.ttl_ms as u64 * 1_000_000);
+            }
+        }
+        state.stats.record(req.size, hit, expired);
+    }
+}

@@ -1,0 +1,304 @@
+//! Index-linked nodes for eviction policies: a slab of nodes addressed by
+//! `u32`, a hash index from key to slot, and doubly linked lists threaded
+//! through the slab. Several lists can share one slab, so a policy moves an
+//! entry between its queues by relinking, never by reallocating.
+//!
+//! The index stores only slot numbers (4 bytes) and compares keys in the
+//! slab, which keeps LRU near 30 bytes per cached object.
+
+use std::hash::BuildHasher;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+
+/// "No node": the end of a list.
+pub const NIL: u32 = u32::MAX;
+
+/// One cached object (or ghost) and its list links.
+#[derive(Debug, Clone)]
+pub struct Node<T> {
+    pub key: u64,
+    pub size: u32,
+    prev: u32,
+    next: u32,
+    /// Per-policy state: a visited bit, a frequency, a segment number...
+    pub data: T,
+}
+
+/// A doubly linked list of slab nodes, with its length and byte total.
+#[derive(Debug, Clone, Copy)]
+pub struct List {
+    head: u32,
+    tail: u32,
+    len: u32,
+    bytes: u64,
+}
+
+impl Default for List {
+    fn default() -> Self {
+        List {
+            head: NIL,
+            tail: NIL,
+            len: 0,
+            bytes: 0,
+        }
+    }
+}
+
+impl List {
+    /// Most recently pushed-front node.
+    pub fn head(&self) -> Option<u32> {
+        (self.head != NIL).then_some(self.head)
+    }
+    /// Least recently pushed-front node (the eviction end).
+    pub fn tail(&self) -> Option<u32> {
+        (self.tail != NIL).then_some(self.tail)
+    }
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Sum of the sizes of the nodes in the list.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+/// Nodes addressed by slot, with a key index and a free list.
+pub struct Slab<T> {
+    nodes: Vec<Node<T>>,
+    index: HashTable<u32>,
+    hasher: FixedState,
+    /// Head of the free-slot chain, threaded through `next`.
+    free: u32,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
+impl<T> Slab<T> {
+    /// A slab that holds `n` nodes before it reallocates.
+    pub fn with_capacity(n: usize) -> Self {
+        Slab {
+            nodes: Vec::with_capacity(n),
+            index: HashTable::with_capacity(n),
+            hasher: FixedState::with_seed(0),
+            free: NIL,
+        }
+    }
+
+    #[inline]
+    fn hash(&self, key: u64) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The slot holding `key`, if any.
+    #[inline]
+    pub fn find(&self, key: u64) -> Option<u32> {
+        let nodes = &self.nodes;
+        self.index
+            .find(self.hash(key), |&i| nodes[i as usize].key == key)
+            .copied()
+    }
+
+    /// Adds a node for `key` (which must not be present), unlinked.
+    pub fn insert(&mut self, key: u64, size: u32, data: T) -> u32 {
+        let node = Node {
+            key,
+            size,
+            prev: NIL,
+            next: NIL,
+            data,
+        };
+        let slot = if self.free != NIL {
+            let slot = self.free;
+            self.free = self.nodes[slot as usize].next;
+            self.nodes[slot as usize] = node;
+            slot
+        } else {
+            self.nodes.push(node);
+            (self.nodes.len() - 1) as u32
+        };
+        let hash = self.hash(key);
+        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        self.index
+            .insert_unique(hash, slot, |&i| hasher.hash_one(nodes[i as usize].key));
+        slot
+    }
+
+    /// Drops the (already unlinked) node in `slot` from the index and frees it.
+    pub fn remove(&mut self, slot: u32) {
+        let key = self.nodes[slot as usize].key;
+        let nodes = &self.nodes;
+        if let Ok(entry) = self
+            .index
+            .find_entry(self.hash(key), |&i| nodes[i as usize].key == key)
+        {
+            entry.remove();
+        }
+        self.nodes[slot as usize].next = self.free;
+        self.free = slot;
+    }
+
+    /// Number of live nodes.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    #[inline]
+    pub fn node(&self, slot: u32) -> &Node<T> {
+        &self.nodes[slot as usize]
+    }
+
+    #[inline]
+    pub fn node_mut(&mut self, slot: u32) -> &mut Node<T> {
+        &mut self.nodes[slot as usize]
+    }
+
+    /// The node after `slot` towards the tail.
+    #[inline]
+    pub fn next(&self, slot: u32) -> Option<u32> {
+        let n = self.nodes[slot as usize].next;
+        (n != NIL).then_some(n)
+    }
+
+    /// The node before `slot` towards the head.
+    #[inline]
+    pub fn prev(&self, slot: u32) -> Option<u32> {
+        let p = self.nodes[slot as usize].prev;
+        (p != NIL).then_some(p)
+    }
+
+    /// Links the unlinked `slot` at the head of `list`.
+    #[inline]
+    pub fn push_front(&mut self, list: &mut List, slot: u32) {
+        let old = list.head;
+        {
+            let n = &mut self.nodes[slot as usize];
+            n.prev = NIL;
+            n.next = old;
+            list.bytes += n.size as u64;
+        }
+        if old != NIL {
+            self.nodes[old as usize].prev = slot;
+        } else {
+            list.tail = slot;
+        }
+        list.head = slot;
+        list.len += 1;
+    }
+
+    /// Links the unlinked `slot` at the tail of `list`.
+    #[inline]
+    pub fn push_back(&mut self, list: &mut List, slot: u32) {
+        let old = list.tail;
+        {
+            let n = &mut self.nodes[slot as usize];
+            n.next = NIL;
+            n.prev = old;
+            list.bytes += n.size as u64;
+        }
+        if old != NIL {
+            self.nodes[old as usize].next = slot;
+        } else {
+            list.head = slot;
+        }
+        list.tail = slot;
+        list.len += 1;
+    }
+
+    /// Unlinks `slot` from `list` (it must be in it).
+    #[inline]
+    pub fn unlink(&mut self, list: &mut List, slot: u32) {
+        let (prev, next, size) = {
+            let n = &self.nodes[slot as usize];
+            (n.prev, n.next, n.size)
+        };
+        if prev != NIL {
+            self.nodes[prev as usize].next = next;
+        } else {
+            list.head = next;
+        }
+        if next != NIL {
+            self.nodes[next as usize].prev = prev;
+        } else {
+            list.tail = prev;
+        }
+        list.len -= 1;
+        list.bytes -= size as u64;
+    }
+
+    /// Moves `slot`, already in `list`, to its head.
+    #[inline]
+    pub fn move_to_front(&mut self, list: &mut List, slot: u32) {
+        if list.head != slot {
+            self.unlink(list, slot);
+            self.push_front(list, slot);
+        }
+    }
+
+    /// Unlinks the tail of `list` and returns its slot.
+    #[inline]
+    pub fn pop_back(&mut self, list: &mut List) -> Option<u32> {
+        let tail = list.tail()?;
+        self.unlink(list, tail);
+        Some(tail)
+    }
+
+    /// Bytes of heap held, for memory-per-object figures.
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node<T>>() + self.index.allocation_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys<T>(slab: &Slab<T>, list: &List) -> Vec<u64> {
+        let mut out = vec![];
+        let mut cur = list.head();
+        while let Some(s) = cur {
+            out.push(slab.node(s).key);
+            cur = slab.next(s);
+        }
+        out
+    }
+
+    #[test]
+    fn lists_link_unlink_and_reuse_slots() {
+        let mut slab = Slab::default();
+        let mut a = List::default();
+        let mut b = List::default();
+        let s1 = slab.insert(1, 10, ());
+        let s2 = slab.insert(2, 20, ());
+        let s3 = slab.insert(3, 30, ());
+        slab.push_front(&mut a, s1);
+        slab.push_front(&mut a, s2);
+        slab.push_back(&mut a, s3);
+        assert_eq!(keys(&slab, &a), [2, 1, 3]);
+        assert_eq!(a.bytes(), 60);
+        slab.move_to_front(&mut a, s3);
+        assert_eq!(keys(&slab, &a), [3, 2, 1]);
+        let t = slab.pop_back(&mut a).unwrap();
+        slab.push_front(&mut b, t);
+        assert_eq!((keys(&slab, &a), keys(&slab, &b)), (vec![3, 2], vec![1]));
+        slab.unlink(&mut a, s2);
+        slab.remove(s2);
+        assert_eq!(slab.find(2), None);
+        let s4 = slab.insert(4, 40, ());
+        assert_eq!(s4, s2, "freed slot is reused");
+        assert_eq!(slab.find(4), Some(s4));
+        assert_eq!(slab.find(3), Some(s3));
+        assert_eq!(slab.len(), 3);
+    }
+}

@@ -1,0 +1,41 @@
+//! The command line: subcommands and their options.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Simulate cache and rate-limit policies on synthetic or recorded traffic,
+/// deterministically, and get tables, charts and a recommendation.
+#[derive(Parser)]
+#[command(name = "edgesim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run an experiment file and write results, charts and a report.
+    ///
+    /// Writes results.csv, results.json, mrc.png, mrc.svg and report.md into
+    /// outputs/<experiment name>/ (or --out). The same file and seed give
+    /// byte-identical outputs with any number of threads.
+    Run {
+        /// The experiment file (TOML); see experiments/quickstart.toml.
+        file: PathBuf,
+        /// Directory for the outputs [default: outputs/<experiment name>].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Worker threads [default: one per core].
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Override the experiment's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Check an experiment file and list the runs it would make, without running.
+    Validate {
+        /// The experiment file (TOML).
+        file: PathBuf,
+    },
+}

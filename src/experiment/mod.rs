@@ -1,0 +1,358 @@
+//! Experiment files: the TOML schema, its validation, and the expansion of
+//! sweeps into runs. Every error names the file, line and column.
+
+mod sweep;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use crate::cache::{CapacitySpec, PolicySpec};
+use crate::engine::derive_seed;
+use crate::workload::synthetic::SyntheticSpec;
+
+pub use sweep::render;
+
+/// A message tied to a byte range of the experiment file.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub span: Range<usize>,
+    pub message: String,
+}
+
+impl Located {
+    pub fn at(span: Range<usize>, message: impl Into<String>) -> Self {
+        Located {
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+/// An experiment that could not be read: `file:line:column: message`.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ExperimentError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl ExperimentError {
+    fn new(file: &Path, source: &str, at: Located) -> Self {
+        let start = at.span.start.min(source.len());
+        let before = &source[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        ExperimentError {
+            file: file.display().to_string(),
+            line,
+            column,
+            message: at.message,
+        }
+    }
+}
+
+/// `[experiment]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Names the output directory; defaults to the file name.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub seed: u64,
+    /// Independent repetitions of every configuration, each with its own seed.
+    #[serde(default = "one", deserialize_with = "crate::units::checked::positive")]
+    pub replications: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// `[workload]`, by `kind`.
+#[derive(Debug, Clone)]
+pub enum WorkloadSpec {
+    Synthetic(SyntheticSpec),
+}
+
+/// One `[[cache]]` choice after sweeps are expanded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    pub policy: PolicySpec,
+    pub capacity: CapacitySpec,
+    /// Count objects instead of bytes (like libCacheSim's ignore_obj_size).
+    #[serde(default)]
+    pub ignore_size: bool,
+}
+
+/// `[report]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    /// The metric the recommendation ranks by.
+    #[serde(default)]
+    pub rank_by: RankBy,
+    /// The configuration others are compared with, e.g. `{ policy = "lru", capacity = "5%" }`.
+    pub baseline: Option<Baseline>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankBy {
+    #[default]
+    HitRatio,
+    ByteHitRatio,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub policy: PolicySpec,
+    pub capacity: Option<CapacitySpec>,
+}
+
+/// One workload variant: generated once per replication and shared by all
+/// the cache configurations that replay it (common random numbers).
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub spec: WorkloadSpec,
+    /// Swept values that chose this variant.
+    pub dims: Vec<(String, String)>,
+    /// Stable identity, from which its seeds derive.
+    pub identity: String,
+}
+
+/// One cache configuration choice.
+#[derive(Debug, Clone)]
+pub struct CacheChoice {
+    pub spec: CacheSpec,
+    pub dims: Vec<(String, String)>,
+    pub identity: String,
+}
+
+/// One simulation: a workload variant, a cache choice and a replication.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Position in the run order (also the row order of every table).
+    pub index: usize,
+    pub workload: usize,
+    pub cache: usize,
+    pub replication: u64,
+}
+
+/// A parsed, validated and expanded experiment.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub path: PathBuf,
+    pub name: String,
+    pub meta: Meta,
+    pub workloads: Vec<Workload>,
+    pub caches: Vec<CacheChoice>,
+    pub report: ReportSpec,
+    /// The file as read, echoed into results.json.
+    pub source: String,
+}
+
+impl Experiment {
+    /// Reads and validates the experiment at `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read experiment {}: {e}", path.display()))?;
+        Ok(Self::parse(path, source)?)
+    }
+
+    /// Parses `source` (read from `path`, which names it in errors).
+    pub fn parse(path: &Path, source: String) -> Result<Self, ExperimentError> {
+        let parsed =
+            parse_sections(&source).map_err(|at| ExperimentError::new(path, &source, at))?;
+        let (meta, workloads, caches, report) = parsed;
+        let name = meta.name.clone().unwrap_or_else(|| {
+            path.file_stem()
+                .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
+        });
+        Ok(Experiment {
+            path: path.to_path_buf(),
+            name,
+            meta,
+            workloads,
+            caches,
+            report,
+            source,
+        })
+    }
+
+    /// All runs, in their fixed order: workload variant, then cache choice,
+    /// then replication.
+    pub fn runs(&self) -> Vec<Run> {
+        let mut runs = Vec::new();
+        for workload in 0..self.workloads.len() {
+            for cache in 0..self.caches.len() {
+                for replication in 0..self.meta.replications {
+                    runs.push(Run {
+                        index: runs.len(),
+                        workload,
+                        cache,
+                        replication,
+                    });
+                }
+            }
+        }
+        runs
+    }
+
+    /// Seed of a workload variant's replication: independent of the cache, so
+    /// every cache sees identical requests.
+    pub fn workload_seed(&self, workload: usize, replication: u64) -> u64 {
+        let id = format!("{}#{replication}", self.workloads[workload].identity);
+        derive_seed(self.meta.seed, &id)
+    }
+
+    /// Seed of a run, for randomized policies.
+    pub fn run_seed(&self, run: &Run) -> u64 {
+        let id = format!("{}|{}", self.caches[run.cache].identity, run.replication);
+        derive_seed(self.workload_seed(run.workload, run.replication), &id)
+    }
+
+    /// Names of the swept dimensions, in file order, for table columns.
+    pub fn swept_dims(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let all = self
+            .workloads
+            .iter()
+            .flat_map(|w| &w.dims)
+            .chain(self.caches.iter().flat_map(|c| &c.dims));
+        for (name, _) in all {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
+}
+
+type Sections = (Meta, Vec<Workload>, Vec<CacheChoice>, ReportSpec);
+
+fn parse_sections(source: &str) -> Result<Sections, Located> {
+    let doc = DeTable::parse(source).map_err(toml_error)?;
+    let whole = doc.span();
+    let doc = doc.into_inner();
+    for (key, _) in &doc {
+        if !["experiment", "workload", "cache", "report"].contains(&key.get_ref().as_ref()) {
+            return Err(Located::at(
+                key.span(),
+                format!(
+                    "unknown section `{}`, expected `experiment`, `workload`, `cache` or `report`",
+                    key.get_ref()
+                ),
+            ));
+        }
+    }
+    let section = |name: &str| doc.get(name).cloned();
+    let meta: Meta = match section("experiment") {
+        Some(v) => deserialize(v)?,
+        None => deserialize(Spanned::new(whole.clone(), DeValue::Table(DeTable::new())))?,
+    };
+    let report: ReportSpec = section("report")
+        .map(deserialize)
+        .transpose()?
+        .unwrap_or_default();
+
+    let workload = section("workload").ok_or_else(|| {
+        Located::at(
+            0..0,
+            "missing [workload] section: say what traffic to replay",
+        )
+    })?;
+    let workloads = sweep::expand("workload", &workload)?
+        .into_iter()
+        .map(|v| {
+            Ok(Workload {
+                identity: render(v.value.get_ref()),
+                spec: workload_spec(v.value)?,
+                dims: v.dims,
+            })
+        })
+        .collect::<Result<Vec<_>, Located>>()?;
+
+    let cache = section("cache").ok_or_else(|| {
+        Located::at(
+            0..0,
+            "missing [[cache]] section: say which caches to compare",
+        )
+    })?;
+    let tables = match cache.get_ref() {
+        DeValue::Array(items) => items.iter().cloned().collect::<Vec<_>>(),
+        DeValue::Table(_) => vec![cache.clone()],
+        _ => {
+            return Err(Located::at(
+                cache.span(),
+                "`cache` must be a table ([[cache]])",
+            ));
+        }
+    };
+    if tables.is_empty() {
+        return Err(Located::at(
+            cache.span(),
+            "cache: empty list; give at least one [[cache]] table",
+        ));
+    }
+    let mut caches = Vec::new();
+    for table in &tables {
+        for v in sweep::expand("cache", table)? {
+            caches.push(CacheChoice {
+                identity: render(v.value.get_ref()),
+                spec: deserialize(v.value)?,
+                dims: v.dims,
+            });
+        }
+    }
+    Ok((meta, workloads, caches, report))
+}
+
+/// Reads a `[workload]` table by its `kind` (default `synthetic`).
+fn workload_spec(value: Spanned<DeValue>) -> Result<WorkloadSpec, Located> {
+    let span = value.span();
+    let DeValue::Table(mut table) = value.into_inner() else {
+        return Err(Located::at(span, "`workload` must be a table"));
+    };
+    let kind = match table.remove("kind") {
+        None => "synthetic".to_string(),
+        Some(v) => match v.get_ref() {
+            DeValue::String(s) => s.to_string(),
+            _ => {
+                return Err(Located::at(
+                    v.span(),
+                    "`kind` must be a string such as \"synthetic\"",
+                ));
+            }
+        },
+    };
+    let rest = Spanned::new(span.clone(), DeValue::Table(table));
+    match kind.as_str() {
+        "synthetic" => Ok(WorkloadSpec::Synthetic(deserialize(rest)?)),
+        other => Err(Located::at(
+            span,
+            format!("unknown workload kind {other:?}, expected \"synthetic\""),
+        )),
+    }
+}
+
+fn deserialize<T: DeserializeOwned>(value: Spanned<DeValue>) -> Result<T, Located> {
+    let span = value.span();
+    T::deserialize(ValueDeserializer::from(value)).map_err(|e| {
+        let span = e.span().unwrap_or(span);
+        Located::at(span, e.message().trim().to_string())
+    })
+}
+
+fn toml_error(e: toml::de::Error) -> Located {
+    Located::at(e.span().unwrap_or(0..0), e.message().trim().to_string())
+}

@@ -1,0 +1,16 @@
+//! edgesim: a deterministic discrete-event simulator for cache and
+//! rate-limit policies at the edge of a web service.
+//!
+//! Data flows one way: an [`experiment`] expands into runs; the [`runner`]
+//! replays each run's [`workload`] through the [`cache`] models, collecting
+//! [`metrics`]; the [`report`] turns results into tables, charts and a
+//! recommendation.
+
+pub mod cache;
+pub mod engine;
+pub mod experiment;
+pub mod metrics;
+pub mod report;
+pub mod runner;
+pub mod units;
+pub mod workload;

@@ -1,0 +1,53 @@
+//! results.json: the rows of results.csv, with the experiment echoed and the
+//! edgesim version, for programs.
+
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+
+use super::{Cell, Export, Summary};
+
+pub struct Json;
+
+impl Export for Json {
+    fn file_name(&self) -> &'static str {
+        "results.json"
+    }
+
+    fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
+        let exp = summary.experiment;
+        let runs: Vec<Value> = summary
+            .rows
+            .iter()
+            .map(|row| {
+                let fields: Map<String, Value> = summary
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .map(|(name, cell)| (name.clone(), cell_value(cell)))
+                    .collect();
+                Value::Object(fields)
+            })
+            .collect();
+        let doc = json!({
+            "edgesim_version": env!("CARGO_PKG_VERSION"),
+            "experiment": {
+                "name": exp.name,
+                "seed": exp.meta.seed,
+                "replications": exp.meta.replications,
+                "source": exp.source,
+            },
+            "runs": runs,
+        });
+        let mut bytes = serde_json::to_vec_pretty(&doc)?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
+
+fn cell_value(cell: &Cell) -> Value {
+    match cell {
+        Cell::Text(s) => Value::from(s.as_str()),
+        Cell::Int(n) => Value::from(*n),
+        Cell::Real(x) => Value::from(*x),
+    }
+}

@@ -1,0 +1,217 @@
+//! The results of an experiment as the reports see them: one row per run,
+//! and one aggregate per configuration (mean and 95% confidence interval over
+//! replications).
+
+use crate::experiment::Experiment;
+use crate::runner::RunResult;
+use crate::units::format_bytes;
+
+/// A table cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(u64),
+    Real(f64),
+}
+
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Cell::Text(s) => f.write_str(s),
+            Cell::Int(n) => write!(f, "{n}"),
+            Cell::Real(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+/// A mean over replications with the half-width of its 95% confidence interval.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mean {
+    pub mean: f64,
+    pub half_width: f64,
+    pub n: usize,
+}
+
+impl Mean {
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let half_width = if n < 2 {
+            0.0
+        } else {
+            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            student_t95(n - 1) * (var / n as f64).sqrt()
+        };
+        Mean {
+            mean,
+            half_width,
+            n,
+        }
+    }
+}
+
+/// Two-sided 95% quantile of Student's t with `df` degrees of freedom.
+fn student_t95(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    T.get(df - 1).copied().unwrap_or(1.96)
+}
+
+/// One configuration (workload variant x cache choice) over its replications.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub workload: usize,
+    pub cache: usize,
+    /// The policy as written, with its parameters.
+    pub policy: String,
+    /// The capacity as written ("5%", "64MiB", "1000").
+    pub capacity_label: String,
+    /// Mean resolved capacity, in `unit`.
+    pub capacity: f64,
+    pub unit: &'static str,
+    pub hit_ratio: Mean,
+    pub byte_hit_ratio: Mean,
+}
+
+impl Config {
+    /// The capacity for people: "5% (12.3MiB)".
+    pub fn capacity_text(&self) -> String {
+        let resolved = if self.unit == "bytes" {
+            format_bytes(self.capacity.round() as u64)
+        } else {
+            format!("{} objects", self.capacity.round())
+        };
+        if self.capacity_label.ends_with('%') {
+            format!("{} ({resolved})", self.capacity_label)
+        } else {
+            resolved
+        }
+    }
+}
+
+/// What every export reads.
+pub struct Summary<'a> {
+    pub experiment: &'a Experiment,
+    pub results: &'a [RunResult],
+    /// Column names of [`Summary::rows`].
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    pub configs: Vec<Config>,
+}
+
+impl<'a> Summary<'a> {
+    pub fn new(experiment: &'a Experiment, results: &'a [RunResult]) -> Self {
+        let dims: Vec<String> = experiment
+            .swept_dims()
+            .into_iter()
+            .filter(|d| d != "cache.policy" && d != "cache.capacity")
+            .collect();
+        let mut columns: Vec<String> = ["run", "replication", "seed"].map(String::from).to_vec();
+        columns.extend(dims.iter().cloned());
+        columns.extend(
+            [
+                "policy",
+                "capacity",
+                "capacity_value",
+                "capacity_unit",
+                "requests",
+                "hits",
+                "misses",
+                "expired",
+                "hit_ratio",
+                "byte_hit_ratio",
+            ]
+            .map(String::from),
+        );
+        let rows = results
+            .iter()
+            .map(|r| {
+                let workload = &experiment.workloads[r.run.workload];
+                let cache = &experiment.caches[r.run.cache];
+                let mut row = vec![
+                    Cell::Int(r.run.index as u64),
+                    Cell::Int(r.run.replication),
+                    Cell::Int(r.seed),
+                ];
+                for dim in &dims {
+                    let value = workload
+                        .dims
+                        .iter()
+                        .chain(&cache.dims)
+                        .find(|(d, _)| d == dim);
+                    row.push(Cell::Text(
+                        value.map(|(_, v)| v.clone()).unwrap_or_default(),
+                    ));
+                }
+                let s = &r.stats;
+                row.extend([
+                    Cell::Text(cache.spec.policy.to_string()),
+                    Cell::Text(cache.spec.capacity.to_string()),
+                    Cell::Int(r.capacity),
+                    Cell::Text(unit(r.count_objects).into()),
+                    Cell::Int(s.requests),
+                    Cell::Int(s.hits),
+                    Cell::Int(s.misses()),
+                    Cell::Int(s.expired),
+                    Cell::Real(s.hit_ratio()),
+                    Cell::Real(s.byte_hit_ratio()),
+                ]);
+                row
+            })
+            .collect();
+        let configs = aggregate(experiment, results);
+        Summary {
+            experiment,
+            results,
+            columns,
+            rows,
+            configs,
+        }
+    }
+}
+
+fn unit(count_objects: bool) -> &'static str {
+    if count_objects { "objects" } else { "bytes" }
+}
+
+/// Groups runs by (workload, cache), in run order.
+fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<Config> {
+    let mut configs = Vec::new();
+    for chunk in
+        results.chunk_by(|a, b| (a.run.workload, a.run.cache) == (b.run.workload, b.run.cache))
+    {
+        let first = &chunk[0];
+        let cache = &experiment.caches[first.run.cache];
+        let hits: Vec<f64> = chunk.iter().map(|r| r.stats.hit_ratio()).collect();
+        let bytes: Vec<f64> = chunk.iter().map(|r| r.stats.byte_hit_ratio()).collect();
+        let capacity = chunk.iter().map(|r| r.capacity as f64).sum::<f64>() / chunk.len() as f64;
+        configs.push(Config {
+            workload: first.run.workload,
+            cache: first.run.cache,
+            policy: cache.spec.policy.to_string(),
+            capacity_label: cache.spec.capacity.to_string(),
+            capacity,
+            unit: unit(first.count_objects),
+            hit_ratio: Mean::of(&hits),
+            byte_hit_ratio: Mean::of(&bytes),
+        });
+    }
+    configs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_confidence_interval() {
+        let m = Mean::of(&[1.0, 2.0, 3.0]);
+        assert_eq!(m.mean, 2.0);
+        // sd = 1, n = 3: 4.303 / sqrt(3)
+        assert!((m.half_width - 4.303 / 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(Mean::of(&[0.5]).half_width, 0.0);
+    }
+}

@@ -1,0 +1,111 @@
+//! Runs an experiment's runs in parallel. Workloads are generated once per
+//! (variant, replication) and shared read-only by every cache that replays
+//! them; results come back in run order whatever the thread count.
+
+mod progress;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use crate::cache::{self, Replay};
+use crate::experiment::{Experiment, Run, WorkloadSpec};
+use crate::metrics::CacheStats;
+use crate::workload::{Request, WorkingSet, synthetic};
+
+pub use progress::Progress;
+
+/// One replayed workload, shared by the runs that use it.
+pub struct Instance {
+    pub requests: Vec<Request>,
+    pub working_set: WorkingSet,
+}
+
+/// What one run measured.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub run: Run,
+    pub seed: u64,
+    /// Resolved capacity, in objects when `count_objects`, else bytes.
+    pub capacity: u64,
+    pub count_objects: bool,
+    pub working_set: WorkingSet,
+    pub stats: CacheStats,
+}
+
+/// Executes every run of `exp` on `threads` threads (all cores when None).
+pub fn run(exp: &Experiment, threads: Option<usize>) -> Result<Vec<RunResult>> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        pool = pool.num_threads(n);
+    }
+    let pool = pool.build().context("cannot start the worker threads")?;
+    pool.install(|| run_all(exp))
+}
+
+fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
+    let reps = exp.meta.replications;
+    let keys: Vec<(usize, u64)> = (0..exp.workloads.len())
+        .flat_map(|w| (0..reps).map(move |r| (w, r)))
+        .collect();
+    let progress = Progress::new("generating workloads", keys.len() as u64);
+    let instances: Vec<Arc<Instance>> = keys
+        .par_iter()
+        .map(|&(w, r)| {
+            let instance = generate(&exp.workloads[w].spec, exp.workload_seed(w, r));
+            progress.inc();
+            instance.map(Arc::new)
+        })
+        .collect::<Result<_>>()?;
+    progress.finish();
+
+    let runs = exp.runs();
+    let progress = Progress::new("simulating", runs.len() as u64);
+    let results = runs
+        .par_iter()
+        .map(|run| {
+            let instance = &instances[run.workload * reps as usize + run.replication as usize];
+            let result = replay(exp, run, instance);
+            progress.inc();
+            result
+        })
+        .collect::<Result<Vec<_>>>()?;
+    progress.finish();
+    Ok(results)
+}
+
+fn generate(spec: &WorkloadSpec, seed: u64) -> Result<Instance> {
+    let requests = match spec {
+        WorkloadSpec::Synthetic(s) => synthetic::generate(s, seed).map_err(anyhow::Error::msg)?,
+    };
+    let working_set = WorkingSet::of(&requests);
+    Ok(Instance {
+        requests,
+        working_set,
+    })
+}
+
+fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult> {
+    let choice = &exp.caches[run.cache];
+    let spec = &choice.spec;
+    let (capacity, count_objects) = spec
+        .capacity
+        .resolve(instance.working_set, spec.ignore_size)
+        .map_err(anyhow::Error::msg)?;
+    let seed = exp.run_seed(run);
+    let mut cache = cache::build(&spec.policy, capacity, count_objects, seed)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("run {} ({})", run.index, choice.identity))?;
+    let with_ttl = instance.requests.iter().any(|r| r.ttl_ms > 0);
+    let mut state = Replay::new(count_objects, with_ttl);
+    cache.replay_dyn(&instance.requests, &mut state);
+    Ok(RunResult {
+        run: run.clone(),
+        seed,
+        capacity,
+        count_objects,
+        working_set: instance.working_set,
+        stats: state.stats,
+    })
+}

@@ -1,0 +1,317 @@
+//! Quantities as people write them: sizes ("64MiB", "64MB"), durations
+//! ("250ms", "1h"), rates ("100/s", "6000/min") and percentages ("10%").
+//!
+//! One parser for the whole tool, so that an experiment file, a CLI flag and a
+//! report all agree on what "64MB" means. Decimal prefixes (kB, MB, GB, TB) are
+//! powers of 1000; binary prefixes (KiB, MiB, GiB, TiB) are powers of 1024.
+//! A bare "M" or "G" is refused as ambiguous rather than guessed.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::engine::SimTime;
+
+/// Why a quantity could not be read; the message says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnitError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, UnitError> {
+    Err(UnitError(msg.into()))
+}
+
+/// Splits "12.5MiB" into (12.5, "MiB"); the number must be finite and non-negative.
+fn split_number(text: &str, what: &str) -> Result<(f64, String), UnitError> {
+    let text = text.trim();
+    let end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_' || c == '-' || c == '+'))
+        .unwrap_or(text.len());
+    let (num, unit) = text.split_at(end);
+    let num = num.replace('_', "");
+    let value: f64 = match num.parse() {
+        Ok(v) => v,
+        Err(_) => return err(format!("expected {what}, found {text:?}")),
+    };
+    if !value.is_finite() || value < 0.0 {
+        return err(format!("{what} must not be negative, found {text:?}"));
+    }
+    Ok((value, unit.trim().to_string()))
+}
+
+/// Bytes in one unit of a size suffix, or None when the suffix is unknown.
+fn byte_unit(unit: &str) -> Result<u64, UnitError> {
+    Ok(match unit {
+        "" | "B" | "b" => 1,
+        "kB" | "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        "K" | "k" | "M" | "G" | "T" => {
+            return err(format!(
+                "ambiguous size unit {unit:?}: write {unit}iB for powers of 1024 or {}B for powers of 1000",
+                unit.to_uppercase().replace('K', "k")
+            ));
+        }
+        _ => {
+            return err(format!(
+                "unknown size unit {unit:?}: use B, kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024)"
+            ));
+        }
+    })
+}
+
+/// Parses a size in bytes: "4096", "4KiB", "1.5GB".
+pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
+    let (value, unit) = split_number(text, "a size such as \"64MiB\"")?;
+    let bytes = value * byte_unit(&unit)? as f64;
+    if bytes > u64::MAX as f64 {
+        return err(format!("size {text:?} is too large"));
+    }
+    Ok(bytes.round() as u64)
+}
+
+/// Nanoseconds in one unit of a duration suffix.
+fn time_unit(unit: &str) -> Result<u64, UnitError> {
+    Ok(match unit {
+        "ns" => 1,
+        "us" | "µs" => 1_000,
+        "ms" => 1_000_000,
+        "s" | "sec" => 1_000_000_000,
+        "m" | "min" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        "d" => 86_400_000_000_000,
+        "" => return err("a duration needs a unit: ns, us, ms, s, min, h or d (e.g. \"250ms\")"),
+        _ => {
+            return err(format!(
+                "unknown time unit {unit:?}: use ns, us, ms, s, min, h or d"
+            ));
+        }
+    })
+}
+
+/// Parses a duration into nanoseconds: "250ms", "5m", "1h".
+pub fn parse_duration(text: &str) -> Result<SimTime, UnitError> {
+    let (value, unit) = split_number(text, "a duration such as \"250ms\"")?;
+    let ns = value * time_unit(&unit)? as f64;
+    if ns > u64::MAX as f64 {
+        return err(format!("duration {text:?} is too long"));
+    }
+    Ok(ns.round() as SimTime)
+}
+
+/// Parses a rate into events per second: "100/s", "6000/min", "5/100ms".
+pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
+    let Some((count, per)) = text.split_once('/') else {
+        return err(format!(
+            "expected a rate such as \"100/s\" or \"6000/min\", found {text:?}"
+        ));
+    };
+    let (count, unit) = split_number(count, "a rate such as \"100/s\"")?;
+    if !unit.is_empty() {
+        return err(format!("expected a number before '/', found {text:?}"));
+    }
+    let per = per.trim();
+    // "100/s" means per one second; "5/100ms" per 100 ms.
+    let per = if per.starts_with(|c: char| c.is_ascii_digit()) {
+        per.to_string()
+    } else {
+        format!("1{per}")
+    };
+    let window = parse_duration(&per)?;
+    if window == 0 {
+        return err(format!("rate {text:?} has a zero-length period"));
+    }
+    if count == 0.0 {
+        return err(format!("a rate must be above zero, found {text:?}"));
+    }
+    Ok(count * 1e9 / window as f64)
+}
+
+/// Parses "10%" into 0.1.
+pub fn parse_percent(text: &str) -> Result<f64, UnitError> {
+    let Some(num) = text.trim().strip_suffix('%') else {
+        return err(format!(
+            "expected a percentage such as \"10%\", found {text:?}"
+        ));
+    };
+    let (value, unit) = split_number(num, "a percentage such as \"10%\"")?;
+    if !unit.is_empty() {
+        return err(format!(
+            "expected a percentage such as \"10%\", found {text:?}"
+        ));
+    }
+    Ok(value / 100.0)
+}
+
+/// Formats bytes the way people read them: "64MiB", "1.5GiB", "512B".
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value.fract() == 0.0 {
+        format!("{value}{}", UNITS[unit])
+    } else {
+        format!("{value:.1}{}", UNITS[unit])
+    }
+}
+
+/// A size in bytes, read from a string with a unit or a plain integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bytes(pub u64);
+
+/// A duration in simulated nanoseconds, read from a string with a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration(pub SimTime);
+
+/// A rate in events per second, read from "100/s".
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Rate(pub f64);
+
+/// Implements Deserialize for a quantity that is written as a string with a
+/// unit, and optionally as a plain integer.
+macro_rules! quantity_deserialize {
+    ($ty:ident, $expecting:literal, $parse:expr, $from_int:expr) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$ty, E> {
+                        $parse(v).map($ty).map_err(E::custom)
+                    }
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$ty, E> {
+                        $from_int(v).map_err(E::custom)
+                    }
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$ty, E> {
+                        $from_int(v as i64).map_err(E::custom)
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+quantity_deserialize!(
+    Bytes,
+    "a size such as \"64MiB\" or a number of bytes",
+    parse_bytes,
+    |v: i64| {
+        if v < 0 {
+            err(format!("a size must not be negative, found {v}"))
+        } else {
+            Ok(Bytes(v as u64))
+        }
+    }
+);
+quantity_deserialize!(
+    Duration,
+    "a duration such as \"250ms\"",
+    parse_duration,
+    |v: i64| err::<Duration>(format!(
+        "a duration needs a unit, found the bare number {v}: write e.g. \"{v}ms\" or \"{v}s\""
+    ))
+);
+quantity_deserialize!(
+    Rate,
+    "a rate such as \"100/s\"",
+    parse_rate,
+    |v: i64| err::<Rate>(format!(
+        "a rate needs a period, found the bare number {v}: write e.g. \"{v}/s\""
+    ))
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_distinguish_decimal_and_binary_prefixes() {
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes("64MB"), Ok(64_000_000));
+        assert_eq!(parse_bytes("4KiB"), Ok(4096));
+        assert_eq!(parse_bytes("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_bytes("512"), Ok(512));
+        assert_eq!(parse_bytes("1_000B"), Ok(1000));
+        assert!(parse_bytes("64M").unwrap_err().0.contains("ambiguous"));
+        assert!(parse_bytes("-1KiB").unwrap_err().0.contains("negative"));
+        assert!(parse_bytes("lots").is_err());
+        assert!(
+            parse_bytes("5 parsecs")
+                .unwrap_err()
+                .0
+                .contains("unknown size unit")
+        );
+    }
+
+    #[test]
+    fn durations_rates_and_percentages() {
+        assert_eq!(parse_duration("250ms"), Ok(250_000_000));
+        assert_eq!(parse_duration("1h"), Ok(3_600_000_000_000));
+        assert_eq!(parse_duration("5m"), Ok(300_000_000_000));
+        assert_eq!(parse_duration("1.5us"), Ok(1500));
+        assert!(parse_duration("10").is_err());
+        assert_eq!(parse_rate("100/s"), Ok(100.0));
+        assert_eq!(parse_rate("6000/min"), Ok(100.0));
+        assert_eq!(parse_rate("5/100ms"), Ok(50.0));
+        assert!(parse_rate("100").is_err());
+        assert!(parse_rate("1/0s").is_err());
+        assert!(parse_rate("0/s").is_err());
+        assert_eq!(parse_percent("10%"), Ok(0.1));
+        assert!(parse_percent("10").is_err());
+    }
+
+    #[test]
+    fn formats_bytes_compactly() {
+        assert_eq!(format_bytes(64 << 20), "64MiB");
+        assert_eq!(format_bytes(1536), "1.5KiB");
+        assert_eq!(format_bytes(100), "100B");
+    }
+}
+
+/// Serde helpers that reject out-of-range numbers where they are read, so
+/// the error points at the offending value in the experiment file.
+pub mod checked {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    /// An integer of at least 1.
+    pub fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let v = i64::deserialize(d)?;
+        if v < 1 {
+            return Err(D::Error::custom(format!("must be at least 1, found {v}")));
+        }
+        Ok(v as u64)
+    }
+
+    /// A finite number of at least 0.
+    pub fn non_negative<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(D::Error::custom(format!(
+                "must be a number >= 0, found {v}"
+            )));
+        }
+        Ok(v)
+    }
+
+    /// A finite number greater than 0.
+    pub fn positive_real<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !(v.is_finite() && v > 0.0) {
+            return Err(D::Error::custom(format!("must be a number > 0, found {v}")));
+        }
+        Ok(v)
+    }
+}

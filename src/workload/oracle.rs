@@ -1,0 +1,79 @@
+//! libCacheSim's oracleGeneral binary trace: 24-byte little-endian records of
+//! (u32 timestamp in seconds, u64 object id, u32 size, i64 next access as a
+//! request index, -1 for never).
+
+use super::{NEVER, Request};
+use crate::engine::SECOND;
+
+/// Bytes in one record.
+pub const RECORD_BYTES: usize = 24;
+
+/// Decodes one record.
+#[inline]
+pub fn decode(rec: &[u8; RECORD_BYTES]) -> Request {
+    let time = u32::from_le_bytes(rec[0..4].try_into().unwrap());
+    let key = u64::from_le_bytes(rec[4..12].try_into().unwrap());
+    let size = u32::from_le_bytes(rec[12..16].try_into().unwrap());
+    let next = i64::from_le_bytes(rec[16..24].try_into().unwrap());
+    Request {
+        time: time as u64 * SECOND,
+        key,
+        size,
+        next_access: if next < 0 { NEVER } else { next as u64 },
+        ..Request::default()
+    }
+}
+
+/// Encodes one record (time is stored in whole seconds).
+pub fn encode(req: &Request) -> [u8; RECORD_BYTES] {
+    let mut rec = [0u8; RECORD_BYTES];
+    rec[0..4].copy_from_slice(&((req.time / SECOND) as u32).to_le_bytes());
+    rec[4..12].copy_from_slice(&req.key.to_le_bytes());
+    rec[12..16].copy_from_slice(&req.size.to_le_bytes());
+    let next = if req.next_access == NEVER {
+        -1
+    } else {
+        req.next_access as i64
+    };
+    rec[16..24].copy_from_slice(&next.to_le_bytes());
+    rec
+}
+
+/// Decodes a whole buffer of records; a trailing partial record is an error
+/// naming its byte offset.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<Request>, String> {
+    let chunks = bytes.chunks_exact(RECORD_BYTES);
+    if !chunks.remainder().is_empty() {
+        let offset = bytes.len() - chunks.remainder().len();
+        return Err(format!(
+            "truncated record at byte offset {offset}: {} of {RECORD_BYTES} bytes",
+            chunks.remainder().len()
+        ));
+    }
+    Ok(chunks.map(|c| decode(c.try_into().unwrap())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_reports_truncation() {
+        let req = Request {
+            time: 7 * SECOND,
+            key: 99,
+            size: 4096,
+            next_access: 3,
+            ..Default::default()
+        };
+        let never = Request {
+            next_access: NEVER,
+            ..req
+        };
+        let mut bytes = encode(&req).to_vec();
+        bytes.extend_from_slice(&encode(&never));
+        assert_eq!(decode_all(&bytes).unwrap(), vec![req, never]);
+        bytes.extend_from_slice(&[1, 2, 3]);
+        assert!(decode_all(&bytes).unwrap_err().contains("byte offset 48"));
+    }
+}
