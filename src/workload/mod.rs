@@ -28,6 +28,9 @@ pub struct Request {
     pub ttl_ms: u32,
     /// Client identity, for rate limiting.
     pub client: u32,
+    /// Service tier of the client: 0 standard, 1 premium (limiters may give
+    /// premium clients a multiple of the limit).
+    pub tier: u8,
     /// Ground truth that only metrics see (never the policies under test).
     pub label: Label,
 }

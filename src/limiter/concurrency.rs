@@ -1,0 +1,52 @@
+//! Concurrency limit: at most `max` requests of a key in flight; a request
+//! holds its slot from admission until it completes (in the service model).
+
+use super::registry::Ctx;
+use super::{BoxedLimiter, Decision, KeyMap, Limiter};
+use crate::engine::SimTime;
+
+pub struct Concurrency {
+    max: u64,
+    in_flight: KeyMap<u64>,
+}
+
+pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
+    ctx.allow(&["max"])?;
+    Ok(Box::new(Concurrency {
+        max: ctx.count("max", 20)?,
+        in_flight: KeyMap::default(),
+    }))
+}
+
+impl Limiter for Concurrency {
+    fn decide(&mut self, key: u64, _now: SimTime) -> Decision {
+        let n = self.in_flight.entry(key, || 0);
+        if *n < self.max {
+            *n += 1;
+            Decision::Allow
+        } else {
+            Decision::Deny { retry_after: 0 }
+        }
+    }
+
+    fn complete(&mut self, key: u64, _now: SimTime, _latency: SimTime) {
+        let n = self.in_flight.entry(key, || 1);
+        *n -= 1;
+    }
+
+    fn holds_slots(&self) -> bool {
+        true
+    }
+
+    fn evict_idle(&mut self, _now: SimTime) {
+        self.in_flight.retain(|n| *n > 0);
+    }
+
+    fn keys(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    fn state_bytes(&self) -> usize {
+        self.in_flight.bytes()
+    }
+}

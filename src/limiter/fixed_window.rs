@@ -1,0 +1,77 @@
+//! Fixed window: time is cut into aligned windows of length W (starting at
+//! time 0) and each key may have L = rate x W requests admitted per window.
+//! Around a window boundary it admits up to 2L requests within less than W:
+//! L at the end of one window and L more at the start of the next.
+
+use super::registry::Ctx;
+use super::{BoxedLimiter, Decision, KeyMap, Limiter};
+use crate::engine::SimTime;
+
+pub struct FixedWindow {
+    window: u64,
+    limit: u64,
+    counts: KeyMap<Count>,
+}
+
+#[derive(Clone, Copy)]
+struct Count {
+    /// Window index (start / W).
+    window: u64,
+    admitted: u64,
+}
+
+pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
+    ctx.allow(&[])?;
+    Ok(Box::new(FixedWindow::new(
+        ctx.window(),
+        ctx.window_limit()?,
+    )))
+}
+
+impl FixedWindow {
+    pub fn new(window: u64, limit: u64) -> Self {
+        FixedWindow {
+            window,
+            limit,
+            counts: KeyMap::default(),
+        }
+    }
+}
+
+impl Limiter for FixedWindow {
+    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+        let window = now / self.window;
+        let c = self.counts.entry(key, || Count {
+            window,
+            admitted: 0,
+        });
+        if c.window != window {
+            *c = Count {
+                window,
+                admitted: 0,
+            };
+        }
+        if c.admitted < self.limit {
+            c.admitted += 1;
+            Decision::Allow
+        } else {
+            Decision::Deny {
+                retry_after: (window + 1) * self.window - now,
+            }
+        }
+    }
+
+    /// A count from an earlier window no longer matters.
+    fn evict_idle(&mut self, now: SimTime) {
+        let current = now / self.window;
+        self.counts.retain(|c| c.window == current);
+    }
+
+    fn keys(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn state_bytes(&self) -> usize {
+        self.counts.bytes()
+    }
+}

@@ -1,0 +1,483 @@
+//! Limiters by name. Adding an algorithm is one new file and one entry in
+//! [`ALGORITHMS`].
+//!
+//! A `[[limiter]]` table (or the `limit` command's flags) gives the common
+//! parameters: `rate`, `burst`, `window`, `key` and `premium`; anything
+//! specific to one algorithm goes in parentheses after its name, as for
+//! cache policies: `aimd(timeout=200ms, backoff=0.9)`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, de::Error};
+
+use super::accuracy::Approximation;
+use super::{
+    BoxedLimiter, KeyedLimiter, aimd, concurrency, fixed_window, gcra, gradient, leaky_bucket,
+    leaky_queue, sliding_counter, sliding_log, token_bucket, workshop,
+};
+use crate::cache::PolicySpec;
+use crate::engine::{SECOND, SimTime};
+use crate::units::{Duration, Rate, parse_duration};
+
+/// One registered algorithm.
+pub struct AlgorithmInfo {
+    pub name: &'static str,
+    /// One line for `--help` and error messages.
+    pub about: &'static str,
+    /// Multiplier of premium clients' limits when `premium` is not given.
+    pub default_premium: f64,
+    /// For approximations of a sliding window: how they estimate the rate.
+    pub approximates: Option<Approximation>,
+    pub build: fn(&Ctx) -> Result<BoxedLimiter, String>,
+}
+
+impl AlgorithmInfo {
+    const fn new(
+        name: &'static str,
+        about: &'static str,
+        build: fn(&Ctx) -> Result<BoxedLimiter, String>,
+    ) -> Self {
+        AlgorithmInfo {
+            name,
+            about,
+            default_premium: 1.0,
+            approximates: None,
+            build,
+        }
+    }
+}
+
+/// Every algorithm edgesim knows, in the order listings show them.
+pub const ALGORITHMS: &[AlgorithmInfo] = &[
+    AlgorithmInfo {
+        approximates: Some(Approximation::FixedWindow),
+        ..AlgorithmInfo::new(
+            "fixed-window",
+            "rate x window requests per aligned window",
+            fixed_window::build,
+        )
+    },
+    AlgorithmInfo::new(
+        "sliding-window-log",
+        "exact: at most rate x window requests in any window",
+        sliding_log::build,
+    ),
+    AlgorithmInfo {
+        approximates: Some(Approximation::SlidingCounter),
+        ..AlgorithmInfo::new(
+            "sliding-window-counter",
+            "Cloudflare's approximation: weighted previous window plus current",
+            sliding_counter::build,
+        )
+    },
+    AlgorithmInfo::new(
+        "token-bucket",
+        "bucket of burst tokens refilled at rate, starts full",
+        token_bucket::build,
+    ),
+    AlgorithmInfo::new(
+        "leaky-bucket",
+        "leaky bucket as a meter (the same decisions as GCRA)",
+        leaky_bucket::build,
+    ),
+    AlgorithmInfo::new(
+        "leaky-queue",
+        "leaky bucket as a queue: delays up to burst-1 intervals, rejects the excess",
+        leaky_queue::build,
+    ),
+    AlgorithmInfo::new(
+        "gcra",
+        "generic cell rate algorithm (theoretical arrival time)",
+        gcra::build,
+    ),
+    AlgorithmInfo::new(
+        "concurrency",
+        "fixed cap on requests in flight",
+        concurrency::build,
+    ),
+    AlgorithmInfo::new(
+        "aimd",
+        "additive-increase multiplicative-decrease concurrency limit",
+        aimd::build,
+    ),
+    AlgorithmInfo::new(
+        "gradient",
+        "gradient-style adaptive concurrency limit (Netflix Gradient2)",
+        gradient::build,
+    ),
+    AlgorithmInfo {
+        default_premium: 2.0,
+        ..AlgorithmInfo::new(
+            "workshop-adaptive",
+            "the seed workshop's AdaptiveRateLimiter",
+            workshop::build,
+        )
+    },
+];
+
+/// What a limiter is keyed by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeyBy {
+    /// One state per client (IP or id).
+    #[default]
+    Client,
+    /// One state per client and route (the requested object).
+    ClientRoute,
+    /// One state for all traffic.
+    Global,
+}
+
+impl FromStr for KeyBy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "client" => Ok(KeyBy::Client),
+            "client+route" => Ok(KeyBy::ClientRoute),
+            "global" => Ok(KeyBy::Global),
+            other => Err(format!(
+                "unknown limiter key {other:?}, expected \"client\", \"client+route\" or \"global\""
+            )),
+        }
+    }
+}
+
+impl fmt::Display for KeyBy {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(match self {
+            KeyBy::Client => "client",
+            KeyBy::ClientRoute => "client+route",
+            KeyBy::Global => "global",
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyBy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(D::Error::custom)
+    }
+}
+
+/// An algorithm name with its parameters, e.g. `aimd(timeout=200ms)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlgorithmSpec(pub PolicySpec);
+
+impl FromStr for AlgorithmSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let spec: PolicySpec = text.parse()?;
+        find(&spec.name)?;
+        Ok(AlgorithmSpec(spec))
+    }
+}
+
+impl fmt::Display for AlgorithmSpec {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for AlgorithmSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(D::Error::custom)
+    }
+}
+
+/// One `[[limiter]]` choice after sweeps are expanded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimiterSpec {
+    pub algorithm: AlgorithmSpec,
+    /// Sustained rate per key (rate algorithms).
+    pub rate: Option<Rate>,
+    /// Requests admitted back to back from idle (at least 1; nginx `burst=B`
+    /// is `burst = B+1` here); burst tokens per window for workshop-adaptive.
+    #[serde(default, deserialize_with = "burst")]
+    pub burst: Option<u32>,
+    #[serde(default)]
+    pub key: KeyBy,
+    /// Window of the window algorithms [default: 1s].
+    #[serde(default, deserialize_with = "window")]
+    pub window: Option<Duration>,
+    /// Multiplier of premium (tier 1) clients' limits [default: 1, 2 for
+    /// workshop-adaptive].
+    #[serde(default, deserialize_with = "premium")]
+    pub premium: Option<f64>,
+}
+
+fn burst<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    check_burst(i64::deserialize(d)?)
+        .map(Some)
+        .map_err(D::Error::custom)
+}
+
+/// A burst is a count of requests admitted back to back: at least 1.
+pub fn check_burst(v: i64) -> Result<u32, String> {
+    if v < 1 || v > u32::MAX as i64 {
+        return Err(format!(
+            "burst must be a whole number of requests of at least 1 (the requests admitted back to back; nginx burst=B is burst = B+1 here), found {v}"
+        ));
+    }
+    Ok(v as u32)
+}
+
+fn window<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let w = Duration::deserialize(d)?;
+    if w.0 == 0 {
+        return Err(D::Error::custom("window must be longer than zero"));
+    }
+    Ok(Some(w))
+}
+
+fn premium<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(D::Error::custom(format!(
+            "premium must be a multiplier > 0, found {v}"
+        )));
+    }
+    Ok(Some(v))
+}
+
+impl LimiterSpec {
+    /// A spec for `algorithm` with the common parameters.
+    pub fn new(
+        algorithm: &str,
+        rate: Option<f64>,
+        burst: Option<u32>,
+        key: KeyBy,
+    ) -> Result<Self, String> {
+        Ok(LimiterSpec {
+            algorithm: algorithm.parse()?,
+            rate: rate.map(Rate),
+            burst,
+            key,
+            window: None,
+            premium: None,
+        })
+    }
+
+    pub fn info(&self) -> &'static AlgorithmInfo {
+        find(&self.algorithm.0.name).expect("validated when parsed")
+    }
+
+    /// The premium multiplier in force.
+    pub fn premium(&self) -> f64 {
+        self.premium.unwrap_or(self.info().default_premium)
+    }
+
+    pub fn window_ns(&self) -> SimTime {
+        self.window.map_or(SECOND, |w| w.0)
+    }
+
+    /// A short label: the algorithm with its parameters, rate and burst.
+    pub fn label(&self) -> String {
+        let mut label = self.algorithm.to_string();
+        if let Some(r) = self.rate {
+            label.push_str(&format!(" {}/s", r.0));
+        }
+        if let Some(b) = self.burst {
+            label.push_str(&format!(" burst {b}"));
+        }
+        label
+    }
+}
+
+/// What an algorithm's constructor gets: the common parameters, already
+/// multiplied by the tier's multiplier, and its own parameters.
+pub struct Ctx<'a> {
+    name: &'a str,
+    rate: Option<f64>,
+    burst: Option<u32>,
+    window: SimTime,
+    scale: f64,
+    params: &'a [(String, String)],
+}
+
+impl Ctx<'_> {
+    /// The sustained rate per second; required by rate algorithms.
+    pub fn rate(&self) -> Result<f64, String> {
+        self.rate.map(|r| r * self.scale).ok_or_else(|| {
+            format!(
+                "limiter {}: needs a rate, such as rate = \"10/s\"",
+                self.name
+            )
+        })
+    }
+
+    /// Nanoseconds between conforming requests at the rate (at least 1).
+    pub fn interval(&self) -> Result<u64, String> {
+        Ok(((1e9 / self.rate()?).round() as u64).max(1))
+    }
+
+    /// Requests admitted back to back from idle [default: 1].
+    pub fn burst(&self) -> u32 {
+        self.scaled(self.burst.unwrap_or(1) as u64) as u32
+    }
+
+    /// Burst tokens added to every window (workshop-adaptive) [default: 0].
+    pub fn window_burst(&self) -> u64 {
+        self.burst.map_or(0, |b| self.scaled(b as u64))
+    }
+
+    pub fn window(&self) -> SimTime {
+        self.window
+    }
+
+    /// Requests per window: rate x window, rounded, at least 1.
+    pub fn window_limit(&self) -> Result<u64, String> {
+        let limit = (self.rate()? * self.window as f64 / 1e9).round();
+        if limit < 1.0 {
+            return Err(format!(
+                "limiter {}: rate x window is below one request per window; raise the rate or lengthen the window",
+                self.name
+            ));
+        }
+        Ok(limit as u64)
+    }
+
+    /// `n` times the tier multiplier, rounded, at least 1.
+    pub fn scaled(&self, n: u64) -> u64 {
+        ((n as f64 * self.scale).round() as u64).max(1)
+    }
+
+    /// Fails if a parameter outside `known` was given.
+    pub fn allow(&self, known: &[&str]) -> Result<(), String> {
+        for (k, _) in self.params {
+            if !known.contains(&k.as_str()) {
+                let valid = if known.is_empty() {
+                    "it takes no parameters".to_string()
+                } else {
+                    format!("valid parameters: {}", known.join(", "))
+                };
+                return Err(format!(
+                    "limiter {}: unknown parameter {k:?}; {valid}",
+                    self.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn invalid(&self, name: &str, value: &str, why: &str) -> String {
+        format!(
+            "limiter {}: parameter {name}={value:?} is not valid: {why}",
+            self.name
+        )
+    }
+
+    /// A number parameter within `range`, or `default` when absent.
+    pub fn number(
+        &self,
+        name: &str,
+        default: f64,
+        range: std::ops::RangeInclusive<f64>,
+    ) -> Result<f64, String> {
+        let Some(v) = self.raw(name) else {
+            return Ok(default);
+        };
+        match v.parse::<f64>() {
+            Ok(x) if range.contains(&x) => Ok(x),
+            _ => Err(self.invalid(
+                name,
+                v,
+                &format!(
+                    "expected a number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    }
+
+    /// A count parameter of at least 1 (multiplied by the tier multiplier).
+    pub fn count(&self, name: &str, default: u64) -> Result<u64, String> {
+        let Some(v) = self.raw(name) else {
+            return Ok(self.scaled(default));
+        };
+        match v.parse::<u64>() {
+            Ok(n) if n >= 1 => Ok(self.scaled(n)),
+            _ => Err(self.invalid(name, v, "expected a whole number of at least 1")),
+        }
+    }
+
+    /// A duration parameter above zero, or `default` when absent.
+    pub fn duration(&self, name: &str, default: SimTime) -> Result<SimTime, String> {
+        let Some(v) = self.raw(name) else {
+            return Ok(default);
+        };
+        match parse_duration(v) {
+            Ok(d) if d > 0 => Ok(d),
+            Ok(_) => Err(self.invalid(name, v, "must be longer than zero")),
+            Err(e) => Err(self.invalid(name, v, &e.0)),
+        }
+    }
+}
+
+fn find(name: &str) -> Result<&'static AlgorithmInfo, String> {
+    ALGORITHMS.iter().find(|a| a.name == name).ok_or_else(|| {
+        let names: Vec<&str> = ALGORITHMS.iter().map(|a| a.name).collect();
+        format!(
+            "unknown limiter algorithm {name:?}; valid algorithms: {}",
+            names.join(", ")
+        )
+    })
+}
+
+fn build_one(spec: &LimiterSpec, scale: f64) -> Result<BoxedLimiter, String> {
+    let info = spec.info();
+    let ctx = Ctx {
+        name: info.name,
+        rate: spec.rate.map(|r| r.0),
+        burst: spec.burst,
+        window: spec.window_ns(),
+        scale,
+        params: &spec.algorithm.0.params,
+    };
+    (info.build)(&ctx)
+}
+
+/// Builds the limiter `spec` describes, with a separate instance for premium
+/// clients when their multiplier is not 1.
+pub fn build(spec: &LimiterSpec) -> Result<KeyedLimiter, String> {
+    let standard = build_one(spec, 1.0)?;
+    let premium = spec.premium();
+    let premium = if premium == 1.0 {
+        None
+    } else {
+        Some(build_one(spec, premium)?)
+    };
+    Ok(KeyedLimiter::new(spec.key, standard, premium))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_parameters_are_explained() {
+        let err = "leaky".parse::<AlgorithmSpec>().unwrap_err();
+        assert!(err.contains("valid algorithms: fixed-window"), "{err}");
+        let err = check_burst(-3).unwrap_err();
+        assert!(err.contains("at least 1") && err.contains("-3"), "{err}");
+        let spec = LimiterSpec::new("gcra", None, None, KeyBy::Client).unwrap();
+        let err = build(&spec).err().unwrap();
+        assert!(err.contains("needs a rate"), "{err}");
+        let spec = LimiterSpec::new("aimd(backof=0.5)", None, None, KeyBy::Client).unwrap();
+        let err = build(&spec).err().unwrap();
+        assert!(err.contains("unknown parameter \"backof\""), "{err}");
+        let spec = LimiterSpec::new("fixed-window", Some(0.1), None, KeyBy::Client).unwrap();
+        let err = build(&spec).err().unwrap();
+        assert!(err.contains("below one request per window"), "{err}");
+        assert!("ip".parse::<KeyBy>().is_err());
+    }
+}

@@ -1,0 +1,80 @@
+//! Sliding window log: each key keeps the times of its admitted requests in
+//! the last W; a request is admitted when fewer than L = rate x W were
+//! admitted in (now - W, now]. Exact, so no window of length W ever holds
+//! more than L admitted requests, at the price of memory that grows with
+//! traffic (one timestamp per admitted request).
+
+use std::collections::VecDeque;
+use std::mem::size_of;
+
+use super::registry::Ctx;
+use super::{BoxedLimiter, Decision, KeyMap, Limiter};
+use crate::engine::SimTime;
+
+pub struct SlidingLog {
+    window: u64,
+    limit: u64,
+    logs: KeyMap<VecDeque<SimTime>>,
+    /// Timestamps held over all keys.
+    entries: usize,
+}
+
+pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
+    ctx.allow(&[])?;
+    Ok(Box::new(SlidingLog::new(ctx.window(), ctx.window_limit()?)))
+}
+
+impl SlidingLog {
+    pub fn new(window: u64, limit: u64) -> Self {
+        SlidingLog {
+            window,
+            limit,
+            logs: KeyMap::default(),
+            entries: 0,
+        }
+    }
+}
+
+/// Drops the times that are W or more before `now`; returns how many.
+fn expire(log: &mut VecDeque<SimTime>, now: SimTime, window: u64) -> usize {
+    let before = log.len();
+    while log.front().is_some_and(|&t| t + window <= now) {
+        log.pop_front();
+    }
+    before - log.len()
+}
+
+impl Limiter for SlidingLog {
+    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+        let log = self.logs.entry(key, VecDeque::new);
+        self.entries -= expire(log, now, self.window);
+        if (log.len() as u64) < self.limit {
+            log.push_back(now);
+            self.entries += 1;
+            Decision::Allow
+        } else {
+            let oldest = log.front().copied().unwrap_or(now);
+            Decision::Deny {
+                retry_after: oldest + self.window - now,
+            }
+        }
+    }
+
+    fn evict_idle(&mut self, now: SimTime) {
+        let window = self.window;
+        let mut dropped = 0;
+        self.logs.retain(|log| {
+            dropped += expire(log, now, window);
+            !log.is_empty()
+        });
+        self.entries -= dropped;
+    }
+
+    fn keys(&self) -> usize {
+        self.logs.len()
+    }
+
+    fn state_bytes(&self) -> usize {
+        self.logs.bytes() + self.entries * size_of::<SimTime>()
+    }
+}
