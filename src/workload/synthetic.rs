@@ -7,6 +7,7 @@ use rand_distr::{Distribution, Exp, LogNormal, Pareto, Zipf};
 use serde::Deserialize;
 
 use super::Request;
+use super::clients::ClientsSpec;
 use crate::engine::{SECOND, stream};
 use crate::units::{Bytes, Duration, Rate, checked};
 
@@ -29,6 +30,10 @@ pub struct SyntheticSpec {
     pub rate: Rate,
     /// Time to live of every object; none means objects never expire.
     pub ttl: Option<Duration>,
+    /// A client population for rate limiting; without one every request
+    /// comes from client 0 at the Poisson `rate` above (which a population
+    /// replaces).
+    pub clients: Option<ClientsSpec>,
 }
 
 fn default_rate() -> Rate {
@@ -149,6 +154,21 @@ pub fn generate(spec: &SyntheticSpec, seed: u64) -> Result<Vec<Request>, String>
         .map(|t| (t.0 / 1_000_000).clamp(1, u32::MAX as u64) as u32)
         .unwrap_or(0);
     let mut keys = stream(seed, "keys");
+    if let Some(clients) = &spec.clients {
+        return clients.generate(spec.requests, seed, |time, client, label, tier| {
+            let key = sampler.sample(&mut keys);
+            Request {
+                time,
+                key,
+                size: sizes[key as usize],
+                ttl_ms,
+                client,
+                label,
+                tier,
+                ..Request::default()
+            }
+        });
+    }
     let mut arrivals = stream(seed, "arrivals");
     let mut time = 0u64;
     let requests = (0..spec.requests)
