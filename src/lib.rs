@@ -13,5 +13,6 @@ pub mod limiter;
 pub mod metrics;
 pub mod report;
 pub mod runner;
+pub mod service;
 pub mod units;
 pub mod workload;
