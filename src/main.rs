@@ -68,8 +68,13 @@ fn run(
 fn validate(file: PathBuf) -> Result<()> {
     let exp = Experiment::load(&file)?;
     let runs = exp.runs();
+    let limiters = if exp.limiters.is_empty() {
+        String::new()
+    } else {
+        format!(" x {} limiter configuration(s)", exp.limiters.len())
+    };
     println!(
-        "{}: ok, {} runs ({} workload variant(s) x {} cache configuration(s) x {} replication(s))",
+        "{}: ok, {} runs ({} workload variant(s) x {} cache configuration(s){limiters} x {} replication(s))",
         file.display(),
         runs.len(),
         exp.workloads.len(),
@@ -78,18 +83,21 @@ fn validate(file: PathBuf) -> Result<()> {
     );
     for run in &runs {
         let w = &exp.workloads[run.workload];
-        let c = &exp.caches[run.cache];
-        let dims: Vec<String> = w.dims.iter().map(|(d, v)| format!("{d}={v}")).collect();
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(c) = run.cache.map(|c| &exp.caches[c]) {
+            parts.push(format!(
+                "policy={} capacity={}",
+                c.spec.policy, c.spec.capacity
+            ));
+        }
+        if let Some(l) = run.limiter.map(|l| &exp.limiters[l]) {
+            parts.push(format!("limiter={} key={}", l.spec.label(), l.spec.key));
+        }
+        parts.extend(w.dims.iter().map(|(d, v)| format!("{d}={v}")));
         println!(
-            "  run {:>4}: policy={} capacity={}{} replication={}",
+            "  run {:>4}: {} replication={}",
             run.index,
-            c.spec.policy,
-            c.spec.capacity,
-            if dims.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", dims.join(" "))
-            },
+            parts.join(" "),
             run.replication
         );
     }

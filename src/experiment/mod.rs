@@ -13,6 +13,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::cache::{CapacitySpec, PolicySpec};
 use crate::engine::derive_seed;
+use crate::limiter::LimiterSpec;
+use crate::service::ServiceSpec;
 use crate::workload::synthetic::SyntheticSpec;
 
 pub use sweep::render;
@@ -138,13 +140,23 @@ pub struct CacheChoice {
     pub identity: String,
 }
 
-/// One simulation: a workload variant, a cache choice and a replication.
+/// One `[[limiter]]` choice after sweeps are expanded.
+#[derive(Debug, Clone)]
+pub struct LimiterChoice {
+    pub spec: LimiterSpec,
+    pub dims: Vec<(String, String)>,
+    pub identity: String,
+}
+
+/// One simulation: a workload variant, a cache choice (if the experiment
+/// has caches), a limiter choice (if it has limiters) and a replication.
 #[derive(Debug, Clone)]
 pub struct Run {
     /// Position in the run order (also the row order of every table).
     pub index: usize,
     pub workload: usize,
-    pub cache: usize,
+    pub cache: Option<usize>,
+    pub limiter: Option<usize>,
     pub replication: u64,
 }
 
@@ -155,7 +167,12 @@ pub struct Experiment {
     pub name: String,
     pub meta: Meta,
     pub workloads: Vec<Workload>,
+    /// Empty when the experiment compares only limiters.
     pub caches: Vec<CacheChoice>,
+    /// Empty when the experiment compares only caches.
+    pub limiters: Vec<LimiterChoice>,
+    /// The origin behind limiter and cache, if modelled.
+    pub service: Option<ServiceSpec>,
     pub report: ReportSpec,
     /// The file as read, echoed into results.json.
     pub source: String,
@@ -173,7 +190,14 @@ impl Experiment {
     pub fn parse(path: &Path, source: String) -> Result<Self, ExperimentError> {
         let parsed =
             parse_sections(&source).map_err(|at| ExperimentError::new(path, &source, at))?;
-        let (meta, workloads, caches, report) = parsed;
+        let Sections {
+            meta,
+            workloads,
+            caches,
+            limiters,
+            service,
+            report,
+        } = parsed;
         let name = meta.name.clone().unwrap_or_else(|| {
             path.file_stem()
                 .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
@@ -184,24 +208,36 @@ impl Experiment {
             meta,
             workloads,
             caches,
+            limiters,
+            service,
             report,
             source,
         })
     }
 
     /// All runs, in their fixed order: workload variant, then cache choice,
-    /// then replication.
+    /// then limiter choice, then replication.
     pub fn runs(&self) -> Vec<Run> {
+        let choices = |n: usize| -> Vec<Option<usize>> {
+            if n == 0 {
+                vec![None]
+            } else {
+                (0..n).map(Some).collect()
+            }
+        };
         let mut runs = Vec::new();
         for workload in 0..self.workloads.len() {
-            for cache in 0..self.caches.len() {
-                for replication in 0..self.meta.replications {
-                    runs.push(Run {
-                        index: runs.len(),
-                        workload,
-                        cache,
-                        replication,
-                    });
+            for &cache in &choices(self.caches.len()) {
+                for &limiter in &choices(self.limiters.len()) {
+                    for replication in 0..self.meta.replications {
+                        runs.push(Run {
+                            index: runs.len(),
+                            workload,
+                            cache,
+                            limiter,
+                            replication,
+                        });
+                    }
                 }
             }
         }
@@ -217,7 +253,13 @@ impl Experiment {
 
     /// Seed of a run, for randomized policies.
     pub fn run_seed(&self, run: &Run) -> u64 {
-        let id = format!("{}|{}", self.caches[run.cache].identity, run.replication);
+        let cache = run
+            .cache
+            .map_or("none", |c| self.caches[c].identity.as_str());
+        let id = match run.limiter {
+            None => format!("{cache}|{}", run.replication),
+            Some(l) => format!("{cache}|{}|{}", self.limiters[l].identity, run.replication),
+        };
         derive_seed(self.workload_seed(run.workload, run.replication), &id)
     }
 
@@ -228,7 +270,8 @@ impl Experiment {
             .workloads
             .iter()
             .flat_map(|w| &w.dims)
-            .chain(self.caches.iter().flat_map(|c| &c.dims));
+            .chain(self.caches.iter().flat_map(|c| &c.dims))
+            .chain(self.limiters.iter().flat_map(|l| &l.dims));
         for (name, _) in all {
             if !names.contains(name) {
                 names.push(name.clone());
@@ -238,19 +281,65 @@ impl Experiment {
     }
 }
 
-type Sections = (Meta, Vec<Workload>, Vec<CacheChoice>, ReportSpec);
+struct Sections {
+    meta: Meta,
+    workloads: Vec<Workload>,
+    caches: Vec<CacheChoice>,
+    limiters: Vec<LimiterChoice>,
+    service: Option<ServiceSpec>,
+    report: ReportSpec,
+}
+
+const SECTIONS: [&str; 6] = [
+    "experiment",
+    "workload",
+    "cache",
+    "limiter",
+    "service",
+    "report",
+];
+
+/// The tables of an array-of-tables section (`[[cache]]`, `[[limiter]]`),
+/// each expanded into its sweep variants: (identity, value, dims).
+fn choices<'i>(
+    name: &str,
+    section: &Spanned<DeValue<'i>>,
+) -> Result<Vec<sweep::Variant<'i>>, Located> {
+    let tables = match section.get_ref() {
+        DeValue::Array(items) => items.iter().cloned().collect::<Vec<_>>(),
+        DeValue::Table(_) => vec![section.clone()],
+        _ => {
+            return Err(Located::at(
+                section.span(),
+                format!("`{name}` must be a table ([[{name}]])"),
+            ));
+        }
+    };
+    if tables.is_empty() {
+        return Err(Located::at(
+            section.span(),
+            format!("{name}: empty list; give at least one [[{name}]] table"),
+        ));
+    }
+    let mut variants = Vec::new();
+    for table in &tables {
+        variants.extend(sweep::expand(name, table)?);
+    }
+    Ok(variants)
+}
 
 fn parse_sections(source: &str) -> Result<Sections, Located> {
     let doc = DeTable::parse(source).map_err(toml_error)?;
     let whole = doc.span();
     let doc = doc.into_inner();
     for (key, _) in &doc {
-        if !["experiment", "workload", "cache", "report"].contains(&key.get_ref().as_ref()) {
+        if !SECTIONS.contains(&key.get_ref().as_ref()) {
             return Err(Located::at(
                 key.span(),
                 format!(
-                    "unknown section `{}`, expected `experiment`, `workload`, `cache` or `report`",
-                    key.get_ref()
+                    "unknown section `{}`, expected one of: {}",
+                    key.get_ref(),
+                    SECTIONS.join(", ")
                 ),
             ));
         }
@@ -282,31 +371,9 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         })
         .collect::<Result<Vec<_>, Located>>()?;
 
-    let cache = section("cache").ok_or_else(|| {
-        Located::at(
-            0..0,
-            "missing [[cache]] section: say which caches to compare",
-        )
-    })?;
-    let tables = match cache.get_ref() {
-        DeValue::Array(items) => items.iter().cloned().collect::<Vec<_>>(),
-        DeValue::Table(_) => vec![cache.clone()],
-        _ => {
-            return Err(Located::at(
-                cache.span(),
-                "`cache` must be a table ([[cache]])",
-            ));
-        }
-    };
-    if tables.is_empty() {
-        return Err(Located::at(
-            cache.span(),
-            "cache: empty list; give at least one [[cache]] table",
-        ));
-    }
     let mut caches = Vec::new();
-    for table in &tables {
-        for v in sweep::expand("cache", table)? {
+    if let Some(section) = section("cache") {
+        for v in choices("cache", &section)? {
             caches.push(CacheChoice {
                 identity: render(v.value.get_ref()),
                 spec: deserialize(v.value)?,
@@ -314,7 +381,31 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
             });
         }
     }
-    Ok((meta, workloads, caches, report))
+    let mut limiters = Vec::new();
+    if let Some(section) = section("limiter") {
+        for v in choices("limiter", &section)? {
+            limiters.push(LimiterChoice {
+                identity: render(v.value.get_ref()),
+                spec: deserialize(v.value)?,
+                dims: v.dims,
+            });
+        }
+    }
+    if caches.is_empty() && limiters.is_empty() {
+        return Err(Located::at(
+            0..0,
+            "missing [[cache]] or [[limiter]] section: say which caches or limiters to compare",
+        ));
+    }
+    let service = section("service").map(deserialize).transpose()?;
+    Ok(Sections {
+        meta,
+        workloads,
+        caches,
+        limiters,
+        service,
+        report,
+    })
 }
 
 /// Reads a `[workload]` table by its `kind` (default `synthetic`).

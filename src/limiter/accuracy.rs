@@ -59,11 +59,13 @@ pub fn measure_accuracy(
     let Some(approximation) = spec.info().approximates else {
         return Ok(None);
     };
-    let exact_spec = LimiterSpec {
+    // The same limit, window and counting rule, decided exactly.
+    let mut exact_spec = LimiterSpec {
         algorithm: "sliding-window-log".parse()?,
         premium: Some(spec.premium()),
         ..spec.clone()
     };
+    exact_spec.algorithm.0.params = spec.algorithm.0.params.clone();
     let mut exact = build(&exact_spec)?;
     let window = spec.window_ns();
     let mut arrivals: KeyMap<(VecDeque<SimTime>, Counts)> = KeyMap::default();

@@ -2,6 +2,8 @@
 //! time 0) and each key may have L = rate x W requests admitted per window.
 //! Around a window boundary it admits up to 2L requests within less than W:
 //! L at the end of one window and L more at the start of the next.
+//! With `count=all` denied requests count too, so a client that keeps
+//! sending over the limit stays blocked for the rest of the window.
 
 use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
@@ -10,6 +12,7 @@ use crate::engine::SimTime;
 pub struct FixedWindow {
     window: u64,
     limit: u64,
+    count_all: bool,
     counts: KeyMap<Count>,
 }
 
@@ -17,42 +20,31 @@ pub struct FixedWindow {
 struct Count {
     /// Window index (start / W).
     window: u64,
-    admitted: u64,
+    counted: u64,
 }
 
 pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&[])?;
-    Ok(Box::new(FixedWindow::new(
-        ctx.window(),
-        ctx.window_limit()?,
-    )))
-}
-
-impl FixedWindow {
-    pub fn new(window: u64, limit: u64) -> Self {
-        FixedWindow {
-            window,
-            limit,
-            counts: KeyMap::default(),
-        }
-    }
+    ctx.allow(&["count"])?;
+    Ok(Box::new(FixedWindow {
+        window: ctx.window(),
+        limit: ctx.window_limit()?,
+        count_all: ctx.counts_all()?,
+        counts: KeyMap::default(),
+    }))
 }
 
 impl Limiter for FixedWindow {
     fn decide(&mut self, key: u64, now: SimTime) -> Decision {
         let window = now / self.window;
-        let c = self.counts.entry(key, || Count {
-            window,
-            admitted: 0,
-        });
+        let c = self.counts.entry(key, || Count { window, counted: 0 });
         if c.window != window {
-            *c = Count {
-                window,
-                admitted: 0,
-            };
+            *c = Count { window, counted: 0 };
         }
-        if c.admitted < self.limit {
-            c.admitted += 1;
+        let admit = c.counted < self.limit;
+        if admit || self.count_all {
+            c.counted += 1;
+        }
+        if admit {
             Decision::Allow
         } else {
             Decision::Deny {

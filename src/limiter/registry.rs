@@ -410,6 +410,17 @@ impl Ctx<'_> {
         }
     }
 
+    /// The window algorithms' `count` parameter: whether denied requests
+    /// count towards the limit too (`count=all`, as Cloudflare counts
+    /// requests) or only admitted ones (`count=admitted`, the default).
+    pub fn counts_all(&self) -> Result<bool, String> {
+        match self.raw("count") {
+            None | Some("admitted") => Ok(false),
+            Some("all") => Ok(true),
+            Some(v) => Err(self.invalid("count", v, "expected \"admitted\" or \"all\"")),
+        }
+    }
+
     /// A duration parameter above zero, or `default` when absent.
     pub fn duration(&self, name: &str, default: SimTime) -> Result<SimTime, String> {
         let Some(v) = self.raw(name) else {

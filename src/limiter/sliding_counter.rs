@@ -4,7 +4,8 @@
 //! `previous x (W - elapsed) / W + current`, as if the previous window's
 //! requests had been spread evenly. A request is admitted when the estimate
 //! is below L = rate x W. The comparison is done in integers (scaled by W),
-//! so no rounding depends on the platform.
+//! so no rounding depends on the platform. With `count=all` denied requests
+//! count too, which is how Cloudflare counts.
 
 use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
@@ -13,6 +14,7 @@ use crate::engine::SimTime;
 pub struct SlidingCounter {
     window: u64,
     limit: u64,
+    count_all: bool,
     counts: KeyMap<Counts>,
 }
 
@@ -48,10 +50,11 @@ impl Counts {
 }
 
 pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&[])?;
+    ctx.allow(&["count"])?;
     Ok(Box::new(SlidingCounter {
         window: ctx.window(),
         limit: ctx.window_limit()?,
+        count_all: ctx.counts_all()?,
         counts: KeyMap::default(),
     }))
 }
@@ -65,8 +68,11 @@ impl Limiter for SlidingCounter {
         });
         c.roll(now, w);
         let budget = limit as u128 * w as u128;
-        if c.scaled_estimate(now, w) < budget {
+        let admit = c.scaled_estimate(now, w) < budget;
+        if admit || self.count_all {
             c.current += 1;
+        }
+        if admit {
             return Decision::Allow;
         }
         // Earliest time the estimate falls below the limit: later in this

@@ -2,7 +2,9 @@
 //! the last W; a request is admitted when fewer than L = rate x W were
 //! admitted in (now - W, now]. Exact, so no window of length W ever holds
 //! more than L admitted requests, at the price of memory that grows with
-//! traffic (one timestamp per admitted request).
+//! traffic (one timestamp per admitted request). With `count=all` it logs
+//! denied requests too, and admits only while fewer than L requests of any
+//! kind arrived in the window.
 
 use std::collections::VecDeque;
 use std::mem::size_of;
@@ -14,25 +16,21 @@ use crate::engine::SimTime;
 pub struct SlidingLog {
     window: u64,
     limit: u64,
+    count_all: bool,
     logs: KeyMap<VecDeque<SimTime>>,
     /// Timestamps held over all keys.
     entries: usize,
 }
 
 pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&[])?;
-    Ok(Box::new(SlidingLog::new(ctx.window(), ctx.window_limit()?)))
-}
-
-impl SlidingLog {
-    pub fn new(window: u64, limit: u64) -> Self {
-        SlidingLog {
-            window,
-            limit,
-            logs: KeyMap::default(),
-            entries: 0,
-        }
-    }
+    ctx.allow(&["count"])?;
+    Ok(Box::new(SlidingLog {
+        window: ctx.window(),
+        limit: ctx.window_limit()?,
+        count_all: ctx.counts_all()?,
+        logs: KeyMap::default(),
+        entries: 0,
+    }))
 }
 
 /// Drops the times that are W or more before `now`; returns how many.
@@ -48,15 +46,19 @@ impl Limiter for SlidingLog {
     fn decide(&mut self, key: u64, now: SimTime) -> Decision {
         let log = self.logs.entry(key, VecDeque::new);
         self.entries -= expire(log, now, self.window);
-        if (log.len() as u64) < self.limit {
+        let admit = (log.len() as u64) < self.limit;
+        // Without this request, admission needs all but limit - 1 of the
+        // logged times to expire.
+        let retry_at = (!admit).then(|| log[log.len() - self.limit as usize] + self.window);
+        if admit || self.count_all {
             log.push_back(now);
             self.entries += 1;
-            Decision::Allow
-        } else {
-            let oldest = log.front().copied().unwrap_or(now);
-            Decision::Deny {
-                retry_after: oldest + self.window - now,
-            }
+        }
+        match retry_at {
+            None => Decision::Allow,
+            Some(at) => Decision::Deny {
+                retry_after: at - now,
+            },
         }
     }
 

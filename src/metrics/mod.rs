@@ -1,5 +1,9 @@
 //! Counters the models fill and the reports read.
 
+mod limits;
+
+pub use limits::LimitStats;
+
 use serde::Serialize;
 
 /// Outcome counts of a cache replay.

@@ -23,6 +23,10 @@ pub struct LineChart {
     pub series: Vec<Series>,
     /// Logarithmic x axis, for sizes that span orders of magnitude.
     pub log_x: bool,
+    /// Upper end of the y axis: the y range is 0 to the data's maximum plus
+    /// 5%, kept between 5% of `y_max` and `y_max` (1 for ratios, 100 for
+    /// percentages).
+    pub y_max: f64,
 }
 
 const SIZE: (u32, u32) = (960, 600);
@@ -79,7 +83,7 @@ impl LineChart {
             .flat_map(|s| s.points.iter().map(|p| p.1));
         let (x0, x1) = bounds(xs);
         let (_, y1) = bounds(ys);
-        let y_range = 0.0..(y1 * 1.05).clamp(0.05, 1.0);
+        let y_range = 0.0..(y1 * 1.05).clamp(0.05 * self.y_max, self.y_max);
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(&self.title, ("sans-serif", 24))
@@ -188,6 +192,7 @@ pub fn mrc(summary: &Summary) -> LineChart {
         y_label: "hit ratio".into(),
         series,
         log_x: lo > 0.0 && hi / lo > 20.0,
+        y_max: 1.0,
     }
 }
 
@@ -204,6 +209,10 @@ impl Chart {
 impl Export for Chart {
     fn file_name(&self) -> &'static str {
         if self.svg { "mrc.svg" } else { "mrc.png" }
+    }
+
+    fn applies(&self, summary: &Summary) -> bool {
+        !summary.configs.is_empty()
     }
 
     fn render(&self, summary: &Summary) -> Result<Vec<u8>> {

@@ -49,5 +49,6 @@ fn cell_value(cell: &Cell) -> Value {
         Cell::Text(s) => Value::from(s.as_str()),
         Cell::Int(n) => Value::from(*n),
         Cell::Real(x) => Value::from(*x),
+        Cell::Empty => Value::Null,
     }
 }

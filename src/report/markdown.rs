@@ -33,16 +33,30 @@ fn render(summary: &Summary) -> String {
     if let Some(d) = &exp.meta.description {
         let _ = writeln!(md, "{d}\n");
     }
+    let limiters = if exp.limiters.is_empty() {
+        String::new()
+    } else {
+        format!(" x {} limiter configuration(s)", exp.limiters.len())
+    };
+    let ranked = if exp.caches.is_empty() {
+        String::new()
+    } else {
+        format!("Configurations are ranked by {metric}; ")
+    };
     let _ = writeln!(
         md,
-        "{} runs: {} workload variant(s) x {} cache configuration(s) x {} replication(s), seed {}. \
-         Configurations are ranked by {metric}; ± is the 95% confidence interval over replications.\n",
+        "{} runs: {} workload variant(s) x {} cache configuration(s){limiters} x {} replication(s), seed {}. \
+         {ranked}± is the 95% confidence interval over replications.\n",
         summary.results.len(),
         exp.workloads.len(),
         exp.caches.len(),
         exp.meta.replications,
         exp.meta.seed
     );
+    if summary.configs.is_empty() {
+        super::limits::markdown(&mut md, summary);
+        return md;
+    }
     let _ = writeln!(md, "![hit ratio by cache size](mrc.png)\n");
     for (w, workload) in exp.workloads.iter().enumerate() {
         let configs: Vec<&Config> = summary.configs.iter().filter(|c| c.workload == w).collect();
@@ -66,6 +80,9 @@ fn render(summary: &Summary) -> String {
         }
         table(&mut md, &configs, rank_by);
         recommend(&mut md, &configs, summary, rank_by, metric);
+    }
+    if !summary.limit_configs.is_empty() {
+        super::limits::markdown(&mut md, summary);
     }
     md
 }

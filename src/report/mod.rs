@@ -6,6 +6,7 @@
 mod chart;
 mod csv;
 mod json;
+mod limits;
 mod markdown;
 mod summary;
 
@@ -15,12 +16,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+pub use limits::LimitConfig;
 pub use summary::{Cell, Config, Summary};
 
 /// One output file.
 pub trait Export: Sync {
     fn file_name(&self) -> &'static str;
     fn render(&self, summary: &Summary) -> Result<Vec<u8>>;
+    /// Whether this experiment gets the file (e.g. no cache chart without caches).
+    fn applies(&self, _summary: &Summary) -> bool {
+        true
+    }
 }
 
 /// Every file `edgesim run` writes.
@@ -29,6 +35,8 @@ pub const EXPORTS: &[&dyn Export] = &[
     &json::Json,
     &chart::Chart::PNG,
     &chart::Chart::SVG,
+    &limits::Chart::PNG,
+    &limits::Chart::SVG,
     &markdown::Markdown,
 ];
 
@@ -47,6 +55,7 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
 pub fn write_all(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
     let rendered: Vec<(&str, Vec<u8>)> = EXPORTS
         .iter()
+        .filter(|e| e.applies(summary))
         .map(|e| {
             Ok((
                 e.file_name(),

@@ -2,6 +2,7 @@
 //! and one aggregate per configuration (mean and 95% confidence interval over
 //! replications).
 
+use super::limits::{self, LimitConfig};
 use crate::experiment::Experiment;
 use crate::runner::RunResult;
 use crate::units::format_bytes;
@@ -12,6 +13,8 @@ pub enum Cell {
     Text(String),
     Int(u64),
     Real(f64),
+    /// Not applicable to this run (empty in CSV, null in JSON).
+    Empty,
 }
 
 impl std::fmt::Display for Cell {
@@ -20,6 +23,7 @@ impl std::fmt::Display for Cell {
             Cell::Text(s) => f.write_str(s),
             Cell::Int(n) => write!(f, "{n}"),
             Cell::Real(x) => write!(f, "{x}"),
+            Cell::Empty => Ok(()),
         }
     }
 }
@@ -60,11 +64,13 @@ fn student_t95(df: usize) -> f64 {
     T.get(df - 1).copied().unwrap_or(1.96)
 }
 
-/// One configuration (workload variant x cache choice) over its replications.
+/// One cache configuration (workload variant x cache choice, and limiter
+/// choice when there are limiters) over its replications.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub workload: usize,
     pub cache: usize,
+    pub limiter: Option<usize>,
     /// The policy as written, with its parameters.
     pub policy: String,
     /// The capacity as written ("5%", "64MiB", "1000").
@@ -99,7 +105,10 @@ pub struct Summary<'a> {
     /// Column names of [`Summary::rows`].
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
+    /// Cache configurations (empty without caches).
     pub configs: Vec<Config>,
+    /// Limiter configurations (empty without limiters).
+    pub limit_configs: Vec<LimitConfig>,
 }
 
 impl<'a> Summary<'a> {
@@ -107,30 +116,43 @@ impl<'a> Summary<'a> {
         let dims: Vec<String> = experiment
             .swept_dims()
             .into_iter()
-            .filter(|d| d != "cache.policy" && d != "cache.capacity")
+            .filter(|d| {
+                !["cache.policy", "cache.capacity", "limiter.algorithm"].contains(&d.as_str())
+            })
             .collect();
+        let has_caches = !experiment.caches.is_empty();
+        let has_limiters = !experiment.limiters.is_empty();
         let mut columns: Vec<String> = ["run", "replication", "seed"].map(String::from).to_vec();
         columns.extend(dims.iter().cloned());
-        columns.extend(
-            [
-                "policy",
-                "capacity",
-                "capacity_value",
-                "capacity_unit",
-                "requests",
-                "hits",
-                "misses",
-                "expired",
-                "hit_ratio",
-                "byte_hit_ratio",
-            ]
-            .map(String::from),
-        );
+        let cache_columns = [
+            "policy",
+            "capacity",
+            "capacity_value",
+            "capacity_unit",
+            "requests",
+            "hits",
+            "misses",
+            "expired",
+            "hit_ratio",
+            "byte_hit_ratio",
+        ]
+        .map(String::from);
+        if has_caches {
+            columns.extend(cache_columns);
+        }
+        if has_limiters {
+            columns.extend(limits::columns(!has_caches));
+        }
         let rows = results
             .iter()
             .map(|r| {
                 let workload = &experiment.workloads[r.run.workload];
-                let cache = &experiment.caches[r.run.cache];
+                let no_dims = Vec::new();
+                let cache_dims = r.run.cache.map_or(&no_dims, |c| &experiment.caches[c].dims);
+                let limiter_dims = r
+                    .run
+                    .limiter
+                    .map_or(&no_dims, |l| &experiment.limiters[l].dims);
                 let mut row = vec![
                     Cell::Int(r.run.index as u64),
                     Cell::Int(r.run.replication),
@@ -140,35 +162,43 @@ impl<'a> Summary<'a> {
                     let value = workload
                         .dims
                         .iter()
-                        .chain(&cache.dims)
+                        .chain(cache_dims)
+                        .chain(limiter_dims)
                         .find(|(d, _)| d == dim);
                     row.push(Cell::Text(
                         value.map(|(_, v)| v.clone()).unwrap_or_default(),
                     ));
                 }
                 let s = &r.stats;
-                row.extend([
-                    Cell::Text(cache.spec.policy.to_string()),
-                    Cell::Text(cache.spec.capacity.to_string()),
-                    Cell::Int(r.capacity),
-                    Cell::Text(unit(r.count_objects).into()),
-                    Cell::Int(s.requests),
-                    Cell::Int(s.hits),
-                    Cell::Int(s.misses()),
-                    Cell::Int(s.expired),
-                    Cell::Real(s.hit_ratio()),
-                    Cell::Real(s.byte_hit_ratio()),
-                ]);
+                if let Some(cache) = r.run.cache.map(|c| &experiment.caches[c]) {
+                    row.extend([
+                        Cell::Text(cache.spec.policy.to_string()),
+                        Cell::Text(cache.spec.capacity.to_string()),
+                        Cell::Int(r.capacity),
+                        Cell::Text(unit(r.count_objects).into()),
+                        Cell::Int(s.requests),
+                        Cell::Int(s.hits),
+                        Cell::Int(s.misses()),
+                        Cell::Int(s.expired),
+                        Cell::Real(s.hit_ratio()),
+                        Cell::Real(s.byte_hit_ratio()),
+                    ]);
+                }
+                if let Some(l) = r.run.limiter {
+                    row.extend(limits::cells(&experiment.limiters[l].spec, r, !has_caches));
+                }
                 row
             })
             .collect();
         let configs = aggregate(experiment, results);
+        let limit_configs = limits::aggregate(experiment, results);
         Summary {
             experiment,
             results,
             columns,
             rows,
             configs,
+            limit_configs,
         }
     }
 }
@@ -180,17 +210,21 @@ fn unit(count_objects: bool) -> &'static str {
 /// Groups runs by (workload, cache), in run order.
 fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<Config> {
     let mut configs = Vec::new();
-    for chunk in
-        results.chunk_by(|a, b| (a.run.workload, a.run.cache) == (b.run.workload, b.run.cache))
-    {
+    for chunk in results.chunk_by(|a, b| {
+        (a.run.workload, a.run.cache, a.run.limiter) == (b.run.workload, b.run.cache, b.run.limiter)
+    }) {
         let first = &chunk[0];
-        let cache = &experiment.caches[first.run.cache];
+        let Some(cache_index) = first.run.cache else {
+            continue;
+        };
+        let cache = &experiment.caches[cache_index];
         let hits: Vec<f64> = chunk.iter().map(|r| r.stats.hit_ratio()).collect();
         let bytes: Vec<f64> = chunk.iter().map(|r| r.stats.byte_hit_ratio()).collect();
         let capacity = chunk.iter().map(|r| r.capacity as f64).sum::<f64>() / chunk.len() as f64;
         configs.push(Config {
             workload: first.run.workload,
-            cache: first.run.cache,
+            cache: cache_index,
+            limiter: first.run.limiter,
             policy: cache.spec.policy.to_string(),
             capacity_label: cache.spec.capacity.to_string(),
             capacity,

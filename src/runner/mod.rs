@@ -9,10 +9,11 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::cache::{self, Replay};
+use crate::cache::{self, DynReplay, Replay};
 use crate::experiment::{Experiment, Run, WorkloadSpec};
-use crate::metrics::CacheStats;
+use crate::metrics::{CacheStats, LimitStats};
 use crate::workload::{Request, WorkingSet, synthetic};
+use crate::{limiter, service};
 
 pub use progress::Progress;
 
@@ -27,11 +28,15 @@ pub struct Instance {
 pub struct RunResult {
     pub run: Run,
     pub seed: u64,
-    /// Resolved capacity, in objects when `count_objects`, else bytes.
+    /// Resolved capacity, in objects when `count_objects`, else bytes (0
+    /// without a cache).
     pub capacity: u64,
     pub count_objects: bool,
     pub working_set: WorkingSet,
+    /// Cache outcomes (all zero when the run has no cache).
     pub stats: CacheStats,
+    /// Limiter outcomes, when the run has a limiter.
+    pub limits: Option<LimitStats>,
 }
 
 /// Executes every run of `exp` on `threads` threads (all cores when None).
@@ -87,19 +92,67 @@ fn generate(spec: &WorkloadSpec, seed: u64) -> Result<Instance> {
 }
 
 fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult> {
-    let choice = &exp.caches[run.cache];
-    let spec = &choice.spec;
-    let (capacity, count_objects) = spec
-        .capacity
-        .resolve(instance.working_set, spec.ignore_size)
-        .map_err(anyhow::Error::msg)?;
     let seed = exp.run_seed(run);
-    let mut cache = cache::build(&spec.policy, capacity, count_objects, seed)
-        .map_err(anyhow::Error::msg)
-        .with_context(|| format!("run {} ({})", run.index, choice.identity))?;
+    let context = || {
+        let cache = run.cache.map(|c| exp.caches[c].identity.as_str());
+        let limiter = run.limiter.map(|l| exp.limiters[l].identity.as_str());
+        let parts: Vec<&str> = cache.into_iter().chain(limiter).collect();
+        format!("run {} ({})", run.index, parts.join(", "))
+    };
+    let mut cache = None;
+    let (mut capacity, mut count_objects) = (0, false);
+    if let Some(c) = run.cache {
+        let spec = &exp.caches[c].spec;
+        (capacity, count_objects) = spec
+            .capacity
+            .resolve(instance.working_set, spec.ignore_size)
+            .map_err(anyhow::Error::msg)?;
+        cache = Some(
+            cache::build(&spec.policy, capacity, count_objects, seed)
+                .map_err(anyhow::Error::msg)
+                .with_context(context)?,
+        );
+    }
     let with_ttl = instance.requests.iter().any(|r| r.ttl_ms > 0);
     let mut state = Replay::new(count_objects, with_ttl);
-    cache.replay_dyn(&instance.requests, &mut state);
+    let limits = match (run.limiter, &mut cache) {
+        (None, Some(cache)) if exp.service.is_none() => {
+            cache.replay_dyn(&instance.requests, &mut state);
+            None
+        }
+        (limiter, cache) => {
+            let spec = limiter.map(|l| &exp.limiters[l].spec);
+            let mut limiter = spec
+                .map(limiter::build)
+                .transpose()
+                .map_err(anyhow::Error::msg)
+                .with_context(context)?;
+            let stage = cache
+                .as_mut()
+                .map(|c| (&mut **c as &mut dyn DynReplay, &mut state));
+            let requests = &instance.requests;
+            let outcome = service::simulate(
+                requests,
+                limiter.as_mut(),
+                stage,
+                exp.service.as_ref(),
+                seed,
+            )
+            .map_err(anyhow::Error::msg)
+            .with_context(context)?;
+            spec.map(|spec| {
+                let admitted: Vec<bool> = outcome
+                    .fates
+                    .iter()
+                    .map(|f| f.decision.admitted())
+                    .collect();
+                let accuracy = limiter::measure_accuracy(spec, requests, &admitted)
+                    .map_err(anyhow::Error::msg)?;
+                Ok::<_, anyhow::Error>(LimitStats::of(requests, &outcome, accuracy))
+            })
+            .transpose()?
+        }
+    };
     Ok(RunResult {
         run: run.clone(),
         seed,
@@ -107,5 +160,6 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         count_objects,
         working_set: instance.working_set,
         stats: state.stats,
+        limits,
     })
 }

@@ -1,0 +1,415 @@
+//! The limiter side of the reports: per-run columns, per-configuration
+//! aggregates, the legit-denied vs abusive-allowed chart, and the limiter
+//! section of report.md with its recommendation.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+
+use super::chart::{LineChart, Series};
+use super::summary::{Cell, Mean};
+use super::{Export, Summary};
+use crate::experiment::Experiment;
+use crate::limiter::LimiterSpec;
+use crate::runner::RunResult;
+
+/// Share of abusive requests a recommended limiter may let through.
+const ABUSE_TOLERANCE: f64 = 0.10;
+
+/// Limiter columns of results.csv; `requests` first when no cache columns
+/// already carry it.
+pub fn columns(with_requests: bool) -> Vec<String> {
+    let names = [
+        "algorithm",
+        "rate",
+        "burst",
+        "key",
+        "allowed",
+        "delayed",
+        "denied",
+        "denial_ratio",
+        "legit_requests",
+        "legit_denied",
+        "legit_denied_ratio",
+        "abusive_requests",
+        "abusive_allowed",
+        "abusive_allowed_ratio",
+        "legit_clients",
+        "clients_wrongly_blocked",
+        "abusers",
+        "abusers_blocked",
+        "first_block_mean_s",
+        "first_block_max_s",
+        "peak_keys",
+        "peak_state_bytes",
+        "latency_mean_ms",
+        "latency_p99_ms",
+        "misclassified_ratio",
+        "rate_error",
+    ];
+    let requests = with_requests.then_some("requests");
+    requests
+        .into_iter()
+        .chain(names)
+        .map(String::from)
+        .collect()
+}
+
+/// The cells of [`columns`] for one run.
+pub fn cells(spec: &LimiterSpec, r: &RunResult, with_requests: bool) -> Vec<Cell> {
+    let Some(l) = &r.limits else {
+        return vec![Cell::Empty; columns(with_requests).len()];
+    };
+    let seconds = |ns: f64| ns / 1e9;
+    let ms = |ns: f64| ns / 1e6;
+    let blocked = |x: f64| {
+        if l.abusers_blocked > 0 {
+            Cell::Real(x)
+        } else {
+            Cell::Empty
+        }
+    };
+    let mut row = Vec::new();
+    if with_requests {
+        row.push(Cell::Int(l.requests));
+    }
+    row.extend([
+        Cell::Text(spec.algorithm.to_string()),
+        spec.rate.map_or(Cell::Empty, |r| Cell::Real(r.0)),
+        spec.burst.map_or(Cell::Empty, |b| Cell::Int(b as u64)),
+        Cell::Text(spec.key.to_string()),
+        Cell::Int(l.allowed),
+        Cell::Int(l.delayed),
+        Cell::Int(l.denied),
+        Cell::Real(l.denial_ratio()),
+        Cell::Int(l.legit),
+        Cell::Int(l.legit_denied),
+        Cell::Real(l.legit_denied_ratio()),
+        Cell::Int(l.abusive),
+        Cell::Int(l.abusive_allowed),
+        Cell::Real(l.abusive_allowed_ratio()),
+        Cell::Int(l.legit_clients),
+        Cell::Int(l.clients_wrongly_blocked),
+        Cell::Int(l.abusers),
+        Cell::Int(l.abusers_blocked),
+        blocked(seconds(l.first_block_mean)),
+        blocked(seconds(l.first_block_max as f64)),
+        Cell::Int(l.peak_keys),
+        Cell::Int(l.peak_state_bytes),
+        Cell::Real(ms(l.latency_mean)),
+        Cell::Real(ms(l.latency_p99 as f64)),
+        l.accuracy
+            .map_or(Cell::Empty, |a| Cell::Real(a.misclassified_ratio())),
+        l.accuracy
+            .map_or(Cell::Empty, |a| Cell::Real(a.mean_rate_error)),
+    ]);
+    row
+}
+
+/// One limiter configuration over its replications.
+#[derive(Debug, Clone)]
+pub struct LimitConfig {
+    pub workload: usize,
+    pub cache: Option<usize>,
+    pub limiter: usize,
+    /// The algorithm with its parameters, rate and burst.
+    pub label: String,
+    /// The algorithm as written, which names the chart's series.
+    pub algorithm: String,
+    pub legit_denied: Mean,
+    pub abusive_allowed: Mean,
+    pub denial: Mean,
+    pub clients_wrongly_blocked: Mean,
+    pub legit_clients: u64,
+    pub abusers: u64,
+    pub abusers_blocked: Mean,
+    /// Mean time to first block, in seconds, over runs that blocked someone.
+    pub first_block_s: Option<Mean>,
+    pub peak_keys: Mean,
+    pub peak_state_bytes: Mean,
+    pub latency_p99_ms: Mean,
+    pub misclassified: Option<Mean>,
+    pub rate_error: Option<Mean>,
+}
+
+/// Groups runs by (workload, cache, limiter), in run order.
+pub fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<LimitConfig> {
+    let same = |a: &RunResult, b: &RunResult| {
+        (a.run.workload, a.run.cache, a.run.limiter) == (b.run.workload, b.run.cache, b.run.limiter)
+    };
+    let mut configs = Vec::new();
+    for chunk in results.chunk_by(same) {
+        let first = &chunk[0];
+        let (Some(limiter), Some(l0)) = (first.run.limiter, &first.limits) else {
+            continue;
+        };
+        let stats: Vec<_> = chunk.iter().filter_map(|r| r.limits.as_ref()).collect();
+        let mean = |f: &dyn Fn(&crate::metrics::LimitStats) -> f64| {
+            Mean::of(&stats.iter().map(|s| f(s)).collect::<Vec<_>>())
+        };
+        let blocked: Vec<f64> = stats
+            .iter()
+            .filter(|s| s.abusers_blocked > 0)
+            .map(|s| s.first_block_mean / 1e9)
+            .collect();
+        let accuracy: Vec<_> = stats.iter().filter_map(|s| s.accuracy).collect();
+        let spec = &experiment.limiters[limiter].spec;
+        configs.push(LimitConfig {
+            workload: first.run.workload,
+            cache: first.run.cache,
+            limiter,
+            label: spec.label(),
+            algorithm: spec.algorithm.to_string(),
+            legit_denied: mean(&|s| s.legit_denied_ratio()),
+            abusive_allowed: mean(&|s| s.abusive_allowed_ratio()),
+            denial: mean(&|s| s.denial_ratio()),
+            clients_wrongly_blocked: mean(&|s| s.clients_wrongly_blocked as f64),
+            legit_clients: l0.legit_clients,
+            abusers: l0.abusers,
+            abusers_blocked: mean(&|s| s.abusers_blocked as f64),
+            first_block_s: (!blocked.is_empty()).then(|| Mean::of(&blocked)),
+            peak_keys: mean(&|s| s.peak_keys as f64),
+            peak_state_bytes: mean(&|s| s.peak_state_bytes as f64),
+            latency_p99_ms: mean(&|s| s.latency_p99 as f64 / 1e6),
+            misclassified: (!accuracy.is_empty()).then(|| {
+                Mean::of(
+                    &accuracy
+                        .iter()
+                        .map(|a| a.misclassified_ratio())
+                        .collect::<Vec<_>>(),
+                )
+            }),
+            rate_error: (!accuracy.is_empty()).then(|| {
+                Mean::of(
+                    &accuracy
+                        .iter()
+                        .map(|a| a.mean_rate_error)
+                        .collect::<Vec<_>>(),
+                )
+            }),
+        });
+    }
+    configs
+}
+
+/// Legitimate requests denied against abusive requests allowed, one series
+/// per algorithm (its points joined in order of the x value when a sweep
+/// gives it several); the best place is the lower left corner.
+pub fn chart(summary: &Summary) -> LineChart {
+    let mut series: Vec<Series> = Vec::new();
+    for c in &summary.limit_configs {
+        let point = (c.legit_denied.mean * 100.0, c.abusive_allowed.mean * 100.0);
+        match series.iter_mut().find(|s| s.label == c.algorithm) {
+            Some(s) => s.points.push(point),
+            None => series.push(Series {
+                label: c.algorithm.clone(),
+                points: vec![point],
+            }),
+        }
+    }
+    for s in &mut series {
+        s.points
+            .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    }
+    LineChart {
+        title: format!(
+            "{}: legitimate denied vs abusive allowed (lower left is better)",
+            summary.experiment.name
+        ),
+        x_label: "legitimate requests denied (%)".into(),
+        y_label: "abusive requests allowed (%)".into(),
+        series,
+        log_x: false,
+        y_max: 100.0,
+    }
+}
+
+/// limiters.png or limiters.svg.
+pub struct Chart {
+    svg: bool,
+}
+
+impl Chart {
+    pub const PNG: Chart = Chart { svg: false };
+    pub const SVG: Chart = Chart { svg: true };
+}
+
+impl Export for Chart {
+    fn file_name(&self) -> &'static str {
+        if self.svg {
+            "limiters.svg"
+        } else {
+            "limiters.png"
+        }
+    }
+
+    fn applies(&self, summary: &Summary) -> bool {
+        !summary.limit_configs.is_empty()
+    }
+
+    fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
+        let chart = chart(summary);
+        if self.svg { chart.svg() } else { chart.png() }
+    }
+}
+
+fn pct(m: Mean) -> String {
+    if m.n > 1 {
+        format!("{:.2}% ± {:.2}", m.mean * 100.0, m.half_width * 100.0)
+    } else {
+        format!("{:.2}%", m.mean * 100.0)
+    }
+}
+
+fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map_or("–".into(), f)
+}
+
+/// The limiter section of report.md.
+pub fn markdown(md: &mut String, summary: &Summary) {
+    let exp = summary.experiment;
+    let _ = writeln!(md, "## Limiters\n");
+    let _ = writeln!(
+        md,
+        "Every limiter sees the same requests (same seed). The best limiter denies few legitimate \
+         requests (x axis) and lets few abusive ones through (y axis): the lower left corner.\n"
+    );
+    let _ = writeln!(
+        md,
+        "![legitimate denied vs abusive allowed](limiters.png)\n"
+    );
+    for (w, workload) in exp.workloads.iter().enumerate() {
+        let configs: Vec<&LimitConfig> = summary
+            .limit_configs
+            .iter()
+            .filter(|c| c.workload == w)
+            .collect();
+        let Some(first) = configs.first() else {
+            continue;
+        };
+        if exp.workloads.len() > 1 {
+            let dims: Vec<String> = workload
+                .dims
+                .iter()
+                .map(|(d, v)| format!("{d} = {v}"))
+                .collect();
+            let _ = writeln!(md, "### Workload {}\n", dims.join(", "));
+        }
+        let _ = writeln!(
+            md,
+            "{} legitimate clients, {} abusers.\n",
+            first.legit_clients, first.abusers
+        );
+        let _ = writeln!(
+            md,
+            "| limiter | legit denied | abusive allowed | clients wrongly blocked | abusers blocked | first block (s) | peak keys | state | p99 latency (ms) | misclassified vs exact | rate error |"
+        );
+        let _ = writeln!(
+            md,
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for c in &configs {
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {} | {:.1} | {:.1} of {} | {} | {:.0} | {} | {:.1} | {} | {} |",
+                c.label,
+                pct(c.legit_denied),
+                pct(c.abusive_allowed),
+                c.clients_wrongly_blocked.mean,
+                c.abusers_blocked.mean,
+                c.abusers,
+                opt(c.first_block_s, |m| format!("{:.2}", m.mean)),
+                c.peak_keys.mean,
+                crate::units::format_bytes(c.peak_state_bytes.mean.round() as u64),
+                c.latency_p99_ms.mean,
+                opt(c.misclassified, |m| format!("{:.4}%", m.mean * 100.0)),
+                opt(c.rate_error, |m| format!("{:.2}%", m.mean * 100.0)),
+            );
+        }
+        md.push('\n');
+        recommend(md, &configs);
+    }
+}
+
+/// Picks the limiter that denies the fewest legitimate requests among those
+/// letting at most [`ABUSE_TOLERANCE`] of abusive requests through (or, if
+/// none does, the one letting the fewest through); ties go to less state.
+fn recommend(md: &mut String, configs: &[&LimitConfig]) {
+    let key = |c: &LimitConfig| (c.legit_denied.mean, c.peak_state_bytes.mean);
+    let better =
+        |a: &LimitConfig, b: &LimitConfig| key(a).partial_cmp(&key(b)).is_some_and(|o| o.is_lt());
+    let stopping: Vec<&LimitConfig> = configs
+        .iter()
+        .copied()
+        .filter(|c| c.abusive_allowed.mean <= ABUSE_TOLERANCE)
+        .collect();
+    let _ = writeln!(md, "#### Recommendation\n");
+    let pick = if stopping.is_empty() {
+        let Some(pick) = configs.iter().copied().reduce(|a, b| {
+            if b.abusive_allowed.mean < a.abusive_allowed.mean {
+                b
+            } else {
+                a
+            }
+        }) else {
+            return;
+        };
+        let _ = writeln!(
+            md,
+            "No limiter kept abusive traffic under {:.0}%. **`{}`** let the least through.",
+            ABUSE_TOLERANCE * 100.0,
+            pick.label
+        );
+        pick
+    } else {
+        let pick = stopping
+            .iter()
+            .copied()
+            .reduce(|a, b| if better(b, a) { b } else { a })
+            .expect("not empty");
+        let _ = writeln!(
+            md,
+            "**Pick `{}`.** Of the {} limiter(s) that let at most {:.0}% of abusive requests through, it denies the fewest legitimate requests.",
+            pick.label,
+            stopping.len(),
+            ABUSE_TOLERANCE * 100.0
+        );
+        pick
+    };
+    let _ = writeln!(
+        md,
+        "- It denies {} of legitimate requests ({:.1} of {} legitimate clients see at least one denial) and lets {} of abusive requests through, blocking {:.1} of {} abusers{}.",
+        pct(pick.legit_denied),
+        pick.clients_wrongly_blocked.mean,
+        pick.legit_clients,
+        pct(pick.abusive_allowed),
+        pick.abusers_blocked.mean,
+        pick.abusers,
+        opt(pick.first_block_s, |m| format!(
+            ", {:.2}s after each one's first request on average",
+            m.mean
+        )),
+    );
+    let _ = writeln!(
+        md,
+        "- It tracked at most {:.0} keys ({} of state).",
+        pick.peak_keys.mean,
+        crate::units::format_bytes(pick.peak_state_bytes.mean.round() as u64)
+    );
+    if let Some(rival) = configs
+        .iter()
+        .copied()
+        .filter(|c| !std::ptr::eq(*c, pick))
+        .filter(|c| stopping.is_empty() || c.abusive_allowed.mean <= ABUSE_TOLERANCE)
+        .reduce(|a, b| if better(b, a) { b } else { a })
+    {
+        let _ = writeln!(
+            md,
+            "- Runner-up `{}`: {} legitimate denied, {} abusive allowed.",
+            rival.label,
+            pct(rival.legit_denied),
+            pct(rival.abusive_allowed)
+        );
+    }
+    md.push('\n');
+}
