@@ -254,6 +254,7 @@ mod tests {
             size,
             rate: default_rate(),
             ttl: None,
+            clients: None,
         };
         let a = generate(
             &spec(SizeDist::Lognormal {
@@ -295,6 +296,7 @@ mod tests {
             size: SizeDist::default(),
             rate: Rate(500.0),
             ttl: None,
+            clients: None,
         };
         let reqs = generate(&spec, 3).unwrap();
         let rate = reqs.len() as f64 / (reqs.last().unwrap().time as f64 / SECOND as f64);
