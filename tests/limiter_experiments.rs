@@ -194,3 +194,32 @@ fn run_time_limiter_errors_name_the_run() {
         "{err}"
     );
 }
+
+#[test]
+fn admitted_requests_go_on_to_the_cache() {
+    let source = r#"
+[workload]
+requests = 20_000
+keys = 500
+clients = { legit = 200, abusive = 2, abusive_rate = "50/s" }
+
+[[cache]]
+policy = "lru"
+capacity = 100
+
+[[limiter]]
+algorithm = "gcra"
+rate = "1/s"
+burst = 5
+"#;
+    let exp = Experiment::parse(Path::new("both.toml"), source.to_string()).unwrap();
+    let results = runner::run(&exp, Some(1)).unwrap();
+    assert_eq!(results.len(), 1);
+    let r = &results[0];
+    let limits = r.limits.as_ref().unwrap();
+    assert!(limits.denied > 0);
+    assert_eq!(
+        r.stats.requests, limits.allowed,
+        "only admitted requests reach the cache"
+    );
+}

@@ -89,3 +89,34 @@ impl Limiter for Aimd {
         self.state.bytes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::SECOND;
+    use crate::limiter::{KeyBy, LimiterSpec, build};
+    use crate::workload::Request;
+
+    #[test]
+    fn grows_when_busy_and_fast_and_backs_off_on_slow_completions() {
+        let spec =
+            LimiterSpec::new("aimd(initial=4, timeout=100ms)", None, None, KeyBy::Global).unwrap();
+        let mut l = build(&spec).unwrap();
+        let req = Request::default();
+        let admitted = |l: &mut crate::limiter::KeyedLimiter| {
+            (0..20).filter(|_| l.decide(&req, 0).admitted()).count()
+        };
+        assert_eq!(admitted(&mut l), 4);
+        // Four fast completions: the first two see at least half the limit
+        // in flight (4 of 4, 3 of 5) and grow it; the last two do not.
+        for _ in 0..4 {
+            l.complete(&req, 0, SECOND / 100);
+        }
+        assert_eq!(admitted(&mut l), 6);
+        // Six slow ones: each cuts to max(1, min(limit - 1, floor(0.9 limit))):
+        // 6 -> 5 -> 4 -> 3 -> 2 -> 1 -> 1.
+        for _ in 0..6 {
+            l.complete(&req, 0, SECOND);
+        }
+        assert_eq!(admitted(&mut l), 1);
+    }
+}

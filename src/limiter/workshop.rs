@@ -140,3 +140,91 @@ impl Limiter for Workshop {
         self.keys.bytes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limiter::{KeyBy, LimiterSpec, build};
+    use crate::workload::Request;
+
+    /// Admitted requests of a client sending `per_window` at the start of
+    /// each 1s window, for `windows` windows, at base 20/window, burst 5.
+    fn admitted_per_window(per_window: u64, windows: u64) -> Vec<u64> {
+        let spec =
+            LimiterSpec::new("workshop-adaptive", Some(20.0), Some(5), KeyBy::Client).unwrap();
+        let mut l = build(&spec).unwrap();
+        (0..windows)
+            .map(|w| {
+                (0..per_window)
+                    .filter(|i| {
+                        let now = w * SECOND + i;
+                        l.decide(
+                            &Request {
+                                client: 1,
+                                time: now,
+                                ..Request::default()
+                            },
+                            now,
+                        )
+                        .admitted()
+                    })
+                    .count() as u64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_attack_raises_the_base_limit() {
+        let got = admitted_per_window(100, 31);
+        // Window 0: fresh key, load 0 < 0.3 -> 20 x 1.2 + 5 burst.
+        assert_eq!(got[0], 29);
+        // Then load 100/24 > 0.8 -> 20 x 0.8 + 5.
+        assert_eq!(got[1], 21);
+        // Every 10s more than 10% were denied: base 22, then 24.2.
+        assert_eq!(
+            (got[10], got[20], got[30]),
+            (
+                (22.0f64 * 0.8) as u64 + 5,
+                (24.2f64 * 0.8) as u64 + 5,
+                (26.62f64 * 0.8) as u64 + 5
+            )
+        );
+    }
+
+    #[test]
+    fn quiet_traffic_lowers_it_to_the_floor() {
+        let spec = LimiterSpec::new("workshop-adaptive", Some(11.0), None, KeyBy::Client).unwrap();
+        let mut l = build(&spec).unwrap();
+        // One request per window: never denied, so the base falls 5% per 10s
+        // from 11 to the floor of 10; a fresh key gets floor(base x 1.2).
+        for w in 0..30 {
+            let now = w * SECOND;
+            assert!(
+                l.decide(
+                    &Request {
+                        client: 1,
+                        time: now,
+                        ..Request::default()
+                    },
+                    now
+                )
+                .admitted()
+            );
+        }
+        let now = 30 * SECOND;
+        let burst: usize = (0..20)
+            .filter(|_| {
+                l.decide(
+                    &Request {
+                        client: 2,
+                        time: now,
+                        ..Request::default()
+                    },
+                    now,
+                )
+                .admitted()
+            })
+            .count();
+        assert_eq!(burst, 12);
+    }
+}
