@@ -38,4 +38,6 @@ pub enum Command {
         /// The experiment file (TOML).
         file: PathBuf,
     },
+    /// Replay a recorded trace or access log through one limiter.
+    Limit(crate::commands::limit::LimitArgs),
 }

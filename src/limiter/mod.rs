@@ -20,7 +20,9 @@ mod token_bucket;
 mod workshop;
 
 pub use accuracy::{Accuracy, measure_accuracy};
-pub use registry::{ALGORITHMS, AlgorithmInfo, KeyBy, LimiterSpec, build};
+pub use registry::{
+    ALGORITHMS, AlgorithmInfo, AlgorithmSpec, KeyBy, LimiterSpec, build, check_burst,
+};
 
 use std::mem::size_of;
 
@@ -148,6 +150,10 @@ impl KeyedLimiter {
             instances,
             tier_instance: [0, premium_at],
         }
+    }
+
+    pub fn key_by(&self) -> KeyBy {
+        self.by
     }
 
     /// The key `req` is limited under.

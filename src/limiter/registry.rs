@@ -275,8 +275,13 @@ impl LimiterSpec {
     /// A short label: the algorithm with its parameters, rate and burst.
     pub fn label(&self) -> String {
         let mut label = self.algorithm.to_string();
-        if let Some(r) = self.rate {
-            label.push_str(&format!(" {}/s", r.0));
+        if let Some(Rate(r)) = self.rate {
+            // Whole numbers per second when possible, else per minute or hour.
+            let (n, per) = [(r, "s"), (r * 60.0, "min"), (r * 3600.0, "h")]
+                .into_iter()
+                .find(|(n, _)| *n >= 1.0 && (n - n.round()).abs() < 1e-9)
+                .unwrap_or((r, "s"));
+            label.push_str(&format!(" {}/{per}", (n * 1e6).round() / 1e6));
         }
         if let Some(b) = self.burst {
             label.push_str(&format!(" burst {b}"));

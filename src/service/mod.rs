@@ -212,7 +212,7 @@ pub fn simulate<'a>(
     seed: u64,
 ) -> Result<Outcome, String> {
     if limiter.as_ref().is_some_and(|l| l.holds_slots()) && service.is_none() {
-        return Err("this limiter holds a slot per request until it completes: add a [service] table (servers and service_time) so requests complete".into());
+        return Err("this limiter holds a slot per request until it completes, so it needs a service that completes requests: add a [service] table (servers, service_time) to the experiment, or --servers and --service-time to `limit`".into());
     }
     let origin = match service {
         Some(s) => Some(Origin {
