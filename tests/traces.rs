@@ -40,9 +40,11 @@ fn stats(file: &Path, opts: &[&str]) -> Value {
     serde_json::from_slice(&ok(&args)).unwrap()
 }
 
-/// EXPECTED.md's "Request and object counts": file, reader options,
-/// requests, unique objects, unique clients (for the logs).
-const EXPECTED: &[(&str, &[&str], u64, u64, Option<u64>)] = &[
+/// A row of EXPECTED.md's "Request and object counts": file, reader
+/// options, requests, unique objects, unique clients (for the logs).
+type Counts = (&'static str, &'static [&'static str], u64, u64, Option<u64>);
+
+const EXPECTED: &[Counts] = &[
     (
         "cloudPhysicsIO.oracleGeneral.bin",
         &[],
