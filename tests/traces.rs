@@ -181,6 +181,10 @@ capacity = "10%"
         .requests;
     edgesim::workload::annotate_next_access(&mut expected);
     let read = |p: &PathBuf| trace::read(p, &TraceOptions::default()).unwrap();
+    // Generated straight to oracleGeneral, next accesses included.
+    let direct = dir.path().join("direct.oracleGeneral.bin");
+    ok(&["trace", "generate", s(&exp), s(&direct)]);
+    assert_eq!(in_seconds(&read(&direct).requests), in_seconds(&expected));
     // edgesim's CSV keeps everything, TTL and nanosecond times included.
     assert_eq!(read(&generated).requests, expected);
     // oracleGeneral keeps whole seconds, keys, sizes and next accesses.

@@ -20,19 +20,21 @@ const SIZE_NAMES: &[(&str, Option<TimeUnit>)] = &[("size", None), ("obj_size", N
 const TTL_NAMES: &[(&str, Option<TimeUnit>)] = &[("ttl_ms", Some(TimeUnit::Ms)), ("ttl", None)];
 const CLIENT_NAMES: &[(&str, Option<TimeUnit>)] = &[("client", None)];
 
+/// What a column feeds, as bits: one column may feed several roles.
+const KEY: u8 = 1;
+const TIME: u8 = 2;
+const SIZE: u8 = 4;
+const TTL: u8 = 8;
+const CLIENT: u8 = 16;
+const OP: u8 = 32;
+
 pub(super) struct Csv {
     delimiter: u8,
-    key: usize,
-    time: Option<(usize, TimeUnit)>,
-    size: Option<usize>,
-    ttl: Option<(usize, TimeUnit)>,
-    client: Option<usize>,
-    op: Option<usize>,
+    /// The roles of each column up to the last needed one.
+    roles: Vec<u8>,
+    time_unit: TimeUnit,
+    ttl_unit: TimeUnit,
     ops: Vec<Vec<u8>>,
-    /// Fields to split: one past the last needed column.
-    needed: usize,
-    /// Scratch: byte ranges of the fields of the current line.
-    fields: Vec<(usize, usize)>,
 }
 
 /// Reads the header (unless `--no-header`) and resolves the columns.
@@ -47,15 +49,15 @@ pub(super) fn open(
         None
     } else {
         let line = lines.next_line(cx)?.unwrap_or_default();
-        let mut spans = Vec::new();
-        split(line, delimiter, usize::MAX, &mut spans)
-            .map_err(|e| cx.invalid(format!("header, column {}: {}", e.at + 1, e.message)))?;
-        Some(
-            spans
-                .iter()
-                .map(|&(a, b)| String::from_utf8_lossy(line[a..b].trim_ascii()).into_owned())
-                .collect::<Vec<_>>(),
-        )
+        let mut names = Vec::new();
+        let mut at = 0;
+        while at <= line.len() {
+            let (start, end, next) = next_field(line, at, delimiter)
+                .map_err(|e| cx.invalid(format!("header, column {}: {}", e.at + 1, e.message)))?;
+            names.push(String::from_utf8_lossy(line[start..end].trim_ascii()).into_owned());
+            at = next;
+        }
+        Some(names)
     };
     let header = header.as_deref();
     let find = |col: &Option<Column>, defaults, flag| {
@@ -80,30 +82,29 @@ pub(super) fn open(
     let client = find(&opts.client_column, CLIENT_NAMES, "client")?.map(|(i, _)| i);
     let op = find(&opts.op_column, &[], "op")?.map(|(i, _)| i);
     let ops = opts.op_filter().map_err(|m| cx.invalid(m))?;
-    let needed = [
-        Some(key),
-        time.map(|t| t.0),
-        size,
-        ttl.map(|t| t.0),
-        client,
-        op,
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-    .unwrap_or(0)
-        + 1;
+    let mut roles = Vec::new();
+    let columns = [
+        (Some(key), KEY),
+        (time.map(|t| t.0), TIME),
+        (size, SIZE),
+        (ttl.map(|t| t.0), TTL),
+        (client, CLIENT),
+        (op, OP),
+    ];
+    for (column, role) in columns {
+        if let Some(i) = column {
+            if roles.len() <= i {
+                roles.resize(i + 1, 0);
+            }
+            roles[i] |= role;
+        }
+    }
     let csv = Csv {
         delimiter,
-        key,
-        time,
-        size,
-        ttl,
-        client,
-        op,
+        roles,
+        time_unit: time.map_or(TimeUnit::S, |t| t.1),
+        ttl_unit: ttl.map_or(TimeUnit::S, |t| t.1),
         ops,
-        needed,
-        fields: Vec::with_capacity(needed),
     };
     Ok(LineReader::from_lines(lines, csv))
 }
@@ -138,51 +139,37 @@ fn resolve(
     }
 }
 
-/// Splits `line` into at most `max` fields as byte ranges, without the
-/// quotes of quoted fields (`""` inside them is left as is).
-fn split(
-    line: &[u8],
-    delimiter: u8,
-    max: usize,
-    out: &mut Vec<(usize, usize)>,
-) -> Result<(), LineError> {
-    out.clear();
-    let mut i = 0;
-    while out.len() < max {
-        if line.get(i) == Some(&b'"') {
-            let mut close = i + 1;
-            loop {
-                match memchr::memchr(b'"', &line[close..]) {
-                    None => return Err(LineError::new(i, "unterminated quoted field")),
-                    Some(p) if line.get(close + p + 1) == Some(&b'"') => close += p + 2,
-                    Some(p) => {
-                        close += p;
-                        break;
-                    }
-                }
+/// The field starting at byte `at`: its content range (without the quotes
+/// of a quoted field; `""` inside is left as is) and where the next field
+/// starts (`line.len() + 1` after the last one).
+fn next_field(line: &[u8], at: usize, delimiter: u8) -> Result<(usize, usize, usize), LineError> {
+    if line.get(at) != Some(&b'"') {
+        // Fields are short: a plain scan beats a memchr call per field.
+        let end = line[at..]
+            .iter()
+            .position(|&b| b == delimiter)
+            .map_or(line.len(), |p| at + p);
+        return Ok((at, end, end + 1));
+    }
+    let mut close = at + 1;
+    loop {
+        match memchr::memchr(b'"', &line[close..]) {
+            None => return Err(LineError::new(at, "unterminated quoted field")),
+            Some(p) if line.get(close + p + 1) == Some(&b'"') => close += p + 2,
+            Some(p) => {
+                close += p;
+                break;
             }
-            out.push((i + 1, close));
-            i = close + 1;
-            match line.get(i) {
-                None => return Ok(()),
-                Some(&d) if d == delimiter => i += 1,
-                Some(_) => {
-                    return Err(LineError::new(
-                        i,
-                        "expected a delimiter after the closing quote",
-                    ));
-                }
-            }
-        } else {
-            let end = memchr::memchr(delimiter, &line[i..]).map_or(line.len(), |p| i + p);
-            out.push((i, end));
-            if end == line.len() {
-                return Ok(());
-            }
-            i = end + 1;
         }
     }
-    Ok(())
+    match line.get(close + 1) {
+        None => Ok((at + 1, close, line.len() + 1)),
+        Some(&d) if d == delimiter => Ok((at + 1, close, close + 2)),
+        Some(_) => Err(LineError::new(
+            close + 1,
+            "expected a delimiter after the closing quote",
+        )),
+    }
 }
 
 /// Decodes field `span` of `line` with `parse`, or says what was expected.
@@ -211,60 +198,71 @@ impl LineFormat for Csv {
         if line.is_empty() {
             return Ok(());
         }
-        split(line, self.delimiter, self.needed, &mut self.fields)?;
-        let f = &self.fields;
-        if f.len() < self.needed {
-            return Err(LineError::new(
-                line.len(),
-                format!(
-                    "expected at least {} fields, found {}",
-                    self.needed,
-                    f.len()
-                ),
-            ));
-        }
-        if let Some(op) = self.op {
-            let value = line[f[op].0..f[op].1].trim_ascii();
-            if !self.ops.is_empty() && !self.ops.iter().any(|o| o.eq_ignore_ascii_case(value)) {
+        let mut req = Request {
+            size: 1,
+            ..Request::default()
+        };
+        let mut client = None;
+        let mut at = 0;
+        for (column, &roles) in self.roles.iter().enumerate() {
+            if at > line.len() {
+                return Err(LineError::new(
+                    line.len(),
+                    format!(
+                        "expected at least {} fields, found {column}",
+                        self.roles.len()
+                    ),
+                ));
+            }
+            let (start, end, next) = next_field(line, at, self.delimiter)?;
+            at = next;
+            if roles == 0 {
+                continue;
+            }
+            let span = (start, end);
+            let text = line[start..end].trim_ascii();
+            if roles & OP != 0
+                && !self.ops.is_empty()
+                && !self.ops.iter().any(|o| o.eq_ignore_ascii_case(text))
+            {
                 return Ok(());
             }
+            if roles & KEY != 0 {
+                req.key = key_of(text);
+            }
+            if roles & TIME != 0 {
+                let unit = self.time_unit;
+                req.time = field(
+                    line,
+                    span,
+                    |t| parse_number(t, unit),
+                    || time_expected(unit),
+                )?;
+            }
+            if roles & SIZE != 0 {
+                let size = field(line, span, parse_u64, || {
+                    "a size in bytes (an unsigned integer)".into()
+                })?;
+                req.size = clamp_size(size);
+            }
+            if roles & TTL != 0 {
+                let unit = self.ttl_unit;
+                let ns = field(
+                    line,
+                    span,
+                    |t| parse_number(t, unit),
+                    || time_expected(unit),
+                )?;
+                req.ttl_ms = (ns / 1_000_000).min(u32::MAX as u64) as u32;
+            }
+            if roles & CLIENT != 0 {
+                client = Some(span);
+            }
         }
-        let time = match self.time {
-            Some((i, unit)) => field(
-                line,
-                f[i],
-                |t| parse_number(t, unit),
-                || time_expected(unit),
-            )?,
-            None => 0,
-        };
-        let size = match self.size {
-            Some(i) => field(line, f[i], parse_u64, || {
-                "a size in bytes (an unsigned integer)".into()
-            })?,
-            None => 1,
-        };
-        let ttl_ns = match self.ttl {
-            Some((i, unit)) => field(
-                line,
-                f[i],
-                |t| parse_number(t, unit),
-                || time_expected(unit),
-            )?,
-            None => 0,
-        };
-        let key = key_of(line[f[self.key].0..f[self.key].1].trim_ascii());
-        let client = self
-            .client
-            .map_or(0, |i| clients.intern(line[f[i].0..f[i].1].trim_ascii()));
-        out.push(Request {
-            time,
-            key,
-            size: clamp_size(size),
-            ttl_ms: (ttl_ns / 1_000_000).min(u32::MAX as u64) as u32,
-            client,
-            ..Request::default()
-        });
+        if let Some((start, end)) = client {
+            req.client = clients.intern(line[start..end].trim_ascii());
+        }
+        out.push(req);
         Ok(())
     }
 }
@@ -283,14 +281,16 @@ mod tests {
 
     #[test]
     fn splits_plain_and_quoted_fields() {
-        let mut out = Vec::new();
         let line = br#"1,"a,b",,"x""y""#;
-        split(line, b',', usize::MAX, &mut out).unwrap();
-        let fields: Vec<&[u8]> = out.iter().map(|&(a, b)| &line[a..b]).collect();
+        let mut fields: Vec<&[u8]> = Vec::new();
+        let mut at = 0;
+        while at <= line.len() {
+            let (start, end, next) = next_field(line, at, b',').unwrap();
+            fields.push(&line[start..end]);
+            at = next;
+        }
         assert_eq!(fields, [&b"1"[..], b"a,b", b"", br#"x""y"#]);
-        split(b"1,2,3,4", b',', 2, &mut out).unwrap();
-        assert_eq!(out.len(), 2);
-        assert!(split(br#""open"#, b',', 9, &mut out).is_err());
-        assert!(split(br#""a"b"#, b',', 9, &mut out).is_err());
+        assert!(next_field(br#""open"#, 0, b',').is_err());
+        assert!(next_field(br#""a"b"#, 0, b',').is_err());
     }
 }

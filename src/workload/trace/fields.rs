@@ -10,6 +10,17 @@ pub(super) fn parse_u64(field: &[u8]) -> Option<u64> {
         return None;
     }
     let mut v: u64 = 0;
+    if field.len() < 20 {
+        // 19 digits cannot overflow: no checks in the common case.
+        for &b in field {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as u64;
+        }
+        return Some(v);
+    }
     for &b in field {
         let d = b.wrapping_sub(b'0');
         if d > 9 {
@@ -54,6 +65,11 @@ mod tests {
         assert_eq!(parse_u64(b"0"), Some(0));
         assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
         assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b"99999999999999999999"), None);
+        assert_eq!(
+            parse_u64(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
         assert_eq!(parse_u64(b"12a"), None);
         assert_eq!(parse_u64(b"-1"), None);
         assert_eq!(parse_u64(b""), None);

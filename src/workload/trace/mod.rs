@@ -99,15 +99,27 @@ impl fmt::Display for Skipped {
 pub struct Clients {
     ids: HashMap<Box<[u8]>, u32, FixedState>,
     names: Vec<String>,
+    /// The id returned last.
+    last: u32,
 }
 
 impl Clients {
     /// The id of `name`, assigning the next one on first sight.
     pub fn intern(&mut self, name: &[u8]) -> u32 {
+        // Consecutive requests often share a client: skip the hash lookup.
+        if self
+            .names
+            .get(self.last as usize)
+            .is_some_and(|n| n.as_bytes() == name)
+        {
+            return self.last;
+        }
         if let Some(&id) = self.ids.get(name) {
+            self.last = id;
             return id;
         }
         let id = self.names.len() as u32;
+        self.last = id;
         self.ids.insert(name.into(), id);
         self.names.push(String::from_utf8_lossy(name).into_owned());
         id

@@ -15,6 +15,9 @@ pub(super) fn parse_number(field: &[u8], unit: TimeUnit) -> Option<u64> {
         TimeUnit::Ns => 1,
         TimeUnit::Rfc3339 => return parse_rfc3339(field),
     };
+    if let Some(whole) = parse_u64(field) {
+        return whole.checked_mul(scale);
+    }
     let (int, frac) = match memchr::memchr(b'.', field) {
         Some(dot) => (&field[..dot], &field[dot + 1..]),
         None => (field, &b""[..]),
