@@ -38,4 +38,11 @@ pub enum Command {
         /// The experiment file (TOML).
         file: PathBuf,
     },
+    /// Inspect, convert or generate traces (see docs/traces.md).
+    Trace {
+        #[command(subcommand)]
+        command: crate::commands::trace::TraceCommand,
+    },
+    /// Miss ratios of policies and sizes on a trace, one row per (policy, size).
+    Cache(crate::commands::cache::CacheArgs),
 }

@@ -10,6 +10,7 @@ use edgesim::report::{self, Summary};
 use edgesim::runner;
 
 mod cli;
+mod commands;
 
 use cli::{Cli, Command};
 
@@ -33,6 +34,8 @@ fn dispatch(command: Command) -> Result<()> {
             seed,
         } => run(file, out, threads, seed),
         Command::Validate { file } => validate(file),
+        Command::Trace { command } => commands::trace::run(command),
+        Command::Cache(args) => commands::cache::run(args),
     }
 }
 

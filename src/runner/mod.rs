@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::cache::{self, Replay};
 use crate::experiment::{Experiment, Run, WorkloadSpec};
 use crate::metrics::CacheStats;
-use crate::workload::{Request, WorkingSet, synthetic};
+use crate::workload::{Request, WorkingSet, synthetic, trace};
 
 pub use progress::Progress;
 
@@ -75,9 +75,17 @@ fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
     Ok(results)
 }
 
-fn generate(spec: &WorkloadSpec, seed: u64) -> Result<Instance> {
+/// The requests of one workload variant under `seed` (a trace ignores it).
+pub fn generate(spec: &WorkloadSpec, seed: u64) -> Result<Instance> {
     let requests = match spec {
         WorkloadSpec::Synthetic(s) => synthetic::generate(s, seed).map_err(anyhow::Error::msg)?,
+        WorkloadSpec::Trace(t) => {
+            let trace = trace::read(&t.path, &t.options)?;
+            if trace.skipped.lines > 0 {
+                eprintln!("{}: {}", t.path.display(), trace.skipped);
+            }
+            trace.requests
+        }
     };
     let working_set = WorkingSet::of(&requests);
     Ok(Instance {

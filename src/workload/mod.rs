@@ -3,6 +3,7 @@
 
 pub mod oracle;
 pub mod synthetic;
+pub mod trace;
 
 use hashbrown::HashMap;
 
