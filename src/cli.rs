@@ -38,6 +38,13 @@ pub enum Command {
         /// The experiment file (TOML).
         file: PathBuf,
     },
+    /// Inspect, convert or generate traces (see docs/traces.md).
+    Trace {
+        #[command(subcommand)]
+        command: crate::commands::trace::TraceCommand,
+    },
+    /// Miss ratios of policies and sizes on a trace, one row per (policy, size).
+    Cache(crate::commands::cache::CacheArgs),
     /// Replay a recorded trace or access log through one limiter.
     Limit(crate::commands::limit::LimitArgs),
 }

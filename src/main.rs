@@ -34,6 +34,8 @@ fn dispatch(command: Command) -> Result<()> {
             seed,
         } => run(file, out, threads, seed),
         Command::Validate { file } => validate(file),
+        Command::Trace { command } => commands::trace::run(command),
+        Command::Cache(args) => commands::cache::run(args),
         Command::Limit(args) => commands::limit::run(args),
     }
 }

@@ -122,14 +122,32 @@ fn bad_parameters_and_lines_are_clear_errors() {
         let err = limit_error(log, args);
         assert!(err.contains(message), "{args:?}: {err}");
     }
-    // A line without its client field, and one without a time.
+    // A log line without its client field, a line without a time, and a
+    // trace with no client column when limiting by client.
     let no_client = format!("{good} - - [10/Oct/2000:13:55:37 -0700] \"GET /b HTTP/1.0\" 200 10\n");
     let err = limit_error(&no_client, &["--algorithm", "gcra", "--rate", "1/s"]);
     assert!(
-        err.contains("access.log:2:1: expected the client address"),
+        err.contains("access.log:2:1: expected 3 fields (client ident user)"),
         "{err}"
     );
     let no_time = format!("{good}5.6.7.8 - - \"GET /b HTTP/1.0\" 200 10\n");
     let err = limit_error(&no_time, &["--algorithm", "gcra", "--rate", "1/s"]);
-    assert!(err.contains("access.log:2:9: expected a time"), "{err}");
+    assert!(
+        err.contains("access.log:2:1: expected") && err.contains("no [time]"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("trace.csv");
+    fs::write(&csv, "time,key,size\n1,a,10\n2,b,10\n").unwrap();
+    let out = edgesim()
+        .arg("limit")
+        .arg(&csv)
+        .args(["--algorithm", "gcra", "--rate", "1/s", "--key", "client"])
+        .assert()
+        .failure();
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("trace.csv: --key client needs a client field"),
+        "{err}"
+    );
 }

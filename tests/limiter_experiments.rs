@@ -223,3 +223,27 @@ burst = 5
         "only admitted requests reach the cache"
     );
 }
+
+#[test]
+fn limiting_a_clientless_trace_by_client_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("t.csv"), "time,key,size\n1,a,10\n2,b,10\n").unwrap();
+    let exp = dir.path().join("e.toml");
+    let source = |key: &str| {
+        format!(
+            "[workload]\nkind = \"trace\"\npath = \"t.csv\"\ntime_unit = \"s\"\n\n[[limiter]]\nalgorithm = \"gcra\"\nrate = \"1/s\"\nkey = \"{key}\"\n"
+        )
+    };
+    fs::write(&exp, source("client")).unwrap();
+    let err = runner::run(&Experiment::load(&exp).unwrap(), Some(1))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("t.csv: limiter key \"client\" needs a client field"),
+        "{err}"
+    );
+    fs::write(&exp, source("global")).unwrap();
+    let results = runner::run(&Experiment::load(&exp).unwrap(), Some(1)).unwrap();
+    assert_eq!(results[0].limits.as_ref().unwrap().allowed, 2);
+}

@@ -14,13 +14,15 @@ use edgesim::report::write_atomic;
 use edgesim::service::{self, ServiceSpec, ServiceTime};
 use edgesim::units::{Duration, Rate, format_bytes, parse_duration, parse_rate};
 use edgesim::workload::Request;
+use edgesim::workload::trace::{Trace, TraceOptions};
 
-use super::access_log;
+use super::{emit, read_trace};
 
 /// Replay a trace or access log through one limiter and print the summary.
 #[derive(clap::Args)]
 pub struct LimitArgs {
-    /// The access log (Common or Combined Log Format) to replay.
+    /// The trace or access log to replay (format from --format or the
+    /// extension; see docs/traces.md).
     pub trace: PathBuf,
     /// The algorithm, with its own parameters in parentheses, e.g. gcra,
     /// token-bucket, sliding-window-counter(count=all), aimd(timeout=200ms).
@@ -50,6 +52,8 @@ pub struct LimitArgs {
     /// index,time_ns,key,allowed (allowed is 1 or 0).
     #[arg(long)]
     pub decisions: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: TraceOptions,
 }
 
 fn rate(text: &str) -> Result<Rate, String> {
@@ -95,10 +99,10 @@ pub fn run(args: LimitArgs) -> Result<()> {
             servers,
             service_time: ServiceTime::Fixed { time },
         });
-    let log = access_log::read(&args.trace)?;
-    if log.clients.is_empty() && spec.key != KeyBy::Global {
+    let log = read_trace(&args.trace, &args.opts)?;
+    if log.clients.is_empty() && !log.requests.is_empty() && spec.key != KeyBy::Global {
         bail!(
-            "{}: --key {} needs a client field, but the trace has none; use --key global",
+            "{}: --key {} needs a client field, but the trace has none: name it with --client-column (CSV, JSON lines), or limit with --key global",
             args.trace.display(),
             spec.key
         );
@@ -131,8 +135,7 @@ pub fn run(args: LimitArgs) -> Result<()> {
         write_decisions(path, &log, &limiter, &admitted)?;
         let _ = writeln!(summary, "  decisions written to {}", path.display());
     }
-    print!("{summary}");
-    Ok(())
+    emit(&summary)
 }
 
 fn seconds(ns: SimTime) -> String {
@@ -142,7 +145,7 @@ fn seconds(ns: SimTime) -> String {
 fn summarize(
     trace: &Path,
     spec: &LimiterSpec,
-    log: &access_log::AccessLog,
+    log: &Trace,
     admitted: &[bool],
     outcome: &service::Outcome,
 ) -> String {
@@ -177,7 +180,8 @@ fn summarize(
         .iter()
         .filter(|f| matches!(f.decision, limiter::Decision::Delay { .. }))
         .count();
-    let span = log.requests.iter().map(|r| r.time).max().unwrap_or(0);
+    let first = log.requests.iter().map(|r| r.time).min().unwrap_or(0);
+    let span = log.requests.iter().map(|r| r.time).max().unwrap_or(0) - first;
     let pct = |x: u64| edgesim::metrics::ratio(x, n) * 100.0;
     let mut s = String::new();
     let _ = writeln!(
@@ -244,7 +248,7 @@ fn summarize(
 /// hash, or "global").
 fn write_decisions(
     path: &Path,
-    log: &access_log::AccessLog,
+    log: &Trace,
     limiter: &KeyedLimiter,
     admitted: &[bool],
 ) -> Result<()> {

@@ -1,5 +1,29 @@
 //! The subcommands that are more than a call into the library: each in its
 //! own module, with its clap arguments beside the code that runs it.
 
-mod access_log;
+pub mod cache;
 pub mod limit;
+pub mod trace;
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::Result;
+use edgesim::workload::trace::{Trace, TraceOptions, read};
+
+/// Reads a whole trace for a command, reporting skipped lines on stderr.
+fn read_trace(path: &Path, opts: &TraceOptions) -> Result<Trace> {
+    let trace = read(path, opts)?;
+    if trace.skipped.lines > 0 {
+        eprintln!("{}: {}", path.display(), trace.skipped);
+    }
+    Ok(trace)
+}
+
+/// Writes `text` to stdout; a closed pipe (`| head`) ends quietly.
+fn emit(text: &str) -> Result<()> {
+    match io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}

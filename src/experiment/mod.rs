@@ -16,6 +16,7 @@ use crate::engine::derive_seed;
 use crate::limiter::LimiterSpec;
 use crate::service::ServiceSpec;
 use crate::workload::synthetic::SyntheticSpec;
+use crate::workload::trace::TraceSpec;
 
 pub use sweep::render;
 
@@ -82,6 +83,8 @@ fn one() -> u64 {
 #[derive(Debug, Clone)]
 pub enum WorkloadSpec {
     Synthetic(SyntheticSpec),
+    /// A recorded trace; its `path` is resolved against the experiment file.
+    Trace(TraceSpec),
 }
 
 /// One `[[cache]]` choice after sweeps are expanded.
@@ -192,12 +195,17 @@ impl Experiment {
             parse_sections(&source).map_err(|at| ExperimentError::new(path, &source, at))?;
         let Sections {
             meta,
-            workloads,
+            mut workloads,
             caches,
             limiters,
             service,
             report,
         } = parsed;
+        for w in &mut workloads {
+            if let WorkloadSpec::Trace(t) = &mut w.spec {
+                t.path = path.parent().unwrap_or(Path::new("")).join(&t.path);
+            }
+        }
         let name = meta.name.clone().unwrap_or_else(|| {
             path.file_stem()
                 .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
@@ -429,11 +437,30 @@ fn workload_spec(value: Spanned<DeValue>) -> Result<WorkloadSpec, Located> {
     let rest = Spanned::new(span.clone(), DeValue::Table(table));
     match kind.as_str() {
         "synthetic" => Ok(WorkloadSpec::Synthetic(deserialize(rest)?)),
+        "trace" => trace_spec(rest),
         other => Err(Located::at(
             span,
-            format!("unknown workload kind {other:?}, expected \"synthetic\""),
+            format!("unknown workload kind {other:?}, expected \"synthetic\" or \"trace\""),
         )),
     }
+}
+
+/// `kind = "trace"`: `path` plus the trace options.
+fn trace_spec(value: Spanned<DeValue>) -> Result<WorkloadSpec, Located> {
+    let span = value.span();
+    let DeValue::Table(mut table) = value.into_inner() else {
+        return Err(Located::at(span, "`workload` must be a table"));
+    };
+    let path = table.remove("path").ok_or_else(|| {
+        Located::at(
+            span.clone(),
+            "a trace workload needs `path`, the trace file",
+        )
+    })?;
+    Ok(WorkloadSpec::Trace(TraceSpec {
+        path: deserialize(path)?,
+        options: deserialize(Spanned::new(span, DeValue::Table(table)))?,
+    }))
 }
 
 fn deserialize<T: DeserializeOwned>(value: Spanned<DeValue>) -> Result<T, Located> {

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::cache::{self, DynReplay, Replay};
 use crate::experiment::{Experiment, Run, WorkloadSpec};
 use crate::metrics::{CacheStats, LimitStats};
-use crate::workload::{Request, WorkingSet, synthetic};
+use crate::workload::{Request, WorkingSet, synthetic, trace};
 use crate::{limiter, service};
 
 pub use progress::Progress;
@@ -21,6 +21,9 @@ pub use progress::Progress;
 pub struct Instance {
     pub requests: Vec<Request>,
     pub working_set: WorkingSet,
+    /// Which trace gave the requests, when one did and it had no client
+    /// field (so limiting by client would silently limit globally).
+    pub clientless_trace: Option<std::path::PathBuf>,
 }
 
 /// What one run measured.
@@ -80,14 +83,28 @@ fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
     Ok(results)
 }
 
-fn generate(spec: &WorkloadSpec, seed: u64) -> Result<Instance> {
-    let requests = match spec {
-        WorkloadSpec::Synthetic(s) => synthetic::generate(s, seed).map_err(anyhow::Error::msg)?,
+/// The requests of one workload variant under `seed` (a trace ignores it).
+pub fn generate(spec: &WorkloadSpec, seed: u64) -> Result<Instance> {
+    let (requests, clientless_trace) = match spec {
+        WorkloadSpec::Synthetic(s) => (
+            synthetic::generate(s, seed).map_err(anyhow::Error::msg)?,
+            None,
+        ),
+        WorkloadSpec::Trace(t) => {
+            let trace = trace::read(&t.path, &t.options)?;
+            if trace.skipped.lines > 0 {
+                eprintln!("{}: {}", t.path.display(), trace.skipped);
+            }
+            let clientless =
+                (trace.clients.is_empty() && !trace.requests.is_empty()).then(|| t.path.clone());
+            (trace.requests, clientless)
+        }
     };
     let working_set = WorkingSet::of(&requests);
     Ok(Instance {
         requests,
         working_set,
+        clientless_trace,
     })
 }
 
@@ -122,6 +139,15 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         }
         (limiter, cache) => {
             let spec = limiter.map(|l| &exp.limiters[l].spec);
+            if let (Some(spec), Some(path)) = (spec, &instance.clientless_trace)
+                && spec.key != limiter::KeyBy::Global
+            {
+                anyhow::bail!(
+                    "{}: limiter key \"{}\" needs a client field, but the trace has none: set client_column in [workload], or key = \"global\"",
+                    path.display(),
+                    spec.key
+                );
+            }
             let mut limiter = spec
                 .map(limiter::build)
                 .transpose()

@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod oracle;
 pub mod synthetic;
+pub mod trace;
 
 use hashbrown::HashMap;
 

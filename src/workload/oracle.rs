@@ -1,6 +1,10 @@
 //! libCacheSim's oracleGeneral binary trace: 24-byte little-endian records of
-//! (u32 timestamp in seconds, u64 object id, u32 size, i64 next access as a
-//! request index, -1 for never).
+//! (u32 timestamp in seconds, u64 object id, u32 size, i64 next access, -1
+//! for never).
+//!
+//! libCacheSim counts virtual time from 1, so the stored next access is the
+//! 0-based request index plus one; [`Request::next_access`] holds the index,
+//! and decode/encode convert (checked against the reference trace).
 
 use super::{NEVER, Request};
 use crate::engine::SECOND;
@@ -19,7 +23,7 @@ pub fn decode(rec: &[u8; RECORD_BYTES]) -> Request {
         time: time as u64 * SECOND,
         key,
         size,
-        next_access: if next < 0 { NEVER } else { next as u64 },
+        next_access: if next <= 0 { NEVER } else { next as u64 - 1 },
         ..Request::default()
     }
 }
@@ -33,7 +37,7 @@ pub fn encode(req: &Request) -> [u8; RECORD_BYTES] {
     let next = if req.next_access == NEVER {
         -1
     } else {
-        req.next_access as i64
+        req.next_access as i64 + 1
     };
     rec[16..24].copy_from_slice(&next.to_le_bytes());
     rec

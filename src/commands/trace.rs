@@ -1,0 +1,189 @@
+//! `edgesim trace stats | convert | generate`: look at a trace, change its
+//! format, or write an experiment's synthetic workload as one.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+
+use edgesim::experiment::Experiment;
+use edgesim::runner;
+use edgesim::workload::annotate_next_access;
+use edgesim::workload::trace::{self, OutputFormat, Percentiles, TraceOptions, TraceStats};
+
+use super::{emit, read_trace};
+
+#[derive(Subcommand)]
+pub enum TraceCommand {
+    /// Requests, working set, time span, popularity, reuse distances, sizes,
+    /// top keys and clients of a trace.
+    Stats {
+        file: PathBuf,
+        #[command(flatten)]
+        opts: TraceOptions,
+        /// Print JSON (field names documented in docs/traces.md).
+        #[arg(long)]
+        json: bool,
+        /// Entries in the top keys and top clients lists.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
+    /// Convert a trace to oracleGeneral (with next-access positions, for
+    /// offline policies) or CSV; `.zst`/`.gz` output names compress.
+    Convert {
+        input: PathBuf,
+        output: PathBuf,
+        /// Output format [default: from the output name].
+        #[arg(long, value_enum)]
+        to: Option<OutputFormat>,
+        #[command(flatten)]
+        opts: TraceOptions,
+    },
+    /// Write the workload of an experiment file as a trace, so others can
+    /// replay exactly the same traffic.
+    Generate {
+        experiment: PathBuf,
+        output: PathBuf,
+        /// Output format [default: from the output name].
+        #[arg(long, value_enum)]
+        to: Option<OutputFormat>,
+        /// Which replication's seed to use.
+        #[arg(long, default_value_t = 0)]
+        replication: u64,
+    },
+}
+
+pub fn run(command: TraceCommand) -> Result<()> {
+    match command {
+        TraceCommand::Stats {
+            file,
+            opts,
+            json,
+            top,
+        } => {
+            let trace = read_trace(&file, &opts)?;
+            let stats = trace::compute_stats(&trace.requests, &trace.clients, top);
+            if json {
+                emit(&(serde_json::to_string_pretty(&stats)? + "\n"))
+            } else {
+                emit(&render(&file, &stats))
+            }
+        }
+        TraceCommand::Convert {
+            input,
+            output,
+            to,
+            opts,
+        } => {
+            let format = output_format(to, &output)?;
+            let trace = read_trace(&input, &opts)?;
+            trace::write(&output, &trace.requests, &trace.clients, format)?;
+            eprintln!(
+                "wrote {} requests to {}",
+                trace.requests.len(),
+                output.display()
+            );
+            Ok(())
+        }
+        TraceCommand::Generate {
+            experiment,
+            output,
+            to,
+            replication,
+        } => {
+            let format = output_format(to, &output)?;
+            let exp = Experiment::load(&experiment)?;
+            if exp.workloads.len() != 1 {
+                bail!(
+                    "{}: the workload sweeps {} variants; `trace generate` writes one, so fix the swept values",
+                    experiment.display(),
+                    exp.workloads.len()
+                );
+            }
+            let seed = exp.workload_seed(0, replication);
+            let mut instance = runner::generate(&exp.workloads[0].spec, seed)
+                .with_context(|| format!("generating the workload of {}", experiment.display()))?;
+            annotate_next_access(&mut instance.requests);
+            trace::write(&output, &instance.requests, &[], format)?;
+            eprintln!(
+                "wrote {} requests to {}",
+                instance.requests.len(),
+                output.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn output_format(to: Option<OutputFormat>, output: &Path) -> Result<OutputFormat> {
+    to.or_else(|| OutputFormat::guess(output)).with_context(|| {
+        format!(
+            "cannot tell the output format from the name {}: pass --to oracle-general or --to csv",
+            output.display()
+        )
+    })
+}
+
+fn percentiles(p: &Option<Percentiles>) -> String {
+    match p {
+        None => "-".into(),
+        Some(p) => format!(
+            "min {} / p50 {} / p90 {} / p99 {} / max {} (mean {:.1})",
+            p.min, p.p50, p.p90, p.p99, p.max, p.mean
+        ),
+    }
+}
+
+/// The human-readable report of `trace stats`.
+fn render(file: &Path, s: &TraceStats) -> String {
+    let mut out = format!("{}\n", file.display());
+    let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<22} {v}\n"));
+    line("requests", s.requests.to_string());
+    line("unique objects", s.unique_objects.to_string());
+    line(
+        "working set",
+        format!(
+            "{} objects, {} bytes ({})",
+            s.working_set_objects,
+            s.working_set_bytes,
+            edgesim::units::format_bytes(s.working_set_bytes)
+        ),
+    );
+    line("requested bytes", s.requested_bytes.to_string());
+    line("unique clients", s.unique_clients.to_string());
+    line(
+        "time span",
+        format!("{:.3} s ({} .. {} ns)", s.time_span_s, s.start_ns, s.end_ns),
+    );
+    line(
+        "mean rate",
+        s.mean_rate_per_s
+            .map_or("-".into(), |r| format!("{r:.3} requests/s")),
+    );
+    line(
+        "one-hit wonders",
+        format!(
+            "{} ({:.2}% of objects)",
+            s.one_hit_wonders,
+            s.one_hit_wonder_ratio * 100.0
+        ),
+    );
+    line(
+        "zipf alpha (fitted)",
+        s.zipf_alpha.map_or("-".into(), |a| format!("{a:.3}")),
+    );
+    line("reuse distance", percentiles(&s.reuse_distance));
+    line("size (bytes)", percentiles(&s.size_bytes));
+    for (title, list) in [("top keys", &s.top_keys), ("top clients", &s.top_clients)] {
+        out.push_str(&format!("  {title}\n"));
+        for c in list {
+            out.push_str(&format!(
+                "    {:<24} {:>10} ({:.2}%)\n",
+                c.name,
+                c.requests,
+                c.share * 100.0
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,80 @@
+//! Field decoding shared by the text formats: integers without UTF-8 checks
+//! or allocation, object keys, and quoting of bad input in messages.
+
+use crate::engine::fnv1a;
+
+/// An unsigned decimal integer (digits only, no sign, no overflow).
+#[inline]
+pub(super) fn parse_u64(field: &[u8]) -> Option<u64> {
+    if field.is_empty() || field.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    if field.len() < 20 {
+        // 19 digits cannot overflow: no checks in the common case.
+        for &b in field {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as u64;
+        }
+        return Some(v);
+    }
+    for &b in field {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(d as u64)?;
+    }
+    Some(v)
+}
+
+/// An object key: a decimal integer is used as it is (block numbers, object
+/// ids); anything else is hashed with FNV-1a, a fixed portable hash, so the
+/// same string gives the same key on every machine.
+#[inline]
+pub(super) fn key_of(field: &[u8]) -> u64 {
+    parse_u64(field).unwrap_or_else(|| fnv1a(field))
+}
+
+/// A field as text for an error message, shortened when long.
+pub(super) fn show(field: &[u8]) -> String {
+    const MAX: usize = 40;
+    let text = String::from_utf8_lossy(&field[..field.len().min(MAX)]);
+    if field.len() > MAX {
+        format!("\"{text}...\"")
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// A size in bytes, saturating at the largest size a request holds.
+#[inline]
+pub(super) fn clamp_size(bytes: u64) -> u32 {
+    bytes.min(u32::MAX as u64) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_and_keys() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b"99999999999999999999"), None);
+        assert_eq!(
+            parse_u64(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_u64(b"-1"), None);
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(key_of(b"42"), 42);
+        assert_eq!(key_of(b"/index.html"), fnv1a(b"/index.html"));
+        assert_eq!(show(b"abc"), "\"abc\"");
+    }
+}

@@ -1,0 +1,200 @@
+//! JSON lines: one object per line, fields mapped by the column options
+//! (which name fields here). Defaults are `key`, `time`, `size`, `client`,
+//! `ttl`; a field named explicitly must be present on every line. For
+//! Cloudflare-style logs: `--key-column ClientRequestURI --time-column
+//! EdgeStartTimestamp --time-unit ns --size-column EdgeResponseBytes
+//! --client-column ClientIP` (see experiments/cloudflare_logs.toml).
+
+use serde_json::{Map, Value};
+
+use super::csv::time_expected;
+use super::fields::{clamp_size, key_of, parse_u64, show};
+use super::lines::{LineError, LineFormat, LineReader};
+use super::source::Input;
+use super::time::parse_number;
+use super::{Clients, Column, Context, Request, TimeUnit, TraceError, TraceOptions};
+
+/// A mapped field: its name and whether every line must have it.
+struct Field {
+    name: String,
+    required: bool,
+}
+
+pub(super) struct Jsonl {
+    key: Field,
+    time: (Field, TimeUnit),
+    size: Field,
+    ttl: (Field, TimeUnit),
+    client: Field,
+    op: Option<Field>,
+    ops: Vec<Vec<u8>>,
+}
+
+fn mapped(given: &Option<Column>, default: &str, flag: &str) -> Result<Field, String> {
+    match given {
+        Some(Column::Name(name)) => Ok(Field {
+            name: name.clone(),
+            required: true,
+        }),
+        Some(Column::Index(i)) => Err(format!(
+            "--{flag}-column {i}: JSON lines fields have names, not positions"
+        )),
+        None => Ok(Field {
+            name: default.into(),
+            required: false,
+        }),
+    }
+}
+
+pub(super) fn open(
+    input: Input,
+    opts: &TraceOptions,
+    cx: &Context,
+) -> Result<LineReader<Jsonl>, TraceError> {
+    let build = || -> Result<Jsonl, String> {
+        let mut key = mapped(&opts.key_column, "key", "key")?;
+        key.required = true;
+        Ok(Jsonl {
+            key,
+            time: (
+                mapped(&opts.time_column, "time", "time")?,
+                opts.time_unit.unwrap_or(TimeUnit::S),
+            ),
+            size: mapped(&opts.size_column, "size", "size")?,
+            ttl: (
+                mapped(&opts.ttl_column, "ttl", "ttl")?,
+                opts.ttl_unit.unwrap_or(TimeUnit::S),
+            ),
+            client: mapped(&opts.client_column, "client", "client")?,
+            op: opts
+                .op_column
+                .as_ref()
+                .map(|c| mapped(&Some(c.clone()), "op", "op"))
+                .transpose()?,
+            ops: opts.op_filter()?,
+        })
+    };
+    let format = build().map_err(|m| cx.invalid(m))?;
+    Ok(LineReader::new(input, format))
+}
+
+/// A string field's bytes, or a number's decimal text.
+fn text(value: &Value) -> Option<Vec<u8>> {
+    match value {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Number(n) => Some(n.to_string().into_bytes()),
+        _ => None,
+    }
+}
+
+/// Where `"name"` appears in `line` (0 if not found), to point errors at it.
+fn position(line: &[u8], name: &str) -> usize {
+    let quoted = format!("\"{name}\"");
+    line.windows(quoted.len())
+        .position(|w| w == quoted.as_bytes())
+        .unwrap_or(0)
+}
+
+impl Jsonl {
+    /// The value of `field` decoded by `parse`: None when absent and optional.
+    fn get<T>(
+        line: &[u8],
+        object: &Map<String, Value>,
+        field: &Field,
+        parse: impl FnOnce(&[u8]) -> Option<T>,
+        expected: impl FnOnce() -> String,
+    ) -> Result<Option<T>, LineError> {
+        match object.get(&field.name) {
+            None | Some(Value::Null) if !field.required => Ok(None),
+            None | Some(Value::Null) => Err(LineError::new(
+                0,
+                format!("expected a field {:?}", field.name),
+            )),
+            Some(value) => text(value)
+                .and_then(|t| parse(&t))
+                .map(Some)
+                .ok_or_else(|| {
+                    LineError::new(
+                        position(line, &field.name),
+                        format!(
+                            "field {:?}: expected {}, found {}",
+                            field.name,
+                            expected(),
+                            show(value.to_string().as_bytes())
+                        ),
+                    )
+                }),
+        }
+    }
+}
+
+impl LineFormat for Jsonl {
+    fn parse(
+        &mut self,
+        line: &[u8],
+        clients: &mut Clients,
+        out: &mut Vec<Request>,
+    ) -> Result<(), LineError> {
+        if line.trim_ascii().is_empty() {
+            return Ok(());
+        }
+        let object: Map<String, Value> = serde_json::from_slice(line).map_err(|e| {
+            LineError::new(
+                e.column().saturating_sub(1),
+                format!("expected a JSON object: {e}"),
+            )
+        })?;
+        if let Some(op) = &self.op {
+            let value = Self::get(
+                line,
+                &object,
+                op,
+                |t| Some(t.to_vec()),
+                || "a string".into(),
+            )?;
+            let keep = value.is_none_or(|v| {
+                self.ops.is_empty() || self.ops.iter().any(|o| o.eq_ignore_ascii_case(&v))
+            });
+            if !keep {
+                return Ok(());
+            }
+        }
+        let string = || "a string or a number".to_string();
+        let key = Self::get(line, &object, &self.key, |t| Some(key_of(t)), string)?;
+        let (time_field, unit) = &self.time;
+        let time = Self::get(
+            line,
+            &object,
+            time_field,
+            |t| parse_number(t, *unit),
+            || time_expected(*unit),
+        )?;
+        let size = Self::get(line, &object, &self.size, parse_u64, || {
+            "a size in bytes (an unsigned integer)".into()
+        })?;
+        let (ttl_field, ttl_unit) = &self.ttl;
+        let ttl_ns = Self::get(
+            line,
+            &object,
+            ttl_field,
+            |t| parse_number(t, *ttl_unit),
+            || time_expected(*ttl_unit),
+        )?;
+        let client = Self::get(
+            line,
+            &object,
+            &self.client,
+            |t| Some(clients.intern(t)),
+            string,
+        )?;
+        out.push(Request {
+            time: time.unwrap_or(0),
+            key: key.unwrap_or(0),
+            size: size.map_or(1, clamp_size),
+            ttl_ms: (ttl_ns.unwrap_or(0) / 1_000_000).min(u32::MAX as u64) as u32,
+            client: client.unwrap_or(0),
+            ..Request::default()
+        });
+        Ok(())
+    }
+}

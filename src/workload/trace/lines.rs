@@ -1,0 +1,133 @@
+//! The driver shared by the line-based formats: splits the input into lines
+//! in large chunks (no allocation per line), hands each to a [`LineFormat`]
+//! and turns its complaints into `file:line:column` errors or skips.
+
+use super::source::Input;
+use super::{BATCH, Clients, Context, Decode, Request, TraceError};
+
+/// Bytes read per refill; a longer line grows the buffer.
+const CHUNK: usize = 1 << 20;
+
+/// What a line format found wrong with a line.
+#[derive(Debug)]
+pub(super) struct LineError {
+    /// 0-based byte offset in the line.
+    pub at: usize,
+    pub message: String,
+}
+
+impl LineError {
+    pub fn new(at: usize, message: impl Into<String>) -> Self {
+        LineError {
+            at,
+            message: message.into(),
+        }
+    }
+}
+
+/// A text format: one line in, zero or more requests out.
+pub(super) trait LineFormat {
+    /// Parses `line` (without its line ending), appending its requests; on
+    /// error, appends nothing.
+    fn parse(
+        &mut self,
+        line: &[u8],
+        clients: &mut Clients,
+        out: &mut Vec<Request>,
+    ) -> Result<(), LineError>;
+}
+
+/// Splits an [`Input`] into lines.
+pub(super) struct Lines {
+    input: Input,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// 1-based number of the line last returned.
+    pub number: u64,
+}
+
+impl Lines {
+    pub fn new(input: Input) -> Self {
+        Lines {
+            input,
+            buf: vec![0; CHUNK],
+            start: 0,
+            end: 0,
+            eof: false,
+            number: 0,
+        }
+    }
+
+    /// The next line without `\n` or `\r\n`; None at the end.
+    pub fn next_line(&mut self, cx: &Context) -> Result<Option<&[u8]>, TraceError> {
+        loop {
+            if let Some(pos) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
+                let from = self.start;
+                self.start += pos + 1;
+                self.number += 1;
+                return Ok(Some(trim_cr(&self.buf[from..from + pos])));
+            }
+            if self.eof {
+                if self.start == self.end {
+                    return Ok(None);
+                }
+                let from = self.start;
+                self.start = self.end;
+                self.number += 1;
+                return Ok(Some(trim_cr(&self.buf[from..self.end])));
+            }
+            self.refill(cx)?;
+        }
+    }
+
+    /// Moves the partial line to the front and reads more after it.
+    fn refill(&mut self, cx: &Context) -> Result<(), TraceError> {
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        let n = self.input.read(&mut self.buf[self.end..], cx)?;
+        self.eof = n == 0;
+        self.end += n;
+        Ok(())
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// A [`Decode`] for any line format.
+pub(super) struct LineReader<F> {
+    lines: Lines,
+    format: F,
+}
+
+impl<F: LineFormat> LineReader<F> {
+    pub fn new(input: Input, format: F) -> Self {
+        Self::from_lines(Lines::new(input), format)
+    }
+
+    /// Continues from `lines` (after a header was read from them).
+    pub fn from_lines(lines: Lines, format: F) -> Self {
+        LineReader { lines, format }
+    }
+}
+
+impl<F: LineFormat> Decode for LineReader<F> {
+    fn decode(&mut self, out: &mut Vec<Request>, cx: &mut Context) -> Result<bool, TraceError> {
+        while out.len() < BATCH {
+            let Some(line) = self.lines.next_line(cx)? else {
+                return Ok(false);
+            };
+            if let Err(e) = self.format.parse(line, &mut cx.clients, out) {
+                cx.bad_line(self.lines.number, e.at + 1, e.message)?;
+            }
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,36 @@
+//! The LIRS paper's traces: one block number per line; `*` lines (markers
+//! between phases) and blank lines are ignored. Every request has time 0
+//! and size 1.
+
+use super::fields::{parse_u64, show};
+use super::lines::{LineError, LineFormat};
+use super::{Clients, Request};
+
+pub(super) struct Lirs;
+
+impl LineFormat for Lirs {
+    fn parse(
+        &mut self,
+        line: &[u8],
+        _: &mut Clients,
+        out: &mut Vec<Request>,
+    ) -> Result<(), LineError> {
+        let field = line.trim_ascii();
+        if field.is_empty() || field == b"*" {
+            return Ok(());
+        }
+        let key = parse_u64(field).ok_or_else(|| {
+            let at = line.len() - line.trim_ascii_start().len();
+            LineError::new(
+                at,
+                format!("expected a block number or `*`, found {}", show(field)),
+            )
+        })?;
+        out.push(Request {
+            key,
+            size: 1,
+            ..Request::default()
+        });
+        Ok(())
+    }
+}

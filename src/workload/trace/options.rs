@@ -1,0 +1,298 @@
+//! How to read a trace: one set of options shared by every command that reads
+//! one (as clap flags) and by `[workload] kind = "trace"` (as TOML fields), so
+//! the two can never drift apart.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer};
+
+/// The trace formats edgesim reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TraceFormat {
+    /// Delimited text with a header or column indices.
+    Csv,
+    /// libCacheSim's 24-byte binary records.
+    OracleGeneral,
+    /// One key per line.
+    Text,
+    /// One block number per line; `*` lines ignored.
+    Lirs,
+    /// `start_block num_blocks ignored request_id` per line.
+    Arc,
+    /// HTTP access logs in Common or Combined Log Format.
+    #[value(alias = "common")]
+    #[serde(alias = "common")]
+    Combined,
+    /// One JSON object per line, fields mapped by the column options.
+    Jsonl,
+}
+
+impl TraceFormat {
+    /// Guesses the format from a file name, ignoring a .zst or .gz suffix.
+    pub fn guess(path: &Path) -> Option<Self> {
+        let name = path.file_name()?.to_string_lossy().to_lowercase();
+        let name = name
+            .strip_suffix(".zst")
+            .or_else(|| name.strip_suffix(".gz"))
+            .unwrap_or(&name);
+        let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+        Some(match ext {
+            "csv" | "tsv" => TraceFormat::Csv,
+            "bin" | "oraclegeneral" => TraceFormat::OracleGeneral,
+            "txt" => TraceFormat::Text,
+            "trace" | "lirs" => TraceFormat::Lirs,
+            "lis" | "arc" => TraceFormat::Arc,
+            "log" => TraceFormat::Combined,
+            "jsonl" | "ndjson" => TraceFormat::Jsonl,
+            _ => return None,
+        })
+    }
+}
+
+/// The unit of a time (or TTL) column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    S,
+    Ms,
+    Us,
+    Ns,
+    /// `2024-05-17T10:05:03.25Z` or with a `+hh:mm` offset.
+    Rfc3339,
+}
+
+impl TimeUnit {
+    /// The name as written in options.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeUnit::S => "s",
+            TimeUnit::Ms => "ms",
+            TimeUnit::Us => "us",
+            TimeUnit::Ns => "ns",
+            TimeUnit::Rfc3339 => "rfc3339",
+        }
+    }
+}
+
+/// Which part of an HTTP request identifies the cached object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogKey {
+    /// The request target as logged, query included.
+    #[default]
+    Path,
+    /// The request target without its `?query`.
+    PathWithoutQuery,
+    /// The virtual host (first field of a vhost_combined log) and the target.
+    HostPath,
+}
+
+/// A column: a header name (CSV), a field name (JSON lines) or a 0-based index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    Index(usize),
+    Name(String),
+}
+
+impl FromStr for Column {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("empty column name".into());
+        }
+        Ok(match text.parse() {
+            Ok(i) => Column::Index(i),
+            Err(_) => Column::Name(text.to_string()),
+        })
+    }
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Column::Index(i) => write!(f, "column {i}"),
+            Column::Name(n) => write!(f, "column {n:?}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Column {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Index(usize),
+            Name(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Index(i) => Ok(Column::Index(i)),
+            Raw::Name(n) => n.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// A one-byte field delimiter: `,`, `;`, `tab` (or `\t`), `space`, `|`...
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delimiter(pub u8);
+
+impl FromStr for Delimiter {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "tab" | "\\t" | "\t" => Ok(Delimiter(b'\t')),
+            "space" | " " => Ok(Delimiter(b' ')),
+            t if t.len() == 1 && t != "\"" => Ok(Delimiter(t.as_bytes()[0])),
+            _ => Err(format!(
+                "delimiter {text:?}: expected one ASCII character, `tab` or `space`"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Delimiter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// How to read a trace. On the command line these are flags
+/// (`--key-column lbn`); in an experiment file the same names with
+/// underscores (`key_column = "lbn"`), plus `path` and `on_error`.
+#[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TraceOptions {
+    /// Trace format [default: guessed from the file extension: .csv, .bin
+    /// (oracleGeneral), .txt, .trace (LIRS), .lis (ARC), .log, .jsonl].
+    #[arg(long, value_enum)]
+    pub format: Option<TraceFormat>,
+    /// CSV / JSON lines: request time column (header name or 0-based index)
+    /// [default: `time_ns`, `time` or `timestamp` when the header has one].
+    #[arg(long)]
+    pub time_column: Option<Column>,
+    /// Unit of the time column [default: s; ns for a `time_ns` column].
+    #[arg(long, value_enum)]
+    pub time_unit: Option<TimeUnit>,
+    /// CSV / JSON lines: object key column; integers are used as they are,
+    /// other strings hashed (FNV-1a) [default: `key`, `obj_id` or `id`; index 0
+    /// without a header].
+    #[arg(long)]
+    pub key_column: Option<Column>,
+    /// CSV / JSON lines: object size column in bytes [default: `size` or
+    /// `obj_size`; otherwise every object has size 1].
+    #[arg(long)]
+    pub size_column: Option<Column>,
+    /// CSV / JSON lines: client column (any string: IP, user, API key)
+    /// [default: `client`].
+    #[arg(long)]
+    pub client_column: Option<Column>,
+    /// CSV / JSON lines: TTL column [default: `ttl_ms` in ms, or `ttl`].
+    #[arg(long)]
+    pub ttl_column: Option<Column>,
+    /// Unit of the TTL column [default: s; ms for a `ttl_ms` column].
+    #[arg(long, value_enum)]
+    pub ttl_unit: Option<TimeUnit>,
+    /// CSV / JSON lines: operation column, used with --ops.
+    #[arg(long)]
+    pub op_column: Option<Column>,
+    /// Keep only requests whose operation is one of these (comma-separated,
+    /// e.g. `get,gets`); needs --op-column.
+    #[arg(long)]
+    pub ops: Option<String>,
+    /// CSV field delimiter [default: `,`].
+    #[arg(long)]
+    pub delimiter: Option<Delimiter>,
+    /// CSV: the first line is data, not a header (columns are then indices).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Access logs: what identifies the object.
+    #[arg(long, value_enum, default_value_t)]
+    pub log_key: LogKey,
+    /// Skip lines that do not parse (and report how many) instead of stopping
+    /// at the first one. In TOML: `on_error = "skip"` (default "stop").
+    #[arg(long = "skip-bad-lines")]
+    #[serde(rename = "on_error", deserialize_with = "on_error")]
+    pub skip_bad_lines: bool,
+}
+
+fn on_error<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "stop" => Ok(false),
+        "skip" => Ok(true),
+        other => Err(serde::de::Error::custom(format!(
+            "on_error = {other:?}: expected \"stop\" or \"skip\""
+        ))),
+    }
+}
+
+impl TraceOptions {
+    /// The format to read `path` with: the one asked for, or a guess.
+    pub fn format_for(&self, path: &Path) -> Result<TraceFormat, String> {
+        self.format.or_else(|| TraceFormat::guess(path)).ok_or_else(|| {
+            format!(
+                "cannot tell the trace format from the name {}: pass --format (TOML: format = ...) \
+                 with one of csv, oracle-general, text, lirs, arc, combined, jsonl",
+                path.display()
+            )
+        })
+    }
+
+    /// The operations to keep, lower-cased; empty keeps everything.
+    pub fn op_filter(&self) -> Result<Vec<Vec<u8>>, String> {
+        let ops: Vec<Vec<u8>> = self
+            .ops
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(|op| op.trim().to_lowercase().into_bytes())
+            .filter(|op| !op.is_empty())
+            .collect();
+        if !ops.is_empty() && self.op_column.is_none() {
+            return Err("--ops (TOML: ops) needs --op-column (op_column)".into());
+        }
+        Ok(ops)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guesses_formats_from_names() {
+        let guess = |n: &str| TraceFormat::guess(Path::new(n));
+        assert_eq!(
+            guess("cloudPhysicsIO.oracleGeneral.bin"),
+            Some(TraceFormat::OracleGeneral)
+        );
+        assert_eq!(
+            guess("x.oracleGeneral.zst"),
+            Some(TraceFormat::OracleGeneral)
+        );
+        assert_eq!(guess("a/2_pools.trace.gz"), Some(TraceFormat::Lirs));
+        assert_eq!(guess("OLTP.lis.zst"), Some(TraceFormat::Arc));
+        assert_eq!(guess("access.log"), Some(TraceFormat::Combined));
+        assert_eq!(guess("t.csv.gz"), Some(TraceFormat::Csv));
+        assert_eq!(guess("mystery"), None);
+    }
+
+    #[test]
+    fn columns_delimiters_and_on_error() {
+        assert_eq!("3".parse(), Ok(Column::Index(3)));
+        assert_eq!("lbn".parse(), Ok(Column::Name("lbn".into())));
+        assert_eq!("tab".parse(), Ok(Delimiter(b'\t')));
+        assert!("ab".parse::<Delimiter>().is_err());
+        let opts: TraceOptions =
+            toml::from_str("on_error = \"skip\"\nkey_column = 4\nformat = \"csv\"").unwrap();
+        assert!(opts.skip_bad_lines);
+        assert_eq!(opts.key_column, Some(Column::Index(4)));
+        assert!(toml::from_str::<TraceOptions>("on_error = \"maybe\"").is_err());
+        assert!(toml::from_str::<TraceOptions>("key_colum = 1").is_err());
+    }
+}
