@@ -110,8 +110,6 @@ pub fn cells(spec: &LimiterSpec, r: &RunResult, with_requests: bool) -> Vec<Cell
 #[derive(Debug, Clone)]
 pub struct LimitConfig {
     pub workload: usize,
-    pub cache: Option<usize>,
-    pub limiter: usize,
     /// The algorithm with its parameters, rate and burst.
     pub label: String,
     /// The algorithm as written, which names the chart's series.
@@ -156,8 +154,6 @@ pub fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<LimitCon
         let spec = &experiment.limiters[limiter].spec;
         configs.push(LimitConfig {
             workload: first.run.workload,
-            cache: first.run.cache,
-            limiter,
             label: spec.label(),
             algorithm: spec.algorithm.to_string(),
             legit_denied: mean(&|s| s.legit_denied_ratio()),
