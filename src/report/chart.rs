@@ -27,6 +27,9 @@ pub struct LineChart {
     /// 5%, kept between 5% of `y_max` and `y_max` (1 for ratios, 100 for
     /// percentages).
     pub y_max: f64,
+    /// Radius of the point markers in pixels (larger for scatter-like
+    /// charts whose series are single points).
+    pub marker: u32,
 }
 
 const SIZE: (u32, u32) = (960, 600);
@@ -114,7 +117,7 @@ impl LineChart {
                             series
                                 .points
                                 .iter()
-                                .map(|&p| Circle::new(p, 3, line.filled())),
+                                .map(|&p| Circle::new(p, self.marker, line.filled())),
                         )
                         .map_err(err)?;
                 }
@@ -193,6 +196,7 @@ pub fn mrc(summary: &Summary) -> LineChart {
         series,
         log_x: lo > 0.0 && hi / lo > 20.0,
         y_max: 1.0,
+        marker: 3,
     }
 }
 

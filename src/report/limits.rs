@@ -217,6 +217,7 @@ pub fn chart(summary: &Summary) -> LineChart {
         series,
         log_x: false,
         y_max: 100.0,
+        marker: 6,
     }
 }
 
