@@ -8,10 +8,20 @@
 //! the whole cache is not inserted. An entry past its TTL is a miss, counted
 //! as `expired`, and is fetched again.
 
+mod arc;
+mod belady;
 mod capacity;
+mod clock;
+mod gdsf;
+mod lfu;
+mod lfuda;
 mod queue;
+mod random;
 mod registry;
+mod s3fifo;
+mod sieve;
 pub mod slab;
+mod slru;
 
 pub use capacity::CapacitySpec;
 pub use registry::{POLICIES, PolicyInfo, PolicySpec, build};

@@ -10,7 +10,10 @@ pub fn reference_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("notice: {} is absent; skipping the reference-data checks", dir.display());
+        eprintln!(
+            "notice: {} is absent; skipping the reference-data checks",
+            dir.display()
+        );
         None
     }
 }

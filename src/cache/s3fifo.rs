@@ -1,0 +1,206 @@
+//! S3-FIFO (Yang et al., SOSP'23), as libCacheSim's original implementation
+//! (`S3FIFOv0`, the one the paper measured):
+//! - a small FIFO (10% of the capacity by default), a main FIFO (the rest)
+//!   and a ghost FIFO of evicted keys (sized at 90% of the capacity, counted
+//!   with the objects' sizes);
+//! - a hit raises the entry's frequency;
+//! - a miss on a ghost key inserts into main, any other miss into small;
+//!   objects not smaller than the small FIFO are never inserted into it;
+//! - eviction: from main when main is over its share or small is empty,
+//!   else from small. Small's tail moves to main if its frequency reached
+//!   the threshold (2 by default), else it is evicted and its key enters the
+//!   ghost. Main's tail is reinserted at the head with its frequency capped
+//!   at 3 and decremented if non-zero, else evicted.
+
+use super::slab::{List, Slab};
+use super::{BoxedCache, Cache, registry::Ctx};
+use crate::workload::Request;
+
+/// Index of each queue in `S3Fifo::lists`.
+const SMALL: u8 = 0;
+const MAIN: u8 = 1;
+const GHOST: u8 = 2;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    queue: u8,
+    freq: u8,
+}
+
+pub struct S3Fifo {
+    slab: Slab<Entry>,
+    /// Small, main and ghost FIFOs, indexed by [`SMALL`], [`MAIN`], [`GHOST`].
+    lists: [List; 3],
+    small_capacity: u64,
+    main_capacity: u64,
+    ghost_capacity: u64,
+    threshold: u8,
+    capacity: u64,
+}
+
+impl S3Fifo {
+    /// `small` and `ghost` are fractions of `capacity`; `threshold` the
+    /// frequency at which small's tail moves to main.
+    pub fn new(capacity: u64, small: f64, ghost: f64, threshold: u8, expected: usize) -> Self {
+        let small_capacity = (capacity as f64 * small) as u64;
+        S3Fifo {
+            slab: Slab::with_capacity(expected + expected * 9 / 10),
+            lists: [List::default(); 3],
+            small_capacity,
+            main_capacity: capacity - small_capacity,
+            ghost_capacity: (capacity as f64 * ghost) as u64,
+            threshold,
+            capacity,
+        }
+    }
+
+    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
+        ctx.params.allow(&["small", "ghost", "threshold"])?;
+        let small = ctx.params.fraction("small", 0.1)?;
+        let ghost: f64 = ctx.params.get("ghost", 0.9)?;
+        if !(0.0..=4.0).contains(&ghost) {
+            return Err(format!(
+                "policy s3fifo: parameter ghost={ghost} is out of range; valid values are 0 to 4 (default 0.9)"
+            ));
+        }
+        let threshold = ctx.params.int_in("threshold", 2, 1, 3)? as u8;
+        Ok(Box::new(Self::new(
+            ctx.capacity,
+            small,
+            ghost,
+            threshold,
+            ctx.expected_objects(),
+        )))
+    }
+
+    fn used_bytes(&self) -> u64 {
+        self.lists[SMALL as usize].bytes() + self.lists[MAIN as usize].bytes()
+    }
+
+    /// Puts the unlinked `slot` at the head of main with frequency `freq`.
+    fn to_main(&mut self, slot: u32, freq: u8) {
+        self.slab.node_mut(slot).data = Entry { queue: MAIN, freq };
+        self.slab.push_front(&mut self.lists[MAIN as usize], slot);
+    }
+
+    /// Records the unlinked `slot` in the ghost, or frees it when the ghost
+    /// cannot hold it.
+    fn to_ghost(&mut self, slot: u32) {
+        let size = self.slab.node(slot).size as u64;
+        if size > self.ghost_capacity {
+            self.slab.remove(slot);
+            return;
+        }
+        while self.lists[GHOST as usize].bytes() + size > self.ghost_capacity {
+            let old = self
+                .slab
+                .pop_back(&mut self.lists[GHOST as usize])
+                .expect("non-empty ghost");
+            self.slab.remove(old);
+        }
+        self.slab.node_mut(slot).data = Entry {
+            queue: GHOST,
+            freq: 0,
+        };
+        self.slab.push_front(&mut self.lists[GHOST as usize], slot);
+    }
+
+    fn evict_small(&mut self) {
+        while let Some(slot) = self.slab.pop_back(&mut self.lists[SMALL as usize]) {
+            if self.slab.node(slot).data.freq >= self.threshold {
+                self.to_main(slot, 0);
+            } else {
+                self.to_ghost(slot);
+                return;
+            }
+        }
+    }
+
+    fn evict_main(&mut self) {
+        while let Some(slot) = self.slab.pop_back(&mut self.lists[MAIN as usize]) {
+            let freq = self.slab.node(slot).data.freq;
+            if freq >= 1 {
+                self.to_main(slot, freq.min(3) - 1);
+            } else {
+                self.slab.remove(slot);
+                return;
+            }
+        }
+    }
+
+    fn evict(&mut self) {
+        if self.lists[MAIN as usize].bytes() > self.main_capacity
+            || self.lists[SMALL as usize].is_empty()
+        {
+            self.evict_main();
+        } else {
+            self.evict_small();
+        }
+    }
+}
+
+impl Cache for S3Fifo {
+    fn access(&mut self, req: &Request) -> bool {
+        let mut from_ghost = false;
+        if let Some(slot) = self.slab.find(req.key) {
+            let entry = &mut self.slab.node_mut(slot).data;
+            if entry.queue != GHOST {
+                entry.freq = entry.freq.saturating_add(1);
+                return true;
+            }
+            self.slab.unlink(&mut self.lists[GHOST as usize], slot);
+            self.slab.remove(slot);
+            from_ghost = true;
+        }
+        let size = req.size as u64;
+        if size > self.small_capacity || size > self.capacity {
+            return false;
+        }
+        while self.used_bytes() + size > self.capacity {
+            self.evict();
+        }
+        // As in libCacheSim, an object exactly the small FIFO's size is
+        // refused only after the eviction made room for it.
+        if !from_ghost && size >= self.small_capacity {
+            return false;
+        }
+        let queue = if from_ghost { MAIN } else { SMALL };
+        let slot = self
+            .slab
+            .insert(req.key, req.size, Entry { queue, freq: 0 });
+        self.slab.push_front(&mut self.lists[queue as usize], slot);
+        false
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.slab
+            .find(key)
+            .is_some_and(|s| self.slab.node(s).data.queue != GHOST)
+    }
+
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(slot) = self.slab.find(key) else {
+            return false;
+        };
+        let queue = self.slab.node(slot).data.queue;
+        self.slab.unlink(&mut self.lists[queue as usize], slot);
+        self.slab.remove(slot);
+        queue != GHOST
+    }
+
+    fn len(&self) -> usize {
+        self.lists[SMALL as usize].len() + self.lists[MAIN as usize].len()
+    }
+
+    fn used(&self) -> u64 {
+        self.used_bytes()
+    }
+
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.slab.heap_bytes()
+    }
+}
