@@ -1,16 +1,16 @@
-//! ARC (Megiddo & Modha, FAST'03), as libCacheSim's `ARC` with sizes: T1/T2
-//! hold recency/frequency entries, B1/B2 their ghosts, all measured in the
-//! objects' sizes, and `p` is T1's target size.
+//! ARC (Megiddo & Modha, FAST'03), as libCacheSim's current `ARC` with
+//! sizes: T1/T2 hold recency/frequency entries, B1/B2 their ghosts, all
+//! measured in the objects' sizes, and `p` (a float) is T1's target size.
 //! - A hit in T1 or T2 moves the entry to T2's head.
 //! - A ghost hit in B1 raises `p` by max(|B2| / |B1|, 1), in B2 lowers it by
-//!   max(|B1| / |B2|, 1) (integer division of sizes), then runs REPLACE once
-//!   and drops the ghost; the object is then inserted at T2's head.
-//! - Any other miss inserts at T1's head.
-//! - Each eviction step: if |T1| + |B1| + size > c, drop B1's tail and
-//!   REPLACE (or, when |T1| >= c, evict T1's tail outright); otherwise, when
-//!   all four lists reach 2c, drop B2's tail, then REPLACE.
-//! - REPLACE moves T1's tail to B1 if T1 is non-empty and |T1| > p (or
-//!   |T1| = p and the request hit B2), else T2's tail to B2.
+//!   max(|B1| / |B2|, 1); the ghost is dropped, room is made by REPLACE
+//!   alone and the object goes to T2's head.
+//! - Any other miss makes room with the paper's case IV and inserts at T1's
+//!   head. Case IV step: if |T1| + |B1| + size > c, drop B1's tail and
+//!   REPLACE, or evict T1's tail outright when B1 is empty; otherwise drop
+//!   B2's tail when all four lists reach 2c, then REPLACE.
+//! - REPLACE moves T1's tail to B1 if T2 is empty, or T1 is non-empty and
+//!   |T1| > p (or |T1| = p and the request hit B2); else T2's tail to B2.
 
 use super::slab::{List, Slab};
 use super::{BoxedCache, Cache, registry::Ctx};
@@ -26,7 +26,7 @@ pub struct Arc {
     slab: Slab<u8>,
     lists: [List; 4],
     /// Target size of T1.
-    p: u64,
+    p: f64,
     capacity: u64,
 }
 
@@ -35,7 +35,7 @@ impl Arc {
         Arc {
             slab: Slab::with_capacity(expected_objects * 2),
             lists: [List::default(); 4],
-            p: 0,
+            p: 0.0,
             capacity,
         }
     }
@@ -68,8 +68,8 @@ impl Arc {
 
     /// The paper's REPLACE: one entry of T1 or T2 becomes a ghost.
     fn replace(&mut self, hit_b2: bool) {
-        let t1 = self.bytes(T1);
-        let from_t1 = t1 > 0 && (t1 > self.p || (t1 == self.p && hit_b2));
+        let t1 = self.bytes(T1) as f64;
+        let from_t1 = t1 > 0.0 && (t1 > self.p || (t1 == self.p && hit_b2));
         if from_t1 || self.lists[T2 as usize].is_empty() {
             self.demote(T1, B1);
         } else {
@@ -77,12 +77,13 @@ impl Arc {
         }
     }
 
-    fn evict(&mut self, size: u64, hit_b2: bool) {
+    /// The paper's case IV: make room for a miss that hit no list.
+    fn evict(&mut self, size: u64) {
         let c = self.capacity;
         if self.bytes(T1) + self.bytes(B1) + size > c {
-            if self.bytes(T1) < c {
+            if !self.lists[B1 as usize].is_empty() {
                 self.drop_tail(B1);
-                self.replace(hit_b2);
+                self.replace(false);
             } else {
                 self.drop_tail(T1);
             }
@@ -91,7 +92,7 @@ impl Arc {
             if total >= 2 * c {
                 self.drop_tail(B2);
             }
-            self.replace(hit_b2);
+            self.replace(false);
         }
     }
 
@@ -111,14 +112,11 @@ impl Cache for Arc {
                 self.slab.push_front(&mut self.lists[T2 as usize], slot);
                 return true;
             }
-            let (b1, b2) = (self.bytes(B1), self.bytes(B2));
+            let (b1, b2) = (self.bytes(B1) as f64, self.bytes(B2) as f64);
             if list == B1 {
-                self.p = (self.p + (b2 / b1).max(1)).min(self.capacity);
+                self.p = (self.p + (b2 / b1).max(1.0)).min(self.capacity as f64);
             } else {
-                self.p = self.p.saturating_sub((b1 / b2).max(1));
-            }
-            if !self.lists[T1 as usize].is_empty() || !self.lists[T2 as usize].is_empty() {
-                self.replace(list == B2);
+                self.p = (self.p - (b1 / b2).max(1.0)).max(0.0);
             }
             self.slab.unlink(&mut self.lists[list as usize], slot);
             self.slab.remove(slot);
@@ -128,9 +126,11 @@ impl Cache for Arc {
         if size > self.capacity {
             return false;
         }
-        let hit_b2 = ghost == Some(B2);
         while self.used_bytes() + size > self.capacity {
-            self.evict(size, hit_b2);
+            match ghost {
+                Some(list) => self.replace(list == B2),
+                None => self.evict(size),
+            }
         }
         let list = if ghost.is_some() { T2 } else { T1 };
         let slot = self.slab.insert(req.key, req.size, list);
