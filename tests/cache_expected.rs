@@ -145,3 +145,12 @@ fn slru_five_segments() {
         None,
     );
 }
+
+#[test]
+fn lirs() {
+    check(
+        "lirs",
+        [89819, 79237, 73143, 70363, 68405, 64494, 58640, 53924],
+        None,
+    );
+}

@@ -15,6 +15,7 @@ mod clock;
 mod gdsf;
 mod lfu;
 mod lfuda;
+mod lirs;
 mod queue;
 mod random;
 mod registry;

@@ -15,6 +15,7 @@ use super::clock::Clock;
 use super::gdsf::Gdsf;
 use super::lfu::Lfu;
 use super::lfuda::LfuDa;
+use super::lirs::Lirs;
 use super::queue::{Fifo, Lru};
 use super::random::Random;
 use super::s3fifo::S3Fifo;
@@ -91,6 +92,13 @@ pub const POLICIES: &[PolicyInfo] = &[
         params: "",
         needs_next_access: false,
         build: Arc::build,
+    },
+    PolicyInfo {
+        name: "lirs",
+        about: "low inter-reference recency set (Jiang & Zhang)",
+        params: "hir=0.01 (share of the resident HIR queue)",
+        needs_next_access: false,
+        build: Lirs::build,
     },
     PolicyInfo {
         name: "s3fifo",
