@@ -13,6 +13,7 @@ mod belady;
 mod capacity;
 mod clock;
 mod gdsf;
+mod hyperbolic;
 mod lfu;
 mod lfuda;
 mod lirs;
@@ -23,6 +24,8 @@ mod s3fifo;
 mod sieve;
 pub mod slab;
 mod slru;
+mod twoq;
+mod wtinylfu;
 
 pub use capacity::CapacitySpec;
 pub use registry::{POLICIES, PolicyInfo, PolicySpec, build};

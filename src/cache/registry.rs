@@ -13,6 +13,7 @@ use super::arc::Arc;
 use super::belady::Belady;
 use super::clock::Clock;
 use super::gdsf::Gdsf;
+use super::hyperbolic::Hyperbolic;
 use super::lfu::Lfu;
 use super::lfuda::LfuDa;
 use super::lirs::Lirs;
@@ -21,6 +22,8 @@ use super::random::Random;
 use super::s3fifo::S3Fifo;
 use super::sieve::Sieve;
 use super::slru::Slru;
+use super::twoq::TwoQ;
+use super::wtinylfu::WTinyLfu;
 
 /// One registered policy.
 pub struct PolicyInfo {
@@ -87,6 +90,13 @@ pub const POLICIES: &[PolicyInfo] = &[
         build: LfuDa::build,
     },
     PolicyInfo {
+        name: "2q",
+        about: "2Q: FIFO A1in + ghost A1out + LRU Am (Johnson & Shasha)",
+        params: "a1in=0.25, a1out=0.5 (fractions of the capacity)",
+        needs_next_access: false,
+        build: TwoQ::build,
+    },
+    PolicyInfo {
         name: "arc",
         about: "adaptive replacement cache (Megiddo & Modha)",
         params: "",
@@ -99,6 +109,13 @@ pub const POLICIES: &[PolicyInfo] = &[
         params: "hir=0.01 (share of the resident HIR queue)",
         needs_next_access: false,
         build: Lirs::build,
+    },
+    PolicyInfo {
+        name: "wtinylfu",
+        about: "W-TinyLFU: window LRU + SLRU main + frequency sketch admission",
+        params: "window=0.01 (fraction of the capacity)",
+        needs_next_access: false,
+        build: WTinyLfu::build,
     },
     PolicyInfo {
         name: "s3fifo",
@@ -120,6 +137,13 @@ pub const POLICIES: &[PolicyInfo] = &[
         params: "",
         needs_next_access: false,
         build: Gdsf::build,
+    },
+    PolicyInfo {
+        name: "hyperbolic",
+        about: "hyperbolic caching: sampled eviction of the lowest hits/age",
+        params: "samples=64 (1..1024)",
+        needs_next_access: false,
+        build: Hyperbolic::build,
     },
     PolicyInfo {
         name: "belady",
