@@ -167,7 +167,7 @@ impl Lirs {
 
     /// Evicts Q's bottom; its S copy becomes non-resident and enters NH.
     fn evict_hir(&mut self) {
-        let slot = self.q.bottom().expect("evicting from an empty Q");
+        let Some(slot) = self.q.bottom() else { return };
         let (key, size) = (self.q.key(slot), self.q.slab.node(slot).size);
         self.hir_bytes -= size as u64;
         self.q.pop_bottom();
@@ -181,7 +181,7 @@ impl Lirs {
     /// Demotes S's bottom (an LIR entry) to a resident HIR entry on Q's top,
     /// then prunes S.
     fn evict_lir(&mut self) {
-        let slot = self.s.bottom().expect("evicting from an empty S");
+        let Some(slot) = self.s.bottom() else { return };
         let (key, size) = (self.s.key(slot), self.s.slab.node(slot).size);
         self.sub_lir(size as u64);
         self.s.pop_bottom();
@@ -195,8 +195,10 @@ impl Lirs {
         self.prune();
     }
 
+    /// Demotes LIR entries until `size` more fits in the LIR set (or S is
+    /// empty).
     fn make_lir_room(&mut self, size: u64) {
-        while self.lir_bytes + size > self.lir_limit {
+        while self.lir_bytes + size > self.lir_limit && self.s.bottom().is_some() {
             self.evict_lir();
         }
     }
@@ -244,7 +246,7 @@ impl Lirs {
     fn evict(&mut self, key: u64, size: u64) {
         match self.s.find(key) {
             Some(s) if self.s.flags(s) & (LIR | RESIDENT) == 0 => {
-                while self.hir_bytes >= self.hir_limit {
+                while self.hir_bytes >= self.hir_limit && self.q.bottom().is_some() {
                     self.evict_hir();
                 }
                 self.evict_lir();
@@ -275,9 +277,13 @@ impl Lirs {
         if size > self.capacity {
             return;
         }
-        let s = self.s.find(req.key);
-        match s {
+        match self.s.find(req.key) {
             Some(_) => {
+                // libCacheSim assumes the object fits the LIR set here; an
+                // object whose size grew past it is not inserted.
+                if size > self.lir_limit {
+                    return;
+                }
                 self.make_lir_room(size);
                 self.nh.remove(req.key);
             }
@@ -293,8 +299,14 @@ impl Lirs {
                 }
             }
         }
-        while self.lir_bytes + self.hir_bytes + size > self.capacity {
+        while self.used() + size > self.capacity {
+            let before = self.used();
             self.evict(req.key, size);
+            if self.used() == before {
+                // No step frees room (only reachable when sizes change
+                // between requests); libCacheSim would loop or crash.
+                return;
+            }
         }
         match self.s.find(req.key) {
             Some(s) => {
