@@ -369,4 +369,36 @@ mod tests {
             .unwrap();
         assert!(err.contains("takes no parameters"), "{err}");
     }
+
+    #[test]
+    fn bad_parameter_values_list_the_valid_ones() {
+        let err = |spec: &str| spec.parse::<PolicySpec>().unwrap().validate().unwrap_err();
+        let e = err("slru(segments=0)");
+        assert!(e.contains("valid values are 1 to 16"), "{e}");
+        let e = err("wtinylfu(window=1.5)");
+        assert!(e.contains("strictly between 0 and 1"), "{e}");
+        let e = err("clock(bits=x)");
+        assert!(e.contains("bits=\"x\" is not a valid value"), "{e}");
+        let e = err("s3fifo(size=1)");
+        assert!(
+            e.contains("valid parameters: small, ghost, threshold"),
+            "{e}"
+        );
+        let e: Result<PolicySpec, _> = toml::from_str::<
+            std::collections::BTreeMap<String, PolicySpec>,
+        >("p = \"slru(segments=0)\"")
+        .map(|mut m| m.remove("p").unwrap());
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("line 1") && e.contains("segments=0"), "{e}");
+    }
+
+    #[test]
+    fn every_policy_builds_with_defaults_in_both_units() {
+        for p in POLICIES {
+            let spec: PolicySpec = p.name.parse().unwrap();
+            assert!(build(&spec, 1000, true, 1).is_ok(), "{}", p.name);
+            assert!(build(&spec, 1 << 30, false, 1).is_ok(), "{}", p.name);
+            assert_eq!(spec.needs_next_access(), p.name == "belady");
+        }
+    }
 }
