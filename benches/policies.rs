@@ -28,7 +28,8 @@ fn trace_path() -> PathBuf {
     std::env::var_os("EDGESIM_BENCH_TRACE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/zipf1.0-20M-1M.oracleGeneral.bin")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("target/zipf1.0-20M-1M.oracleGeneral.bin")
         })
 }
 
@@ -150,7 +151,11 @@ fn bare_lru(path: &PathBuf) -> (f64, f64) {
                 None => {
                     misses += 1;
                     let s = if nodes.len() < CAPACITY as usize {
-                        nodes.push(Node { key, prev: NIL, next: NIL });
+                        nodes.push(Node {
+                            key,
+                            prev: NIL,
+                            next: NIL,
+                        });
                         (nodes.len() - 1) as u32
                     } else {
                         let s = tail;
@@ -209,7 +214,12 @@ fn main() {
     );
     println!(
         "{:<12} {:>10.2} {:>10.4} {:>10} {:>9} {:>9}",
-        "bare-lru", bare / 1e6, bare_miss, "-", "1.00", "-"
+        "bare-lru",
+        bare / 1e6,
+        bare_miss,
+        "-",
+        "1.00",
+        "-"
     );
     for policy in policies {
         let (rate, miss, per_object) = product(&path, policy);

@@ -39,10 +39,10 @@ impl LfuDa {
     /// After the list at `L` lost an entry: if it is now empty, `L` moves up
     /// to the next priority that has entries (if any).
     fn advance_age(&mut self) {
-        if self.buckets.oldest(self.age).is_none() {
-            if let Some(next) = self.buckets.lowest_above(self.age) {
-                self.age = next;
-            }
+        if self.buckets.oldest(self.age).is_none()
+            && let Some(next) = self.buckets.lowest_above(self.age)
+        {
+            self.age = next;
         }
     }
 

@@ -58,7 +58,7 @@ impl Stack {
         self.slab.node(slot).key
     }
 
-    fn to_top(&mut self, slot: u32) {
+    fn raise(&mut self, slot: u32) {
         self.slab.move_to_front(&mut self.list, slot);
     }
 
@@ -67,7 +67,7 @@ impl Stack {
         match self.slab.find(key) {
             Some(slot) => {
                 self.set_flags(slot, flags);
-                self.to_top(slot);
+                self.raise(slot);
             }
             None => {
                 let slot = self.slab.insert(key, size, flags);
@@ -208,10 +208,10 @@ impl Lirs {
         let s = self.s.find(key);
         let q = self.q.find(key);
         if let Some(s) = s {
-            self.s.to_top(s);
+            self.s.raise(s);
         }
         if let Some(q) = q {
-            self.q.to_top(q);
+            self.q.raise(q);
         }
         match (s, q) {
             (Some(s), _) if self.s.flags(s) & LIR != 0 => {

@@ -111,10 +111,10 @@ impl<C: Cache> DynReplay for C {
 fn replay_batch<C: Cache>(cache: &mut C, requests: &[Request], state: &mut Replay) {
     for req in requests {
         let mut expired = false;
-        if let Some(expiry) = &state.expiry {
-            if let Some(&at) = expiry.get(&req.key) {
-                expired = at <= req.time && cache.remove(req.key);
-            }
+        if let Some(expiry) = &state.expiry
+            && let Some(&at) = expiry.get(&req.key)
+        {
+            expired = at <= req.time && cache.remove(req.key);
         }
         let hit = if state.count_objects {
             cache.access(&Request { size: 1, ..*req })
@@ -122,10 +122,11 @@ fn replay_batch<C: Cache>(cache: &mut C, requests: &[Request], state: &mut Repla
             cache.access(req)
         };
         debug_assert!(cache.used() <= cache.capacity(), "cache over capacity");
-        if !hit && req.ttl_ms > 0 {
-            if let Some(expiry) = &mut state.expiry {
-                expiry.insert(req.key, req.time + req.ttl_ms as u64 * 1_000_000);
-            }
+        if !hit
+            && req.ttl_ms > 0
+            && let Some(expiry) = &mut state.expiry
+        {
+            expiry.insert(req.key, req.time + req.ttl_ms as u64 * 1_000_000);
         }
         state.stats.record(req.size, hit, expired);
     }

@@ -78,14 +78,14 @@ impl S3Fifo {
     }
 
     /// Puts the unlinked `slot` at the head of main with frequency `freq`.
-    fn to_main(&mut self, slot: u32, freq: u8) {
+    fn push_main(&mut self, slot: u32, freq: u8) {
         self.slab.node_mut(slot).data = Entry { queue: MAIN, freq };
         self.slab.push_front(&mut self.lists[MAIN as usize], slot);
     }
 
     /// Records the unlinked `slot` in the ghost, or frees it when the ghost
     /// cannot hold it.
-    fn to_ghost(&mut self, slot: u32) {
+    fn push_ghost(&mut self, slot: u32) {
         let size = self.slab.node(slot).size as u64;
         if size > self.ghost_capacity {
             self.slab.remove(slot);
@@ -108,9 +108,9 @@ impl S3Fifo {
     fn evict_small(&mut self) {
         while let Some(slot) = self.slab.pop_back(&mut self.lists[SMALL as usize]) {
             if self.slab.node(slot).data.freq >= self.threshold {
-                self.to_main(slot, 0);
+                self.push_main(slot, 0);
             } else {
-                self.to_ghost(slot);
+                self.push_ghost(slot);
                 return;
             }
         }
@@ -120,7 +120,7 @@ impl S3Fifo {
         while let Some(slot) = self.slab.pop_back(&mut self.lists[MAIN as usize]) {
             let freq = self.slab.node(slot).data.freq;
             if freq >= 1 {
-                self.to_main(slot, freq.min(3) - 1);
+                self.push_main(slot, freq.min(3) - 1);
             } else {
                 self.slab.remove(slot);
                 return;
