@@ -17,6 +17,9 @@ fn lru_fifo_sieve_stay_within_40_bytes_per_object() {
         }
         assert_eq!(c.len(), 100_000);
         let per_object = c.heap_bytes() as f64 / c.len() as f64;
-        assert!(per_object <= 40.0, "{policy}: {per_object:.1} bytes per object");
+        assert!(
+            per_object <= 40.0,
+            "{policy}: {per_object:.1} bytes per object"
+        );
     }
 }

@@ -183,6 +183,15 @@ impl Lirs {
     fn evict_lir(&mut self) {
         let Some(slot) = self.s.bottom() else { return };
         let (key, size) = (self.s.key(slot), self.s.slab.node(slot).size);
+        if self.s.flags(slot) & LIR == 0 {
+            // Only when S holds a single HIR entry (pruning keeps S's top):
+            // drop it from S as pruning would; libCacheSim would miscount.
+            if self.s.flags(slot) & RESIDENT == 0 {
+                self.nh.remove(key);
+            }
+            self.s.pop_bottom();
+            return;
+        }
         self.sub_lir(size as u64);
         self.s.pop_bottom();
         if size as u64 <= self.hir_limit {
