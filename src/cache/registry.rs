@@ -17,7 +17,7 @@ use super::hyperbolic::Hyperbolic;
 use super::lfu::Lfu;
 use super::lfuda::LfuDa;
 use super::lirs::Lirs;
-use super::queue::{Fifo, Lru};
+use super::queue::Tail;
 use super::random::Random;
 use super::s3fifo::S3Fifo;
 use super::sieve::Sieve;
@@ -45,14 +45,14 @@ pub const POLICIES: &[PolicyInfo] = &[
         about: "first in, first out",
         params: "",
         needs_next_access: false,
-        build: Fifo::build,
+        build: Tail::<false>::build,
     },
     PolicyInfo {
         name: "lru",
         about: "least recently used",
         params: "",
         needs_next_access: false,
-        build: Lru::build,
+        build: Tail::<true>::build,
     },
     PolicyInfo {
         name: "random",
