@@ -12,7 +12,7 @@
 //! - REPLACE moves T1's tail to B1 if T2 is empty, or T1 is non-empty and
 //!   |T1| > p (or |T1| = p and the request hit B2); else T2's tail to B2.
 
-use super::slab::{List, Slab};
+use super::slab::Lists;
 use super::{BoxedCache, Cache, registry::Ctx};
 use crate::workload::Request;
 
@@ -22,9 +22,8 @@ const B1: u8 = 2;
 const B2: u8 = 3;
 
 pub struct Arc {
-    /// Node data: the list the entry is in.
-    slab: Slab<u8>,
-    lists: [List; 4],
+    /// T1, T2, B1, B2; node data names the list.
+    lists: Lists<u8, 4>,
     /// Target size of T1.
     p: f64,
     capacity: u64,
@@ -33,8 +32,7 @@ pub struct Arc {
 impl Arc {
     pub fn new(capacity: u64, expected_objects: usize) -> Self {
         Arc {
-            slab: Slab::with_capacity(expected_objects * 2),
-            lists: [List::default(); 4],
+            lists: Lists::with_capacity(expected_objects * 2),
             p: 0.0,
             capacity,
         }
@@ -46,31 +44,28 @@ impl Arc {
     }
 
     fn bytes(&self, list: u8) -> u64 {
-        self.lists[list as usize].bytes()
+        self.lists.bytes(list as usize)
+    }
+
+    fn is_empty(&self, list: u8) -> bool {
+        self.lists.list(list as usize).is_empty()
     }
 
     /// Moves the tail of `from` to the head of `to`.
     fn demote(&mut self, from: u8, to: u8) {
         let slot = self
-            .slab
-            .pop_back(&mut self.lists[from as usize])
+            .lists
+            .list(from as usize)
+            .tail()
             .expect("non-empty list");
-        self.slab.node_mut(slot).data = to;
-        self.slab.push_front(&mut self.lists[to as usize], slot);
-    }
-
-    /// Drops the tail of `list` from the cache (no ghost), if any.
-    fn drop_tail(&mut self, list: u8) {
-        if let Some(slot) = self.slab.pop_back(&mut self.lists[list as usize]) {
-            self.slab.remove(slot);
-        }
+        self.lists.relink(slot, to);
     }
 
     /// The paper's REPLACE: one entry of T1 or T2 becomes a ghost.
     fn replace(&mut self, hit_b2: bool) {
         let t1 = self.bytes(T1) as f64;
         let from_t1 = t1 > 0.0 && (t1 > self.p || (t1 == self.p && hit_b2));
-        if from_t1 || self.lists[T2 as usize].is_empty() {
+        if from_t1 || self.is_empty(T2) {
             self.demote(T1, B1);
         } else {
             self.demote(T2, B2);
@@ -81,16 +76,16 @@ impl Arc {
     fn evict(&mut self, size: u64) {
         let c = self.capacity;
         if self.bytes(T1) + self.bytes(B1) + size > c {
-            if !self.lists[B1 as usize].is_empty() {
-                self.drop_tail(B1);
+            if !self.is_empty(B1) {
+                self.lists.delete_tail(B1 as usize);
                 self.replace(false);
             } else {
-                self.drop_tail(T1);
+                self.lists.delete_tail(T1 as usize);
             }
         } else {
-            let total: u64 = self.lists.iter().map(List::bytes).sum();
+            let total: u64 = (0..4).map(|l| self.bytes(l)).sum();
             if total >= 2 * c {
-                self.drop_tail(B2);
+                self.lists.delete_tail(B2 as usize);
             }
             self.replace(false);
         }
@@ -104,12 +99,10 @@ impl Arc {
 impl Cache for Arc {
     fn access(&mut self, req: &Request) -> bool {
         let mut ghost = None;
-        if let Some(slot) = self.slab.find(req.key) {
-            let list = self.slab.node(slot).data;
+        if let Some((slot, list)) = self.lists.find(req.key) {
+            let list = list as u8;
             if list == T1 || list == T2 {
-                self.slab.unlink(&mut self.lists[list as usize], slot);
-                self.slab.node_mut(slot).data = T2;
-                self.slab.push_front(&mut self.lists[T2 as usize], slot);
+                self.lists.relink(slot, T2);
                 return true;
             }
             let (b1, b2) = (self.bytes(B1) as f64, self.bytes(B2) as f64);
@@ -118,8 +111,7 @@ impl Cache for Arc {
             } else {
                 self.p = (self.p - (b1 / b2).max(1.0)).max(0.0);
             }
-            self.slab.unlink(&mut self.lists[list as usize], slot);
-            self.slab.remove(slot);
+            self.lists.delete(slot);
             ghost = Some(list);
         }
         let size = req.size as u64;
@@ -133,29 +125,24 @@ impl Cache for Arc {
             }
         }
         let list = if ghost.is_some() { T2 } else { T1 };
-        let slot = self.slab.insert(req.key, req.size, list);
-        self.slab.push_front(&mut self.lists[list as usize], slot);
+        self.lists.insert(req.key, req.size, list);
         false
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.slab
-            .find(key)
-            .is_some_and(|s| self.slab.node(s).data <= T2)
+        self.lists.find(key).is_some_and(|(_, l)| l <= T2 as usize)
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.slab.find(key) else {
+        let Some((slot, list)) = self.lists.find(key) else {
             return false;
         };
-        let list = self.slab.node(slot).data;
-        self.slab.unlink(&mut self.lists[list as usize], slot);
-        self.slab.remove(slot);
-        list <= T2
+        self.lists.delete(slot);
+        list <= T2 as usize
     }
 
     fn len(&self) -> usize {
-        self.lists[T1 as usize].len() + self.lists[T2 as usize].len()
+        self.lists.list(T1 as usize).len() + self.lists.list(T2 as usize).len()
     }
 
     fn used(&self) -> u64 {
@@ -167,6 +154,6 @@ impl Cache for Arc {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
+        self.lists.heap_bytes()
     }
 }

@@ -12,7 +12,7 @@
 //!   ghost. Main's tail is reinserted at the head with its frequency capped
 //!   at 3 and decremented if non-zero, else evicted.
 
-use super::slab::{List, Slab};
+use super::slab::{InList, Lists};
 use super::{BoxedCache, Cache, registry::Ctx};
 use crate::workload::Request;
 
@@ -27,10 +27,16 @@ struct Entry {
     freq: u8,
 }
 
+impl InList for Entry {
+    #[inline]
+    fn list(&self) -> usize {
+        self.queue as usize
+    }
+}
+
 pub struct S3Fifo {
-    slab: Slab<Entry>,
-    /// Small, main and ghost FIFOs, indexed by [`SMALL`], [`MAIN`], [`GHOST`].
-    lists: [List; 3],
+    /// Small, main and ghost FIFOs, named [`SMALL`], [`MAIN`], [`GHOST`].
+    lists: Lists<Entry, 3>,
     small_capacity: u64,
     main_capacity: u64,
     ghost_capacity: u64,
@@ -44,8 +50,7 @@ impl S3Fifo {
     pub fn new(capacity: u64, small: f64, ghost: f64, threshold: u8, expected: usize) -> Self {
         let small_capacity = (capacity as f64 * small) as u64;
         S3Fifo {
-            slab: Slab::with_capacity(expected + expected * 9 / 10),
-            lists: [List::default(); 3],
+            lists: Lists::with_capacity(expected + expected * 9 / 10),
             small_capacity,
             main_capacity: capacity - small_capacity,
             ghost_capacity: (capacity as f64 * ghost) as u64,
@@ -73,65 +78,66 @@ impl S3Fifo {
         )))
     }
 
+    fn bytes(&self, queue: u8) -> u64 {
+        self.lists.bytes(queue as usize)
+    }
+
+    fn tail(&self, queue: u8) -> Option<u32> {
+        self.lists.list(queue as usize).tail()
+    }
+
     fn used_bytes(&self) -> u64 {
-        self.lists[SMALL as usize].bytes() + self.lists[MAIN as usize].bytes()
+        self.bytes(SMALL) + self.bytes(MAIN)
     }
 
-    /// Puts the unlinked `slot` at the head of main with frequency `freq`.
-    fn push_main(&mut self, slot: u32, freq: u8) {
-        self.slab.node_mut(slot).data = Entry { queue: MAIN, freq };
-        self.slab.push_front(&mut self.lists[MAIN as usize], slot);
-    }
-
-    /// Records the unlinked `slot` in the ghost, or frees it when the ghost
+    /// Moves small's tail `slot` into the ghost, or drops it when the ghost
     /// cannot hold it.
-    fn push_ghost(&mut self, slot: u32) {
-        let size = self.slab.node(slot).size as u64;
+    fn retire(&mut self, slot: u32) {
+        let size = self.lists.slab.node(slot).size as u64;
         if size > self.ghost_capacity {
-            self.slab.remove(slot);
-            return;
+            return self.lists.delete(slot);
         }
-        while self.lists[GHOST as usize].bytes() + size > self.ghost_capacity {
-            let old = self
-                .slab
-                .pop_back(&mut self.lists[GHOST as usize])
-                .expect("non-empty ghost");
-            self.slab.remove(old);
+        while self.bytes(GHOST) + size > self.ghost_capacity {
+            self.lists.delete_tail(GHOST as usize);
         }
-        self.slab.node_mut(slot).data = Entry {
-            queue: GHOST,
-            freq: 0,
-        };
-        self.slab.push_front(&mut self.lists[GHOST as usize], slot);
+        self.lists.relink(
+            slot,
+            Entry {
+                queue: GHOST,
+                freq: 0,
+            },
+        );
     }
 
     fn evict_small(&mut self) {
-        while let Some(slot) = self.slab.pop_back(&mut self.lists[SMALL as usize]) {
-            if self.slab.node(slot).data.freq >= self.threshold {
-                self.push_main(slot, 0);
+        while let Some(slot) = self.tail(SMALL) {
+            if self.lists.slab.node(slot).data.freq >= self.threshold {
+                self.lists.relink(
+                    slot,
+                    Entry {
+                        queue: MAIN,
+                        freq: 0,
+                    },
+                );
             } else {
-                self.push_ghost(slot);
-                return;
+                return self.retire(slot);
             }
         }
     }
 
     fn evict_main(&mut self) {
-        while let Some(slot) = self.slab.pop_back(&mut self.lists[MAIN as usize]) {
-            let freq = self.slab.node(slot).data.freq;
-            if freq >= 1 {
-                self.push_main(slot, freq.min(3) - 1);
-            } else {
-                self.slab.remove(slot);
-                return;
+        while let Some(slot) = self.tail(MAIN) {
+            let freq = self.lists.slab.node(slot).data.freq;
+            if freq == 0 {
+                return self.lists.delete(slot);
             }
+            let freq = freq.min(3) - 1;
+            self.lists.relink(slot, Entry { queue: MAIN, freq });
         }
     }
 
     fn evict(&mut self) {
-        if self.lists[MAIN as usize].bytes() > self.main_capacity
-            || self.lists[SMALL as usize].is_empty()
-        {
+        if self.bytes(MAIN) > self.main_capacity || self.tail(SMALL).is_none() {
             self.evict_main();
         } else {
             self.evict_small();
@@ -142,14 +148,13 @@ impl S3Fifo {
 impl Cache for S3Fifo {
     fn access(&mut self, req: &Request) -> bool {
         let mut from_ghost = false;
-        if let Some(slot) = self.slab.find(req.key) {
-            let entry = &mut self.slab.node_mut(slot).data;
-            if entry.queue != GHOST {
+        if let Some((slot, queue)) = self.lists.find(req.key) {
+            if queue != GHOST as usize {
+                let entry = &mut self.lists.slab.node_mut(slot).data;
                 entry.freq = entry.freq.saturating_add(1);
                 return true;
             }
-            self.slab.unlink(&mut self.lists[GHOST as usize], slot);
-            self.slab.remove(slot);
+            self.lists.delete(slot);
             from_ghost = true;
         }
         let size = req.size as u64;
@@ -165,31 +170,27 @@ impl Cache for S3Fifo {
             return false;
         }
         let queue = if from_ghost { MAIN } else { SMALL };
-        let slot = self
-            .slab
+        self.lists
             .insert(req.key, req.size, Entry { queue, freq: 0 });
-        self.slab.push_front(&mut self.lists[queue as usize], slot);
         false
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.slab
+        self.lists
             .find(key)
-            .is_some_and(|s| self.slab.node(s).data.queue != GHOST)
+            .is_some_and(|(_, q)| q != GHOST as usize)
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.slab.find(key) else {
+        let Some((slot, queue)) = self.lists.find(key) else {
             return false;
         };
-        let queue = self.slab.node(slot).data.queue;
-        self.slab.unlink(&mut self.lists[queue as usize], slot);
-        self.slab.remove(slot);
-        queue != GHOST
+        self.lists.delete(slot);
+        queue != GHOST as usize
     }
 
     fn len(&self) -> usize {
-        self.lists[SMALL as usize].len() + self.lists[MAIN as usize].len()
+        self.lists.list(SMALL as usize).len() + self.lists.list(MAIN as usize).len()
     }
 
     fn used(&self) -> u64 {
@@ -201,6 +202,6 @@ impl Cache for S3Fifo {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
+        self.lists.heap_bytes()
     }
 }

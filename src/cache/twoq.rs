@@ -8,7 +8,7 @@
 //!   its share, else Am's LRU entry.
 //! - Objects larger than A1in are not inserted.
 
-use super::slab::{List, Slab};
+use super::slab::Lists;
 use super::{BoxedCache, Cache, registry::Ctx};
 use crate::workload::Request;
 
@@ -17,10 +17,8 @@ const MAIN: u8 = 1;
 const OUT: u8 = 2;
 
 pub struct TwoQ {
-    /// Node data: the list the entry is in.
-    slab: Slab<u8>,
-    /// A1in, Am and A1out, indexed by [`IN`], [`MAIN`], [`OUT`].
-    lists: [List; 3],
+    /// A1in, Am and A1out, named [`IN`], [`MAIN`], [`OUT`] in node data.
+    lists: Lists<u8, 3>,
     in_capacity: u64,
     out_capacity: u64,
     main_capacity: u64,
@@ -32,8 +30,7 @@ impl TwoQ {
     pub fn new(capacity: u64, a1in: f64, a1out: f64, expected_objects: usize) -> Self {
         let in_capacity = (capacity as f64 * a1in) as u64;
         TwoQ {
-            slab: Slab::with_capacity(expected_objects + expected_objects / 2),
-            lists: [List::default(); 3],
+            lists: Lists::with_capacity(expected_objects + expected_objects / 2),
             in_capacity,
             out_capacity: (capacity as f64 * a1out) as u64,
             main_capacity: capacity - in_capacity,
@@ -54,53 +51,42 @@ impl TwoQ {
     }
 
     fn bytes(&self, list: u8) -> u64 {
-        self.lists[list as usize].bytes()
-    }
-
-    fn drop_tail(&mut self, list: u8) {
-        let slot = self
-            .slab
-            .pop_back(&mut self.lists[list as usize])
-            .expect("non-empty list");
-        self.slab.remove(slot);
+        self.lists.bytes(list as usize)
     }
 
     fn evict(&mut self) {
-        if self.bytes(IN) > self.in_capacity || self.lists[MAIN as usize].is_empty() {
-            let slot = self
-                .slab
-                .pop_back(&mut self.lists[IN as usize])
-                .expect("evicting from an empty cache");
-            let size = self.slab.node(slot).size as u64;
-            if size > self.out_capacity {
-                self.slab.remove(slot);
-                return;
-            }
-            while self.bytes(OUT) + size > self.out_capacity {
-                self.drop_tail(OUT);
-            }
-            self.slab.node_mut(slot).data = OUT;
-            self.slab.push_front(&mut self.lists[OUT as usize], slot);
-        } else {
-            self.drop_tail(MAIN);
+        let main_empty = self.lists.list(MAIN as usize).is_empty();
+        if self.bytes(IN) <= self.in_capacity && !main_empty {
+            return self.lists.delete_tail(MAIN as usize);
         }
+        let slot = self
+            .lists
+            .list(IN as usize)
+            .tail()
+            .expect("evicting from an empty cache");
+        let size = self.lists.slab.node(slot).size as u64;
+        if size > self.out_capacity {
+            return self.lists.delete(slot);
+        }
+        while self.bytes(OUT) + size > self.out_capacity {
+            self.lists.delete_tail(OUT as usize);
+        }
+        self.lists.relink(slot, OUT);
     }
 }
 
 impl Cache for TwoQ {
     fn access(&mut self, req: &Request) -> bool {
         let mut from_out = false;
-        if let Some(slot) = self.slab.find(req.key) {
-            match self.slab.node(slot).data {
+        if let Some((slot, list)) = self.lists.find(req.key) {
+            match list as u8 {
                 IN => return true,
                 MAIN => {
-                    self.slab
-                        .move_to_front(&mut self.lists[MAIN as usize], slot);
+                    self.lists.raise(slot);
                     return true;
                 }
                 _ => {
-                    self.slab.unlink(&mut self.lists[OUT as usize], slot);
-                    self.slab.remove(slot);
+                    self.lists.delete(slot);
                     from_out = true;
                 }
             }
@@ -117,35 +103,30 @@ impl Cache for TwoQ {
                 return false;
             }
             while self.bytes(MAIN) + size > self.main_capacity {
-                self.drop_tail(MAIN);
+                self.lists.delete_tail(MAIN as usize);
             }
             MAIN
         } else {
             IN
         };
-        let slot = self.slab.insert(req.key, req.size, list);
-        self.slab.push_front(&mut self.lists[list as usize], slot);
+        self.lists.insert(req.key, req.size, list);
         false
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.slab
-            .find(key)
-            .is_some_and(|s| self.slab.node(s).data != OUT)
+        self.lists.find(key).is_some_and(|(_, l)| l != OUT as usize)
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.slab.find(key) else {
+        let Some((slot, list)) = self.lists.find(key) else {
             return false;
         };
-        let list = self.slab.node(slot).data;
-        self.slab.unlink(&mut self.lists[list as usize], slot);
-        self.slab.remove(slot);
-        list != OUT
+        self.lists.delete(slot);
+        list != OUT as usize
     }
 
     fn len(&self) -> usize {
-        self.lists[IN as usize].len() + self.lists[MAIN as usize].len()
+        self.lists.list(IN as usize).len() + self.lists.list(MAIN as usize).len()
     }
 
     fn used(&self) -> u64 {
@@ -157,6 +138,6 @@ impl Cache for TwoQ {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
+        self.lists.heap_bytes()
     }
 }

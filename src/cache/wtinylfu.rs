@@ -20,7 +20,7 @@
 //! The sketch has one counter per expected cached object (rounded up to a
 //! power of two; in byte mode, assuming 4 KiB objects).
 
-use super::slab::{List, Slab};
+use super::slab::Lists;
 use super::{BoxedCache, Cache, registry::Ctx};
 use crate::engine::mix64;
 use crate::workload::Request;
@@ -100,10 +100,9 @@ impl Sketch {
 }
 
 pub struct WTinyLfu {
-    /// Node data: the list the entry is in.
-    slab: Slab<u8>,
-    /// Window, probation and protected, indexed by [`WINDOW`], [`PROBATION`], [`PROTECTED`].
-    lists: [List; 3],
+    /// Window, probation and protected, named [`WINDOW`], [`PROBATION`],
+    /// [`PROTECTED`] in node data.
+    lists: Lists<u8, 3>,
     sketch: Sketch,
     window_capacity: u64,
     main_capacity: u64,
@@ -118,8 +117,7 @@ impl WTinyLfu {
         let window_capacity = ((capacity as f64 * window) as u64).max(1);
         let main_capacity = capacity.saturating_sub(window_capacity);
         WTinyLfu {
-            slab: Slab::with_capacity(expected_objects),
-            lists: [List::default(); 3],
+            lists: Lists::with_capacity(expected_objects),
             sketch: Sketch::new(sketch_width),
             window_capacity,
             main_capacity,
@@ -145,70 +143,49 @@ impl WTinyLfu {
     }
 
     fn bytes(&self, list: u8) -> u64 {
-        self.lists[list as usize].bytes()
+        self.lists.bytes(list as usize)
+    }
+
+    fn tail(&self, list: u8) -> Option<u32> {
+        self.lists.list(list as usize).tail()
     }
 
     fn main_bytes(&self) -> u64 {
         self.bytes(PROBATION) + self.bytes(PROTECTED)
     }
 
-    fn relink(&mut self, slot: u32, from: u8, to: u8) {
-        self.slab.unlink(&mut self.lists[from as usize], slot);
-        self.slab.node_mut(slot).data = to;
-        self.slab.push_front(&mut self.lists[to as usize], slot);
-    }
-
-    /// Main's eviction victim: probation's tail, else protected's.
-    fn victim(&self) -> Option<(u32, u8)> {
-        self.lists[PROBATION as usize]
-            .tail()
-            .map(|s| (s, PROBATION))
-            .or_else(|| {
-                self.lists[PROTECTED as usize]
-                    .tail()
-                    .map(|s| (s, PROTECTED))
-            })
-    }
-
-    fn drop_entry(&mut self, slot: u32, list: u8) {
-        self.slab.unlink(&mut self.lists[list as usize], slot);
-        self.slab.remove(slot);
+    fn estimate(&self, slot: u32) -> u32 {
+        self.sketch.estimate(self.lists.slab.node(slot).key)
     }
 
     /// Offers the window's tail to main.
     fn admit_candidate(&mut self) {
-        let cand = self.lists[WINDOW as usize]
-            .tail()
-            .expect("non-empty window");
-        let size = self.slab.node(cand).size as u64;
-        let freq = self.sketch.estimate(self.slab.node(cand).key);
+        let cand = self.tail(WINDOW).expect("non-empty window");
+        let size = self.lists.slab.node(cand).size as u64;
+        let freq = self.estimate(cand);
         while self.main_bytes() + size > self.main_capacity {
-            match self.victim() {
-                Some((v, list)) if freq > self.sketch.estimate(self.slab.node(v).key) => {
-                    self.drop_entry(v, list);
-                }
-                _ => return self.drop_entry(cand, WINDOW),
+            // Main's victim: probation's tail, else protected's.
+            match self.tail(PROBATION).or(self.tail(PROTECTED)) {
+                Some(victim) if freq > self.estimate(victim) => self.lists.delete(victim),
+                _ => return self.lists.delete(cand),
             }
         }
-        self.relink(cand, WINDOW, PROBATION);
+        self.lists.relink(cand, PROBATION);
     }
 }
 
 impl Cache for WTinyLfu {
     fn access(&mut self, req: &Request) -> bool {
         self.sketch.record(req.key);
-        if let Some(slot) = self.slab.find(req.key) {
-            match self.slab.node(slot).data {
-                PROBATION => {
-                    self.relink(slot, PROBATION, PROTECTED);
-                    while self.bytes(PROTECTED) > self.protected_capacity {
-                        let tail = self.lists[PROTECTED as usize].tail().expect("non-empty");
-                        self.relink(tail, PROTECTED, PROBATION);
-                    }
+        if let Some((slot, list)) = self.lists.find(req.key) {
+            if list == PROBATION as usize {
+                self.lists.relink(slot, PROTECTED);
+                while self.bytes(PROTECTED) > self.protected_capacity {
+                    let tail = self.tail(PROTECTED).expect("non-empty");
+                    self.lists.relink(tail, PROBATION);
                 }
-                list => self
-                    .slab
-                    .move_to_front(&mut self.lists[list as usize], slot),
+            } else {
+                self.lists.raise(slot);
             }
             return true;
         }
@@ -216,8 +193,7 @@ impl Cache for WTinyLfu {
         if size > self.capacity {
             return false;
         }
-        let slot = self.slab.insert(req.key, req.size, WINDOW);
-        self.slab.push_front(&mut self.lists[WINDOW as usize], slot);
+        self.lists.insert(req.key, req.size, WINDOW);
         while self.bytes(WINDOW) > self.window_capacity {
             self.admit_candidate();
         }
@@ -225,20 +201,19 @@ impl Cache for WTinyLfu {
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
+        self.lists.find(key).is_some()
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.slab.find(key) else {
+        let Some((slot, _)) = self.lists.find(key) else {
             return false;
         };
-        let list = self.slab.node(slot).data;
-        self.drop_entry(slot, list);
+        self.lists.delete(slot);
         true
     }
 
     fn len(&self) -> usize {
-        self.slab.len()
+        self.lists.slab.len()
     }
 
     fn used(&self) -> u64 {
@@ -250,6 +225,6 @@ impl Cache for WTinyLfu {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.sketch.heap_bytes()
+        self.lists.heap_bytes() + self.sketch.heap_bytes()
     }
 }
