@@ -5,17 +5,15 @@
 //! Ties (several entries never requested again) do not change the miss
 //! count: those entries are all evicted before any other.
 
-use std::collections::BTreeSet;
-
+use super::heap::Heap;
 use super::slab::Slab;
 use super::{BoxedCache, Cache, registry::Ctx};
-use crate::workload::Request;
+use crate::workload::{NEVER, Request};
 
 pub struct Belady {
-    /// Node data: the entry's next access position.
-    slab: Slab<u64>,
-    /// (next access, slot), furthest last.
-    order: BTreeSet<(u64, u32)>,
+    slab: Slab<()>,
+    /// Slots keyed by `NEVER - next access`: the furthest next access first.
+    order: Heap<u64>,
     used: u64,
     capacity: u64,
 }
@@ -24,7 +22,7 @@ impl Belady {
     pub fn new(capacity: u64, expected_objects: usize) -> Self {
         Belady {
             slab: Slab::with_capacity(expected_objects),
-            order: BTreeSet::new(),
+            order: Heap::with_capacity(expected_objects),
             used: 0,
             capacity,
         }
@@ -39,10 +37,7 @@ impl Belady {
 impl Cache for Belady {
     fn access(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
-            let old = self.slab.node(slot).data;
-            self.order.remove(&(old, slot));
-            self.order.insert((req.next_access, slot));
-            self.slab.node_mut(slot).data = req.next_access;
+            self.order.update(slot, NEVER - req.next_access);
             return true;
         }
         let size = req.size as u64;
@@ -50,12 +45,12 @@ impl Cache for Belady {
             return false;
         }
         while self.used + size > self.capacity {
-            let (_, victim) = self.order.pop_last().expect("evicting from an empty cache");
+            let (_, victim) = self.order.pop().expect("evicting from an empty cache");
             self.used -= self.slab.node(victim).size as u64;
             self.slab.remove(victim);
         }
-        let slot = self.slab.insert(req.key, req.size, req.next_access);
-        self.order.insert((req.next_access, slot));
+        let slot = self.slab.insert(req.key, req.size, ());
+        self.order.push(slot, NEVER - req.next_access);
         self.used += size;
         false
     }
@@ -68,7 +63,7 @@ impl Cache for Belady {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
-        self.order.remove(&(self.slab.node(slot).data, slot));
+        self.order.remove(slot);
         self.used -= self.slab.node(slot).size as u64;
         self.slab.remove(slot);
         true
@@ -87,6 +82,6 @@ impl Cache for Belady {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.order.len() * (std::mem::size_of::<(u64, u32)>() + 8)
+        self.slab.heap_bytes() + self.order.heap_bytes()
     }
 }

@@ -3,26 +3,19 @@
 //! last evicted entry. The lowest priority is evicted; among equal
 //! priorities, the one whose priority was set earliest (FIFO).
 
-use std::collections::BTreeSet;
-
+use super::heap::Heap;
 use super::slab::Slab;
 use super::{BoxedCache, Cache, registry::Ctx};
 use crate::workload::Request;
 
-/// Per-entry state: frequency and the key it is ordered by.
-#[derive(Clone, Copy)]
-struct Entry {
-    freq: u64,
-    rank: Rank,
-}
-
-/// (priority as ordered bits, sequence of the last update, slot).
-/// Priorities are positive finite floats, whose bit patterns sort like them.
-type Rank = (u64, u64, u32);
+/// (priority as ordered bits, sequence of the last update). Priorities are
+/// positive finite floats, whose bit patterns sort like them.
+type Rank = (u64, u64);
 
 pub struct Gdsf {
-    slab: Slab<Entry>,
-    order: BTreeSet<Rank>,
+    /// Node data: the entry's frequency.
+    slab: Slab<u64>,
+    order: Heap<Rank>,
     /// Priority of the last evicted entry.
     inflation: f64,
     /// Request counter for FIFO tie-breaks.
@@ -35,7 +28,7 @@ impl Gdsf {
     pub fn new(capacity: u64, expected_objects: usize) -> Self {
         Gdsf {
             slab: Slab::with_capacity(expected_objects),
-            order: BTreeSet::new(),
+            order: Heap::with_capacity(expected_objects),
             inflation: 0.0,
             seq: 0,
             used: 0,
@@ -48,18 +41,14 @@ impl Gdsf {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 
-    fn rank(&self, freq: u64, size: u32, slot: u32) -> Rank {
+    fn rank(&self, freq: u64, size: u32) -> Rank {
         let pri = self.inflation + freq as f64 * 1.0e6 / size.max(1) as f64;
-        (pri.to_bits(), self.seq, slot)
+        (pri.to_bits(), self.seq)
     }
 
     fn evict(&mut self) {
-        let rank = self
-            .order
-            .pop_first()
-            .expect("evicting from an empty cache");
+        let (rank, slot) = self.order.pop().expect("evicting from an empty cache");
         self.inflation = f64::from_bits(rank.0);
-        let slot = rank.2;
         self.used -= self.slab.node(slot).size as u64;
         self.slab.remove(slot);
     }
@@ -69,12 +58,10 @@ impl Cache for Gdsf {
     fn access(&mut self, req: &Request) -> bool {
         self.seq += 1;
         if let Some(slot) = self.slab.find(req.key) {
-            let node = self.slab.node(slot);
-            let (old, freq, size) = (node.data.rank, node.data.freq + 1, node.size);
-            self.order.remove(&old);
-            let rank = self.rank(freq, size, slot);
-            self.order.insert(rank);
-            self.slab.node_mut(slot).data = Entry { freq, rank };
+            let node = self.slab.node_mut(slot);
+            node.data += 1;
+            let (freq, size) = (node.data, node.size);
+            self.order.update(slot, self.rank(freq, size));
             return true;
         }
         let size = req.size as u64;
@@ -84,17 +71,8 @@ impl Cache for Gdsf {
         while self.used + size > self.capacity {
             self.evict();
         }
-        let slot = self.slab.insert(
-            req.key,
-            req.size,
-            Entry {
-                freq: 1,
-                rank: (0, 0, 0),
-            },
-        );
-        let rank = self.rank(1, req.size, slot);
-        self.order.insert(rank);
-        self.slab.node_mut(slot).data.rank = rank;
+        let slot = self.slab.insert(req.key, req.size, 1);
+        self.order.push(slot, self.rank(1, req.size));
         self.used += size;
         false
     }
@@ -107,7 +85,7 @@ impl Cache for Gdsf {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
-        self.order.remove(&self.slab.node(slot).data.rank);
+        self.order.remove(slot);
         self.used -= self.slab.node(slot).size as u64;
         self.slab.remove(slot);
         true
@@ -126,6 +104,6 @@ impl Cache for Gdsf {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.order.len() * (std::mem::size_of::<Rank>() + 8)
+        self.slab.heap_bytes() + self.order.heap_bytes()
     }
 }

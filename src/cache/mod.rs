@@ -13,6 +13,7 @@ mod belady;
 mod capacity;
 mod clock;
 mod gdsf;
+mod heap;
 mod hyperbolic;
 mod lfu;
 mod lfuda;
