@@ -3,70 +3,32 @@
 //! least recently accessed. Frequencies start at 1 on insertion and are
 //! forgotten on eviction.
 //!
-//! Entries are kept in one list per frequency ([`Buckets`]), oldest arrival
-//! at the head, so every step is O(log distinct frequencies).
+//! The classic O(1) layout: a list of frequency groups in increasing
+//! frequency, each holding its entries in arrival order. A hit moves the
+//! entry to the group of frequency + 1 (created next to its group when
+//! missing); eviction takes the oldest entry of the first group.
 
-use std::collections::BTreeMap;
-
-use super::slab::{List, Slab};
+use super::slab::{List, NIL, Slab};
 use super::{BoxedCache, Cache, registry::Ctx};
 use crate::workload::Request;
 
-/// One list per priority value, each in arrival order. Shared by LFU and
-/// LFU-DA; empty lists are dropped so the map stays as small as the number
-/// of distinct priorities in the cache.
-#[derive(Default)]
-pub(super) struct Buckets {
-    lists: BTreeMap<u64, List>,
-    bytes: u64,
-}
-
-impl Buckets {
-    /// Appends `slot` (whose data is `key`) to the list of `key`.
-    pub fn push<T>(&mut self, slab: &mut Slab<T>, key: u64, slot: u32) {
-        self.bytes += slab.node(slot).size as u64;
-        slab.push_back(self.lists.entry(key).or_default(), slot);
-    }
-
-    /// Unlinks `slot` from the list of `key`.
-    pub fn unlink<T>(&mut self, slab: &mut Slab<T>, key: u64, slot: u32) {
-        self.bytes -= slab.node(slot).size as u64;
-        let list = self.lists.get_mut(&key).expect("entry's bucket exists");
-        slab.unlink(list, slot);
-        if list.is_empty() {
-            self.lists.remove(&key);
-        }
-    }
-
-    /// The oldest entry of the list of `key`, if that list is non-empty.
-    pub fn oldest(&self, key: u64) -> Option<u32> {
-        self.lists.get(&key).and_then(List::head)
-    }
-
-    /// The lowest key with entries.
-    pub fn lowest(&self) -> Option<u64> {
-        self.lists.keys().next().copied()
-    }
-
-    /// The lowest key above `key` with entries.
-    pub fn lowest_above(&self, key: u64) -> Option<u64> {
-        self.lists.range(key + 1..).next().map(|(&k, _)| k)
-    }
-
-    pub fn bytes(&self) -> u64 {
-        self.bytes
-    }
-
-    /// Heap bytes of the map (one B-tree entry per list, estimated).
-    pub fn heap_bytes(&self) -> usize {
-        self.lists.len() * (std::mem::size_of::<(u64, List)>() + 8)
-    }
+/// A frequency group, linked to its neighbours in increasing frequency.
+struct Group {
+    freq: u64,
+    entries: List,
+    prev: u32,
+    next: u32,
 }
 
 pub struct Lfu {
-    /// Node data: the entry's frequency.
-    slab: Slab<u64>,
-    buckets: Buckets,
+    /// Node data: the index of the entry's group.
+    slab: Slab<u32>,
+    groups: Vec<Group>,
+    /// Unused group indexes.
+    free: Vec<u32>,
+    /// The lowest-frequency group.
+    first: u32,
+    used: u64,
     capacity: u64,
 }
 
@@ -74,7 +36,10 @@ impl Lfu {
     pub fn new(capacity: u64, expected_objects: usize) -> Self {
         Lfu {
             slab: Slab::with_capacity(expected_objects),
-            buckets: Buckets::default(),
+            groups: Vec::new(),
+            free: Vec::new(),
+            first: NIL,
+            used: 0,
             capacity,
         }
     }
@@ -84,10 +49,72 @@ impl Lfu {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 
+    /// A new empty group of `freq` linked after `prev` (NIL: at the front).
+    fn new_group(&mut self, freq: u64, prev: u32) -> u32 {
+        let next = if prev == NIL {
+            self.first
+        } else {
+            self.groups[prev as usize].next
+        };
+        let group = Group {
+            freq,
+            entries: List::default(),
+            prev,
+            next,
+        };
+        let g = match self.free.pop() {
+            Some(g) => {
+                self.groups[g as usize] = group;
+                g
+            }
+            None => {
+                self.groups.push(group);
+                (self.groups.len() - 1) as u32
+            }
+        };
+        if prev == NIL {
+            self.first = g;
+        } else {
+            self.groups[prev as usize].next = g;
+        }
+        if next != NIL {
+            self.groups[next as usize].prev = g;
+        }
+        g
+    }
+
+    /// Unlinks `slot` from its group, dropping the group if it empties.
+    fn leave(&mut self, slot: u32) {
+        let g = self.slab.node(slot).data;
+        let group = &mut self.groups[g as usize];
+        self.slab.unlink(&mut group.entries, slot);
+        if group.entries.is_empty() {
+            let (prev, next) = (group.prev, group.next);
+            if prev == NIL {
+                self.first = next;
+            } else {
+                self.groups[prev as usize].next = next;
+            }
+            if next != NIL {
+                self.groups[next as usize].prev = prev;
+            }
+            self.free.push(g);
+        }
+    }
+
+    fn join(&mut self, slot: u32, g: u32) {
+        self.slab.node_mut(slot).data = g;
+        self.slab
+            .push_back(&mut self.groups[g as usize].entries, slot);
+    }
+
     fn evict(&mut self) {
-        let freq = self.buckets.lowest().expect("evicting from an empty cache");
-        let victim = self.buckets.oldest(freq).expect("non-empty bucket");
-        self.buckets.unlink(&mut self.slab, freq, victim);
+        let victim = self.groups[self.first as usize]
+            .entries
+            .head()
+            .expect("evicting from an empty cache");
+        self.leave(victim);
+        self.used -= self.slab.node(victim).size as u64;
         self.slab.remove(victim);
     }
 }
@@ -95,21 +122,32 @@ impl Lfu {
 impl Cache for Lfu {
     fn access(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
-            let freq = self.slab.node(slot).data;
-            self.buckets.unlink(&mut self.slab, freq, slot);
-            self.slab.node_mut(slot).data = freq + 1;
-            self.buckets.push(&mut self.slab, freq + 1, slot);
+            let g = self.slab.node(slot).data;
+            let (freq, next) = (self.groups[g as usize].freq, self.groups[g as usize].next);
+            let target = if next != NIL && self.groups[next as usize].freq == freq + 1 {
+                next
+            } else {
+                self.new_group(freq + 1, g)
+            };
+            self.leave(slot);
+            self.join(slot, target);
             return true;
         }
         let size = req.size as u64;
         if size > self.capacity {
             return false;
         }
-        while self.buckets.bytes() + size > self.capacity {
+        while self.used + size > self.capacity {
             self.evict();
         }
-        let slot = self.slab.insert(req.key, req.size, 1);
-        self.buckets.push(&mut self.slab, 1, slot);
+        let g = if self.first != NIL && self.groups[self.first as usize].freq == 1 {
+            self.first
+        } else {
+            self.new_group(1, NIL)
+        };
+        let slot = self.slab.insert(req.key, req.size, g);
+        self.join(slot, g);
+        self.used += size;
         false
     }
 
@@ -121,8 +159,8 @@ impl Cache for Lfu {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
-        let freq = self.slab.node(slot).data;
-        self.buckets.unlink(&mut self.slab, freq, slot);
+        self.leave(slot);
+        self.used -= self.slab.node(slot).size as u64;
         self.slab.remove(slot);
         true
     }
@@ -132,7 +170,7 @@ impl Cache for Lfu {
     }
 
     fn used(&self) -> u64 {
-        self.buckets.bytes()
+        self.used
     }
 
     fn capacity(&self) -> u64 {
@@ -140,6 +178,8 @@ impl Cache for Lfu {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.buckets.heap_bytes()
+        self.slab.heap_bytes()
+            + self.groups.capacity() * std::mem::size_of::<Group>()
+            + self.free.capacity() * 4
     }
 }

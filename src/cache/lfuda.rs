@@ -7,10 +7,63 @@
 //! entry of the list at `L` (the lowest priority present, except in the
 //! corner case libCacheSim leaves undefined, where we take the lowest).
 
-use super::lfu::Buckets;
-use super::slab::Slab;
+use std::collections::BTreeMap;
+
+use super::slab::{List, Slab};
 use super::{BoxedCache, Cache, registry::Ctx};
 use crate::workload::Request;
+
+/// One list per priority value, each in arrival order, in a B-tree because
+/// priorities jump (a hit adds `L`) and `L` needs "the next priority above".
+/// Empty lists are dropped, so the map holds one entry per distinct priority
+/// in the cache.
+#[derive(Default)]
+struct Buckets {
+    lists: BTreeMap<u64, List>,
+    bytes: u64,
+}
+
+impl Buckets {
+    /// Appends `slot` (whose data is `key`) to the list of `key`.
+    fn push<T>(&mut self, slab: &mut Slab<T>, key: u64, slot: u32) {
+        self.bytes += slab.node(slot).size as u64;
+        slab.push_back(self.lists.entry(key).or_default(), slot);
+    }
+
+    /// Unlinks `slot` from the list of `key`.
+    fn unlink<T>(&mut self, slab: &mut Slab<T>, key: u64, slot: u32) {
+        self.bytes -= slab.node(slot).size as u64;
+        let list = self.lists.get_mut(&key).expect("entry's bucket exists");
+        slab.unlink(list, slot);
+        if list.is_empty() {
+            self.lists.remove(&key);
+        }
+    }
+
+    /// The oldest entry of the list of `key`, if that list is non-empty.
+    fn oldest(&self, key: u64) -> Option<u32> {
+        self.lists.get(&key).and_then(List::head)
+    }
+
+    /// The lowest key with entries.
+    fn lowest(&self) -> Option<u64> {
+        self.lists.keys().next().copied()
+    }
+
+    /// The lowest key above `key` with entries.
+    fn lowest_above(&self, key: u64) -> Option<u64> {
+        self.lists.range(key + 1..).next().map(|(&k, _)| k)
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Heap bytes of the map (one B-tree entry per list, estimated).
+    fn heap_bytes(&self) -> usize {
+        self.lists.len() * (std::mem::size_of::<(u64, List)>() + 8)
+    }
+}
 
 pub struct LfuDa {
     /// Node data: the entry's priority.
@@ -22,7 +75,7 @@ pub struct LfuDa {
 }
 
 impl LfuDa {
-    pub fn new(capacity: u64, expected_objects: usize) -> Self {
+    fn new(capacity: u64, expected_objects: usize) -> Self {
         LfuDa {
             slab: Slab::with_capacity(expected_objects),
             buckets: Buckets::default(),
