@@ -476,3 +476,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// `remove` (used for expired entries) drops exactly the cached objects:
+    /// it returns whether the key was cached, and leaves it uncached. Then a
+    /// TTL'd replay of every policy stays within capacity.
+    #[test]
+    fn remove_and_ttl_keep_every_policy_consistent(
+        reqs in trace(),
+        removals in prop::collection::vec(any::<bool>(), 400),
+        cap in 1u64..200,
+    ) {
+        for p in POLICIES {
+            let spec = p.name.parse().unwrap();
+            let mut c = cache::build(&spec, cap, false, 3).unwrap();
+            for (r, remove) in reqs.iter().zip(&removals) {
+                c.access(r);
+                if *remove {
+                    let cached = c.contains(r.key);
+                    prop_assert_eq!(c.remove(r.key), cached, "{}", p.name);
+                    prop_assert!(!c.contains(r.key), "{}", p.name);
+                }
+                prop_assert!(c.used() <= cap, "{}", p.name);
+            }
+            let ttl: Vec<Request> = reqs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Request { time: i as u64 * 1_000_000, ttl_ms: 1 + (r.key % 5) as u32, ..*r })
+                .collect();
+            let mut c = cache::build(&spec, cap, false, 3).unwrap();
+            let mut state = cache::Replay::new(false, true);
+            c.replay_dyn(&ttl, &mut state);
+            prop_assert!(c.used() <= cap, "{}", p.name);
+        }
+    }
+}

@@ -134,11 +134,14 @@ impl Cache for Arc {
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some((slot, list)) = self.lists.find(key) else {
-            return false;
-        };
-        self.lists.delete(slot);
-        list <= T2 as usize
+        match self.lists.find(key) {
+            // A ghost is history, not a cached object: it stays.
+            Some((slot, list)) if list <= T2 as usize => {
+                self.lists.delete(slot);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn len(&self) -> usize {

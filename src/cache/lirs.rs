@@ -354,31 +354,25 @@ impl Cache for Lirs {
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let s = self.s.find(key).map(|s| (self.s.flags(s), self.s.size(s)));
-        let q = self.q.find(key).map(|q| self.q.size(q));
-        match (s, q) {
-            (Some((flags, size)), _) if flags & LIR != 0 => {
-                self.s.remove(key);
+        if !self.contains(key) {
+            // Non-resident entries are history, not cached objects: they stay.
+            return false;
+        }
+        if let Some(s) = self.s.find(key) {
+            let size = self.s.size(s);
+            let lir = self.s.flags(s) & LIR != 0;
+            self.s.remove(key);
+            if lir {
                 self.sub_lir(size);
                 self.prune();
-                true
+                return true;
             }
-            (Some((flags, _)), q) => {
-                self.s.remove(key);
-                self.nh.remove(key);
-                if let Some(size) = q {
-                    self.q.remove(key);
-                    self.hir_bytes -= size;
-                }
-                flags & RESIDENT != 0
-            }
-            (None, Some(size)) => {
-                self.q.remove(key);
-                self.hir_bytes -= size;
-                true
-            }
-            (None, None) => false,
         }
+        if let Some(q) = self.q.find(key) {
+            self.hir_bytes -= self.q.size(q);
+            self.q.remove(key);
+        }
+        true
     }
 
     fn len(&self) -> usize {

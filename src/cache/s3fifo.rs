@@ -182,11 +182,14 @@ impl Cache for S3Fifo {
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some((slot, queue)) = self.lists.find(key) else {
-            return false;
-        };
-        self.lists.delete(slot);
-        queue != GHOST as usize
+        match self.lists.find(key) {
+            // A ghost is history, not a cached object: it stays.
+            Some((slot, queue)) if queue != GHOST as usize => {
+                self.lists.delete(slot);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn len(&self) -> usize {

@@ -118,11 +118,14 @@ impl Cache for TwoQ {
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some((slot, list)) = self.lists.find(key) else {
-            return false;
-        };
-        self.lists.delete(slot);
-        list != OUT as usize
+        match self.lists.find(key) {
+            // A ghost is history, not a cached object: it stays.
+            Some((slot, list)) if list != OUT as usize => {
+                self.lists.delete(slot);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn len(&self) -> usize {
