@@ -176,10 +176,9 @@ capacity = "10%"
     ok(&["trace", "convert", s(&og), s(&back)]);
 
     let loaded = Experiment::load(&exp).unwrap();
-    let mut expected = runner::generate(&loaded.workloads[0].spec, loaded.workload_seed(0, 0))
+    let expected = runner::generate(&loaded.workloads[0].spec, loaded.workload_seed(0, 0), true)
         .unwrap()
         .requests;
-    edgesim::workload::annotate_next_access(&mut expected);
     let read = |p: &PathBuf| trace::read(p, &TraceOptions::default()).unwrap();
     // Generated straight to oracleGeneral, next accesses included.
     let direct = dir.path().join("direct.oracleGeneral.bin");

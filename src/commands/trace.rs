@@ -8,7 +8,6 @@ use clap::Subcommand;
 
 use edgesim::experiment::Experiment;
 use edgesim::runner;
-use edgesim::workload::annotate_next_access;
 use edgesim::workload::trace::{self, OutputFormat, Percentiles, TraceOptions, TraceStats};
 
 use super::{emit, read_trace};
@@ -101,9 +100,8 @@ pub fn run(command: TraceCommand) -> Result<()> {
                 );
             }
             let seed = exp.workload_seed(0, replication);
-            let mut instance = runner::generate(&exp.workloads[0].spec, seed)
+            let instance = runner::generate(&exp.workloads[0].spec, seed, true)
                 .with_context(|| format!("generating the workload of {}", experiment.display()))?;
-            annotate_next_access(&mut instance.requests);
             trace::write(&output, &instance.requests, &[], format)?;
             eprintln!(
                 "wrote {} requests to {}",
