@@ -142,15 +142,24 @@ fn resolve(
 /// The field starting at byte `at`: its content range (without the quotes
 /// of a quoted field; `""` inside is left as is) and where the next field
 /// starts (`line.len() + 1` after the last one).
+#[inline(always)]
 fn next_field(line: &[u8], at: usize, delimiter: u8) -> Result<(usize, usize, usize), LineError> {
-    if line.get(at) != Some(&b'"') {
-        // Fields are short: a plain scan beats a memchr call per field.
-        let end = line[at..]
-            .iter()
-            .position(|&b| b == delimiter)
-            .map_or(line.len(), |p| at + p);
-        return Ok((at, end, end + 1));
+    if line.get(at) == Some(&b'"') {
+        return quoted_field(line, at, delimiter);
     }
+    // Fields are short: a plain scan beats a memchr call per field.
+    let end = line[at..]
+        .iter()
+        .position(|&b| b == delimiter)
+        .map_or(line.len(), |p| at + p);
+    Ok((at, end, end + 1))
+}
+
+/// [`next_field`] for a field that starts with a quote (rare: kept out of
+/// the hot path).
+#[cold]
+#[inline(never)]
+fn quoted_field(line: &[u8], at: usize, delimiter: u8) -> Result<(usize, usize, usize), LineError> {
     let mut close = at + 1;
     loop {
         match memchr::memchr(b'"', &line[close..]) {
@@ -172,14 +181,24 @@ fn next_field(line: &[u8], at: usize, delimiter: u8) -> Result<(usize, usize, us
     }
 }
 
-/// Decodes field `span` of `line` with `parse`, or says what was expected.
+/// Strips spaces around a field; most fields have none, so check first.
+#[inline(always)]
+fn trim(field: &[u8]) -> &[u8] {
+    match (field.first(), field.last()) {
+        (Some(&a), Some(&b)) if a > b' ' && b > b' ' => field,
+        _ => field.trim_ascii(),
+    }
+}
+
+/// Decodes `text` (a field starting at byte `start`) with `parse`, or says
+/// what was expected.
+#[inline(always)]
 fn field<T>(
-    line: &[u8],
-    (start, end): (usize, usize),
+    text: &[u8],
+    start: usize,
     parse: impl Fn(&[u8]) -> Option<T>,
     expected: impl Fn() -> String,
 ) -> Result<T, LineError> {
-    let text = line[start..end].trim_ascii();
     parse(text).ok_or_else(|| {
         LineError::new(
             start,
@@ -219,8 +238,7 @@ impl LineFormat for Csv {
             if roles == 0 {
                 continue;
             }
-            let span = (start, end);
-            let text = line[start..end].trim_ascii();
+            let text = trim(&line[start..end]);
             if roles & OP != 0
                 && !self.ops.is_empty()
                 && !self.ops.iter().any(|o| o.eq_ignore_ascii_case(text))
@@ -233,14 +251,14 @@ impl LineFormat for Csv {
             if roles & TIME != 0 {
                 let unit = self.time_unit;
                 req.time = field(
-                    line,
-                    span,
+                    text,
+                    start,
                     |t| parse_number(t, unit),
                     || time_expected(unit),
                 )?;
             }
             if roles & SIZE != 0 {
-                let size = field(line, span, parse_u64, || {
+                let size = field(text, start, parse_u64, || {
                     "a size in bytes (an unsigned integer)".into()
                 })?;
                 req.size = clamp_size(size);
@@ -248,19 +266,19 @@ impl LineFormat for Csv {
             if roles & TTL != 0 {
                 let unit = self.ttl_unit;
                 let ns = field(
-                    line,
-                    span,
+                    text,
+                    start,
                     |t| parse_number(t, unit),
                     || time_expected(unit),
                 )?;
                 req.ttl_ms = (ns / 1_000_000).min(u32::MAX as u64) as u32;
             }
             if roles & CLIENT != 0 {
-                client = Some(span);
+                client = Some(text);
             }
         }
-        if let Some((start, end)) = client {
-            req.client = clients.intern(line[start..end].trim_ascii());
+        if let Some(name) = client {
+            req.client = clients.intern(name);
         }
         out.push(req);
         Ok(())
