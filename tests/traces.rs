@@ -354,6 +354,15 @@ capacity = 10
 }
 
 #[test]
+fn the_shipped_cloudflare_example_runs() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/cloudflare_logs.toml");
+    let exp = Experiment::load(&path).unwrap();
+    let results = runner::run(&exp, Some(1)).unwrap();
+    assert_eq!(results.len(), 6);
+    assert!(results.iter().all(|r| r.stats.requests == 400));
+}
+
+#[test]
 fn json_lines_with_a_cloudflare_mapping() {
     let dir = tempfile::tempdir().unwrap();
     let t = dir.path().join("cf.jsonl");
