@@ -68,8 +68,8 @@ pub(super) fn open(
         None if header.is_none() => 0,
         None => {
             return Err(cx.invalid(format!(
-                "no key column: pass --key-column (TOML: key_column); the header has {}",
-                header.unwrap_or_default().join(", ")
+                "no key column: pass --key-column (TOML: key_column); {}",
+                describe(header.unwrap_or_default())
             )));
         }
     };
@@ -109,6 +109,15 @@ pub(super) fn open(
     Ok(LineReader::from_lines(lines, csv))
 }
 
+/// The header's names for a message.
+fn describe(header: &[String]) -> String {
+    if header.iter().all(|h| h.is_empty()) {
+        "the header line is empty or missing (pass --no-header for a file without one)".into()
+    } else {
+        format!("the header has {}", header.join(", "))
+    }
+}
+
 /// The index of a column given as an option, or of the first default name
 /// the header has; with the unit the default name implies.
 fn resolve(
@@ -125,8 +134,8 @@ fn resolve(
             .map(|i| Some((i, None)))
             .ok_or_else(|| {
                 format!(
-                    "--{flag}-column: no column named {name:?}; the header has {}",
-                    header.join(", ")
+                    "--{flag}-column: no column named {name:?}; {}",
+                    describe(header)
                 )
             }),
         (Some(Column::Name(name)), None) => Err(format!(
