@@ -148,19 +148,38 @@ pub fn parse_percent(text: &str) -> Result<f64, UnitError> {
     Ok(value / 100.0)
 }
 
-/// Formats bytes the way people read them: "64MiB", "1.5GiB", "512B".
+/// Formats bytes the way people read them: exact binary or decimal units
+/// when the value is a short whole number of them ("64MiB", "64MB"),
+/// otherwise binary units to one decimal ("1.5GiB").
 pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
+    const BINARY: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    // Largest unit first, so 64_000_000 is "64MB", not "62500KiB".
+    const EXACT: [(&str, u64); 8] = [
+        ("TiB", 1 << 40),
+        ("TB", 1_000_000_000_000),
+        ("GiB", 1 << 30),
+        ("GB", 1_000_000_000),
+        ("MiB", 1 << 20),
+        ("MB", 1_000_000),
+        ("KiB", 1 << 10),
+        ("kB", 1_000),
+    ];
+    if bytes == 0 {
+        return "0B".into();
     }
-    if value.fract() == 0.0 {
-        format!("{value}{}", UNITS[unit])
-    } else {
-        format!("{value:.1}{}", UNITS[unit])
+    for (unit, scale) in EXACT {
+        if bytes.is_multiple_of(scale) && bytes / scale < 10_000 {
+            return format!("{}{unit}", bytes / scale);
+        }
+    }
+    match BINARY.iter().find(|(_, scale)| bytes >= *scale) {
+        Some((unit, scale)) => format!("{:.1}{unit}", bytes as f64 / *scale as f64),
+        None => format!("{bytes}B"),
     }
 }
 
@@ -276,7 +295,10 @@ mod tests {
     #[test]
     fn formats_bytes_compactly() {
         assert_eq!(format_bytes(64 << 20), "64MiB");
+        assert_eq!(format_bytes(64_000_000), "64MB");
         assert_eq!(format_bytes(1536), "1.5KiB");
+        assert_eq!(format_bytes(1_800_000_123), "1.7GiB");
+        assert_eq!(format_bytes(2_029_769_728), "1.9GiB");
         assert_eq!(format_bytes(100), "100B");
     }
 }

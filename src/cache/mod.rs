@@ -97,10 +97,8 @@ impl<C: Cache> DynReplay for C {
 fn replay_batch<C: Cache>(cache: &mut C, requests: &[Request], state: &mut Replay) {
     for req in requests {
         let mut expired = false;
-        if let Some(expiry) = &state.expiry {
-            if let Some(&at) = expiry.get(&req.key) {
-                expired = at <= req.time && cache.remove(req.key);
-            }
+        if let Some(&at) = state.expiry.as_ref().and_then(|e| e.get(&req.key)) {
+            expired = at <= req.time && cache.remove(req.key);
         }
         let hit = if state.count_objects {
             cache.access(&Request { size: 1, ..*req })
@@ -108,11 +106,58 @@ fn replay_batch<C: Cache>(cache: &mut C, requests: &[Request], state: &mut Repla
             cache.access(req)
         };
         debug_assert!(cache.used() <= cache.capacity(), "cache over capacity");
-        if !hit && req.ttl_ms > 0 {
-            if let Some(expiry) = &mut state.expiry {
-                expiry.insert(req.key, req.time + req.ttl_ms as u64 * 1_000_000);
-            }
+        if let Some(expiry) = state.expiry.as_mut().filter(|_| !hit && req.ttl_ms > 0) {
+            expiry.insert(req.key, req.time + req.ttl_ms as u64 * 1_000_000);
         }
         state.stats.record(req.size, hit, expired);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::queue::Lru;
+    use super::*;
+    use crate::engine::SECOND;
+
+    #[test]
+    fn an_entry_past_its_ttl_is_an_expired_miss_and_is_refreshed() {
+        let req = |t: u64, key: u64| Request {
+            time: t * SECOND / 2,
+            key,
+            size: 1,
+            ttl_ms: 1000,
+            ..Default::default()
+        };
+        // times in half seconds: miss, hit, expired, hit (refreshed at 2), other key, expired again at 3.5
+        let trace = [
+            req(0, 1),
+            req(1, 1),
+            req(2, 1),
+            req(3, 1),
+            req(3, 2),
+            req(6, 1),
+        ];
+        let mut cache = Lru::new(10, 10);
+        let mut state = Replay::new(false, true);
+        cache.replay(&trace, &mut state);
+        assert_eq!(state.stats.hits, 2);
+        assert_eq!(state.stats.expired, 2);
+        assert_eq!(state.stats.misses(), 4);
+    }
+
+    #[test]
+    fn an_evicted_entry_is_a_plain_miss_not_an_expired_one() {
+        let req = |t: u64, key: u64| Request {
+            time: t * SECOND,
+            key,
+            size: 1,
+            ttl_ms: 1000,
+            ..Default::default()
+        };
+        let trace = [req(0, 1), req(1, 2), req(5, 1)];
+        let mut cache = Lru::new(1, 1);
+        let mut state = Replay::new(false, true);
+        cache.replay(&trace, &mut state);
+        assert_eq!((state.stats.hits, state.stats.expired), (0, 0));
     }
 }

@@ -166,3 +166,118 @@ pub fn generate(spec: &SyntheticSpec, seed: u64) -> Result<Vec<Request>, String>
         .collect();
     Ok(requests)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pearson's chi-square of observed key counts against `expected` probabilities.
+    fn chi_square(counts: &[u64], expected: &[f64], n: u64) -> f64 {
+        counts
+            .iter()
+            .zip(expected)
+            .map(|(&o, &p)| {
+                let e = p * n as f64;
+                (o as f64 - e).powi(2) / e
+            })
+            .sum()
+    }
+
+    fn key_counts(popularity: Popularity, keys: u64, n: u64) -> Vec<u64> {
+        let sampler = KeySampler::new(&popularity, keys).unwrap();
+        let mut rng = stream(7, "keys");
+        let mut counts = vec![0u64; keys as usize];
+        for _ in 0..n {
+            counts[sampler.sample(&mut rng) as usize] += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn zipf_rank_frequencies_match_theory() {
+        // 99 degrees of freedom: the 0.1% critical value of chi-square is 148.2.
+        let (keys, n) = (100u64, 2_000_000u64);
+        for alpha in [0.6, 0.8, 1.0, 1.2] {
+            let weights: Vec<f64> = (1..=keys).map(|r| (r as f64).powf(-alpha)).collect();
+            let total: f64 = weights.iter().sum();
+            let expected: Vec<f64> = weights.iter().map(|w| w / total).collect();
+            let counts = key_counts(Popularity::Zipf { alpha }, keys, n);
+            let chi2 = chi_square(&counts, &expected, n);
+            assert!(
+                chi2 < 148.2,
+                "alpha {alpha}: chi-square {chi2:.1} over 99 dof"
+            );
+            // The most popular key's share is within 1% of theory.
+            let share = counts[0] as f64 / n as f64;
+            assert!(
+                (share / expected[0] - 1.0).abs() < 0.01,
+                "alpha {alpha}: top share {share}"
+            );
+        }
+    }
+
+    #[test]
+    fn uniform_popularity_is_flat() {
+        let (keys, n) = (50u64, 1_000_000u64);
+        let counts = key_counts(Popularity::Uniform, keys, n);
+        let chi2 = chi_square(&counts, &vec![1.0 / keys as f64; keys as usize], n);
+        // 49 degrees of freedom: 0.1% critical value 85.4.
+        assert!(chi2 < 85.4, "chi-square {chi2:.1}");
+    }
+
+    #[test]
+    fn sizes_are_fixed_per_object_and_streams_are_independent() {
+        let spec = |size: SizeDist| SyntheticSpec {
+            requests: 5000,
+            keys: 300,
+            popularity: Popularity::default(),
+            size,
+            rate: default_rate(),
+            ttl: None,
+        };
+        let a = generate(
+            &spec(SizeDist::Lognormal {
+                median: Bytes(10_000),
+                sigma: 1.0,
+            }),
+            1,
+        )
+        .unwrap();
+        let b = generate(&spec(SizeDist::Fixed { size: Bytes(64) }), 1).unwrap();
+        // Changing the size law leaves keys and arrival times untouched.
+        assert!(
+            a.iter()
+                .zip(&b)
+                .all(|(x, y)| x.key == y.key && x.time == y.time)
+        );
+        let mut seen = std::collections::BTreeMap::new();
+        for r in &a {
+            assert_eq!(
+                *seen.entry(r.key).or_insert(r.size),
+                r.size,
+                "one size per object"
+            );
+        }
+        assert!(a.windows(2).all(|w| w[0].time <= w[1].time));
+        // The lognormal median is where it was asked to be (within 5%).
+        let mut sizes: Vec<u32> = seen.values().copied().collect();
+        sizes.sort_unstable();
+        let median = sizes[sizes.len() / 2] as f64;
+        assert!((median / 10_000.0 - 1.0).abs() < 0.25, "median {median}");
+    }
+
+    #[test]
+    fn poisson_arrivals_have_the_requested_mean_rate() {
+        let spec = SyntheticSpec {
+            requests: 200_000,
+            keys: 10,
+            popularity: Popularity::Uniform,
+            size: SizeDist::default(),
+            rate: Rate(500.0),
+            ttl: None,
+        };
+        let reqs = generate(&spec, 3).unwrap();
+        let rate = reqs.len() as f64 / (reqs.last().unwrap().time as f64 / SECOND as f64);
+        assert!((rate / 500.0 - 1.0).abs() < 0.01, "rate {rate}");
+    }
+}

@@ -1,0 +1,247 @@
+//! End-to-end checks of `edgesim run` and `edgesim validate`: determinism
+//! across threads and seeds, and clear errors on bad input.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const EXPERIMENT: &str = r#"
+[experiment]
+name = "tiny"
+seed = 7
+replications = 2
+
+[workload]
+kind = "synthetic"
+requests = 20_000
+keys = 2_000
+popularity = { dist = "zipf", alpha = [0.8, 1.0] }
+size = { dist = "lognormal", median = "8KiB", sigma = 1.0 }
+
+[[cache]]
+policy = ["lru", "fifo"]
+capacity = ["5%", "20%"]
+
+[[cache]]
+policy = "lru"
+capacity = 300
+"#;
+
+const OUTPUTS: [&str; 5] = [
+    "results.csv",
+    "results.json",
+    "report.md",
+    "mrc.png",
+    "mrc.svg",
+];
+
+fn edgesim() -> Command {
+    Command::cargo_bin("edgesim").unwrap()
+}
+
+/// Runs `experiment` into a fresh directory and returns the bytes of every output.
+fn run(experiment: &str, extra: &[&str]) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exp.toml");
+    fs::write(&file, experiment).unwrap();
+    let out = dir.path().join("out");
+    edgesim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .assert()
+        .success();
+    OUTPUTS
+        .iter()
+        .map(|name| fs::read(out.join(name)).unwrap())
+        .collect()
+}
+
+#[test]
+fn outputs_are_identical_with_one_or_two_threads_and_change_with_the_seed() {
+    let one = run(EXPERIMENT, &["--threads", "1"]);
+    let two = run(EXPERIMENT, &["--threads", "2"]);
+    for (name, (a, b)) in OUTPUTS.iter().zip(one.iter().zip(&two)) {
+        assert!(a == b, "{name} differs between 1 and 2 threads");
+    }
+    let again = run(EXPERIMENT, &["--threads", "2"]);
+    assert_eq!(two, again, "same seed, different bytes");
+    let other = run(EXPERIMENT, &["--seed", "8"]);
+    assert_ne!(one[0], other[0], "results.csv must change with the seed");
+}
+
+#[test]
+fn results_have_one_row_per_run_and_a_recommendation() {
+    let outputs = run(EXPERIMENT, &[]);
+    let csv = String::from_utf8(outputs[0].clone()).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("run,replication,seed,workload.popularity.alpha,policy,capacity,"));
+    assert!(header.ends_with("hit_ratio,byte_hit_ratio"));
+    // 2 alphas x (2 policies x 2 sizes + 1) caches x 2 replications.
+    assert_eq!(lines.count(), 2 * 5 * 2);
+    let json: serde_json::Value = serde_json::from_slice(&outputs[1]).unwrap();
+    assert_eq!(json["runs"].as_array().unwrap().len(), 20);
+    assert_eq!(json["edgesim_version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        json["experiment"]["source"]
+            .as_str()
+            .unwrap()
+            .contains("[[cache]]")
+    );
+    let report = String::from_utf8(outputs[2].clone()).unwrap();
+    assert!(report.contains("**Pick `lru`.**"), "{report}");
+    assert!(outputs[3].starts_with(b"\x89PNG"));
+    assert!(String::from_utf8_lossy(&outputs[4]).contains("<svg"));
+}
+
+/// Runs `edgesim run` on `experiment` and checks it fails with one clear line
+/// containing each of `expected`, leaving no output file behind.
+fn assert_rejected(experiment: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    fs::write(&file, experiment).unwrap();
+    let out = dir.path().join("out");
+    let result = edgesim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8(result.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for piece in expected {
+        assert!(stderr.contains(piece), "{piece:?} not in {stderr:?}");
+    }
+    assert!(
+        !out.exists(),
+        "nothing may be written for a rejected experiment"
+    );
+}
+
+#[test]
+fn typo_in_a_key_names_file_line_and_column() {
+    let bad = EXPERIMENT.replace("capacity = 300", "capacty = 300");
+    assert_rejected(
+        &bad,
+        &["bad.toml:20:1:", "unknown field `capacty`", "`capacity`"],
+    );
+}
+
+#[test]
+fn negative_capacity_is_refused() {
+    let bad = EXPERIMENT.replace("capacity = 300", "capacity = -300");
+    assert_rejected(&bad, &["bad.toml:20:12:", "must not be negative"]);
+}
+
+#[test]
+fn megabytes_and_mebibytes_are_both_accepted_and_bare_m_is_ambiguous() {
+    let ok = EXPERIMENT.replace("capacity = 300", r#"capacity = ["64MB", "64MiB"]"#);
+    let outputs = run(&ok, &[]);
+    let csv = String::from_utf8(outputs[0].clone()).unwrap();
+    assert!(
+        csv.contains(",lru,64MB,64000000,bytes,"),
+        "64MB = 64 x 10^6 bytes"
+    );
+    assert!(
+        csv.contains(",lru,64MiB,67108864,bytes,"),
+        "64MiB = 64 x 2^20 bytes"
+    );
+    let bad = EXPERIMENT.replace("capacity = 300", r#"capacity = "64M""#);
+    assert_rejected(
+        &bad,
+        &["bad.toml:20:12:", "ambiguous size unit \"M\"", "MiB", "MB"],
+    );
+}
+
+#[test]
+fn empty_sweep_list_is_refused() {
+    let bad = EXPERIMENT.replace(r#"policy = ["lru", "fifo"]"#, "policy = []");
+    assert_rejected(&bad, &["bad.toml:15:10:", "empty list"]);
+}
+
+#[test]
+fn missing_experiment_file_is_reported() {
+    edgesim()
+        .args(["run", "no/such/experiment.toml"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "cannot read experiment no/such/experiment.toml",
+        ));
+}
+
+#[test]
+fn unwritable_output_directory_fails_before_running_and_keeps_old_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exp.toml");
+    fs::write(&file, EXPERIMENT).unwrap();
+    // A regular file where a directory is needed cannot be written into.
+    let blocker = dir.path().join("blocker");
+    fs::write(&blocker, "keep me").unwrap();
+    edgesim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(blocker.join("out"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("cannot create output directory"));
+    assert_eq!(fs::read_to_string(&blocker).unwrap(), "keep me");
+}
+
+#[test]
+fn a_failed_run_leaves_earlier_results_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let file = dir.path().join("exp.toml");
+    fs::write(&file, EXPERIMENT).unwrap();
+    edgesim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let before = fs::read(out.join("results.csv")).unwrap();
+    // Bytes capacity with sizes ignored only fails once the run starts.
+    let bad = EXPERIMENT.replace("capacity = 300", "capacity = \"1MiB\"\nignore_size = true");
+    fs::write(&file, bad).unwrap();
+    edgesim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure();
+    assert_eq!(fs::read(out.join("results.csv")).unwrap(), before);
+    let names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}
+
+#[test]
+fn validate_lists_the_runs_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exp.toml");
+    fs::write(&file, EXPERIMENT).unwrap();
+    let assert = edgesim()
+        .current_dir(dir.path())
+        .arg("validate")
+        .arg(&file)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("ok, 20 runs"), "{stdout}");
+    assert!(
+        stdout.contains("policy=fifo capacity=20% workload.popularity.alpha=1.0 replication=1")
+    );
+    assert!(!Path::new(&dir.path().join("outputs")).exists());
+}
