@@ -61,8 +61,9 @@ pub fn run(command: TraceCommand) -> Result<()> {
             json,
             top,
         } => {
-            let trace = read_trace(&file, &opts)?;
-            let stats = trace::compute_stats(&trace.requests, &trace.clients, top);
+            let trace = read_trace(&file, &opts, true)?;
+            let stats =
+                trace::compute_stats(&trace.requests, &trace.clients, &trace.key_names, top);
             if json {
                 emit(&(serde_json::to_string_pretty(&stats)? + "\n"))
             } else {
@@ -76,7 +77,7 @@ pub fn run(command: TraceCommand) -> Result<()> {
             opts,
         } => {
             let format = output_format(to, &output)?;
-            let trace = read_trace(&input, &opts)?;
+            let trace = read_trace(&input, &opts, false)?;
             trace::write(&output, &trace.requests, &trace.clients, format)?;
             eprintln!(
                 "wrote {} requests to {}",

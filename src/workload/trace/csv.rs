@@ -2,11 +2,11 @@
 //! split in place (quoted fields allowed, but not spanning lines), only the
 //! needed columns decoded.
 
-use super::fields::{clamp_size, key_of, parse_u64, show};
+use super::fields::{clamp_size, parse_u64, show};
 use super::lines::{LineError, LineFormat, LineReader, Lines};
 use super::source::Input;
 use super::time::parse_number;
-use super::{Clients, Column, Context, Request, TimeUnit, TraceError, TraceOptions};
+use super::{Column, Context, Names, Request, TimeUnit, TraceError, TraceOptions};
 
 /// Header names tried, in order, for columns not given explicitly, with the
 /// unit such a name implies (edgesim's own CSV uses `time_ns` and `ttl_ms`).
@@ -220,7 +220,7 @@ impl LineFormat for Csv {
     fn parse(
         &mut self,
         line: &[u8],
-        clients: &mut Clients,
+        names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
         if line.is_empty() {
@@ -255,7 +255,7 @@ impl LineFormat for Csv {
                 return Ok(());
             }
             if roles & KEY != 0 {
-                req.key = key_of(text);
+                req.key = names.key(text);
             }
             if roles & TIME != 0 {
                 let unit = self.time_unit;
@@ -287,7 +287,7 @@ impl LineFormat for Csv {
             }
         }
         if let Some(name) = client {
-            req.client = clients.intern(name);
+            req.client = names.client(name);
         }
         out.push(req);
         Ok(())

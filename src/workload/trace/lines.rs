@@ -3,7 +3,7 @@
 //! and turns its complaints into `file:line:column` errors or skips.
 
 use super::source::Input;
-use super::{BATCH, Clients, Context, Decode, Request, TraceError};
+use super::{BATCH, Context, Decode, Names, Request, TraceError};
 
 /// Bytes read per refill; a longer line grows the buffer.
 const CHUNK: usize = 1 << 20;
@@ -32,7 +32,7 @@ pub(super) trait LineFormat {
     fn parse(
         &mut self,
         line: &[u8],
-        clients: &mut Clients,
+        names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError>;
 }
@@ -124,7 +124,7 @@ impl<F: LineFormat> Decode for LineReader<F> {
             let Some(line) = self.lines.next_line(cx)? else {
                 return Ok(false);
             };
-            if let Err(e) = self.format.parse(line, &mut cx.clients, out) {
+            if let Err(e) = self.format.parse(line, &mut cx.names, out) {
                 cx.bad_line(self.lines.number, e.at + 1, e.message)?;
             }
         }
