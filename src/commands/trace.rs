@@ -18,6 +18,7 @@ pub enum TraceCommand {
     /// Requests, working set, time span, popularity, reuse distances, sizes,
     /// top keys and clients of a trace.
     Stats {
+        /// The trace file.
         file: PathBuf,
         #[command(flatten)]
         opts: TraceOptions,
@@ -31,7 +32,9 @@ pub enum TraceCommand {
     /// Convert a trace to oracleGeneral (with next-access positions, for
     /// offline policies) or CSV; `.zst`/`.gz` output names compress.
     Convert {
+        /// The trace to read.
         input: PathBuf,
+        /// The file to write.
         output: PathBuf,
         /// Output format [default: from the output name].
         #[arg(long, value_enum)]
@@ -42,7 +45,9 @@ pub enum TraceCommand {
     /// Write the workload of an experiment file as a trace, so others can
     /// replay exactly the same traffic.
     Generate {
+        /// The experiment file (TOML) whose workload to write.
         experiment: PathBuf,
+        /// The trace file to write.
         output: PathBuf,
         /// Output format [default: from the output name].
         #[arg(long, value_enum)]

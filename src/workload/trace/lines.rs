@@ -8,6 +8,10 @@ use super::{BATCH, Context, Decode, Names, Request, TraceError};
 /// Bytes read per refill; a longer line grows the buffer.
 const CHUNK: usize = 1 << 20;
 
+/// A longer line means the wrong format (or a binary file): refuse it
+/// rather than grow the buffer without bound.
+const MAX_LINE: usize = 64 << 20;
+
 /// What a line format found wrong with a line.
 #[derive(Debug)]
 pub(super) struct LineError {
@@ -88,6 +92,17 @@ impl Lines {
         self.end -= self.start;
         self.start = 0;
         if self.end == self.buf.len() {
+            if self.buf.len() >= MAX_LINE {
+                return Err(TraceError::Line {
+                    file: cx.file.clone(),
+                    line: self.number + 1,
+                    column: 1,
+                    message: format!(
+                        "line longer than {} MiB: is the format right?",
+                        MAX_LINE >> 20
+                    ),
+                });
+            }
             self.buf.resize(self.buf.len() * 2, 0);
         }
         let n = self.input.read(&mut self.buf[self.end..], cx)?;

@@ -66,7 +66,7 @@ pub enum TraceError {
     /// Options that do not fit the file (an unknown column, no format).
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
-    #[error("{file}: {source}")]
+    #[error("cannot read {file}")]
     Io {
         file: String,
         #[source]
