@@ -36,7 +36,7 @@ use crate::engine::fnv1a;
 
 pub use options::{Column, Delimiter, LogKey, TimeUnit, TraceFormat, TraceOptions};
 pub use stats::{Count, Percentiles, TraceStats, compute as compute_stats};
-pub use write::{OutputFormat, encode, write};
+pub use write::{OutputFormat, write};
 
 /// Requests a reader decodes per batch: large enough to amortise the
 /// per-batch work, small enough to stay in the CPU cache.
