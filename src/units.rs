@@ -149,8 +149,8 @@ pub fn parse_percent(text: &str) -> Result<f64, UnitError> {
 }
 
 /// Formats bytes the way people read them: exact binary or decimal units
-/// when the value is a whole number of them ("64MiB", "64MB"), otherwise
-/// binary units to one decimal ("1.5GiB").
+/// when the value is a short whole number of them ("64MiB", "64MB"),
+/// otherwise binary units to one decimal ("1.5GiB").
 pub fn format_bytes(bytes: u64) -> String {
     const BINARY: [(&str, u64); 4] = [
         ("TiB", 1 << 40),
@@ -173,7 +173,7 @@ pub fn format_bytes(bytes: u64) -> String {
         return "0B".into();
     }
     for (unit, scale) in EXACT {
-        if bytes.is_multiple_of(scale) {
+        if bytes.is_multiple_of(scale) && bytes / scale < 10_000 {
             return format!("{}{unit}", bytes / scale);
         }
     }
@@ -298,6 +298,7 @@ mod tests {
         assert_eq!(format_bytes(64_000_000), "64MB");
         assert_eq!(format_bytes(1536), "1.5KiB");
         assert_eq!(format_bytes(1_800_000_123), "1.7GiB");
+        assert_eq!(format_bytes(2_029_769_728), "1.9GiB");
         assert_eq!(format_bytes(100), "100B");
     }
 }

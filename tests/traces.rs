@@ -128,6 +128,11 @@ fn every_reference_file_parses_with_the_expected_counts() {
     // EXPECTED.md: each object counted once at its last size.
     let st = stats(&dir.join("cloudPhysicsIO.oracleGeneral.bin"), &[]);
     assert_eq!(st["working_set_bytes"], 2_029_769_728u64);
+    // Hashed keys are reported by their text: every client of this log hit
+    // an unadvertised URL.
+    let st = stats(&dir.join("logs/apache_combined_attack.log"), &[]);
+    assert_eq!(st["top_keys"][0]["name"], "/join_form");
+    assert_eq!(st["top_keys"][0]["requests"], 1161);
 }
 
 /// The `(time, key, size, next_access)` of each request, time truncated to
@@ -176,10 +181,9 @@ capacity = "10%"
     ok(&["trace", "convert", s(&og), s(&back)]);
 
     let loaded = Experiment::load(&exp).unwrap();
-    let mut expected = runner::generate(&loaded.workloads[0].spec, loaded.workload_seed(0, 0))
+    let expected = runner::generate(&loaded.workloads[0].spec, loaded.workload_seed(0, 0), true)
         .unwrap()
         .requests;
-    edgesim::workload::annotate_next_access(&mut expected);
     let read = |p: &PathBuf| trace::read(p, &TraceOptions::default()).unwrap();
     // Generated straight to oracleGeneral, next accesses included.
     let direct = dir.path().join("direct.oracleGeneral.bin");
@@ -354,6 +358,15 @@ capacity = 10
 }
 
 #[test]
+fn the_shipped_cloudflare_example_runs() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/cloudflare_logs.toml");
+    let exp = Experiment::load(&path).unwrap();
+    let results = runner::run(&exp, Some(1)).unwrap();
+    assert_eq!(results.len(), 6);
+    assert!(results.iter().all(|r| r.stats.requests == 400));
+}
+
+#[test]
 fn json_lines_with_a_cloudflare_mapping() {
     let dir = tempfile::tempdir().unwrap();
     let t = dir.path().join("cf.jsonl");
@@ -389,5 +402,6 @@ fn json_lines_with_a_cloudflare_mapping() {
     assert_eq!(st["working_set_bytes"], 2000);
     assert_eq!(st["time_span_s"], 2.0);
     assert_eq!(st["top_clients"][0]["name"], "192.0.2.1");
+    assert_eq!(st["top_keys"][0]["name"], "/a.png");
     assert_eq!(st["top_clients"][0]["requests"], 2);
 }

@@ -8,10 +8,25 @@
 //! the whole cache is not inserted. An entry past its TTL is a miss, counted
 //! as `expired`, and is fetched again.
 
+mod arc;
+mod belady;
 mod capacity;
+mod clock;
+mod gdsf;
+mod heap;
+mod hyperbolic;
+mod lfu;
+mod lfuda;
+mod lirs;
 mod queue;
+mod random;
 mod registry;
+mod s3fifo;
+mod sieve;
 pub mod slab;
+mod slru;
+mod twoq;
+mod wtinylfu;
 
 pub use capacity::CapacitySpec;
 pub use registry::{POLICIES, PolicyInfo, PolicySpec, build};
@@ -115,7 +130,7 @@ fn replay_batch<C: Cache>(cache: &mut C, requests: &[Request], state: &mut Repla
 
 #[cfg(test)]
 mod tests {
-    use super::queue::Lru;
+    use super::queue::{OneQueue, Tail};
     use super::*;
     use crate::engine::SECOND;
 
@@ -137,7 +152,7 @@ mod tests {
             req(3, 2),
             req(6, 1),
         ];
-        let mut cache = Lru::new(10, 10);
+        let mut cache = OneQueue::new(10, Tail::<true>, 10);
         let mut state = Replay::new(false, true);
         cache.replay(&trace, &mut state);
         assert_eq!(state.stats.hits, 2);
@@ -155,7 +170,7 @@ mod tests {
             ..Default::default()
         };
         let trace = [req(0, 1), req(1, 2), req(5, 1)];
-        let mut cache = Lru::new(1, 1);
+        let mut cache = OneQueue::new(1, Tail::<true>, 1);
         let mut state = Replay::new(false, true);
         cache.replay(&trace, &mut state);
         assert_eq!((state.stats.hits, state.stats.expired), (0, 0));

@@ -1,44 +1,55 @@
-//! LRU and FIFO: one queue, evicted from the tail. LRU moves a hit to the
-//! head; FIFO leaves it where it is. They differ in that one line, so they
-//! share this file.
+//! The single-queue policies share one cache, [`OneQueue`]: a slab of nodes
+//! linked into one list, inserting at the head. A [`Discipline`] says what a
+//! hit does and which entry goes on eviction. LRU and FIFO live here; CLOCK
+//! and SIEVE in their own files.
 
 use super::slab::{List, Slab};
-use super::{Cache, registry::Ctx};
+use super::{BoxedCache, Cache, registry::Ctx};
 use crate::workload::Request;
 
-/// A queue cache; `PROMOTE` selects LRU (move to head on hit) or FIFO.
-pub struct Queue<const PROMOTE: bool> {
-    slab: Slab<()>,
-    queue: List,
-    capacity: u64,
+/// What distinguishes one single-queue policy from another.
+pub trait Discipline: Send + 'static {
+    /// Per-entry state (a visited bit, a counter...); new entries get the default.
+    type Data: Copy + Default + Send;
+    /// Updates state on a hit of `slot`.
+    fn on_hit(&mut self, slab: &mut Slab<Self::Data>, queue: &mut List, slot: u32);
+    /// Chooses a victim and unlinks it from `queue`.
+    fn evict(&mut self, slab: &mut Slab<Self::Data>, queue: &mut List) -> u32;
+    /// Called before `slot` is removed other than by eviction.
+    fn forget(&mut self, _slab: &Slab<Self::Data>, _slot: u32) {}
 }
 
-pub type Lru = Queue<true>;
-pub type Fifo = Queue<false>;
+/// A cache of one queue under discipline `D`.
+pub struct OneQueue<D: Discipline> {
+    slab: Slab<D::Data>,
+    queue: List,
+    capacity: u64,
+    discipline: D,
+}
 
-impl<const PROMOTE: bool> Queue<PROMOTE> {
-    /// A queue of `capacity` units, room reserved for `expected_objects`.
-    pub fn new(capacity: u64, expected_objects: usize) -> Self {
-        Queue {
+impl<D: Discipline> OneQueue<D> {
+    /// A cache of `capacity` units, room reserved for `expected_objects`.
+    pub fn new(capacity: u64, discipline: D, expected_objects: usize) -> Self {
+        OneQueue {
             slab: Slab::with_capacity(expected_objects),
             queue: List::default(),
             capacity,
+            discipline,
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<super::BoxedCache, String> {
-        ctx.params.allow(&[])?;
-        Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
+    /// Builds from `ctx` once the discipline is made from its parameters.
+    pub(super) fn build_with(ctx: &Ctx, discipline: D) -> BoxedCache {
+        Box::new(Self::new(ctx.capacity, discipline, ctx.expected_objects()))
     }
 }
 
-impl<const PROMOTE: bool> Cache for Queue<PROMOTE> {
+impl<D: Discipline> Cache for OneQueue<D> {
     #[inline]
     fn access(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
-            if PROMOTE {
-                self.slab.move_to_front(&mut self.queue, slot);
-            }
+            self.discipline
+                .on_hit(&mut self.slab, &mut self.queue, slot);
             return true;
         }
         let size = req.size as u64;
@@ -46,10 +57,10 @@ impl<const PROMOTE: bool> Cache for Queue<PROMOTE> {
             return false;
         }
         while self.queue.bytes() + size > self.capacity {
-            let victim = self.slab.pop_back(&mut self.queue).expect("non-empty");
+            let victim = self.discipline.evict(&mut self.slab, &mut self.queue);
             self.slab.remove(victim);
         }
-        let slot = self.slab.insert(req.key, req.size, ());
+        let slot = self.slab.insert(req.key, req.size, D::Data::default());
         self.slab.push_front(&mut self.queue, slot);
         false
     }
@@ -62,6 +73,7 @@ impl<const PROMOTE: bool> Cache for Queue<PROMOTE> {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
+        self.discipline.forget(&self.slab, slot);
         self.slab.unlink(&mut self.queue, slot);
         self.slab.remove(slot);
         true
@@ -81,5 +93,32 @@ impl<const PROMOTE: bool> Cache for Queue<PROMOTE> {
 
     fn heap_bytes(&self) -> usize {
         self.slab.heap_bytes()
+    }
+}
+
+/// Evicts the tail; `PROMOTE` moves a hit to the head: `Tail<true>` is LRU,
+/// `Tail<false>` is FIFO.
+pub struct Tail<const PROMOTE: bool>;
+
+impl<const PROMOTE: bool> Discipline for Tail<PROMOTE> {
+    type Data = ();
+
+    #[inline]
+    fn on_hit(&mut self, slab: &mut Slab<()>, queue: &mut List, slot: u32) {
+        if PROMOTE {
+            slab.move_to_front(queue, slot);
+        }
+    }
+
+    #[inline]
+    fn evict(&mut self, slab: &mut Slab<()>, queue: &mut List) -> u32 {
+        slab.pop_back(queue).expect("evicting from an empty cache")
+    }
+}
+
+impl<const PROMOTE: bool> Tail<PROMOTE> {
+    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
+        ctx.params.allow(&[])?;
+        Ok(OneQueue::build_with(ctx, Tail::<PROMOTE>))
     }
 }

@@ -9,7 +9,21 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::BoxedCache;
-use super::queue::{Fifo, Lru};
+use super::arc::Arc;
+use super::belady::Belady;
+use super::clock::Clock;
+use super::gdsf::Gdsf;
+use super::hyperbolic::Hyperbolic;
+use super::lfu::Lfu;
+use super::lfuda::LfuDa;
+use super::lirs::Lirs;
+use super::queue::Tail;
+use super::random::Random;
+use super::s3fifo::S3Fifo;
+use super::sieve::Sieve;
+use super::slru::Slru;
+use super::twoq::TwoQ;
+use super::wtinylfu::WTinyLfu;
 
 /// One registered policy.
 pub struct PolicyInfo {
@@ -18,6 +32,9 @@ pub struct PolicyInfo {
     pub about: &'static str,
     /// Its parameters and their defaults, for the README and `--help`.
     pub params: &'static str,
+    /// Offline policies read `Request::next_access`, so the runner annotates
+    /// the trace before replaying it through them.
+    pub needs_next_access: bool,
     pub build: fn(&mut Ctx) -> Result<BoxedCache, String>,
 }
 
@@ -27,13 +44,113 @@ pub const POLICIES: &[PolicyInfo] = &[
         name: "fifo",
         about: "first in, first out",
         params: "",
-        build: Fifo::build,
+        needs_next_access: false,
+        build: Tail::<false>::build,
     },
     PolicyInfo {
         name: "lru",
         about: "least recently used",
         params: "",
-        build: Lru::build,
+        needs_next_access: false,
+        build: Tail::<true>::build,
+    },
+    PolicyInfo {
+        name: "random",
+        about: "random victim (seeded)",
+        params: "",
+        needs_next_access: false,
+        build: Random::build,
+    },
+    PolicyInfo {
+        name: "clock",
+        about: "CLOCK / second chance with k-bit counters",
+        params: "bits=1 (1..8)",
+        needs_next_access: false,
+        build: Clock::build,
+    },
+    PolicyInfo {
+        name: "slru",
+        about: "segmented LRU with n equal segments",
+        params: "segments=4 (1..16)",
+        needs_next_access: false,
+        build: Slru::build,
+    },
+    PolicyInfo {
+        name: "lfu",
+        about: "least frequently used; ties: least recently accessed",
+        params: "",
+        needs_next_access: false,
+        build: Lfu::build,
+    },
+    PolicyInfo {
+        name: "lfuda",
+        about: "LFU with dynamic aging (libCacheSim's formula)",
+        params: "",
+        needs_next_access: false,
+        build: LfuDa::build,
+    },
+    PolicyInfo {
+        name: "2q",
+        about: "2Q: FIFO A1in + ghost A1out + LRU Am (Johnson & Shasha)",
+        params: "a1in=0.25, a1out=0.5 (fractions of the capacity)",
+        needs_next_access: false,
+        build: TwoQ::build,
+    },
+    PolicyInfo {
+        name: "arc",
+        about: "adaptive replacement cache (Megiddo & Modha)",
+        params: "",
+        needs_next_access: false,
+        build: Arc::build,
+    },
+    PolicyInfo {
+        name: "lirs",
+        about: "low inter-reference recency set (Jiang & Zhang)",
+        params: "hir=0.01 (share of the resident HIR queue)",
+        needs_next_access: false,
+        build: Lirs::build,
+    },
+    PolicyInfo {
+        name: "wtinylfu",
+        about: "W-TinyLFU: window LRU + SLRU main + frequency sketch admission",
+        params: "window=0.01 (fraction of the capacity)",
+        needs_next_access: false,
+        build: WTinyLfu::build,
+    },
+    PolicyInfo {
+        name: "s3fifo",
+        about: "S3-FIFO: small + main + ghost FIFOs (SOSP'23)",
+        params: "small=0.1, ghost=0.9, threshold=2 (1..3)",
+        needs_next_access: false,
+        build: S3Fifo::build,
+    },
+    PolicyInfo {
+        name: "sieve",
+        about: "SIEVE: FIFO with visited bits and a moving hand (NSDI'24)",
+        params: "",
+        needs_next_access: false,
+        build: Sieve::build,
+    },
+    PolicyInfo {
+        name: "gdsf",
+        about: "GreedyDual-Size-Frequency",
+        params: "",
+        needs_next_access: false,
+        build: Gdsf::build,
+    },
+    PolicyInfo {
+        name: "hyperbolic",
+        about: "hyperbolic caching: sampled eviction of the lowest hits/age",
+        params: "samples=64 (1..1024)",
+        needs_next_access: false,
+        build: Hyperbolic::build,
+    },
+    PolicyInfo {
+        name: "belady",
+        about: "offline optimal: evicts the furthest next access",
+        params: "",
+        needs_next_access: true,
+        build: Belady::build,
     },
 ];
 
@@ -119,8 +236,22 @@ impl<'de> serde::Deserialize<'de> for PolicySpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         let spec: PolicySpec = text.parse().map_err(serde::de::Error::custom)?;
-        find(&spec.name).map_err(serde::de::Error::custom)?;
+        spec.validate().map_err(serde::de::Error::custom)?;
         Ok(spec)
+    }
+}
+
+impl PolicySpec {
+    /// Checks the name and parameters by building the policy once at a
+    /// modest capacity, so a bad parameter is reported where it is written
+    /// (e.g. at its position in an experiment file) rather than at run time.
+    pub fn validate(&self) -> Result<(), String> {
+        build(self, 1 << 20, false, 0).map(drop)
+    }
+
+    /// Whether the policy reads next-access positions (Belady).
+    pub fn needs_next_access(&self) -> bool {
+        find(&self.name).is_ok_and(|p| p.needs_next_access)
     }
 }
 
@@ -158,6 +289,32 @@ impl Params<'_> {
                     self.spec.name
                 )
             }),
+        }
+    }
+
+    /// A fraction strictly between 0 and 1 (a queue's share of the cache).
+    pub fn fraction(&self, name: &str, default: f64) -> Result<f64, String> {
+        let v: f64 = self.get(name, default)?;
+        if v > 0.0 && v < 1.0 {
+            Ok(v)
+        } else {
+            Err(format!(
+                "policy {}: parameter {name}={v} is out of range; valid values are fractions strictly between 0 and 1 (default {default})",
+                self.spec.name
+            ))
+        }
+    }
+
+    /// An integer in `lo..=hi`.
+    pub fn int_in(&self, name: &str, default: u32, lo: u32, hi: u32) -> Result<u32, String> {
+        let v: u32 = self.get(name, default)?;
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!(
+                "policy {}: parameter {name}={v} is out of range; valid values are {lo} to {hi} (default {default})",
+                self.spec.name
+            ))
         }
     }
 }
@@ -211,5 +368,37 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.contains("takes no parameters"), "{err}");
+    }
+
+    #[test]
+    fn bad_parameter_values_list_the_valid_ones() {
+        let err = |spec: &str| spec.parse::<PolicySpec>().unwrap().validate().unwrap_err();
+        let e = err("slru(segments=0)");
+        assert!(e.contains("valid values are 1 to 16"), "{e}");
+        let e = err("wtinylfu(window=1.5)");
+        assert!(e.contains("strictly between 0 and 1"), "{e}");
+        let e = err("clock(bits=x)");
+        assert!(e.contains("bits=\"x\" is not a valid value"), "{e}");
+        let e = err("s3fifo(size=1)");
+        assert!(
+            e.contains("valid parameters: small, ghost, threshold"),
+            "{e}"
+        );
+        let e: Result<PolicySpec, _> = toml::from_str::<
+            std::collections::BTreeMap<String, PolicySpec>,
+        >("p = \"slru(segments=0)\"")
+        .map(|mut m| m.remove("p").unwrap());
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("line 1") && e.contains("segments=0"), "{e}");
+    }
+
+    #[test]
+    fn every_policy_builds_with_defaults_in_both_units() {
+        for p in POLICIES {
+            let spec: PolicySpec = p.name.parse().unwrap();
+            assert!(build(&spec, 1000, true, 1).is_ok(), "{}", p.name);
+            assert!(build(&spec, 1 << 30, false, 1).is_ok(), "{}", p.name);
+            assert_eq!(spec.needs_next_access(), p.name == "belady");
+        }
     }
 }

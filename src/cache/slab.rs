@@ -260,6 +260,90 @@ impl<T> Slab<T> {
     }
 }
 
+/// Node data that names the list holding the node.
+pub trait InList: Copy {
+    fn list(&self) -> usize;
+}
+
+impl InList for u8 {
+    #[inline]
+    fn list(&self) -> usize {
+        *self as usize
+    }
+}
+
+/// `N` lists over one slab, for policies that move entries between queues
+/// (ARC, 2Q, S3-FIFO, W-TinyLFU); each node's data records its list.
+pub struct Lists<T, const N: usize> {
+    pub slab: Slab<T>,
+    lists: [List; N],
+}
+
+impl<T: InList, const N: usize> Lists<T, N> {
+    pub fn with_capacity(n: usize) -> Self {
+        Lists {
+            slab: Slab::with_capacity(n),
+            lists: [List::default(); N],
+        }
+    }
+
+    pub fn list(&self, i: usize) -> &List {
+        &self.lists[i]
+    }
+
+    pub fn bytes(&self, i: usize) -> u64 {
+        self.lists[i].bytes()
+    }
+
+    /// The slot of `key` and the list holding it.
+    #[inline]
+    pub fn find(&self, key: u64) -> Option<(u32, usize)> {
+        self.slab
+            .find(key)
+            .map(|s| (s, self.slab.node(s).data.list()))
+    }
+
+    /// Adds `key` at the head of the list named by `data`.
+    pub fn insert(&mut self, key: u64, size: u32, data: T) -> u32 {
+        let slot = self.slab.insert(key, size, data);
+        self.slab.push_front(&mut self.lists[data.list()], slot);
+        slot
+    }
+
+    /// Moves `slot` to the head of its list.
+    #[inline]
+    pub fn raise(&mut self, slot: u32) {
+        let i = self.slab.node(slot).data.list();
+        self.slab.move_to_front(&mut self.lists[i], slot);
+    }
+
+    /// Moves `slot` to the head of the list named by `data`.
+    pub fn relink(&mut self, slot: u32, data: T) {
+        let from = self.slab.node(slot).data.list();
+        self.slab.unlink(&mut self.lists[from], slot);
+        self.slab.node_mut(slot).data = data;
+        self.slab.push_front(&mut self.lists[data.list()], slot);
+    }
+
+    /// Removes `slot` from its list and the slab.
+    pub fn delete(&mut self, slot: u32) {
+        let i = self.slab.node(slot).data.list();
+        self.slab.unlink(&mut self.lists[i], slot);
+        self.slab.remove(slot);
+    }
+
+    /// Deletes the tail of list `i`, if any.
+    pub fn delete_tail(&mut self, i: usize) {
+        if let Some(slot) = self.lists[i].tail() {
+            self.delete(slot);
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.slab.heap_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,7 +87,7 @@ pub fn run(args: CacheArgs) -> Result<()> {
     for spec in &policies {
         cache::build(spec, 1 << 20, false, 0).map_err(anyhow::Error::msg)?;
     }
-    let trace = read_trace(&args.trace, &args.opts)?;
+    let trace = read_trace(&args.trace, &args.opts, false)?;
     let working_set = WorkingSet::of(&trace.requests);
     let mut pairs = Vec::new();
     for spec in &policies {

@@ -99,7 +99,8 @@ pub fn run(args: LimitArgs) -> Result<()> {
             servers,
             service_time: ServiceTime::Fixed { time },
         });
-    let log = read_trace(&args.trace, &args.opts)?;
+    let route_names = args.decisions.is_some() && spec.key == KeyBy::ClientRoute;
+    let log = read_trace(&args.trace, &args.opts, route_names)?;
     if log.clients.is_empty() && !log.requests.is_empty() && spec.key != KeyBy::Global {
         bail!(
             "{}: --key {} needs a client field, but the trace has none: name it with --client-column (CSV, JSON lines), or limit with --key global",
@@ -244,8 +245,8 @@ fn summarize(
 }
 
 /// `index,time_ns,key,allowed` per request in input order; the key is what
-/// the limiter counted the request under (client name, client and route
-/// hash, or "global").
+/// the limiter counted the request under: the client, the client and the
+/// route (its text, or its hash when the format has none), or "global".
 fn write_decisions(
     path: &Path,
     log: &Trace,
@@ -261,7 +262,10 @@ fn write_decisions(
             .map_or("", String::as_str);
         let key = match limiter.key_by() {
             KeyBy::Client => client.to_string(),
-            KeyBy::ClientRoute => format!("{client}|{:016x}", req.key),
+            KeyBy::ClientRoute => match log.key_names.get(&req.key) {
+                Some(route) => format!("{client} {route}"),
+                None => format!("{client} {:016x}", req.key),
+            },
             KeyBy::Global => "global".to_string(),
         };
         let _ = writeln!(out, "{i},{},{},{}", req.time, csv_field(&key), ok as u8);

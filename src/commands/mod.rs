@@ -9,11 +9,16 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::Result;
-use edgesim::workload::trace::{Trace, TraceOptions, read};
+use edgesim::workload::trace::{Trace, TraceOptions, read, read_with_key_names};
 
-/// Reads a whole trace for a command, reporting skipped lines on stderr.
-fn read_trace(path: &Path, opts: &TraceOptions) -> Result<Trace> {
-    let trace = read(path, opts)?;
+/// Reads a whole trace for a command (keeping the text of hashed keys when
+/// `key_names`), reporting skipped lines on stderr.
+fn read_trace(path: &Path, opts: &TraceOptions, key_names: bool) -> Result<Trace> {
+    let trace = if key_names {
+        read_with_key_names(path, opts)?
+    } else {
+        read(path, opts)?
+    };
     if trace.skipped.lines > 0 {
         eprintln!("{}: {}", path.display(), trace.skipped);
     }

@@ -8,7 +8,6 @@ use clap::Subcommand;
 
 use edgesim::experiment::Experiment;
 use edgesim::runner;
-use edgesim::workload::annotate_next_access;
 use edgesim::workload::trace::{self, OutputFormat, Percentiles, TraceOptions, TraceStats};
 
 use super::{emit, read_trace};
@@ -18,6 +17,7 @@ pub enum TraceCommand {
     /// Requests, working set, time span, popularity, reuse distances, sizes,
     /// top keys and clients of a trace.
     Stats {
+        /// The trace file.
         file: PathBuf,
         #[command(flatten)]
         opts: TraceOptions,
@@ -31,7 +31,9 @@ pub enum TraceCommand {
     /// Convert a trace to oracleGeneral (with next-access positions, for
     /// offline policies) or CSV; `.zst`/`.gz` output names compress.
     Convert {
+        /// The trace to read.
         input: PathBuf,
+        /// The file to write.
         output: PathBuf,
         /// Output format [default: from the output name].
         #[arg(long, value_enum)]
@@ -42,7 +44,9 @@ pub enum TraceCommand {
     /// Write the workload of an experiment file as a trace, so others can
     /// replay exactly the same traffic.
     Generate {
+        /// The experiment file (TOML) whose workload to write.
         experiment: PathBuf,
+        /// The trace file to write.
         output: PathBuf,
         /// Output format [default: from the output name].
         #[arg(long, value_enum)]
@@ -61,8 +65,9 @@ pub fn run(command: TraceCommand) -> Result<()> {
             json,
             top,
         } => {
-            let trace = read_trace(&file, &opts)?;
-            let stats = trace::compute_stats(&trace.requests, &trace.clients, top);
+            let trace = read_trace(&file, &opts, true)?;
+            let stats =
+                trace::compute_stats(&trace.requests, &trace.clients, &trace.key_names, top);
             if json {
                 emit(&(serde_json::to_string_pretty(&stats)? + "\n"))
             } else {
@@ -76,7 +81,7 @@ pub fn run(command: TraceCommand) -> Result<()> {
             opts,
         } => {
             let format = output_format(to, &output)?;
-            let trace = read_trace(&input, &opts)?;
+            let trace = read_trace(&input, &opts, false)?;
             trace::write(&output, &trace.requests, &trace.clients, format)?;
             eprintln!(
                 "wrote {} requests to {}",
@@ -101,9 +106,8 @@ pub fn run(command: TraceCommand) -> Result<()> {
                 );
             }
             let seed = exp.workload_seed(0, replication);
-            let mut instance = runner::generate(&exp.workloads[0].spec, seed)
+            let instance = runner::generate(&exp.workloads[0].spec, seed, true)
                 .with_context(|| format!("generating the workload of {}", experiment.display()))?;
-            annotate_next_access(&mut instance.requests);
             trace::write(&output, &instance.requests, &[], format)?;
             eprintln!(
                 "wrote {} requests to {}",

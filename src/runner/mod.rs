@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::cache::{self, DynReplay, Replay};
 use crate::experiment::{Experiment, Run, WorkloadSpec};
 use crate::metrics::{CacheStats, LimitStats};
-use crate::workload::{Request, WorkingSet, synthetic, trace};
+use crate::workload::{Request, WorkingSet, annotate_next_access, synthetic, trace};
 use crate::{limiter, service};
 
 pub use progress::Progress;
@@ -57,11 +57,14 @@ fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
     let keys: Vec<(usize, u64)> = (0..exp.workloads.len())
         .flat_map(|w| (0..reps).map(move |r| (w, r)))
         .collect();
+    // Offline policies (Belady) read next-access positions: annotate once per
+    // workload, before it is shared.
+    let next_access = exp.caches.iter().any(|c| c.spec.policy.needs_next_access());
     let progress = Progress::new("generating workloads", keys.len() as u64);
     let instances: Vec<Arc<Instance>> = keys
         .par_iter()
         .map(|&(w, r)| {
-            let instance = generate(&exp.workloads[w].spec, exp.workload_seed(w, r));
+            let instance = generate(&exp.workloads[w].spec, exp.workload_seed(w, r), next_access);
             progress.inc();
             instance.map(Arc::new)
         })
@@ -83,9 +86,10 @@ fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
     Ok(results)
 }
 
-/// The requests of one workload variant under `seed` (a trace ignores it).
-pub fn generate(spec: &WorkloadSpec, seed: u64) -> Result<Instance> {
-    let (requests, clientless_trace) = match spec {
+/// The requests of one workload variant under `seed` (a trace ignores it),
+/// with next-access positions when an offline policy needs them.
+pub fn generate(spec: &WorkloadSpec, seed: u64, next_access: bool) -> Result<Instance> {
+    let (mut requests, clientless_trace) = match spec {
         WorkloadSpec::Synthetic(s) => (
             synthetic::generate(s, seed).map_err(anyhow::Error::msg)?,
             None,
@@ -100,6 +104,9 @@ pub fn generate(spec: &WorkloadSpec, seed: u64) -> Result<Instance> {
             (trace.requests, clientless)
         }
     };
+    if next_access {
+        annotate_next_access(&mut requests);
+    }
     let working_set = WorkingSet::of(&requests);
     Ok(Instance {
         requests,

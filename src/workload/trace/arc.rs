@@ -4,7 +4,7 @@
 
 use super::fields::{parse_u64, show};
 use super::lines::{LineError, LineFormat};
-use super::{Clients, Request};
+use super::{Names, Request};
 
 /// A larger request is taken for a corrupt line rather than expanded.
 const MAX_BLOCKS: u64 = 1 << 24;
@@ -17,7 +17,7 @@ impl LineFormat for Arc {
     fn parse(
         &mut self,
         line: &[u8],
-        _: &mut Clients,
+        _: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
         if line.trim_ascii().is_empty() {

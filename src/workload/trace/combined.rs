@@ -6,10 +6,10 @@
 //! client is the first address, the size the response bytes (`-` is 0),
 //! and the key the request target, chosen by [`LogKey`].
 
-use super::fields::{clamp_size, key_of, parse_u64, show};
+use super::fields::{clamp_size, parse_u64, show};
 use super::lines::{LineError, LineFormat};
 use super::time::parse_clf;
-use super::{Clients, LogKey, Request};
+use super::{LogKey, Names, Request};
 
 pub(super) struct Combined {
     key: LogKey,
@@ -37,7 +37,7 @@ impl LineFormat for Combined {
     fn parse(
         &mut self,
         line: &[u8],
-        clients: &mut Clients,
+        names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
         if line.trim_ascii().is_empty() {
@@ -146,9 +146,9 @@ impl LineFormat for Combined {
             })?,
         };
         let key = match self.key {
-            LogKey::Path => key_of(target),
+            LogKey::Path => names.key(target),
             LogKey::PathWithoutQuery => {
-                key_of(target.split(|&b| b == b'?').next().unwrap_or(target))
+                names.key(target.split(|&b| b == b'?').next().unwrap_or(target))
             }
             LogKey::HostPath => {
                 let (a, b) = host.ok_or_else(|| {
@@ -165,14 +165,14 @@ impl LineFormat for Combined {
                 self.scratch.clear();
                 self.scratch.extend_from_slice(name);
                 self.scratch.extend_from_slice(target);
-                key_of(&self.scratch)
+                names.key(&self.scratch)
             }
         };
         out.push(Request {
             time,
             key,
             size: clamp_size(size),
-            client: clients.intern(&line[client.0..client.1]),
+            client: names.client(&line[client.0..client.1]),
             ..Request::default()
         });
         Ok(())

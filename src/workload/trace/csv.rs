@@ -2,11 +2,11 @@
 //! split in place (quoted fields allowed, but not spanning lines), only the
 //! needed columns decoded.
 
-use super::fields::{clamp_size, key_of, parse_u64, show};
+use super::fields::{clamp_size, parse_u64, show};
 use super::lines::{LineError, LineFormat, LineReader, Lines};
 use super::source::Input;
 use super::time::parse_number;
-use super::{Clients, Column, Context, Request, TimeUnit, TraceError, TraceOptions};
+use super::{Column, Context, Names, Request, TimeUnit, TraceError, TraceOptions};
 
 /// Header names tried, in order, for columns not given explicitly, with the
 /// unit such a name implies (edgesim's own CSV uses `time_ns` and `ttl_ms`).
@@ -68,8 +68,8 @@ pub(super) fn open(
         None if header.is_none() => 0,
         None => {
             return Err(cx.invalid(format!(
-                "no key column: pass --key-column (TOML: key_column); the header has {}",
-                header.unwrap_or_default().join(", ")
+                "no key column: pass --key-column (TOML: key_column); {}",
+                describe(header.unwrap_or_default())
             )));
         }
     };
@@ -109,6 +109,15 @@ pub(super) fn open(
     Ok(LineReader::from_lines(lines, csv))
 }
 
+/// The header's names for a message.
+fn describe(header: &[String]) -> String {
+    if header.iter().all(|h| h.is_empty()) {
+        "the header line is empty or missing (pass --no-header for a file without one)".into()
+    } else {
+        format!("the header has {}", header.join(", "))
+    }
+}
+
 /// The index of a column given as an option, or of the first default name
 /// the header has; with the unit the default name implies.
 fn resolve(
@@ -125,8 +134,8 @@ fn resolve(
             .map(|i| Some((i, None)))
             .ok_or_else(|| {
                 format!(
-                    "--{flag}-column: no column named {name:?}; the header has {}",
-                    header.join(", ")
+                    "--{flag}-column: no column named {name:?}; {}",
+                    describe(header)
                 )
             }),
         (Some(Column::Name(name)), None) => Err(format!(
@@ -142,15 +151,24 @@ fn resolve(
 /// The field starting at byte `at`: its content range (without the quotes
 /// of a quoted field; `""` inside is left as is) and where the next field
 /// starts (`line.len() + 1` after the last one).
+#[inline(always)]
 fn next_field(line: &[u8], at: usize, delimiter: u8) -> Result<(usize, usize, usize), LineError> {
-    if line.get(at) != Some(&b'"') {
-        // Fields are short: a plain scan beats a memchr call per field.
-        let end = line[at..]
-            .iter()
-            .position(|&b| b == delimiter)
-            .map_or(line.len(), |p| at + p);
-        return Ok((at, end, end + 1));
+    if line.get(at) == Some(&b'"') {
+        return quoted_field(line, at, delimiter);
     }
+    // Fields are short: a plain scan beats a memchr call per field.
+    let end = line[at..]
+        .iter()
+        .position(|&b| b == delimiter)
+        .map_or(line.len(), |p| at + p);
+    Ok((at, end, end + 1))
+}
+
+/// [`next_field`] for a field that starts with a quote (rare: kept out of
+/// the hot path).
+#[cold]
+#[inline(never)]
+fn quoted_field(line: &[u8], at: usize, delimiter: u8) -> Result<(usize, usize, usize), LineError> {
     let mut close = at + 1;
     loop {
         match memchr::memchr(b'"', &line[close..]) {
@@ -172,14 +190,24 @@ fn next_field(line: &[u8], at: usize, delimiter: u8) -> Result<(usize, usize, us
     }
 }
 
-/// Decodes field `span` of `line` with `parse`, or says what was expected.
+/// Strips spaces around a field; most fields have none, so check first.
+#[inline(always)]
+fn trim(field: &[u8]) -> &[u8] {
+    match (field.first(), field.last()) {
+        (Some(&a), Some(&b)) if a > b' ' && b > b' ' => field,
+        _ => field.trim_ascii(),
+    }
+}
+
+/// Decodes `text` (a field starting at byte `start`) with `parse`, or says
+/// what was expected.
+#[inline(always)]
 fn field<T>(
-    line: &[u8],
-    (start, end): (usize, usize),
+    text: &[u8],
+    start: usize,
     parse: impl Fn(&[u8]) -> Option<T>,
     expected: impl Fn() -> String,
 ) -> Result<T, LineError> {
-    let text = line[start..end].trim_ascii();
     parse(text).ok_or_else(|| {
         LineError::new(
             start,
@@ -192,7 +220,7 @@ impl LineFormat for Csv {
     fn parse(
         &mut self,
         line: &[u8],
-        clients: &mut Clients,
+        names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
         if line.is_empty() {
@@ -219,8 +247,7 @@ impl LineFormat for Csv {
             if roles == 0 {
                 continue;
             }
-            let span = (start, end);
-            let text = line[start..end].trim_ascii();
+            let text = trim(&line[start..end]);
             if roles & OP != 0
                 && !self.ops.is_empty()
                 && !self.ops.iter().any(|o| o.eq_ignore_ascii_case(text))
@@ -228,19 +255,19 @@ impl LineFormat for Csv {
                 return Ok(());
             }
             if roles & KEY != 0 {
-                req.key = key_of(text);
+                req.key = names.key(text);
             }
             if roles & TIME != 0 {
                 let unit = self.time_unit;
                 req.time = field(
-                    line,
-                    span,
+                    text,
+                    start,
                     |t| parse_number(t, unit),
                     || time_expected(unit),
                 )?;
             }
             if roles & SIZE != 0 {
-                let size = field(line, span, parse_u64, || {
+                let size = field(text, start, parse_u64, || {
                     "a size in bytes (an unsigned integer)".into()
                 })?;
                 req.size = clamp_size(size);
@@ -248,19 +275,19 @@ impl LineFormat for Csv {
             if roles & TTL != 0 {
                 let unit = self.ttl_unit;
                 let ns = field(
-                    line,
-                    span,
+                    text,
+                    start,
                     |t| parse_number(t, unit),
                     || time_expected(unit),
                 )?;
                 req.ttl_ms = (ns / 1_000_000).min(u32::MAX as u64) as u32;
             }
             if roles & CLIENT != 0 {
-                client = Some(span);
+                client = Some(text);
             }
         }
-        if let Some((start, end)) = client {
-            req.client = clients.intern(line[start..end].trim_ascii());
+        if let Some(name) = client {
+            req.client = names.client(name);
         }
         out.push(req);
         Ok(())

@@ -1,7 +1,5 @@
 //! Field decoding shared by the text formats: integers without UTF-8 checks
-//! or allocation, object keys, and quoting of bad input in messages.
-
-use crate::engine::fnv1a;
+//! or allocation, and quoting of bad input in messages.
 
 /// An unsigned decimal integer (digits only, no sign, no overflow).
 #[inline]
@@ -29,14 +27,6 @@ pub(super) fn parse_u64(field: &[u8]) -> Option<u64> {
         v = v.checked_mul(10)?.checked_add(d as u64)?;
     }
     Some(v)
-}
-
-/// An object key: a decimal integer is used as it is (block numbers, object
-/// ids); anything else is hashed with FNV-1a, a fixed portable hash, so the
-/// same string gives the same key on every machine.
-#[inline]
-pub(super) fn key_of(field: &[u8]) -> u64 {
-    parse_u64(field).unwrap_or_else(|| fnv1a(field))
 }
 
 /// A field as text for an error message, shortened when long.
@@ -73,8 +63,6 @@ mod tests {
         assert_eq!(parse_u64(b"12a"), None);
         assert_eq!(parse_u64(b"-1"), None);
         assert_eq!(parse_u64(b""), None);
-        assert_eq!(key_of(b"42"), 42);
-        assert_eq!(key_of(b"/index.html"), fnv1a(b"/index.html"));
         assert_eq!(show(b"abc"), "\"abc\"");
     }
 }

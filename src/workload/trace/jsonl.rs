@@ -8,11 +8,11 @@
 use serde_json::{Map, Value};
 
 use super::csv::time_expected;
-use super::fields::{clamp_size, key_of, parse_u64, show};
+use super::fields::{clamp_size, parse_u64, show};
 use super::lines::{LineError, LineFormat, LineReader};
 use super::source::Input;
 use super::time::parse_number;
-use super::{Clients, Column, Context, Request, TimeUnit, TraceError, TraceOptions};
+use super::{Column, Context, Names, Request, TimeUnit, TraceError, TraceOptions};
 
 /// A mapped field: its name and whether every line must have it.
 struct Field {
@@ -132,7 +132,7 @@ impl LineFormat for Jsonl {
     fn parse(
         &mut self,
         line: &[u8],
-        clients: &mut Clients,
+        names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
         if line.trim_ascii().is_empty() {
@@ -160,7 +160,7 @@ impl LineFormat for Jsonl {
             }
         }
         let string = || "a string or a number".to_string();
-        let key = Self::get(line, &object, &self.key, |t| Some(key_of(t)), string)?;
+        let key = Self::get(line, &object, &self.key, |t| Some(names.key(t)), string)?;
         let (time_field, unit) = &self.time;
         let time = Self::get(
             line,
@@ -184,7 +184,7 @@ impl LineFormat for Jsonl {
             line,
             &object,
             &self.client,
-            |t| Some(clients.intern(t)),
+            |t| Some(names.client(t)),
             string,
         )?;
         out.push(Request {

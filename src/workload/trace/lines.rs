@@ -3,10 +3,14 @@
 //! and turns its complaints into `file:line:column` errors or skips.
 
 use super::source::Input;
-use super::{BATCH, Clients, Context, Decode, Request, TraceError};
+use super::{BATCH, Context, Decode, Names, Request, TraceError};
 
 /// Bytes read per refill; a longer line grows the buffer.
 const CHUNK: usize = 1 << 20;
+
+/// A longer line means the wrong format (or a binary file): refuse it
+/// rather than grow the buffer without bound.
+const MAX_LINE: usize = 64 << 20;
 
 /// What a line format found wrong with a line.
 #[derive(Debug)]
@@ -32,7 +36,7 @@ pub(super) trait LineFormat {
     fn parse(
         &mut self,
         line: &[u8],
-        clients: &mut Clients,
+        names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError>;
 }
@@ -88,6 +92,17 @@ impl Lines {
         self.end -= self.start;
         self.start = 0;
         if self.end == self.buf.len() {
+            if self.buf.len() >= MAX_LINE {
+                return Err(TraceError::Line {
+                    file: cx.file.clone(),
+                    line: self.number + 1,
+                    column: 1,
+                    message: format!(
+                        "line longer than {} MiB: is the format right?",
+                        MAX_LINE >> 20
+                    ),
+                });
+            }
             self.buf.resize(self.buf.len() * 2, 0);
         }
         let n = self.input.read(&mut self.buf[self.end..], cx)?;
@@ -124,7 +139,7 @@ impl<F: LineFormat> Decode for LineReader<F> {
             let Some(line) = self.lines.next_line(cx)? else {
                 return Ok(false);
             };
-            if let Err(e) = self.format.parse(line, &mut cx.clients, out) {
+            if let Err(e) = self.format.parse(line, &mut cx.names, out) {
                 cx.bad_line(self.lines.number, e.at + 1, e.message)?;
             }
         }

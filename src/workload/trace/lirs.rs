@@ -4,7 +4,7 @@
 
 use super::fields::{parse_u64, show};
 use super::lines::{LineError, LineFormat};
-use super::{Clients, Request};
+use super::{Names, Request};
 
 pub(super) struct Lirs;
 
@@ -12,7 +12,7 @@ impl LineFormat for Lirs {
     fn parse(
         &mut self,
         line: &[u8],
-        _: &mut Clients,
+        _: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
         let field = line.trim_ascii();

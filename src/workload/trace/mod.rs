@@ -32,10 +32,11 @@ use hashbrown::HashMap;
 use serde::Serialize;
 
 use super::{Request, annotate_next_access};
+use crate::engine::fnv1a;
 
 pub use options::{Column, Delimiter, LogKey, TimeUnit, TraceFormat, TraceOptions};
 pub use stats::{Count, Percentiles, TraceStats, compute as compute_stats};
-pub use write::{OutputFormat, encode, write};
+pub use write::{OutputFormat, write};
 
 /// Requests a reader decodes per batch: large enough to amortise the
 /// per-batch work, small enough to stay in the CPU cache.
@@ -65,7 +66,7 @@ pub enum TraceError {
     /// Options that do not fit the file (an unknown column, no format).
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
-    #[error("{file}: {source}")]
+    #[error("cannot read {file}")]
     Io {
         file: String,
         #[source]
@@ -93,22 +94,28 @@ impl fmt::Display for Skipped {
     }
 }
 
-/// Client names interned to compact ids in first-seen order, so the same
-/// trace always gives the same ids.
+/// The names behind compact identities: client names interned to ids in
+/// first-seen order (so the same trace always gives the same ids), and,
+/// when asked for, the text of keys that were hashed (for reports).
 #[derive(Debug, Default)]
-pub struct Clients {
+pub(crate) struct Names {
     ids: HashMap<Box<[u8]>, u32, FixedState>,
-    names: Vec<String>,
-    /// The id returned last.
+    clients: Vec<String>,
+    /// The client id returned last.
     last: u32,
+    /// Hashed key -> its text, when recording.
+    keys: Option<KeyNames>,
 }
 
-impl Clients {
-    /// The id of `name`, assigning the next one on first sight.
-    pub fn intern(&mut self, name: &[u8]) -> u32 {
+/// The text of hashed (non-integer) keys, by key.
+pub type KeyNames = HashMap<u64, String, FixedState>;
+
+impl Names {
+    /// The id of client `name`, assigning the next one on first sight.
+    pub fn client(&mut self, name: &[u8]) -> u32 {
         // Consecutive requests often share a client: skip the hash lookup.
         if self
-            .names
+            .clients
             .get(self.last as usize)
             .is_some_and(|n| n.as_bytes() == name)
         {
@@ -118,16 +125,50 @@ impl Clients {
             self.last = id;
             return id;
         }
-        let id = self.names.len() as u32;
+        let id = self.clients.len() as u32;
         self.last = id;
         self.ids.insert(name.into(), id);
-        self.names.push(String::from_utf8_lossy(name).into_owned());
+        self.clients
+            .push(String::from_utf8_lossy(name).into_owned());
         id
     }
 
-    /// Names by id.
-    pub fn names(&self) -> &[String] {
-        &self.names
+    /// The object key of a field: a decimal integer is used as it is (block
+    /// numbers, object ids); anything else is hashed with FNV-1a, a fixed
+    /// portable hash, so the same string gives the same key on every
+    /// machine. Remembers the text of hashed keys when recording.
+    #[inline]
+    pub fn key(&mut self, text: &[u8]) -> u64 {
+        if let Some(key) = fields::parse_u64(text) {
+            return key;
+        }
+        let key = fnv1a(text);
+        if let Some(keys) = &mut self.keys {
+            keys.entry(key)
+                .or_insert_with(|| String::from_utf8_lossy(text).into_owned());
+        }
+        key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_keys_pass_through_and_strings_hash() {
+        let mut names = Names {
+            keys: Some(KeyNames::default()),
+            ..Names::default()
+        };
+        assert_eq!(names.key(b"42"), 42);
+        assert_eq!(names.key(b"/index.html"), fnv1a(b"/index.html"));
+        assert_eq!(names.keys.unwrap()[&fnv1a(b"/index.html")], "/index.html");
+        let mut names = Names::default();
+        assert_eq!(
+            (names.client(b"a"), names.client(b"b"), names.client(b"a")),
+            (0, 1, 0)
+        );
     }
 }
 
@@ -137,7 +178,7 @@ pub(crate) struct Context {
     file: String,
     skip_bad_lines: bool,
     skipped: Skipped,
-    clients: Clients,
+    names: Names,
 }
 
 impl Context {
@@ -204,7 +245,7 @@ impl TraceReader {
 
     /// Client names by id (empty when the format has no clients).
     pub fn clients(&self) -> &[String] {
-        self.cx.clients.names()
+        &self.cx.names.clients
     }
 
     pub fn skipped(&self) -> &Skipped {
@@ -214,11 +255,23 @@ impl TraceReader {
 
 /// Opens `path` with `opts`.
 pub fn open(path: &Path, opts: &TraceOptions) -> Result<TraceReader, TraceError> {
+    open_recording(path, opts, false)
+}
+
+/// Opens `path`, recording the text of hashed keys when `key_names`.
+fn open_recording(
+    path: &Path,
+    opts: &TraceOptions,
+    key_names: bool,
+) -> Result<TraceReader, TraceError> {
     let cx = Context {
         file: path.display().to_string(),
         skip_bad_lines: opts.skip_bad_lines,
         skipped: Skipped::default(),
-        clients: Clients::default(),
+        names: Names {
+            keys: key_names.then(KeyNames::default),
+            ..Names::default()
+        },
     };
     let format = opts.format_for(path).map_err(|m| cx.invalid(m))?;
     let input = source::Input::open(path).map_err(|source| TraceError::Io {
@@ -247,13 +300,24 @@ pub struct Trace {
     pub requests: Vec<Request>,
     /// Client names by id.
     pub clients: Vec<String>,
+    /// The text of hashed keys (only from [`read_with_key_names`]).
+    pub key_names: KeyNames,
     pub skipped: Skipped,
 }
 
 /// Reads all of `path`, computing next-access positions when the format
 /// does not carry them.
 pub fn read(path: &Path, opts: &TraceOptions) -> Result<Trace, TraceError> {
-    let mut reader = open(path, opts)?;
+    read_all(open(path, opts)?)
+}
+
+/// [`read`], also keeping the text of every hashed key (memory grows with
+/// the distinct keys: for reports such as `trace stats`).
+pub fn read_with_key_names(path: &Path, opts: &TraceOptions) -> Result<Trace, TraceError> {
+    read_all(open_recording(path, opts, true)?)
+}
+
+fn read_all(mut reader: TraceReader) -> Result<Trace, TraceError> {
     let mut requests = Vec::new();
     let mut batch = Vec::with_capacity(BATCH);
     while reader.next_batch(&mut batch)? {
@@ -264,7 +328,8 @@ pub fn read(path: &Path, opts: &TraceOptions) -> Result<Trace, TraceError> {
     }
     Ok(Trace {
         requests,
-        clients: reader.cx.clients.names,
+        clients: reader.cx.names.clients,
+        key_names: reader.cx.names.keys.unwrap_or_default(),
         skipped: reader.cx.skipped,
     })
 }

@@ -8,7 +8,7 @@ use hashbrown::HashMap;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::Request;
+use super::{KeyNames, Request};
 use crate::engine::SECOND;
 
 /// Percentiles of a distribution (None when it is empty).
@@ -38,7 +38,8 @@ impl Percentiles {
 /// One entry of a top list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Count {
-    /// The key (as a decimal string) or the client's name.
+    /// The key (its text when hashed from a string, else the integer) or
+    /// the client's name.
     pub name: String,
     pub requests: u64,
     /// Share of all requests.
@@ -116,9 +117,14 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 1 << 40, 3).expect("valid histogram bounds")
 }
 
-/// Computes the statistics of `requests`, naming clients from `clients`,
-/// with `top` entries in each top list.
-pub fn compute(requests: &[Request], clients: &[String], top: usize) -> TraceStats {
+/// Computes the statistics of `requests`, naming clients from `clients` and
+/// hashed keys from `keys`, with `top` entries in each top list.
+pub fn compute(
+    requests: &[Request],
+    clients: &[String],
+    keys: &KeyNames,
+    top: usize,
+) -> TraceStats {
     let n = requests.len();
     let mut objects: HashMap<u64, Object, FixedState> = HashMap::default();
     let mut marks = Fenwick(vec![0; n]);
@@ -169,7 +175,7 @@ pub fn compute(requests: &[Request], clients: &[String], top: usize) -> TraceSta
         .iter()
         .take(top)
         .map(|&(requests, key)| Count {
-            name: key.to_string(),
+            name: keys.get(&key).cloned().unwrap_or_else(|| key.to_string()),
             requests,
             share: share(requests),
         })
@@ -251,7 +257,7 @@ mod tests {
 
     #[test]
     fn counts_reuse_distances_and_top_keys() {
-        let s = compute(&trace(&[1, 2, 3, 1, 2, 2, 4]), &[], 2);
+        let s = compute(&trace(&[1, 2, 3, 1, 2, 2, 4]), &[], &KeyNames::default(), 2);
         assert_eq!(
             (s.requests, s.unique_objects, s.working_set_bytes),
             (7, 4, 100)

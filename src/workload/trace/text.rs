@@ -2,9 +2,8 @@
 //! hashed); blank lines are ignored. No times or sizes: every request has
 //! time 0 and size 1.
 
-use super::fields::key_of;
 use super::lines::{LineError, LineFormat};
-use super::{Clients, Request};
+use super::{Names, Request};
 
 pub(super) struct Text;
 
@@ -12,13 +11,13 @@ impl LineFormat for Text {
     fn parse(
         &mut self,
         line: &[u8],
-        _: &mut Clients,
+        names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
         let key = line.trim_ascii();
         if !key.is_empty() {
             out.push(Request {
-                key: key_of(key),
+                key: names.key(key),
                 size: 1,
                 ..Request::default()
             });

@@ -47,7 +47,7 @@ fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// The bytes of `requests` in `format`; `clients` names client ids in CSV
 /// (ids are written when it has no name for one).
-pub fn encode(requests: &[Request], clients: &[String], format: OutputFormat) -> Vec<u8> {
+fn encode(requests: &[Request], clients: &[String], format: OutputFormat) -> Vec<u8> {
     match format {
         OutputFormat::OracleGeneral => {
             let mut out = Vec::with_capacity(requests.len() * RECORD_BYTES);

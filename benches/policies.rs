@@ -1,0 +1,241 @@
+//! Replay throughput of every policy on a 20 M request Zipf(1.0) trace over
+//! 1 M objects at a 100,000-object cache (objects counted), single thread,
+//! beside a bare LRU loop (the speed of light) for comparison.
+//!
+//! `cargo bench --bench policies [-- POLICY...]`. The trace is generated
+//! once as an oracleGeneral file under target/ (or $EDGESIM_BENCH_TRACE)
+//! and every run reads it from disk: reading and decoding are timed, as in
+//! `edgesim cache`.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use edgesim::cache::{self, POLICIES, Replay};
+use edgesim::engine::{mix64, stream};
+use edgesim::workload::oracle::{self, RECORD_BYTES};
+use edgesim::workload::{Request, annotate_next_access};
+use rand_distr::{Distribution, Zipf};
+
+const REQUESTS: usize = 20_000_000;
+const OBJECTS: u64 = 1_000_000;
+const CAPACITY: u64 = 100_000;
+/// Records decoded and replayed per batch.
+const BATCH: usize = 1 << 16;
+
+fn trace_path() -> PathBuf {
+    std::env::var_os("EDGESIM_BENCH_TRACE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("target/zipf1.0-20M-1M.oracleGeneral.bin")
+        })
+}
+
+/// Writes the trace unless it exists: Zipf(1.0) ranks scrambled into ids,
+/// 4 KiB objects, next-access positions filled in (for Belady).
+fn ensure_trace() -> PathBuf {
+    let path = trace_path();
+    if path.exists() {
+        return path;
+    }
+    eprintln!("generating {} ...", path.display());
+    let zipf = Zipf::new(OBJECTS as f64, 1.0).unwrap();
+    let mut rng = stream(42, "bench-keys");
+    let mut reqs: Vec<Request> = (0..REQUESTS)
+        .map(|i| Request {
+            time: i as u64 / 1000 * edgesim::engine::SECOND,
+            key: mix64(zipf.sample(&mut rng) as u64),
+            size: 4096,
+            ..Default::default()
+        })
+        .collect();
+    annotate_next_access(&mut reqs);
+    let tmp = path.with_extension("tmp");
+    let mut out = BufWriter::new(File::create(&tmp).unwrap());
+    for r in &reqs {
+        out.write_all(&oracle::encode(r)).unwrap();
+    }
+    out.into_inner().unwrap().sync_all().unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    path
+}
+
+/// Calls `f` with each batch of decoded requests, reading the file in chunks.
+fn for_each_batch(path: &PathBuf, mut f: impl FnMut(&[Request])) {
+    let mut file = File::open(path).unwrap();
+    let mut bytes = vec![0u8; BATCH * RECORD_BYTES];
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let n = read_full(&mut file, &mut bytes);
+        if n == 0 {
+            return;
+        }
+        batch.clear();
+        batch.extend(
+            bytes[..n]
+                .chunks_exact(RECORD_BYTES)
+                .map(|c| oracle::decode(c.try_into().unwrap())),
+        );
+        f(&batch);
+    }
+}
+
+fn read_full(file: &mut File, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]).unwrap() {
+            0 => break,
+            k => n += k,
+        }
+    }
+    n
+}
+
+/// The product path: a registry-built policy replaying decoded batches.
+fn product(path: &PathBuf, policy: &str) -> (f64, f64, f64) {
+    let start = Instant::now();
+    let mut cache = cache::build(&policy.parse().unwrap(), CAPACITY, true, 42).unwrap();
+    let mut state = Replay::new(true, false);
+    for_each_batch(path, |batch| cache.replay_dyn(batch, &mut state));
+    let secs = start.elapsed().as_secs_f64();
+    let per_object = cache.heap_bytes() as f64 / cache.len().max(1) as f64;
+    (
+        state.stats.requests as f64 / secs,
+        state.stats.miss_ratio(),
+        per_object,
+    )
+}
+
+/// The speed of light: a minimal LRU over the raw records, index-linked
+/// nodes and a fast hash map, nothing else.
+fn bare_lru(path: &PathBuf) -> (f64, f64) {
+    #[derive(Clone, Copy)]
+    struct Node {
+        key: u64,
+        prev: u32,
+        next: u32,
+    }
+    const NIL: u32 = u32::MAX;
+    let start = Instant::now();
+    let mut map: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState> =
+        hashbrown::HashMap::with_capacity_and_hasher(CAPACITY as usize, Default::default());
+    let mut nodes: Vec<Node> = Vec::with_capacity(CAPACITY as usize);
+    let (mut head, mut tail) = (NIL, NIL);
+    let (mut requests, mut misses) = (0u64, 0u64);
+    let mut file = File::open(path).unwrap();
+    let mut bytes = vec![0u8; BATCH * RECORD_BYTES];
+    loop {
+        let n = read_full(&mut file, &mut bytes);
+        if n == 0 {
+            break;
+        }
+        for rec in bytes[..n].chunks_exact(RECORD_BYTES) {
+            let key = u64::from_le_bytes(rec[4..12].try_into().unwrap());
+            requests += 1;
+            let slot = match map.get(&key) {
+                Some(&s) => {
+                    if s == head {
+                        continue;
+                    }
+                    let Node { prev, next, .. } = nodes[s as usize];
+                    nodes[prev as usize].next = next;
+                    if next != NIL {
+                        nodes[next as usize].prev = prev;
+                    } else {
+                        tail = prev;
+                    }
+                    s
+                }
+                None => {
+                    misses += 1;
+                    let s = if nodes.len() < CAPACITY as usize {
+                        nodes.push(Node {
+                            key,
+                            prev: NIL,
+                            next: NIL,
+                        });
+                        (nodes.len() - 1) as u32
+                    } else {
+                        let s = tail;
+                        tail = nodes[s as usize].prev;
+                        nodes[tail as usize].next = NIL;
+                        map.remove(&nodes[s as usize].key);
+                        nodes[s as usize].key = key;
+                        s
+                    };
+                    map.insert(key, s);
+                    s
+                }
+            };
+            nodes[slot as usize].prev = NIL;
+            nodes[slot as usize].next = head;
+            if head != NIL {
+                nodes[head as usize].prev = slot;
+            }
+            head = slot;
+            if tail == NIL {
+                tail = slot;
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    (requests as f64 / secs, misses as f64 / requests as f64)
+}
+
+/// libCacheSim's requests/s on this workload (from issue 3).
+fn libcachesim(policy: &str) -> Option<f64> {
+    Some(match policy {
+        "lru" => 4.65e6,
+        "fifo" => 5.87e6,
+        "sieve" => 7.35e6,
+        "arc" => 4.46e6,
+        "s3fifo" => 2.73e6,
+        _ => return None,
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let policies: Vec<&str> = if args.is_empty() {
+        POLICIES.iter().map(|p| p.name).collect()
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let path = ensure_trace();
+    println!(
+        "x libCS: against libCacheSim's rates in issue 3 (measured on a quiet machine); \
+         on a busy machine x bare is the fairer figure (libCacheSim's LRU ran at 1/7.9 of a bare loop)"
+    );
+    let (bare, bare_miss) = bare_lru(&path);
+    println!(
+        "{:<12} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "policy", "Mreq/s", "miss", "B/object", "x bare", "x libCS"
+    );
+    println!(
+        "{:<12} {:>10.2} {:>10.4} {:>10} {:>9} {:>9}",
+        "bare-lru",
+        bare / 1e6,
+        bare_miss,
+        "-",
+        "1.00",
+        "-"
+    );
+    for policy in policies {
+        let (rate, miss, per_object) = product(&path, policy);
+        let vs_lib = libcachesim(policy).map_or("-".to_string(), |l| format!("{:.2}", rate / l));
+        println!(
+            "{:<12} {:>10.2} {:>10.4} {:>10.1} {:>9.2} {:>9}",
+            policy,
+            rate / 1e6,
+            miss,
+            per_object,
+            rate / bare,
+            vs_lib
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! An indexed binary min-heap of slab slots, for the priority policies
+//! (Belady, GDSF): any slot's key can be changed or removed in O(log n),
+//! and after warm-up no operation allocates.
+
+const ABSENT: u32 = u32::MAX;
+
+pub struct Heap<K> {
+    /// (key, slot), heap-ordered by key.
+    items: Vec<(K, u32)>,
+    /// Index in `items` of each slot, or ABSENT.
+    pos: Vec<u32>,
+}
+
+impl<K: Ord + Copy> Heap<K> {
+    pub fn with_capacity(n: usize) -> Self {
+        Heap {
+            items: Vec::with_capacity(n),
+            pos: Vec::with_capacity(n),
+        }
+    }
+
+    /// Adds `slot` (not present) with `key`.
+    pub fn push(&mut self, slot: u32, key: K) {
+        if slot as usize >= self.pos.len() {
+            self.pos.resize(slot as usize + 1, ABSENT);
+        }
+        self.items.push((key, slot));
+        self.place(self.items.len() - 1);
+        self.sift_up(self.items.len() - 1);
+    }
+
+    /// Changes the key of `slot` (present).
+    pub fn update(&mut self, slot: u32, key: K) {
+        let i = self.pos[slot as usize] as usize;
+        self.items[i].0 = key;
+        self.sift_up(i);
+        self.sift_down(self.pos[slot as usize] as usize);
+    }
+
+    /// Removes and returns the entry with the smallest key.
+    pub fn pop(&mut self) -> Option<(K, u32)> {
+        let top = *self.items.first()?;
+        self.remove(top.1);
+        Some(top)
+    }
+
+    /// Removes `slot` (present).
+    pub fn remove(&mut self, slot: u32) {
+        let i = self.pos[slot as usize] as usize;
+        self.pos[slot as usize] = ABSENT;
+        let last = self.items.pop().expect("non-empty heap");
+        if i < self.items.len() {
+            self.items[i] = last;
+            self.place(i);
+            self.sift_up(i);
+            self.sift_down(self.pos[last.1 as usize] as usize);
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.items.capacity() * std::mem::size_of::<(K, u32)>() + self.pos.capacity() * 4
+    }
+
+    #[inline]
+    fn place(&mut self, i: usize) {
+        self.pos[self.items[i].1 as usize] = i as u32;
+    }
+
+    fn sift_up(&mut self, mut i: usize) {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.items[i].0 >= self.items[parent].0 {
+                break;
+            }
+            self.items.swap(i, parent);
+            self.place(i);
+            self.place(parent);
+            i = parent;
+        }
+    }
+
+    fn sift_down(&mut self, mut i: usize) {
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut min = i;
+            if l < self.items.len() && self.items[l].0 < self.items[min].0 {
+                min = l;
+            }
+            if r < self.items.len() && self.items[r].0 < self.items[min].0 {
+                min = r;
+            }
+            if min == i {
+                return;
+            }
+            self.items.swap(i, min);
+            self.place(i);
+            self.place(min);
+            i = min;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_in_key_order_after_updates_and_removals() {
+        let mut h = Heap::with_capacity(4);
+        for (slot, key) in [(0u32, 50u64), (1, 10), (2, 40), (3, 30), (4, 20)] {
+            h.push(slot, key);
+        }
+        h.update(2, 5);
+        h.remove(3);
+        h.update(1, 60);
+        let order: Vec<(u64, u32)> = std::iter::from_fn(|| h.pop()).collect();
+        assert_eq!(order, [(5, 2), (20, 4), (50, 0), (60, 1)]);
+    }
+}

@@ -1,0 +1,142 @@
+//! Segmented LRU with n equal segments, as libCacheSim's `SLRU`: segment 0
+//! is the probationary end, segment n-1 the most protected. A hit moves an
+//! entry up one segment (or to the head of the top one); a segment over its
+//! share pushes its LRU entry down one segment, and segment 0 pushes out of
+//! the cache. A new object goes to the lowest segment with room for it (so
+//! an empty cache fills every segment), else to segment 0. Eviction takes
+//! the LRU entry of the lowest non-empty segment. Objects larger than one
+//! segment are not inserted.
+
+use super::slab::{List, Slab};
+use super::{BoxedCache, Cache, registry::Ctx};
+use crate::workload::Request;
+
+pub struct Slru {
+    /// Node data: the segment the entry is in.
+    slab: Slab<u8>,
+    segments: Vec<List>,
+    /// Capacity of each segment: `capacity / n`.
+    segment_capacity: u64,
+    capacity: u64,
+}
+
+impl Slru {
+    pub fn new(capacity: u64, segments: u32, expected_objects: usize) -> Self {
+        Slru {
+            slab: Slab::with_capacity(expected_objects),
+            segments: vec![List::default(); segments as usize],
+            segment_capacity: capacity / segments as u64,
+            capacity,
+        }
+    }
+
+    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
+        ctx.params.allow(&["segments"])?;
+        let n = ctx.params.int_in("segments", 4, 1, 16)?;
+        Ok(Box::new(Self::new(ctx.capacity, n, ctx.expected_objects())))
+    }
+
+    fn used_bytes(&self) -> u64 {
+        self.segments.iter().map(List::bytes).sum()
+    }
+
+    /// Evicts the LRU entry of the lowest non-empty segment.
+    fn evict(&mut self) {
+        let seg = self
+            .segments
+            .iter()
+            .position(|l| !l.is_empty())
+            .expect("evicting from an empty cache");
+        let victim = self
+            .slab
+            .pop_back(&mut self.segments[seg])
+            .expect("non-empty");
+        self.slab.remove(victim);
+    }
+
+    /// Moves the LRU entry of segment `seg` down one segment (out of the
+    /// cache from segment 0), cascading while the lower one is over its share.
+    fn cool(&mut self, seg: usize) {
+        if seg == 0 {
+            return self.evict();
+        }
+        let slot = self
+            .slab
+            .pop_back(&mut self.segments[seg])
+            .expect("non-empty");
+        self.slab.node_mut(slot).data = (seg - 1) as u8;
+        self.slab.push_front(&mut self.segments[seg - 1], slot);
+        while self.segments[seg - 1].bytes() > self.segment_capacity {
+            self.cool(seg - 1);
+        }
+    }
+
+    fn segment_of(&self, slot: u32) -> usize {
+        self.slab.node(slot).data as usize
+    }
+}
+
+impl Cache for Slru {
+    fn access(&mut self, req: &Request) -> bool {
+        if let Some(slot) = self.slab.find(req.key) {
+            let seg = self.segment_of(slot);
+            let top = self.segments.len() - 1;
+            if seg == top {
+                self.slab.move_to_front(&mut self.segments[top], slot);
+            } else {
+                self.slab.unlink(&mut self.segments[seg], slot);
+                self.slab.node_mut(slot).data = (seg + 1) as u8;
+                self.slab.push_front(&mut self.segments[seg + 1], slot);
+                while self.segments[seg + 1].bytes() > self.segment_capacity {
+                    self.cool(seg + 1);
+                }
+            }
+            return true;
+        }
+        let size = req.size as u64;
+        if size > self.segment_capacity {
+            return false;
+        }
+        while self.used_bytes() + size > self.capacity {
+            self.evict();
+        }
+        let seg = self
+            .segments
+            .iter()
+            .position(|l| l.bytes() + size <= self.segment_capacity)
+            .unwrap_or(0);
+        let slot = self.slab.insert(req.key, req.size, seg as u8);
+        self.slab.push_front(&mut self.segments[seg], slot);
+        false
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.slab.find(key).is_some()
+    }
+
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(slot) = self.slab.find(key) else {
+            return false;
+        };
+        let seg = self.segment_of(slot);
+        self.slab.unlink(&mut self.segments[seg], slot);
+        self.slab.remove(slot);
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.slab.len()
+    }
+
+    fn used(&self) -> u64 {
+        self.used_bytes()
+    }
+
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.slab.heap_bytes()
+    }
+}

@@ -1,0 +1,146 @@
+//! 2Q (Johnson & Shasha, VLDB'94), as libCacheSim's `TwoQ`: a FIFO `A1in`
+//! (25% of the capacity by default), a ghost FIFO `A1out` of keys evicted
+//! from A1in (50%, counted with sizes) and an LRU `Am` (the rest).
+//! - A hit in A1in changes nothing; a hit in Am moves it to Am's head.
+//! - A miss on an A1out key inserts into Am (evicting Am's LRU entries while
+//!   Am is over its share); any other miss inserts into A1in.
+//! - Eviction takes A1in's tail (its key enters A1out) while A1in is over
+//!   its share, else Am's LRU entry.
+//! - Objects larger than A1in are not inserted.
+
+use super::slab::Lists;
+use super::{BoxedCache, Cache, registry::Ctx};
+use crate::workload::Request;
+
+const IN: u8 = 0;
+const MAIN: u8 = 1;
+const OUT: u8 = 2;
+
+pub struct TwoQ {
+    /// A1in, Am and A1out, named [`IN`], [`MAIN`], [`OUT`] in node data.
+    lists: Lists<u8, 3>,
+    in_capacity: u64,
+    out_capacity: u64,
+    main_capacity: u64,
+    capacity: u64,
+}
+
+impl TwoQ {
+    /// `a1in` and `a1out` are fractions of `capacity`.
+    pub fn new(capacity: u64, a1in: f64, a1out: f64, expected_objects: usize) -> Self {
+        let in_capacity = (capacity as f64 * a1in) as u64;
+        TwoQ {
+            lists: Lists::with_capacity(expected_objects + expected_objects / 2),
+            in_capacity,
+            out_capacity: (capacity as f64 * a1out) as u64,
+            main_capacity: capacity - in_capacity,
+            capacity,
+        }
+    }
+
+    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
+        ctx.params.allow(&["a1in", "a1out"])?;
+        let a1in = ctx.params.fraction("a1in", 0.25)?;
+        let a1out = ctx.params.fraction("a1out", 0.5)?;
+        Ok(Box::new(Self::new(
+            ctx.capacity,
+            a1in,
+            a1out,
+            ctx.expected_objects(),
+        )))
+    }
+
+    fn bytes(&self, list: u8) -> u64 {
+        self.lists.bytes(list as usize)
+    }
+
+    fn evict(&mut self) {
+        let main_empty = self.lists.list(MAIN as usize).is_empty();
+        if self.bytes(IN) <= self.in_capacity && !main_empty {
+            return self.lists.delete_tail(MAIN as usize);
+        }
+        let slot = self
+            .lists
+            .list(IN as usize)
+            .tail()
+            .expect("evicting from an empty cache");
+        let size = self.lists.slab.node(slot).size as u64;
+        if size > self.out_capacity {
+            return self.lists.delete(slot);
+        }
+        while self.bytes(OUT) + size > self.out_capacity {
+            self.lists.delete_tail(OUT as usize);
+        }
+        self.lists.relink(slot, OUT);
+    }
+}
+
+impl Cache for TwoQ {
+    fn access(&mut self, req: &Request) -> bool {
+        let mut from_out = false;
+        if let Some((slot, list)) = self.lists.find(req.key) {
+            match list as u8 {
+                IN => return true,
+                MAIN => {
+                    self.lists.raise(slot);
+                    return true;
+                }
+                _ => {
+                    self.lists.delete(slot);
+                    from_out = true;
+                }
+            }
+        }
+        let size = req.size as u64;
+        if size > self.in_capacity || size > self.capacity {
+            return false;
+        }
+        while self.bytes(IN) + self.bytes(MAIN) + size > self.capacity {
+            self.evict();
+        }
+        let list = if from_out {
+            if size > self.main_capacity {
+                return false;
+            }
+            while self.bytes(MAIN) + size > self.main_capacity {
+                self.lists.delete_tail(MAIN as usize);
+            }
+            MAIN
+        } else {
+            IN
+        };
+        self.lists.insert(req.key, req.size, list);
+        false
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.lists.find(key).is_some_and(|(_, l)| l != OUT as usize)
+    }
+
+    fn remove(&mut self, key: u64) -> bool {
+        match self.lists.find(key) {
+            // A ghost is history, not a cached object: it stays.
+            Some((slot, list)) if list != OUT as usize => {
+                self.lists.delete(slot);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lists.list(IN as usize).len() + self.lists.list(MAIN as usize).len()
+    }
+
+    fn used(&self) -> u64 {
+        self.bytes(IN) + self.bytes(MAIN)
+    }
+
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.lists.heap_bytes()
+    }
+}
