@@ -78,8 +78,25 @@ fn render(summary: &Summary) -> String {
                 crate::units::format_bytes(ws.bytes)
             );
         }
-        table(&mut md, &configs, rank_by);
-        recommend(&mut md, &configs, summary, rank_by, metric);
+        // With limiters, each limiter feeds its caches different requests:
+        // one table per limiter.
+        let limiters: Vec<Option<usize>> = if exp.limiters.is_empty() {
+            vec![None]
+        } else {
+            (0..exp.limiters.len()).map(Some).collect()
+        };
+        for limiter in limiters {
+            if let Some(l) = limiter {
+                let _ = writeln!(md, "#### Behind `{}`\n", exp.limiters[l].spec.label());
+            }
+            let behind: Vec<&Config> = configs
+                .iter()
+                .copied()
+                .filter(|c| c.limiter == limiter)
+                .collect();
+            table(&mut md, &behind, rank_by);
+            recommend(&mut md, &behind, summary, rank_by, metric);
+        }
     }
     if !summary.limit_configs.is_empty() {
         super::limits::markdown(&mut md, summary);
