@@ -2,6 +2,7 @@
 //! own module, with its clap arguments beside the code that runs it.
 
 pub mod cache;
+pub mod experiment;
 pub mod limit;
 pub mod trace;
 
