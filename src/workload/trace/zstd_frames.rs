@@ -12,7 +12,7 @@
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
 use rayon::prelude::*;
@@ -63,6 +63,9 @@ type Chunk = Result<Vec<u8>, Failure>;
 /// The decompressed bytes of a zstd file, produced by a helper thread.
 pub(super) struct Frames {
     chunks: Receiver<Chunk>,
+    /// Buffers handed back for reuse: fresh multi-MiB buffers for every
+    /// frame cost the kernel a page fault per 4 KiB.
+    spent: Sender<Vec<u8>>,
     helper: Option<JoinHandle<()>>,
     current: Vec<u8>,
     pos: usize,
@@ -75,6 +78,7 @@ impl Frames {
     pub fn new(file: File) -> io::Result<Self> {
         let window = 2 * rayon::current_num_threads().max(1);
         let (send, chunks) = sync_channel(window);
+        let (spent, reuse) = channel();
         let helper = std::thread::Builder::new()
             .name("zstd-frames".into())
             .spawn(move || {
@@ -83,6 +87,7 @@ impl Frames {
                     pending: Vec::new(),
                     pending_at: 0,
                     eof: false,
+                    reuse,
                 };
                 if let Err(failure) = split.run(&send, window) {
                     // The reader may be gone already: nothing left to tell.
@@ -91,6 +96,7 @@ impl Frames {
             })?;
         Ok(Frames {
             chunks,
+            spent,
             helper: Some(helper),
             current: Vec::new(),
             pos: 0,
@@ -104,7 +110,8 @@ impl Read for Frames {
         while self.pos == self.current.len() {
             match self.chunks.recv() {
                 Ok(Ok(chunk)) => {
-                    self.current = chunk;
+                    // The helper may be done: then the buffer is just freed.
+                    let _ = self.spent.send(std::mem::replace(&mut self.current, chunk));
                     self.pos = 0;
                 }
                 Ok(Err(failure)) => {
@@ -138,6 +145,8 @@ struct Splitter {
     /// File offset of `pending[0]`.
     pending_at: u64,
     eof: bool,
+    /// Buffers the reader is done with.
+    reuse: Receiver<Vec<u8>>,
 }
 
 /// A frame found in `pending`: its byte range and decompressed size.
@@ -182,11 +191,17 @@ impl Splitter {
                     None => Ok(()),
                 };
             }
+            let buffers: Vec<Vec<u8>> = frames
+                .iter()
+                .map(|_| self.reuse.try_recv().unwrap_or_default())
+                .collect();
             let (pending, base) = (&self.pending, self.pending_at);
             let decoded: Vec<Chunk> = frames
                 .par_iter()
-                .map(|f| {
-                    let mut out = Vec::with_capacity(f.size);
+                .zip(buffers)
+                .map(|(f, mut out)| {
+                    out.clear();
+                    out.reserve(f.size);
                     zstd::zstd_safe::decompress(&mut out, &pending[f.start..f.end])
                         .map(|_| out)
                         .map_err(|code| Failure {
@@ -285,7 +300,8 @@ impl Splitter {
         let mut decoder = zstd::stream::read::Decoder::new(&mut consumed)
             .map_err(|e| failure_at(self.pending_at, &e))?;
         loop {
-            let mut chunk = vec![0; READ_BYTES];
+            let mut chunk = self.reuse.try_recv().unwrap_or_default();
+            chunk.resize(READ_BYTES, 0);
             let mut got = 0;
             while got < chunk.len() {
                 match decoder.read(&mut chunk[got..]) {
