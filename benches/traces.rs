@@ -112,6 +112,7 @@ fn main() {
     trace::write(&og, &requests, &[], OutputFormat::OracleGeneral).expect("write oracleGeneral");
     measure("oracleGeneral", &og, &opts);
 
+    // Written by edgesim's writer: independent frames, decoded in parallel.
     let zst = dir.path().join("bench.oracleGeneral.zst");
     trace::write(&zst, &requests, &[], OutputFormat::OracleGeneral).expect("write zstd");
     measure("oracleGeneral.zst", &zst, &opts);

@@ -9,7 +9,8 @@ use assert_cmd::Command;
 use proptest::prelude::*;
 use serde_json::Value;
 
-use edgesim::workload::trace::{self, TraceFormat, TraceOptions};
+use edgesim::workload::trace::{self, OutputFormat, TraceFormat, TraceOptions};
+use edgesim::workload::{NEVER, Request};
 
 /// `trace stats --json FILE ARGS`: (success, stdout JSON if any, stderr).
 fn stats(file: &Path, args: &[&str]) -> (bool, Option<Value>, String) {
@@ -162,6 +163,70 @@ fn truncated_zstd_file() {
     let (success, json, err) = stats(&whole, &[]);
     assert!(success, "{err}");
     assert_eq!(json.unwrap()["requests"], 50_000);
+}
+
+/// Frame boundaries of a zstd file: (start, end) of each frame.
+fn zstd_frames(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let len = zstd::zstd_safe::find_frame_compressed_size(&bytes[at..]).unwrap();
+        frames.push((at, at + len));
+        at += len;
+    }
+    frames
+}
+
+#[test]
+fn truncated_or_corrupt_multi_frame_zstd_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let requests: Vec<Request> = (0..500_000u64)
+        .map(|i| Request {
+            time: i * 1_000_000_000,
+            key: i * 7919 % 100_000,
+            size: (i % 4096) as u32 + 1,
+            next_access: NEVER,
+            ..Request::default()
+        })
+        .collect();
+    let path = dir.path().join("w.oracleGeneral.zst");
+    trace::write(&path, &requests, &[], OutputFormat::OracleGeneral).unwrap();
+    let compressed = std::fs::read(&path).unwrap();
+    let frames = zstd_frames(&compressed);
+    assert!(frames.len() >= 3, "{} frames", frames.len());
+    // A standard zstd file: any decoder reads all frames.
+    assert_eq!(
+        zstd::decode_all(&compressed[..]).unwrap().len(),
+        requests.len() * 24
+    );
+    let read = trace::read(&path, &TraceOptions::default()).unwrap();
+    assert_eq!(read.requests.len(), requests.len());
+    assert!(
+        read.requests
+            .iter()
+            .zip(&requests)
+            .all(|(a, b)| a.key == b.key && a.time == b.time && a.size == b.size)
+    );
+
+    // Cut inside the second frame: the error names where the input ends.
+    let (start, end) = frames[1];
+    let cut = (start + end) / 2;
+    let f = write(dir.path(), "cut.oracleGeneral.zst", &compressed[..cut]);
+    for args in [&[][..], &["--skip-bad-lines"]] {
+        let (success, _, err) = stats(&f, args);
+        assert!(!success, "a truncated frame is never a short trace");
+        assert!(err.contains("truncated or corrupt zstd stream"), "{err}");
+        assert!(err.contains(&format!("at byte offset {cut}")), "{err}");
+    }
+
+    // A damaged byte inside the second frame: the error names its start.
+    let mut damaged = compressed.clone();
+    damaged[cut] ^= 0x55;
+    let f = write(dir.path(), "bad.oracleGeneral.zst", &damaged);
+    let (success, _, err) = stats(&f, &[]);
+    assert!(!success, "a corrupt frame is an error");
+    assert!(err.contains("truncated or corrupt zstd stream"), "{err}");
+    assert!(err.contains(&format!("at byte offset {start}")), "{err}");
 }
 
 #[test]

@@ -22,6 +22,7 @@ mod stats;
 mod text;
 mod time;
 mod write;
+mod zstd_frames;
 
 use std::fmt;
 use std::io;

@@ -8,12 +8,8 @@ use super::fields::parse_u64;
 
 /// A number of `unit`s (`1.25` allowed) in nanoseconds; None if malformed.
 pub(super) fn parse_number(field: &[u8], unit: TimeUnit) -> Option<u64> {
-    let scale: u64 = match unit {
-        TimeUnit::S => 1_000_000_000,
-        TimeUnit::Ms => 1_000_000,
-        TimeUnit::Us => 1_000,
-        TimeUnit::Ns => 1,
-        TimeUnit::Rfc3339 => return parse_rfc3339(field),
+    let Some(scale) = scale(unit) else {
+        return parse_rfc3339(field);
     };
     if let Some(whole) = parse_u64(field) {
         return whole.checked_mul(scale);
@@ -32,6 +28,18 @@ pub(super) fn parse_number(field: &[u8], unit: TimeUnit) -> Option<u64> {
         ns = ns.checked_add(value * 10u64.pow((digits - kept.len()) as u32))?;
     }
     Some(ns)
+}
+
+/// Nanoseconds per `unit`; None for RFC 3339 (not a number).
+#[inline]
+pub(super) fn scale(unit: TimeUnit) -> Option<u64> {
+    match unit {
+        TimeUnit::S => Some(1_000_000_000),
+        TimeUnit::Ms => Some(1_000_000),
+        TimeUnit::Us => Some(1_000),
+        TimeUnit::Ns => Some(1),
+        TimeUnit::Rfc3339 => None,
+    }
 }
 
 /// Days from 1970-01-01 to a civil date (proleptic Gregorian), or None

@@ -2,14 +2,14 @@
 //! next-access positions, so offline policies work on any trace) or
 //! edgesim's CSV (`time_ns,key,size,ttl_ms,client,next_access`, which the
 //! CSV reader reads back without options). A `.zst` or `.gz` output name
-//! compresses; the file appears under its name only once complete.
+//! compresses (`.zst` in independent frames, read back in parallel); the file appears under its name only once complete.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::Request;
+use super::{Request, zstd_frames};
 use crate::report::write_atomic;
 use crate::workload::NEVER;
 use crate::workload::oracle::{RECORD_BYTES, encode as encode_record};
@@ -94,7 +94,7 @@ pub fn write(
     let bytes = encode(requests, clients, format);
     let name = path.to_string_lossy();
     let bytes = if name.ends_with(".zst") {
-        zstd::encode_all(&bytes[..], 3).context("zstd compression failed")?
+        zstd_frames::compress(&bytes).context("zstd compression failed")?
     } else if name.ends_with(".gz") {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&bytes)?;
