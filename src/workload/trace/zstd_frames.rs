@@ -71,6 +71,9 @@ pub(super) struct Frames {
     pos: usize,
     /// Compressed offset of the failure, once one was received.
     pub failed_at: Option<u64>,
+    /// The failure's message, repeated by every later read: a failed stream
+    /// never turns into a clean end of input.
+    failure: Option<String>,
 }
 
 impl Frames {
@@ -101,6 +104,7 @@ impl Frames {
             current: Vec::new(),
             pos: 0,
             failed_at: None,
+            failure: None,
         })
     }
 }
@@ -108,6 +112,9 @@ impl Frames {
 impl Read for Frames {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.pos == self.current.len() {
+            if let Some(message) = &self.failure {
+                return Err(io::Error::other(message.clone()));
+            }
             match self.chunks.recv() {
                 Ok(Ok(chunk)) => {
                     // The helper may be done: then the buffer is just freed.
@@ -116,7 +123,7 @@ impl Read for Frames {
                 }
                 Ok(Err(failure)) => {
                     self.failed_at = Some(failure.offset);
-                    return Err(io::Error::other(failure.message));
+                    self.failure = Some(failure.message);
                 }
                 Err(_) => {
                     // The helper is done: at the end, or panicked (never a
@@ -344,5 +351,30 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_read_after_a_failure_fails_again() {
+        let data: Vec<u8> = (0..3 * FRAME_BYTES as u32 / 4)
+            .flat_map(|i| i.to_le_bytes())
+            .collect();
+        let compressed = compress(&data).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.zst");
+        std::fs::write(&path, &compressed[..compressed.len() - 10]).unwrap();
+        let mut frames = Frames::new(File::open(&path).unwrap()).unwrap();
+        let mut sink = Vec::new();
+        assert!(frames.read_to_end(&mut sink).is_err());
+        let mut buf = [0u8; 16];
+        assert!(
+            frames.read(&mut buf).is_err(),
+            "a retry must not look like the end"
+        );
+        assert!(frames.failed_at.is_some());
     }
 }
