@@ -18,6 +18,7 @@ mod hyperbolic;
 mod lfu;
 mod lfuda;
 mod lirs;
+mod priority;
 mod queue;
 mod random;
 mod registry;
