@@ -23,6 +23,7 @@ mod queue;
 mod random;
 mod registry;
 mod s3fifo;
+mod sampled;
 mod sieve;
 pub mod slab;
 mod slru;
