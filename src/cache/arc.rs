@@ -22,8 +22,8 @@ const B1: u8 = 2;
 const B2: u8 = 3;
 
 pub struct Arc {
-    /// T1, T2, B1, B2; node data names the list.
-    lists: Lists<u8, 4>,
+    /// T1, T2 (cached), B1, B2 (ghosts); node data names the list.
+    lists: Lists<u8, 4, 2>,
     /// Target size of T1.
     p: f64,
     capacity: u64,
@@ -90,10 +90,6 @@ impl Arc {
             self.replace(false);
         }
     }
-
-    fn used_bytes(&self) -> u64 {
-        self.bytes(T1) + self.bytes(T2)
-    }
 }
 
 impl Cache for Arc {
@@ -118,7 +114,7 @@ impl Cache for Arc {
         if size > self.capacity {
             return false;
         }
-        while self.used_bytes() + size > self.capacity {
+        while self.lists.used() + size > self.capacity {
             match ghost {
                 Some(list) => self.replace(list == B2),
                 None => self.evict(size),
@@ -130,26 +126,19 @@ impl Cache for Arc {
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.lists.find(key).is_some_and(|(_, l)| l <= T2 as usize)
+        self.lists.contains(key)
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        match self.lists.find(key) {
-            // A ghost is history, not a cached object: it stays.
-            Some((slot, list)) if list <= T2 as usize => {
-                self.lists.delete(slot);
-                true
-            }
-            _ => false,
-        }
+        self.lists.remove(key)
     }
 
     fn len(&self) -> usize {
-        self.lists.list(T1 as usize).len() + self.lists.list(T2 as usize).len()
+        self.lists.cached_len()
     }
 
     fn used(&self) -> u64 {
-        self.used_bytes()
+        self.lists.used()
     }
 
     fn capacity(&self) -> u64 {

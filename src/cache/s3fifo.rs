@@ -35,8 +35,9 @@ impl InList for Entry {
 }
 
 pub struct S3Fifo {
-    /// Small, main and ghost FIFOs, named [`SMALL`], [`MAIN`], [`GHOST`].
-    lists: Lists<Entry, 3>,
+    /// Small and main (cached) and ghost FIFOs, named [`SMALL`], [`MAIN`],
+    /// [`GHOST`].
+    lists: Lists<Entry, 3, 2>,
     small_capacity: u64,
     main_capacity: u64,
     ghost_capacity: u64,
@@ -84,10 +85,6 @@ impl S3Fifo {
 
     fn tail(&self, queue: u8) -> Option<u32> {
         self.lists.list(queue as usize).tail()
-    }
-
-    fn used_bytes(&self) -> u64 {
-        self.bytes(SMALL) + self.bytes(MAIN)
     }
 
     /// Moves small's tail `slot` into the ghost, or drops it when the ghost
@@ -161,7 +158,7 @@ impl Cache for S3Fifo {
         if size > self.small_capacity || size > self.capacity {
             return false;
         }
-        while self.used_bytes() + size > self.capacity {
+        while self.lists.used() + size > self.capacity {
             self.evict();
         }
         // As in libCacheSim, an object exactly the small FIFO's size is
@@ -176,28 +173,19 @@ impl Cache for S3Fifo {
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.lists
-            .find(key)
-            .is_some_and(|(_, q)| q != GHOST as usize)
+        self.lists.contains(key)
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        match self.lists.find(key) {
-            // A ghost is history, not a cached object: it stays.
-            Some((slot, queue)) if queue != GHOST as usize => {
-                self.lists.delete(slot);
-                true
-            }
-            _ => false,
-        }
+        self.lists.remove(key)
     }
 
     fn len(&self) -> usize {
-        self.lists.list(SMALL as usize).len() + self.lists.list(MAIN as usize).len()
+        self.lists.cached_len()
     }
 
     fn used(&self) -> u64 {
-        self.used_bytes()
+        self.lists.used()
     }
 
     fn capacity(&self) -> u64 {

@@ -273,13 +273,15 @@ impl InList for u8 {
 }
 
 /// `N` lists over one slab, for policies that move entries between queues
-/// (ARC, 2Q, S3-FIFO, W-TinyLFU); each node's data records its list.
-pub struct Lists<T, const N: usize> {
+/// (ARC, 2Q, S3-FIFO, W-TinyLFU); each node's data records its list. Lists
+/// `0..CACHED` hold cached objects, the others ghosts (remembered keys), so
+/// the cache's `contains`, `remove`, `len` and `used` are answered here.
+pub struct Lists<T, const N: usize, const CACHED: usize> {
     pub slab: Slab<T>,
     lists: [List; N],
 }
 
-impl<T: InList, const N: usize> Lists<T, N> {
+impl<T: InList, const N: usize, const CACHED: usize> Lists<T, N, CACHED> {
     pub fn with_capacity(n: usize) -> Self {
         Lists {
             slab: Slab::with_capacity(n),
@@ -337,6 +339,33 @@ impl<T: InList, const N: usize> Lists<T, N> {
         if let Some(slot) = self.lists[i].tail() {
             self.delete(slot);
         }
+    }
+
+    /// Whether `key` is cached (a ghost is not).
+    pub fn contains(&self, key: u64) -> bool {
+        self.find(key).is_some_and(|(_, i)| i < CACHED)
+    }
+
+    /// Drops `key` if cached; returns whether it was. A ghost is history,
+    /// not a cached object: it stays.
+    pub fn remove(&mut self, key: u64) -> bool {
+        match self.find(key) {
+            Some((slot, i)) if i < CACHED => {
+                self.delete(slot);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Cached objects (ghosts not counted).
+    pub fn cached_len(&self) -> usize {
+        self.lists[..CACHED].iter().map(List::len).sum()
+    }
+
+    /// Sum of the sizes of the cached objects.
+    pub fn used(&self) -> u64 {
+        self.lists[..CACHED].iter().map(List::bytes).sum()
     }
 
     pub fn heap_bytes(&self) -> usize {

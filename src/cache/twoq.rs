@@ -17,8 +17,9 @@ const MAIN: u8 = 1;
 const OUT: u8 = 2;
 
 pub struct TwoQ {
-    /// A1in, Am and A1out, named [`IN`], [`MAIN`], [`OUT`] in node data.
-    lists: Lists<u8, 3>,
+    /// A1in and Am (cached) and A1out (ghosts), named [`IN`], [`MAIN`],
+    /// [`OUT`] in node data.
+    lists: Lists<u8, 3, 2>,
     in_capacity: u64,
     out_capacity: u64,
     main_capacity: u64,
@@ -95,7 +96,7 @@ impl Cache for TwoQ {
         if size > self.in_capacity || size > self.capacity {
             return false;
         }
-        while self.bytes(IN) + self.bytes(MAIN) + size > self.capacity {
+        while self.lists.used() + size > self.capacity {
             self.evict();
         }
         let list = if from_out {
@@ -114,26 +115,19 @@ impl Cache for TwoQ {
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.lists.find(key).is_some_and(|(_, l)| l != OUT as usize)
+        self.lists.contains(key)
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        match self.lists.find(key) {
-            // A ghost is history, not a cached object: it stays.
-            Some((slot, list)) if list != OUT as usize => {
-                self.lists.delete(slot);
-                true
-            }
-            _ => false,
-        }
+        self.lists.remove(key)
     }
 
     fn len(&self) -> usize {
-        self.lists.list(IN as usize).len() + self.lists.list(MAIN as usize).len()
+        self.lists.cached_len()
     }
 
     fn used(&self) -> u64 {
-        self.bytes(IN) + self.bytes(MAIN)
+        self.lists.used()
     }
 
     fn capacity(&self) -> u64 {

@@ -102,7 +102,7 @@ impl Sketch {
 pub struct WTinyLfu {
     /// Window, probation and protected, named [`WINDOW`], [`PROBATION`],
     /// [`PROTECTED`] in node data.
-    lists: Lists<u8, 3>,
+    lists: Lists<u8, 3, 3>,
     sketch: Sketch,
     window_capacity: u64,
     main_capacity: u64,
@@ -201,23 +201,19 @@ impl Cache for WTinyLfu {
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.lists.find(key).is_some()
+        self.lists.contains(key)
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some((slot, _)) = self.lists.find(key) else {
-            return false;
-        };
-        self.lists.delete(slot);
-        true
+        self.lists.remove(key)
     }
 
     fn len(&self) -> usize {
-        self.lists.slab.len()
+        self.lists.cached_len()
     }
 
     fn used(&self) -> u64 {
-        self.bytes(WINDOW) + self.main_bytes()
+        self.lists.used()
     }
 
     fn capacity(&self) -> u64 {

@@ -1,0 +1,109 @@
+//! The priority-ordered policies share one cache, [`Ranked`]: a slab of
+//! entries and an indexed min-heap of their ranks. A [`Rule`] says what rank
+//! an entry gets when it is inserted or hit; eviction always takes the lowest
+//! rank. Belady and GDSF are each a rule in their own file.
+
+use super::heap::Heap;
+use super::slab::{Node, Slab};
+use super::{BoxedCache, Cache, registry::Ctx};
+use crate::workload::Request;
+
+/// What distinguishes one priority policy from another.
+pub trait Rule: Send + 'static {
+    /// Per-entry state (a frequency...).
+    type Data: Copy + Send;
+    /// Heap order: the lowest rank is evicted first.
+    type Rank: Ord + Copy + Send;
+    /// The data and rank of a new entry for `req` (after eviction made room).
+    fn insert(&mut self, req: &Request) -> (Self::Data, Self::Rank);
+    /// Updates the entry `node` on a hit by `req` and returns its new rank.
+    fn hit(&mut self, node: &mut Node<Self::Data>, req: &Request) -> Self::Rank;
+    /// Called with the rank of each evicted entry.
+    fn evicted(&mut self, _rank: Self::Rank) {}
+}
+
+/// A cache ordered by the ranks of rule `R`.
+pub struct Ranked<R: Rule> {
+    slab: Slab<R::Data>,
+    order: Heap<R::Rank>,
+    used: u64,
+    capacity: u64,
+    rule: R,
+}
+
+impl<R: Rule> Ranked<R> {
+    /// A cache of `capacity` units, room reserved for `expected_objects`.
+    pub fn new(capacity: u64, rule: R, expected_objects: usize) -> Self {
+        Ranked {
+            slab: Slab::with_capacity(expected_objects),
+            order: Heap::with_capacity(expected_objects),
+            used: 0,
+            capacity,
+            rule,
+        }
+    }
+
+    /// Builds from `ctx` once the rule is made from its parameters.
+    pub(super) fn build_with(ctx: &Ctx, rule: R) -> BoxedCache {
+        Box::new(Self::new(ctx.capacity, rule, ctx.expected_objects()))
+    }
+
+    /// Drops the (already unranked) entry in `slot`.
+    fn drop_slot(&mut self, slot: u32) {
+        self.used -= self.slab.node(slot).size as u64;
+        self.slab.remove(slot);
+    }
+}
+
+impl<R: Rule> Cache for Ranked<R> {
+    fn access(&mut self, req: &Request) -> bool {
+        if let Some(slot) = self.slab.find(req.key) {
+            let rank = self.rule.hit(self.slab.node_mut(slot), req);
+            self.order.update(slot, rank);
+            return true;
+        }
+        let size = req.size as u64;
+        if size > self.capacity {
+            return false;
+        }
+        while self.used + size > self.capacity {
+            let (rank, victim) = self.order.pop().expect("evicting from an empty cache");
+            self.rule.evicted(rank);
+            self.drop_slot(victim);
+        }
+        let (data, rank) = self.rule.insert(req);
+        let slot = self.slab.insert(req.key, req.size, data);
+        self.order.push(slot, rank);
+        self.used += size;
+        false
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.slab.find(key).is_some()
+    }
+
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(slot) = self.slab.find(key) else {
+            return false;
+        };
+        self.order.remove(slot);
+        self.drop_slot(slot);
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.slab.len()
+    }
+
+    fn used(&self) -> u64 {
+        self.used
+    }
+
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.slab.heap_bytes() + self.order.heap_bytes()
+    }
+}

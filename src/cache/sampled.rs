@@ -1,0 +1,115 @@
+//! The sampling policies share one cache, [`Sampled`]: cached slots kept in a
+//! dense array, so a uniform pick is one index. A [`Sampler`] keeps whatever
+//! per-entry state it needs and chooses the victim among the cached slots.
+//! Random and Hyperbolic are each a sampler in their own file.
+
+use super::slab::Slab;
+use super::{BoxedCache, Cache, registry::Ctx};
+use crate::workload::Request;
+
+/// What distinguishes one sampling policy from another.
+pub trait Sampler: Send + 'static {
+    /// Called on every request, before the lookup.
+    fn tick(&mut self) {}
+    /// Called on a hit of `slot`.
+    fn hit(&mut self, _slot: u32) {}
+    /// Called when `slot` is inserted.
+    fn inserted(&mut self, _slot: u32) {}
+    /// Chooses the victim among the cached `slots` (never empty).
+    fn victim(&mut self, slots: &[u32]) -> u32;
+    /// Heap bytes of the sampler's own state.
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+/// A cache evicting the victims of sampler `S`.
+pub struct Sampled<S: Sampler> {
+    /// Node data: the slot's position in `slots`.
+    slab: Slab<u32>,
+    /// The cached slots, densely.
+    slots: Vec<u32>,
+    used: u64,
+    capacity: u64,
+    sampler: S,
+}
+
+impl<S: Sampler> Sampled<S> {
+    /// A cache of `capacity` units, room reserved for `expected_objects`.
+    pub fn new(capacity: u64, sampler: S, expected_objects: usize) -> Self {
+        Sampled {
+            slab: Slab::with_capacity(expected_objects),
+            slots: Vec::with_capacity(expected_objects),
+            used: 0,
+            capacity,
+            sampler,
+        }
+    }
+
+    /// Builds from `ctx` once the sampler is made from its parameters.
+    pub(super) fn build_with(ctx: &Ctx, sampler: S) -> BoxedCache {
+        Box::new(Self::new(ctx.capacity, sampler, ctx.expected_objects()))
+    }
+
+    /// Removes the cached `slot`, keeping `slots` dense.
+    fn drop_slot(&mut self, slot: u32) {
+        let pos = self.slab.node(slot).data as usize;
+        self.slots.swap_remove(pos);
+        if let Some(&moved) = self.slots.get(pos) {
+            self.slab.node_mut(moved).data = pos as u32;
+        }
+        self.used -= self.slab.node(slot).size as u64;
+        self.slab.remove(slot);
+    }
+}
+
+impl<S: Sampler> Cache for Sampled<S> {
+    fn access(&mut self, req: &Request) -> bool {
+        self.sampler.tick();
+        if let Some(slot) = self.slab.find(req.key) {
+            self.sampler.hit(slot);
+            return true;
+        }
+        let size = req.size as u64;
+        if size > self.capacity {
+            return false;
+        }
+        while self.used + size > self.capacity {
+            let victim = self.sampler.victim(&self.slots);
+            self.drop_slot(victim);
+        }
+        let slot = self.slab.insert(req.key, req.size, self.slots.len() as u32);
+        self.slots.push(slot);
+        self.used += size;
+        self.sampler.inserted(slot);
+        false
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.slab.find(key).is_some()
+    }
+
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(slot) = self.slab.find(key) else {
+            return false;
+        };
+        self.drop_slot(slot);
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn used(&self) -> u64 {
+        self.used
+    }
+
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.slab.heap_bytes() + self.slots.capacity() * 4 + self.sampler.heap_bytes()
+    }
+}
