@@ -97,7 +97,7 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> usize {
 fn product(path: &PathBuf, policy: &str) -> (f64, f64, f64) {
     let start = Instant::now();
     let mut cache = cache::build(&policy.parse().unwrap(), CAPACITY, true, 42).unwrap();
-    let mut state = Replay::new(true, false);
+    let mut state = Replay::new(true);
     for_each_batch(path, |batch| cache.replay_dyn(batch, &mut state));
     let secs = start.elapsed().as_secs_f64();
     let per_object = cache.heap_bytes() as f64 / cache.len().max(1) as f64;

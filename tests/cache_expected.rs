@@ -24,7 +24,7 @@ fn run(trace: &[Request], policy: &str) -> Vec<(u64, u64)> {
         .map(|i| {
             let mut cache =
                 cache::build(&policy.parse().unwrap(), 128 * MIB * i, false, 0).unwrap();
-            let mut state = Replay::new(false, false);
+            let mut state = Replay::new(false);
             cache.replay_dyn(trace, &mut state);
             assert_eq!(state.stats.requests, REQUESTS);
             (state.stats.misses(), state.stats.byte_misses())

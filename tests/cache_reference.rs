@@ -454,7 +454,7 @@ proptest! {
     fn belady_has_the_fewest_misses(reqs in trace(), cap in 1u64..40) {
         let misses = |name: &str| {
             let mut c = cache::build(&name.parse().unwrap(), cap, true, 3).unwrap();
-            let mut state = cache::Replay::new(true, false);
+            let mut state = cache::Replay::new(true);
             c.replay_dyn(&reqs, &mut state);
             state.stats.misses()
         };
@@ -508,7 +508,7 @@ proptest! {
                 .map(|(i, r)| Request { time: i as u64 * 1_000_000, ttl_ms: 1 + (r.key % 5) as u32, ..*r })
                 .collect();
             let mut c = cache::build(&spec, cap, false, 3).unwrap();
-            let mut state = cache::Replay::new(false, true);
+            let mut state = cache::Replay::new(false);
             c.replay_dyn(&ttl, &mut state);
             prop_assert!(c.used() <= cap, "{}", p.name);
         }

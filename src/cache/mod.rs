@@ -79,18 +79,18 @@ pub struct Replay {
     pub stats: CacheStats,
     /// Count objects instead of bytes: every object reaches the policy as size 1.
     pub count_objects: bool,
-    /// Expiry time of each inserted key, when the trace carries TTLs.
+    /// Expiry time of each inserted key; created at the first request that
+    /// carries a TTL, so traces without TTLs pay nothing for them.
     expiry: Option<HashMap<u64, u64, FixedState>>,
 }
 
 impl Replay {
-    /// A replay counting objects (`count_objects`) or bytes, tracking expiry
-    /// when `with_ttl`.
-    pub fn new(count_objects: bool, with_ttl: bool) -> Self {
+    /// A replay counting objects (`count_objects`) or bytes.
+    pub fn new(count_objects: bool) -> Self {
         Replay {
             stats: CacheStats::default(),
             count_objects,
-            expiry: with_ttl.then(HashMap::default),
+            expiry: None,
         }
     }
 }
@@ -123,7 +123,8 @@ fn replay_batch<C: Cache>(cache: &mut C, requests: &[Request], state: &mut Repla
             cache.access(req)
         };
         debug_assert!(cache.used() <= cache.capacity(), "cache over capacity");
-        if let Some(expiry) = state.expiry.as_mut().filter(|_| !hit && req.ttl_ms > 0) {
+        if !hit && req.ttl_ms > 0 {
+            let expiry = state.expiry.get_or_insert_with(HashMap::default);
             expiry.insert(req.key, req.time + req.ttl_ms as u64 * 1_000_000);
         }
         state.stats.record(req.size, hit, expired);
@@ -155,7 +156,7 @@ mod tests {
             req(6, 1),
         ];
         let mut cache = OneQueue::new(10, Tail::<true>, 10);
-        let mut state = Replay::new(false, true);
+        let mut state = Replay::new(false);
         cache.replay(&trace, &mut state);
         assert_eq!(state.stats.hits, 2);
         assert_eq!(state.stats.expired, 2);
@@ -173,7 +174,7 @@ mod tests {
         };
         let trace = [req(0, 1), req(1, 2), req(5, 1)];
         let mut cache = OneQueue::new(1, Tail::<true>, 1);
-        let mut state = Replay::new(false, true);
+        let mut state = Replay::new(false);
         cache.replay(&trace, &mut state);
         assert_eq!((state.stats.hits, state.stats.expired), (0, 0));
     }

@@ -10,10 +10,10 @@ use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use edgesim::cache::{self, CapacitySpec, PolicySpec, Replay};
+use edgesim::cache::{self, BoxedCache, CapacitySpec, PolicySpec, Replay};
 use edgesim::engine::derive_seed;
 use edgesim::workload::WorkingSet;
-use edgesim::workload::trace::TraceOptions;
+use edgesim::workload::trace::{self, TraceOptions, TraceReader};
 
 use super::{emit, read_trace};
 
@@ -87,46 +87,110 @@ pub fn run(args: CacheArgs) -> Result<()> {
     for spec in &policies {
         cache::build(spec, 1 << 20, false, 0).map_err(anyhow::Error::msg)?;
     }
-    let trace = read_trace(&args.trace, &args.opts, false)?;
-    let working_set = WorkingSet::of(&trace.requests);
-    let mut pairs = Vec::new();
-    for spec in &policies {
-        for size in &args.size {
-            let (capacity, objects) = size
-                .resolve(working_set, args.ignore_size)
-                .map_err(anyhow::Error::msg)?;
-            pairs.push((spec, capacity, objects));
-        }
-    }
-    let requests = &trace.requests;
-    let rows = pairs
-        .par_iter()
-        .map(|&(spec, capacity, objects)| {
-            let seed = derive_seed(args.seed, &spec.to_string());
-            let mut cache = cache::build(spec, capacity, objects, seed)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("policy {spec} at size {capacity}"))?;
-            let with_ttl = requests.iter().any(|r| r.ttl_ms > 0);
-            let mut state = Replay::new(objects, with_ttl);
-            cache.replay_dyn(requests, &mut state);
-            let s = state.stats;
-            Ok(Row {
-                policy: spec.to_string(),
-                size: capacity,
-                unit: if objects { "objects" } else { "bytes" },
-                requests: s.requests,
-                misses: s.misses(),
-                miss_ratio: s.miss_ratio(),
-                byte_misses: s.byte_misses(),
-                byte_miss_ratio: s.byte_miss_ratio(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let needs_working_set = args
+        .size
+        .iter()
+        .any(|s| matches!(s, CapacitySpec::Fraction(_)));
+    let needs_next_access = policies.iter().any(|p| p.needs_next_access());
+    let reader = trace::open(&args.trace, &args.opts)?;
+    let mut runs = if needs_working_set || (needs_next_access && !reader.carries_next_access()) {
+        // Sizes relative to the working set, or next accesses to compute:
+        // read the whole trace first, then replay it from memory.
+        drop(reader);
+        let trace = read_trace(&args.trace, &args.opts, false)?;
+        let mut runs = caches(&args, &policies, WorkingSet::of(&trace.requests))?;
+        runs.par_iter_mut()
+            .for_each(|run| run.cache.replay_dyn(&trace.requests, &mut run.state));
+        runs
+    } else {
+        stream(reader, &args, &policies)?
+    };
+    let rows: Vec<Row> = runs.iter_mut().map(Run::row).collect();
     if args.json {
         emit(&(serde_json::to_string_pretty(&rows)? + "\n"))
     } else {
         emit(&table(&rows))
     }
+}
+
+/// One (policy, size) being replayed.
+struct Run<'a> {
+    spec: &'a PolicySpec,
+    capacity: u64,
+    count_objects: bool,
+    cache: BoxedCache,
+    state: Replay,
+}
+
+impl Run<'_> {
+    fn row(&mut self) -> Row {
+        let s = self.state.stats;
+        Row {
+            policy: self.spec.to_string(),
+            size: self.capacity,
+            unit: if self.count_objects {
+                "objects"
+            } else {
+                "bytes"
+            },
+            requests: s.requests,
+            misses: s.misses(),
+            miss_ratio: s.miss_ratio(),
+            byte_misses: s.byte_misses(),
+            byte_miss_ratio: s.byte_miss_ratio(),
+        }
+    }
+}
+
+/// Builds every (policy, size) pair, in the order given.
+fn caches<'a>(
+    args: &CacheArgs,
+    policies: &'a [PolicySpec],
+    working_set: WorkingSet,
+) -> Result<Vec<Run<'a>>> {
+    let mut runs = Vec::new();
+    for spec in policies {
+        for size in &args.size {
+            let (capacity, count_objects) = size
+                .resolve(working_set, args.ignore_size)
+                .map_err(anyhow::Error::msg)?;
+            let seed = derive_seed(args.seed, &spec.to_string());
+            let cache = cache::build(spec, capacity, count_objects, seed)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("policy {spec} at size {capacity}"))?;
+            runs.push(Run {
+                spec,
+                capacity,
+                count_objects,
+                cache,
+                state: Replay::new(count_objects),
+            });
+        }
+    }
+    Ok(runs)
+}
+
+/// Replays the trace batch by batch as it is decoded, in constant memory:
+/// the fast path when no size depends on the working set.
+fn stream<'a>(
+    mut reader: TraceReader,
+    args: &CacheArgs,
+    policies: &'a [PolicySpec],
+) -> Result<Vec<Run<'a>>> {
+    let mut runs = caches(args, policies, WorkingSet::default())?;
+    let mut batch = Vec::new();
+    while reader.next_batch(&mut batch)? {
+        if let [run] = runs.as_mut_slice() {
+            run.cache.replay_dyn(&batch, &mut run.state);
+        } else {
+            runs.par_iter_mut()
+                .for_each(|run| run.cache.replay_dyn(&batch, &mut run.state));
+        }
+    }
+    if reader.skipped().lines > 0 {
+        eprintln!("{}: {}", args.trace.display(), reader.skipped());
+    }
+    Ok(runs)
 }
 
 /// Rows as an aligned text table.

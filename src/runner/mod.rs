@@ -137,8 +137,7 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
                 .with_context(context)?,
         );
     }
-    let with_ttl = instance.requests.iter().any(|r| r.ttl_ms > 0);
-    let mut state = Replay::new(count_objects, with_ttl);
+    let mut state = Replay::new(count_objects);
     let limits = match (run.limiter, &mut cache) {
         (None, Some(cache)) if exp.service.is_none() => {
             cache.replay_dyn(&instance.requests, &mut state);
