@@ -47,18 +47,11 @@ pub fn run(
 pub fn validate(file: PathBuf) -> Result<()> {
     let exp = Experiment::load(&file)?;
     let runs = exp.runs();
-    let limiters = if exp.limiters.is_empty() {
-        String::new()
-    } else {
-        format!(" x {} limiter configuration(s)", exp.limiters.len())
-    };
     let mut text = format!(
-        "{}: ok, {} runs ({} workload variant(s) x {} cache configuration(s){limiters} x {} replication(s))",
+        "{}: ok, {} runs ({})",
         file.display(),
         runs.len(),
-        exp.workloads.len(),
-        exp.caches.len(),
-        exp.meta.replications
+        exp.run_product()
     );
     text.push('\n');
     for run in &runs {

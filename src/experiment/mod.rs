@@ -223,6 +223,21 @@ impl Experiment {
         })
     }
 
+    /// How the runs multiply out, e.g. "1 workload variant(s) x 10 cache
+    /// configuration(s) x 3 replication(s)" (dimensions that are absent are
+    /// left out).
+    pub fn run_product(&self) -> String {
+        let mut parts = vec![format!("{} workload variant(s)", self.workloads.len())];
+        if !self.caches.is_empty() {
+            parts.push(format!("{} cache configuration(s)", self.caches.len()));
+        }
+        if !self.limiters.is_empty() {
+            parts.push(format!("{} limiter configuration(s)", self.limiters.len()));
+        }
+        parts.push(format!("{} replication(s)", self.meta.replications));
+        parts.join(" x ")
+    }
+
     /// All runs, in their fixed order: workload variant, then cache choice,
     /// then limiter choice, then replication.
     pub fn runs(&self) -> Vec<Run> {

@@ -33,11 +33,6 @@ fn render(summary: &Summary) -> String {
     if let Some(d) = &exp.meta.description {
         let _ = writeln!(md, "{d}\n");
     }
-    let limiters = if exp.limiters.is_empty() {
-        String::new()
-    } else {
-        format!(" x {} limiter configuration(s)", exp.limiters.len())
-    };
     let ranked = if exp.caches.is_empty() {
         String::new()
     } else {
@@ -45,12 +40,9 @@ fn render(summary: &Summary) -> String {
     };
     let _ = writeln!(
         md,
-        "{} runs: {} workload variant(s) x {} cache configuration(s){limiters} x {} replication(s), seed {}. \
-         {ranked}± is the 95% confidence interval over replications.\n",
+        "{} runs: {}, seed {}. {ranked}± is the 95% confidence interval over replications.\n",
         summary.results.len(),
-        exp.workloads.len(),
-        exp.caches.len(),
-        exp.meta.replications,
+        exp.run_product(),
         exp.meta.seed
     );
     if summary.configs.is_empty() {
