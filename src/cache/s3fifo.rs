@@ -148,7 +148,12 @@ impl Cache for S3Fifo {
         if let Some((slot, queue)) = self.lists.find(req.key) {
             if queue != GHOST as usize {
                 let entry = &mut self.lists.slab.node_mut(slot).data;
-                entry.freq = entry.freq.saturating_add(1);
+                // Every reader caps the frequency at 3 (and thresholds are at
+                // most 3), so stop counting there: hot entries then cost no
+                // write per hit.
+                if entry.freq < 3 {
+                    entry.freq += 1;
+                }
                 return true;
             }
             self.lists.delete(slot);

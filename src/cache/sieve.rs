@@ -26,7 +26,12 @@ impl Discipline for Sieve {
 
     #[inline]
     fn on_hit(&mut self, slab: &mut Slab<bool>, _: &mut List, slot: u32) {
-        slab.node_mut(slot).data = true;
+        // Write only when the bit changes: popular entries stay clean in
+        // the CPU cache instead of being written back on every hit.
+        let visited = &mut slab.node_mut(slot).data;
+        if !*visited {
+            *visited = true;
+        }
     }
 
     fn evict(&mut self, slab: &mut Slab<bool>, queue: &mut List) -> u32 {
