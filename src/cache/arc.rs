@@ -12,8 +12,8 @@
 //! - REPLACE moves T1's tail to B1 if T2 is empty, or T1 is non-empty and
 //!   |T1| > p (or |T1| = p and the request hit B2); else T2's tail to B2.
 
-use super::slab::Lists;
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::slab::{ListStore, Lists};
+use super::{BoxedCache, ListsPolicy, registry::Ctx};
 use crate::workload::Request;
 
 const T1: u8 = 0;
@@ -92,8 +92,23 @@ impl Arc {
     }
 }
 
-impl Cache for Arc {
-    fn access(&mut self, req: &Request) -> bool {
+impl ListsPolicy for Arc {
+    type Store = Lists<u8, 4, 2>;
+
+    fn store(&self) -> &Self::Store {
+        &self.lists
+    }
+
+    fn store_mut(&mut self) -> &mut Self::Store {
+        &mut self.lists
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    #[inline]
+    fn lookup(&mut self, req: &Request) -> bool {
         let mut ghost = None;
         if let Some((slot, list)) = self.lists.find(req.key) {
             let list = list as u8;
@@ -123,29 +138,5 @@ impl Cache for Arc {
         let list = if ghost.is_some() { T2 } else { T1 };
         self.lists.insert(req.key, req.size, list);
         false
-    }
-
-    fn contains(&self, key: u64) -> bool {
-        self.lists.contains(key)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
-        self.lists.remove(key)
-    }
-
-    fn len(&self) -> usize {
-        self.lists.cached_len()
-    }
-
-    fn used(&self) -> u64 {
-        self.lists.used()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.lists.heap_bytes()
     }
 }

@@ -38,6 +38,7 @@ use hashbrown::HashMap;
 
 use crate::metrics::CacheStats;
 use crate::workload::Request;
+use slab::ListStore;
 
 /// An eviction policy with a capacity, in bytes or in objects (then every
 /// request reaches it with size 1).
@@ -69,6 +70,48 @@ pub trait Cache: Send {
         Self: Sized,
     {
         replay_batch(self, requests, state)
+    }
+}
+
+/// A policy whose entries all live in one [`slab::Lists`] (ARC, 2Q, S3-FIFO,
+/// W-TinyLFU): it decides hits, admissions and evictions in `lookup`, and the
+/// rest of [`Cache`] is answered by its lists.
+pub trait ListsPolicy: Send {
+    type Store: slab::ListStore;
+    fn store(&self) -> &Self::Store;
+    fn store_mut(&mut self) -> &mut Self::Store;
+    /// [`Cache::access`]: looks the key up, inserting on a miss.
+    fn lookup(&mut self, req: &Request) -> bool;
+    /// [`Cache::capacity`].
+    fn limit(&self) -> u64;
+    /// Heap held beside the lists (a sketch, say).
+    fn extra_heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+impl<P: ListsPolicy> Cache for P {
+    #[inline]
+    fn access(&mut self, req: &Request) -> bool {
+        self.lookup(req)
+    }
+    fn contains(&self, key: u64) -> bool {
+        self.store().contains(key)
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        self.store_mut().remove(key)
+    }
+    fn len(&self) -> usize {
+        self.store().cached_len()
+    }
+    fn used(&self) -> u64 {
+        self.store().used()
+    }
+    fn capacity(&self) -> u64 {
+        self.limit()
+    }
+    fn heap_bytes(&self) -> usize {
+        self.store().heap_bytes() + self.extra_heap_bytes()
     }
 }
 

@@ -12,8 +12,8 @@
 //!   ghost. Main's tail is reinserted at the head with its frequency capped
 //!   at 3 and decremented if non-zero, else evicted.
 
-use super::slab::{InList, Lists};
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::slab::{InList, ListStore, Lists};
+use super::{BoxedCache, ListsPolicy, registry::Ctx};
 use crate::workload::Request;
 
 /// Index of each queue in `S3Fifo::lists`.
@@ -21,8 +21,10 @@ const SMALL: u8 = 0;
 const MAIN: u8 = 1;
 const GHOST: u8 = 2;
 
+/// An entry's queue and access frequency (public only as part of the
+/// policy's [`ListsPolicy::Store`] type).
 #[derive(Clone, Copy)]
-struct Entry {
+pub struct Entry {
     queue: u8,
     freq: u8,
 }
@@ -142,8 +144,23 @@ impl S3Fifo {
     }
 }
 
-impl Cache for S3Fifo {
-    fn access(&mut self, req: &Request) -> bool {
+impl ListsPolicy for S3Fifo {
+    type Store = Lists<Entry, 3, 2>;
+
+    fn store(&self) -> &Self::Store {
+        &self.lists
+    }
+
+    fn store_mut(&mut self) -> &mut Self::Store {
+        &mut self.lists
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    #[inline]
+    fn lookup(&mut self, req: &Request) -> bool {
         let mut from_ghost = false;
         if let Some((slot, queue)) = self.lists.find(req.key) {
             if queue != GHOST as usize {
@@ -175,29 +192,5 @@ impl Cache for S3Fifo {
         self.lists
             .insert(req.key, req.size, Entry { queue, freq: 0 });
         false
-    }
-
-    fn contains(&self, key: u64) -> bool {
-        self.lists.contains(key)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
-        self.lists.remove(key)
-    }
-
-    fn len(&self) -> usize {
-        self.lists.cached_len()
-    }
-
-    fn used(&self) -> u64 {
-        self.lists.used()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.lists.heap_bytes()
     }
 }

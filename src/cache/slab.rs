@@ -340,15 +340,29 @@ impl<T: InList, const N: usize, const CACHED: usize> Lists<T, N, CACHED> {
             self.delete(slot);
         }
     }
+}
 
+/// What a [`Lists`] answers for its cache without knowing the policy: the
+/// bookkeeping half of [`super::Cache`].
+pub trait ListStore: Send {
     /// Whether `key` is cached (a ghost is not).
-    pub fn contains(&self, key: u64) -> bool {
+    fn contains(&self, key: u64) -> bool;
+    /// Drops `key` if cached; returns whether it was. A ghost is history,
+    /// not a cached object: it stays.
+    fn remove(&mut self, key: u64) -> bool;
+    /// Cached objects (ghosts not counted).
+    fn cached_len(&self) -> usize;
+    /// Sum of the sizes of the cached objects.
+    fn used(&self) -> u64;
+    fn heap_bytes(&self) -> usize;
+}
+
+impl<T: InList + Send, const N: usize, const CACHED: usize> ListStore for Lists<T, N, CACHED> {
+    fn contains(&self, key: u64) -> bool {
         self.find(key).is_some_and(|(_, i)| i < CACHED)
     }
 
-    /// Drops `key` if cached; returns whether it was. A ghost is history,
-    /// not a cached object: it stays.
-    pub fn remove(&mut self, key: u64) -> bool {
+    fn remove(&mut self, key: u64) -> bool {
         match self.find(key) {
             Some((slot, i)) if i < CACHED => {
                 self.delete(slot);
@@ -358,17 +372,15 @@ impl<T: InList, const N: usize, const CACHED: usize> Lists<T, N, CACHED> {
         }
     }
 
-    /// Cached objects (ghosts not counted).
-    pub fn cached_len(&self) -> usize {
+    fn cached_len(&self) -> usize {
         self.lists[..CACHED].iter().map(List::len).sum()
     }
 
-    /// Sum of the sizes of the cached objects.
-    pub fn used(&self) -> u64 {
+    fn used(&self) -> u64 {
         self.lists[..CACHED].iter().map(List::bytes).sum()
     }
 
-    pub fn heap_bytes(&self) -> usize {
+    fn heap_bytes(&self) -> usize {
         self.slab.heap_bytes()
     }
 }

@@ -8,8 +8,8 @@
 //!   its share, else Am's LRU entry.
 //! - Objects larger than A1in are not inserted.
 
-use super::slab::Lists;
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::slab::{ListStore, Lists};
+use super::{BoxedCache, ListsPolicy, registry::Ctx};
 use crate::workload::Request;
 
 const IN: u8 = 0;
@@ -76,8 +76,23 @@ impl TwoQ {
     }
 }
 
-impl Cache for TwoQ {
-    fn access(&mut self, req: &Request) -> bool {
+impl ListsPolicy for TwoQ {
+    type Store = Lists<u8, 3, 2>;
+
+    fn store(&self) -> &Self::Store {
+        &self.lists
+    }
+
+    fn store_mut(&mut self) -> &mut Self::Store {
+        &mut self.lists
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    #[inline]
+    fn lookup(&mut self, req: &Request) -> bool {
         let mut from_out = false;
         if let Some((slot, list)) = self.lists.find(req.key) {
             match list as u8 {
@@ -112,29 +127,5 @@ impl Cache for TwoQ {
         };
         self.lists.insert(req.key, req.size, list);
         false
-    }
-
-    fn contains(&self, key: u64) -> bool {
-        self.lists.contains(key)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
-        self.lists.remove(key)
-    }
-
-    fn len(&self) -> usize {
-        self.lists.cached_len()
-    }
-
-    fn used(&self) -> u64 {
-        self.lists.used()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.lists.heap_bytes()
     }
 }

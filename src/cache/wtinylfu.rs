@@ -21,7 +21,7 @@
 //! power of two; in byte mode, assuming 4 KiB objects).
 
 use super::slab::Lists;
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::{BoxedCache, ListsPolicy, registry::Ctx};
 use crate::engine::mix64;
 use crate::workload::Request;
 
@@ -174,8 +174,23 @@ impl WTinyLfu {
     }
 }
 
-impl Cache for WTinyLfu {
-    fn access(&mut self, req: &Request) -> bool {
+impl ListsPolicy for WTinyLfu {
+    type Store = Lists<u8, 3, 3>;
+
+    fn store(&self) -> &Self::Store {
+        &self.lists
+    }
+
+    fn store_mut(&mut self) -> &mut Self::Store {
+        &mut self.lists
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    #[inline]
+    fn lookup(&mut self, req: &Request) -> bool {
         self.sketch.record(req.key);
         if let Some((slot, list)) = self.lists.find(req.key) {
             if list == PROBATION as usize {
@@ -200,27 +215,7 @@ impl Cache for WTinyLfu {
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.lists.contains(key)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
-        self.lists.remove(key)
-    }
-
-    fn len(&self) -> usize {
-        self.lists.cached_len()
-    }
-
-    fn used(&self) -> u64 {
-        self.lists.used()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.lists.heap_bytes() + self.sketch.heap_bytes()
+    fn extra_heap_bytes(&self) -> usize {
+        self.sketch.heap_bytes()
     }
 }
