@@ -5,7 +5,7 @@
 //! `"hyperbolic-sampling"` stream) and evicts the one with the lowest
 //! priority (the first sampled among equals).
 
-use rand::RngExt;
+use rand::distr::{Distribution, Uniform};
 
 use super::sampled::{Sampled, Sampler};
 use super::{BoxedCache, registry::Ctx};
@@ -53,9 +53,11 @@ impl Sampler for Hyperbolic {
     }
 
     fn victim(&mut self, slots: &[u32]) -> u32 {
+        // One distribution for all the samples: its setup is paid once.
+        let pick = Uniform::new(0, slots.len()).expect("victim() gets cached slots");
         let mut best = (f64::INFINITY, u32::MAX);
         for _ in 0..self.samples {
-            let slot = slots[self.rng.random_range(0..slots.len())];
+            let slot = slots[pick.sample(&mut self.rng)];
             let (hits, since) = self.state[slot as usize];
             let score = hits as f64 / (self.clock - since) as f64;
             if score < best.0 {
