@@ -196,6 +196,20 @@ fn libcachesim(policy: &str) -> Option<f64> {
     })
 }
 
+/// One round for a policy: the bare loop, then the policy.
+struct Round {
+    rate: f64,
+    miss: f64,
+    per_object: f64,
+    /// The bare loop's requests/s in the same round.
+    bare: f64,
+}
+
+fn median(runs: &mut [Round], figure: fn(&Round) -> f64) -> f64 {
+    runs.sort_by(|a, b| figure(a).total_cmp(&figure(b)));
+    figure(&runs[runs.len() / 2])
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -225,24 +239,25 @@ fn main() {
         "policy", "Mreq/s", "miss", "B/object", "x bare", "x libCS", "bare Mr/s"
     );
     for policy in policies {
-        let mut runs: Vec<(f64, f64, f64, f64)> = (0..rounds)
+        let mut runs: Vec<Round> = (0..rounds)
             .map(|_| {
                 let (bare, bare_miss) = bare_lru(&path);
                 let (rate, miss, per_object) = product(&path, policy);
                 if policy == "lru" {
                     assert_eq!(miss, bare_miss, "the bare loop must do LRU's work");
                 }
-                (rate, miss, per_object, bare)
+                Round {
+                    rate,
+                    miss,
+                    per_object,
+                    bare,
+                }
             })
             .collect();
-        let median = |runs: &mut Vec<(f64, f64, f64, f64)>, f: fn(&(f64, f64, f64, f64)) -> f64| {
-            runs.sort_by(|a, b| f(a).total_cmp(&f(b)));
-            f(&runs[runs.len() / 2])
-        };
-        let ratio = median(&mut runs, |r| r.0 / r.3);
-        let bare = median(&mut runs, |r| r.3);
-        let rate = median(&mut runs, |r| r.0);
-        let (miss, per_object) = (runs[0].1, runs[0].2);
+        let ratio = median(&mut runs, |r| r.rate / r.bare);
+        let bare = median(&mut runs, |r| r.bare);
+        let rate = median(&mut runs, |r| r.rate);
+        let (miss, per_object) = (runs[0].miss, runs[0].per_object);
         let vs_lib = libcachesim(policy).map_or("-".to_string(), |l| format!("{:.2}", rate / l));
         println!(
             "{:<12} {:>10.2} {:>10.4} {:>10.1} {:>9.2} {:>9} {:>10.2}",
