@@ -94,6 +94,7 @@ impl Arc {
 
 impl ListsPolicy for Arc {
     type Store = Lists<u8, 4, 2>;
+    const RELINKS_ON_HIT: bool = true;
 
     fn store(&self) -> &Self::Store {
         &self.lists

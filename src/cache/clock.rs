@@ -30,6 +30,7 @@ impl Clock {
 
 impl Discipline for Clock {
     type Data = u8;
+    const RELINKS_ON_HIT: bool = false;
 
     #[inline]
     fn on_hit(&mut self, slab: &mut Slab<u8>, _: &mut List, slot: u32) {

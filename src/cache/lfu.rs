@@ -155,6 +155,11 @@ impl Cache for Lfu {
         self.slab.find(key).is_some()
     }
 
+    #[inline]
+    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
+        self.slab.prefetch(far, near, Some(nearest))
+    }
+
     fn remove(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;

@@ -11,6 +11,8 @@ use crate::workload::Request;
 pub trait Discipline: Send + 'static {
     /// Per-entry state (a visited bit, a counter...); new entries get the default.
     type Data: Copy + Default + Send;
+    /// Whether `on_hit` moves the entry (so prefetching its neighbours pays).
+    const RELINKS_ON_HIT: bool;
     /// Updates state on a hit of `slot`.
     fn on_hit(&mut self, slab: &mut Slab<Self::Data>, queue: &mut List, slot: u32);
     /// Chooses a victim and unlinks it from `queue`.
@@ -69,6 +71,12 @@ impl<D: Discipline> Cache for OneQueue<D> {
         self.slab.find(key).is_some()
     }
 
+    #[inline]
+    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
+        self.slab
+            .prefetch(far, near, D::RELINKS_ON_HIT.then_some(nearest))
+    }
+
     fn remove(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
@@ -102,6 +110,7 @@ pub struct Tail<const PROMOTE: bool>;
 
 impl<const PROMOTE: bool> Discipline for Tail<PROMOTE> {
     type Data = ();
+    const RELINKS_ON_HIT: bool = PROMOTE;
 
     #[inline]
     fn on_hit(&mut self, slab: &mut Slab<()>, queue: &mut List, slot: u32) {

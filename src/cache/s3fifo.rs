@@ -146,6 +146,7 @@ impl S3Fifo {
 
 impl ListsPolicy for S3Fifo {
     type Store = Lists<Entry, 3, 2>;
+    const RELINKS_ON_HIT: bool = false;
 
     fn store(&self) -> &Self::Store {
         &self.lists

@@ -89,6 +89,11 @@ impl<S: Sampler> Cache for Sampled<S> {
         self.slab.find(key).is_some()
     }
 
+    #[inline]
+    fn prefetch(&self, far: u64, near: u64, _nearest: u64) {
+        self.slab.prefetch(far, near, None)
+    }
+
     fn remove(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;

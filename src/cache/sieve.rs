@@ -23,6 +23,7 @@ impl Sieve {
 
 impl Discipline for Sieve {
     type Data = bool;
+    const RELINKS_ON_HIT: bool = false;
 
     #[inline]
     fn on_hit(&mut self, slab: &mut Slab<bool>, _: &mut List, slot: u32) {
@@ -43,6 +44,9 @@ impl Discipline for Sieve {
         }
         self.hand = slab.prev(slot).unwrap_or(NIL);
         slab.unlink(queue, slot);
+        if self.hand != NIL {
+            slab.prefetch_victim(self.hand);
+        }
         slot
     }
 

@@ -3,13 +3,15 @@
 //! through the slab. Several lists can share one slab, so a policy moves an
 //! entry between its queues by relinking, never by reallocating.
 //!
-//! The index stores only slot numbers (4 bytes) and compares keys in the
-//! slab, which keeps LRU near 30 bytes per cached object.
+//! The index ([`SlotIndex`]) stores a one-byte tag and a slot number per
+//! entry and compares keys in the slab, which keeps LRU near 35 bytes per
+//! cached object.
 
 use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
-use hashbrown::HashTable;
+
+use super::index::{SlotIndex, prefetch_line};
 
 /// "No node": the end of a list.
 pub const NIL: u32 = u32::MAX;
@@ -69,7 +71,7 @@ impl List {
 /// Nodes addressed by slot, with a key index and a free list.
 pub struct Slab<T> {
     nodes: Vec<Node<T>>,
-    index: HashTable<u32>,
+    index: SlotIndex,
     hasher: FixedState,
     /// Head of the free-slot chain, threaded through `next`.
     free: u32,
@@ -86,7 +88,7 @@ impl<T> Slab<T> {
     pub fn with_capacity(n: usize) -> Self {
         Slab {
             nodes: Vec::with_capacity(n),
-            index: HashTable::with_capacity(n),
+            index: SlotIndex::with_capacity(n),
             hasher: FixedState::with_seed(0),
             free: NIL,
         }
@@ -102,8 +104,36 @@ impl<T> Slab<T> {
     pub fn find(&self, key: u64) -> Option<u32> {
         let nodes = &self.nodes;
         self.index
-            .find(self.hash(key), |&i| nodes[i as usize].key == key)
-            .copied()
+            .find(self.hash(key), |i| nodes[i as usize].key == key)
+    }
+
+    /// [`super::Cache::prefetch`]; `nearest` is `None` for a policy whose
+    /// hits do not relink, which needs no neighbours.
+    #[inline]
+    pub fn prefetch(&self, far: u64, near: u64, nearest: Option<u64>) {
+        self.index.prefetch(self.hash(far));
+        if let Some(slot) = self.index.likely(self.hash(near)) {
+            prefetch_line(&self.nodes[slot as usize]);
+        }
+        if let Some(slot) = nearest.and_then(|key| self.find(key)) {
+            let node = &self.nodes[slot as usize];
+            for link in [node.prev, node.next] {
+                if link != NIL {
+                    prefetch_line(&self.nodes[link as usize]);
+                }
+            }
+        }
+    }
+
+    /// Prepares for evicting `slot`, a list's next victim: its index line
+    /// and the node after it in line.
+    #[inline]
+    pub fn prefetch_victim(&self, slot: u32) {
+        let node = &self.nodes[slot as usize];
+        self.index.prefetch(self.hash(node.key));
+        if node.prev != NIL {
+            prefetch_line(&self.nodes[node.prev as usize]);
+        }
     }
 
     /// Adds a node for `key` (which must not be present), unlinked.
@@ -124,23 +154,17 @@ impl<T> Slab<T> {
             self.nodes.push(node);
             (self.nodes.len() - 1) as u32
         };
-        let hash = self.hash(key);
         let (nodes, hasher) = (&self.nodes, &self.hasher);
-        self.index
-            .insert_unique(hash, slot, |&i| hasher.hash_one(nodes[i as usize].key));
+        self.index.insert(hasher.hash_one(key), slot, |i| {
+            hasher.hash_one(nodes[i as usize].key)
+        });
         slot
     }
 
     /// Drops the (already unlinked) node in `slot` from the index and frees it.
     pub fn remove(&mut self, slot: u32) {
-        let key = self.nodes[slot as usize].key;
-        let nodes = &self.nodes;
-        if let Ok(entry) = self
-            .index
-            .find_entry(self.hash(key), |&i| nodes[i as usize].key == key)
-        {
-            entry.remove();
-        }
+        let hash = self.hash(self.nodes[slot as usize].key);
+        self.index.remove(hash, slot);
         self.nodes[slot as usize].next = self.free;
         self.free = slot;
     }
@@ -151,7 +175,7 @@ impl<T> Slab<T> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.index.len() == 0
     }
 
     #[inline]
@@ -232,6 +256,10 @@ impl<T> Slab<T> {
             self.nodes[next as usize].prev = prev;
         } else {
             list.tail = prev;
+            // The new tail is the next victim of a queue that evicts there.
+            if prev != NIL {
+                self.prefetch_victim(prev);
+            }
         }
         list.len -= 1;
         list.bytes -= size as u64;
@@ -256,7 +284,7 @@ impl<T> Slab<T> {
 
     /// Bytes of heap held, for memory-per-object figures.
     pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node<T>>() + self.index.allocation_size()
+        self.nodes.capacity() * std::mem::size_of::<Node<T>>() + self.index.heap_bytes()
     }
 }
 
@@ -355,6 +383,8 @@ pub trait ListStore: Send {
     /// Sum of the sizes of the cached objects.
     fn used(&self) -> u64;
     fn heap_bytes(&self) -> usize;
+    /// [`Slab::prefetch`].
+    fn prefetch(&self, far: u64, near: u64, nearest: Option<u64>);
 }
 
 impl<T: InList + Send, const N: usize, const CACHED: usize> ListStore for Lists<T, N, CACHED> {
@@ -382,6 +412,11 @@ impl<T: InList + Send, const N: usize, const CACHED: usize> ListStore for Lists<
 
     fn heap_bytes(&self) -> usize {
         self.slab.heap_bytes()
+    }
+
+    #[inline]
+    fn prefetch(&self, far: u64, near: u64, nearest: Option<u64>) {
+        self.slab.prefetch(far, near, nearest)
     }
 }
 

@@ -78,6 +78,7 @@ impl TwoQ {
 
 impl ListsPolicy for TwoQ {
     type Store = Lists<u8, 3, 2>;
+    const RELINKS_ON_HIT: bool = true;
 
     fn store(&self) -> &Self::Store {
         &self.lists

@@ -176,6 +176,7 @@ impl WTinyLfu {
 
 impl ListsPolicy for WTinyLfu {
     type Store = Lists<u8, 3, 3>;
+    const RELINKS_ON_HIT: bool = true;
 
     fn store(&self) -> &Self::Store {
         &self.lists
