@@ -292,16 +292,28 @@ impl Params<'_> {
         }
     }
 
-    /// A fraction strictly between 0 and 1 (a queue's share of the cache).
+    /// A fraction strictly between 0 and 1 (a queue's share of the cache),
+    /// written as one (`0.1`) or as a percentage (`10%`).
     pub fn fraction(&self, name: &str, default: f64) -> Result<f64, String> {
-        let v: f64 = self.get(name, default)?;
-        if v > 0.0 && v < 1.0 {
-            Ok(v)
-        } else {
-            Err(format!(
-                "policy {}: parameter {name}={v} is out of range; valid values are fractions strictly between 0 and 1 (default {default})",
-                self.spec.name
-            ))
+        let policy = &self.spec.name;
+        let Some((_, raw)) = self.spec.params.iter().find(|(k, _)| k == name) else {
+            return Ok(default);
+        };
+        let parsed = match raw.strip_suffix('%') {
+            Some(percent) => percent.trim().parse().map(|v: f64| v / 100.0),
+            None => raw.parse(),
+        };
+        match parsed {
+            Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+            Ok(_) => Err(format!(
+                "policy {policy}: parameter {name}={raw} is out of range; valid values are \
+                 fractions strictly between 0 and 1, or percentages between 0% and 100% \
+                 (default {default})"
+            )),
+            Err(_) => Err(format!(
+                "policy {policy}: parameter {name}={raw:?} is not a fraction; write one \
+                 like 0.1 or 10% (default {default})"
+            )),
         }
     }
 
@@ -350,6 +362,7 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::Request;
 
     #[test]
     fn parses_names_with_parameters() {
@@ -377,6 +390,10 @@ mod tests {
         assert!(e.contains("valid values are 1 to 16"), "{e}");
         let e = err("wtinylfu(window=1.5)");
         assert!(e.contains("strictly between 0 and 1"), "{e}");
+        let e = err("wtinylfu(window=150%)");
+        assert!(e.contains("window=150% is out of range"), "{e}");
+        let e = err("s3fifo(small=tenth)");
+        assert!(e.contains("like 0.1 or 10%"), "{e}");
         let e = err("clock(bits=x)");
         assert!(e.contains("bits=\"x\" is not a valid value"), "{e}");
         let e = err("s3fifo(size=1)");
@@ -390,6 +407,31 @@ mod tests {
         .map(|mut m| m.remove("p").unwrap());
         let e = e.unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("segments=0"), "{e}");
+    }
+
+    #[test]
+    fn a_share_reads_as_a_fraction_or_a_percentage() {
+        let misses = |spec: &str| {
+            let mut c = build(&spec.parse().unwrap(), 200, true, 1).unwrap();
+            (0..20_000u64)
+                .filter(|i| {
+                    let key = (i * 7919) % 1000 % (1 + i % 300);
+                    !c.access(&Request {
+                        key,
+                        size: 1,
+                        ..Default::default()
+                    })
+                })
+                .count()
+        };
+        assert_eq!(
+            misses("wtinylfu(window=5%)"),
+            misses("wtinylfu(window=0.05)")
+        );
+        assert_ne!(
+            misses("wtinylfu(window=5%)"),
+            misses("wtinylfu(window=0.5)")
+        );
     }
 
     #[test]
