@@ -129,17 +129,26 @@ impl SlotIndex {
     }
 
     /// The slot with `hash` for which `eq` holds, if any.
-    #[inline]
-    pub fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+    #[inline(always)]
+    pub fn find(&self, hash: u64, eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        self.locate(hash, eq)
+            .map(|(g, lane)| self.groups[g].slots[lane])
+    }
+
+    /// The group and lane of the entry with `hash` for which `eq` holds.
+    /// (Always inlined: left to the inliner, ARC's lookups stopped being
+    /// inlined and ran 9% more instructions.)
+    #[inline(always)]
+    fn locate(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<(usize, usize)> {
         let (tag, class) = (tag(hash), class(hash));
         let mut g = self.home(hash);
         loop {
             let group = &self.groups[g];
             let mut lanes = group.lanes_with(tag);
             while lanes != 0 {
-                let slot = group.slots[lanes.trailing_zeros() as usize];
-                if eq(slot) {
-                    return Some(slot);
+                let lane = lanes.trailing_zeros() as usize;
+                if eq(group.slots[lane]) {
+                    return Some((g, lane));
                 }
                 lanes &= lanes - 1;
             }
@@ -192,24 +201,9 @@ impl SlotIndex {
     /// Drops the entry of `slot` under `hash`, if there is one.
     #[inline]
     pub fn remove(&mut self, hash: u64, slot: u32) {
-        let (tag, class) = (tag(hash), class(hash));
-        let mut g = self.home(hash);
-        loop {
-            let group = &mut self.groups[g];
-            let mut lanes = group.lanes_with(tag);
-            while lanes != 0 {
-                let lane = lanes.trailing_zeros() as usize;
-                if group.slots[lane] == slot {
-                    group.tags[lane] = EMPTY;
-                    self.len -= 1;
-                    return;
-                }
-                lanes &= lanes - 1;
-            }
-            if !group.overflowed(class) {
-                return;
-            }
-            g = self.next(g);
+        if let Some((g, lane)) = self.locate(hash, |s| s == slot) {
+            self.groups[g].tags[lane] = EMPTY;
+            self.len -= 1;
         }
     }
 
