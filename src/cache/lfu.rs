@@ -155,6 +155,10 @@ impl Cache for Lfu {
         self.slab.find(key).is_some()
     }
 
+    fn prefetches(&self) -> bool {
+        self.slab.outgrows_l2()
+    }
+
     #[inline]
     fn prefetch(&self, far: u64, near: u64, nearest: u64) {
         self.slab.prefetch(far, near, Some(nearest))

@@ -63,6 +63,12 @@ pub trait Cache: Send {
         self.len() == 0
     }
 
+    /// Whether replay should call [`Cache::prefetch`]: the policy's data
+    /// have outgrown the CPU's nearer caches. Asked once per batch.
+    fn prefetches(&self) -> bool {
+        false
+    }
+
     /// A hint about the requests to come, so that their memory loads while
     /// this one is served (replay waits on memory, not on arithmetic):
     /// `far` will want its index line, `near` its node, `nearest` its
@@ -124,6 +130,9 @@ impl<P: ListsPolicy> Cache for P {
     fn heap_bytes(&self) -> usize {
         self.store().heap_bytes() + self.extra_heap_bytes()
     }
+    fn prefetches(&self) -> bool {
+        self.store().prefetches()
+    }
     #[inline]
     fn prefetch(&self, far: u64, near: u64, nearest: u64) {
         self.store()
@@ -175,10 +184,33 @@ impl<C: Cache> DynReplay for C {
 /// matters is that loads start several requests before they are needed.
 const PREFETCH_FAR: usize = 16;
 
+/// Requests replayed between two [`Cache::prefetches`] questions: a cache
+/// fills up during a batch, and an experiment replays its whole trace as one.
+const PREFETCH_CHECK_EVERY: usize = 4096;
+
 #[inline]
 fn replay_batch<C: Cache>(cache: &mut C, requests: &[Request], state: &mut Replay) {
-    for (i, req) in requests.iter().enumerate() {
-        if let Some(far) = requests.get(i + PREFETCH_FAR) {
+    for start in (0..requests.len()).step_by(PREFETCH_CHECK_EVERY) {
+        let chunk = start..requests.len().min(start + PREFETCH_CHECK_EVERY);
+        if cache.prefetches() {
+            replay_requests::<C, true>(cache, requests, chunk, state)
+        } else {
+            replay_requests::<C, false>(cache, requests, chunk, state)
+        }
+    }
+}
+
+/// Replays `requests[chunk]`, prefetching from the requests after each.
+#[inline(always)]
+fn replay_requests<C: Cache, const PREFETCH: bool>(
+    cache: &mut C,
+    requests: &[Request],
+    chunk: std::ops::Range<usize>,
+    state: &mut Replay,
+) {
+    for i in chunk {
+        let req = &requests[i];
+        if PREFETCH && let Some(far) = requests.get(i + PREFETCH_FAR) {
             let near = requests[i + PREFETCH_FAR / 2].key;
             cache.prefetch(far.key, near, requests[i + PREFETCH_FAR / 4].key);
         }

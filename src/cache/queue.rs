@@ -71,6 +71,10 @@ impl<D: Discipline> Cache for OneQueue<D> {
         self.slab.find(key).is_some()
     }
 
+    fn prefetches(&self) -> bool {
+        self.slab.outgrows_l2()
+    }
+
     #[inline]
     fn prefetch(&self, far: u64, near: u64, nearest: u64) {
         self.slab

@@ -89,6 +89,10 @@ impl<S: Sampler> Cache for Sampled<S> {
         self.slab.find(key).is_some()
     }
 
+    fn prefetches(&self) -> bool {
+        self.slab.outgrows_l2()
+    }
+
     #[inline]
     fn prefetch(&self, far: u64, near: u64, _nearest: u64) {
         self.slab.prefetch(far, near, None)
