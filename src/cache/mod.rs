@@ -64,7 +64,8 @@ pub trait Cache: Send {
     }
 
     /// Whether replay should call [`Cache::prefetch`]: the policy's data
-    /// have outgrown the CPU's nearer caches. Asked once per batch.
+    /// have outgrown the CPU's nearer caches. Asked every few thousand
+    /// requests.
     fn prefetches(&self) -> bool {
         false
     }
