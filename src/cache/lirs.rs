@@ -345,6 +345,16 @@ impl Cache for Lirs {
         hit
     }
 
+    /// Stack S holds nearly every entry; Q is 1% of the cache.
+    fn prefetches(&self) -> bool {
+        self.s.slab.outgrows_l2()
+    }
+
+    #[inline]
+    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
+        self.s.slab.prefetch(far, near, Some(nearest))
+    }
+
     fn contains(&self, key: u64) -> bool {
         self.q.find(key).is_some()
             || self
