@@ -5,7 +5,9 @@
 //! `cargo bench --bench policies [-- POLICY...]`. The trace is generated
 //! once as an oracleGeneral file under target/ (or $EDGESIM_BENCH_TRACE)
 //! and every run reads it from disk: reading and decoding are timed, as in
-//! `edgesim cache`.
+//! `edgesim cache`. With `EDGESIM_BENCH_BYTES` set, the capacity is counted
+//! in bytes (the same 100,000 objects of 4 KiB, so the same misses), and
+//! the policies' indexes grow from their small byte-mode start.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -21,6 +23,8 @@ use rand_distr::{Distribution, Zipf};
 const REQUESTS: usize = 20_000_000;
 const OBJECTS: u64 = 1_000_000;
 const CAPACITY: u64 = 100_000;
+/// Every object's size in the generated trace.
+const OBJECT_BYTES: u32 = 4096;
 /// Records decoded and replayed per batch.
 const BATCH: usize = 1 << 16;
 
@@ -47,7 +51,7 @@ fn ensure_trace() -> PathBuf {
         .map(|i| Request {
             time: i as u64 / 1000 * edgesim::engine::SECOND,
             key: mix64(zipf.sample(&mut rng) as u64),
-            size: 4096,
+            size: OBJECT_BYTES,
             ..Default::default()
         })
         .collect();
@@ -94,10 +98,15 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> usize {
 }
 
 /// The product path: a registry-built policy replaying decoded batches.
-fn product(path: &PathBuf, policy: &str) -> (f64, f64, f64) {
+fn product(path: &PathBuf, policy: &str, count_objects: bool) -> (f64, f64, f64) {
     let start = Instant::now();
-    let mut cache = cache::build(&policy.parse().unwrap(), CAPACITY, true, 42).unwrap();
-    let mut state = Replay::new(true);
+    let capacity = if count_objects {
+        CAPACITY
+    } else {
+        CAPACITY * OBJECT_BYTES as u64
+    };
+    let mut cache = cache::build(&policy.parse().unwrap(), capacity, count_objects, 42).unwrap();
+    let mut state = Replay::new(count_objects);
     for_each_batch(path, |batch| cache.replay_dyn(batch, &mut state));
     let secs = start.elapsed().as_secs_f64();
     let per_object = cache.heap_bytes() as f64 / cache.len().max(1) as f64;
@@ -225,6 +234,10 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
+    let count_objects = std::env::var_os("EDGESIM_BENCH_BYTES").is_none();
+    if !count_objects {
+        println!("capacity in bytes (EDGESIM_BENCH_BYTES): {CAPACITY} objects of {OBJECT_BYTES} B");
+    }
     println!(
         "median of {rounds} rounds (EDGESIM_BENCH_ROUNDS), each running the bare loop and the \
          policy back to back; x bare is the median of the per-round ratios, which stays \
@@ -242,7 +255,7 @@ fn main() {
         let mut runs: Vec<Round> = (0..rounds)
             .map(|_| {
                 let (bare, bare_miss) = bare_lru(&path);
-                let (rate, miss, per_object) = product(&path, policy);
+                let (rate, miss, per_object) = product(&path, policy, count_objects);
                 if policy == "lru" {
                     assert_eq!(miss, bare_miss, "the bare loop must do LRU's work");
                 }
