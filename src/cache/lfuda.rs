@@ -6,6 +6,9 @@
 //! formula; the paper's would be frequency + `L`). Eviction takes the oldest
 //! entry of the list at `L` (the lowest priority present, except in the
 //! corner case libCacheSim leaves undefined, where we take the lowest).
+//! Priorities compound (each hit adds the age, and the age follows the
+//! evicted priorities), so on long traces at small caches they reach 2^64:
+//! they saturate there, where libCacheSim's int64 overflows.
 
 use std::collections::BTreeMap;
 
@@ -120,7 +123,7 @@ impl Cache for LfuDa {
         if let Some(slot) = self.slab.find(req.key) {
             let pri = self.slab.node(slot).data;
             // The increment is the age before this hit moves it.
-            let new = pri + self.age;
+            let new = pri.saturating_add(self.age);
             self.buckets.unlink(&mut self.slab, pri, slot);
             if pri == self.age {
                 self.advance_age();
@@ -136,7 +139,7 @@ impl Cache for LfuDa {
         while self.buckets.bytes() + size > self.capacity {
             self.evict();
         }
-        let pri = self.age + 1;
+        let pri = self.age.saturating_add(1);
         let slot = self.slab.insert(req.key, req.size, pri);
         self.buckets.push(&mut self.slab, pri, slot);
         false
@@ -182,5 +185,30 @@ impl Cache for LfuDa {
 
     fn heap_bytes(&self) -> usize {
         self.slab.heap_bytes() + self.buckets.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_saturate_instead_of_wrapping() {
+        let req = |key| Request {
+            key,
+            size: 1,
+            ..Default::default()
+        };
+        let mut c = LfuDa::new(2, 2);
+        for key in [1, 2, 3] {
+            c.access(&req(key));
+        }
+        // As after a long replay at a small cache.
+        c.age = u64::MAX - 1;
+        assert!(c.access(&req(3)));
+        let slot = c.slab.find(3).unwrap();
+        assert_eq!(c.slab.node(slot).data, u64::MAX);
+        assert!(!c.access(&req(4)));
+        assert_eq!(c.slab.node(c.slab.find(4).unwrap()).data, u64::MAX);
     }
 }
