@@ -1,5 +1,5 @@
 //! An indexed binary min-heap of slab slots, for the priority policies
-//! (Belady, GDSF): any slot's key can be changed or removed in O(log n),
+//! (Belady, GDSF, LFU-DA): any slot's key can be changed or removed in O(log n),
 //! and after warm-up no operation allocates.
 
 const ABSENT: u32 = u32::MAX;
@@ -35,6 +35,11 @@ impl<K: Ord + Copy> Heap<K> {
         self.items[i].0 = key;
         self.sift_up(i);
         self.sift_down(self.pos[slot as usize] as usize);
+    }
+
+    /// The entry with the smallest key.
+    pub fn peek(&self) -> Option<(K, u32)> {
+        self.items.first().copied()
     }
 
     /// Removes and returns the entry with the smallest key.

@@ -10,68 +10,27 @@
 //! evicted priorities), so on long traces at small caches they reach 2^64:
 //! they saturate there, where libCacheSim's int64 overflows.
 
-use std::collections::BTreeMap;
-
-use super::slab::{List, Slab};
+use super::heap::Heap;
+use super::slab::Slab;
 use super::{BoxedCache, Cache, registry::Ctx};
 use crate::workload::Request;
 
-/// One list per priority value, each in arrival order, in a B-tree because
-/// priorities jump (a hit adds `L`) and `L` needs "the next priority above".
-/// Empty lists are dropped, so the map holds one entry per distinct priority
-/// in the cache.
-#[derive(Default)]
-struct Buckets {
-    lists: BTreeMap<u64, List>,
-    bytes: u64,
-}
+/// (priority, sequence of the last push): lowest priority first, and within
+/// one priority the longest there first, which is libCacheSim's order (one
+/// FIFO list per priority).
+type Rank = (u64, u64);
 
-impl Buckets {
-    /// Appends `slot` (whose data is `key`) to the list of `key`.
-    fn push<T>(&mut self, slab: &mut Slab<T>, key: u64, slot: u32) {
-        self.bytes += slab.node(slot).size as u64;
-        slab.push_back(self.lists.entry(key).or_default(), slot);
-    }
-
-    /// Unlinks `slot` from the list of `key`.
-    fn unlink<T>(&mut self, slab: &mut Slab<T>, key: u64, slot: u32) {
-        self.bytes -= slab.node(slot).size as u64;
-        let list = self.lists.get_mut(&key).expect("entry's bucket exists");
-        slab.unlink(list, slot);
-        if list.is_empty() {
-            self.lists.remove(&key);
-        }
-    }
-
-    /// The oldest entry of the list of `key`, if that list is non-empty.
-    fn oldest(&self, key: u64) -> Option<u32> {
-        self.lists.get(&key).and_then(List::head)
-    }
-
-    /// The lowest key with entries.
-    fn lowest(&self) -> Option<u64> {
-        self.lists.keys().next().copied()
-    }
-
-    /// The lowest key above `key` with entries.
-    fn lowest_above(&self, key: u64) -> Option<u64> {
-        self.lists.range(key + 1..).next().map(|(&k, _)| k)
-    }
-
-    fn bytes(&self) -> u64 {
-        self.bytes
-    }
-
-    /// Heap bytes of the map (one B-tree entry per list, estimated).
-    fn heap_bytes(&self) -> usize {
-        self.lists.len() * (std::mem::size_of::<(u64, List)>() + 8)
-    }
-}
-
+/// Every entry's priority is at least `L`: a new entry gets `L + 1`, a hit
+/// adds `L`, and `L` only ever moves to a priority present. So the list at
+/// `L`, when not empty, is the lowest, and "the next priority above `L`" is
+/// the lowest present: one min-heap answers both.
 pub struct LfuDa {
     /// Node data: the entry's priority.
     slab: Slab<u64>,
-    buckets: Buckets,
+    order: Heap<Rank>,
+    /// Pushes so far, for the FIFO order within a priority.
+    seq: u64,
+    used: u64,
     /// The age `L`.
     age: u64,
     capacity: u64,
@@ -81,7 +40,9 @@ impl LfuDa {
     fn new(capacity: u64, expected_objects: usize) -> Self {
         LfuDa {
             slab: Slab::with_capacity(expected_objects),
-            buckets: Buckets::default(),
+            order: Heap::with_capacity(expected_objects),
+            seq: 0,
+            used: 0,
             age: 0,
             capacity,
         }
@@ -92,29 +53,36 @@ impl LfuDa {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 
-    /// After the list at `L` lost an entry: if it is now empty, `L` moves up
-    /// to the next priority that has entries (if any).
+    /// Puts `slot` at the back of the entries with priority `pri`.
+    fn push(&mut self, slot: u32, pri: u64) {
+        self.seq += 1;
+        self.slab.node_mut(slot).data = pri;
+        self.order.push(slot, (pri, self.seq));
+    }
+
+    /// After an entry at `L` left: if it was the last, `L` moves up to the
+    /// lowest priority present (if any).
     fn advance_age(&mut self) {
-        if self.buckets.oldest(self.age).is_none()
-            && let Some(next) = self.buckets.lowest_above(self.age)
-        {
-            self.age = next;
+        if let Some(((lowest, _), _)) = self.order.peek() {
+            debug_assert!(lowest >= self.age, "an entry below the age");
+            self.age = lowest;
         }
     }
 
+    /// Evicts the oldest entry of the list at `L` (or, before the first
+    /// eviction and in libCacheSim's undefined corner, of the lowest list:
+    /// the same entry, by the invariant above).
     fn evict(&mut self) {
-        let at = self.age.max(1);
-        let (pri, victim) = match self.buckets.oldest(at) {
-            Some(v) => (at, v),
-            None => {
-                let low = self.buckets.lowest().expect("evicting from an empty cache");
-                (low, self.buckets.oldest(low).expect("non-empty bucket"))
-            }
-        };
+        let ((pri, _), victim) = self.order.pop().expect("evicting from an empty cache");
         self.age = pri;
-        self.buckets.unlink(&mut self.slab, pri, victim);
-        self.slab.remove(victim);
+        self.drop_slot(victim);
         self.advance_age();
+    }
+
+    /// Drops the (already unranked) entry in `slot`.
+    fn drop_slot(&mut self, slot: u32) {
+        self.used -= self.slab.node(slot).size as u64;
+        self.slab.remove(slot);
     }
 }
 
@@ -124,24 +92,23 @@ impl Cache for LfuDa {
             let pri = self.slab.node(slot).data;
             // The increment is the age before this hit moves it.
             let new = pri.saturating_add(self.age);
-            self.buckets.unlink(&mut self.slab, pri, slot);
+            self.order.remove(slot);
             if pri == self.age {
                 self.advance_age();
             }
-            self.slab.node_mut(slot).data = new;
-            self.buckets.push(&mut self.slab, new, slot);
+            self.push(slot, new);
             return true;
         }
         let size = req.size as u64;
         if size > self.capacity {
             return false;
         }
-        while self.buckets.bytes() + size > self.capacity {
+        while self.used + size > self.capacity {
             self.evict();
         }
-        let pri = self.age.saturating_add(1);
-        let slot = self.slab.insert(req.key, req.size, pri);
-        self.buckets.push(&mut self.slab, pri, slot);
+        let slot = self.slab.insert(req.key, req.size, 0);
+        self.push(slot, self.age.saturating_add(1));
+        self.used += size;
         false
     }
 
@@ -154,8 +121,8 @@ impl Cache for LfuDa {
     }
 
     #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
-        self.slab.prefetch(far, near, Some(nearest))
+    fn prefetch(&self, far: u64, near: u64, _nearest: u64) {
+        self.slab.prefetch(far, near, None)
     }
 
     fn remove(&mut self, key: u64) -> bool {
@@ -163,8 +130,8 @@ impl Cache for LfuDa {
             return false;
         };
         let pri = self.slab.node(slot).data;
-        self.buckets.unlink(&mut self.slab, pri, slot);
-        self.slab.remove(slot);
+        self.order.remove(slot);
+        self.drop_slot(slot);
         if pri == self.age {
             self.advance_age();
         }
@@ -176,7 +143,7 @@ impl Cache for LfuDa {
     }
 
     fn used(&self) -> u64 {
-        self.buckets.bytes()
+        self.used
     }
 
     fn capacity(&self) -> u64 {
@@ -184,7 +151,7 @@ impl Cache for LfuDa {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.buckets.heap_bytes()
+        self.slab.heap_bytes() + self.order.heap_bytes()
     }
 }
 
