@@ -29,7 +29,7 @@ impl Rule for Belady {
         ((), NEVER - req.next_access)
     }
 
-    fn hit(&mut self, _: &mut Node<()>, req: &Request) -> u64 {
+    fn hit(&mut self, _: &mut Node<()>, req: &Request, _: impl FnOnce() -> Option<u64>) -> u64 {
         NEVER - req.next_access
     }
 }

@@ -43,12 +43,12 @@ impl Rule for Gdsf {
         (1, self.rank(1, req.size))
     }
 
-    fn hit(&mut self, node: &mut Node<u64>, _: &Request) -> Rank {
+    fn hit(&mut self, node: &mut Node<u64>, _: &Request, _: impl FnOnce() -> Option<Rank>) -> Rank {
         node.data += 1;
         self.rank(node.data, node.size)
     }
 
-    fn evicted(&mut self, rank: Rank) {
+    fn evicted(&mut self, rank: Rank, _: Option<Rank>) {
         self.inflation = f64::from_bits(rank.0);
     }
 }

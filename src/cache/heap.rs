@@ -49,9 +49,19 @@ impl<K: Ord + Copy> Heap<K> {
         Some(top)
     }
 
-    /// Removes `slot` (present).
-    pub fn remove(&mut self, slot: u32) {
+    /// The smallest key of the slots other than `slot` (present), in O(1):
+    /// if `slot` is at the top, the smaller of its children.
+    pub fn lowest_except(&self, slot: u32) -> Option<K> {
+        match self.items.first() {
+            Some(&(key, top)) if top != slot => Some(key),
+            _ => self.items.iter().skip(1).take(2).map(|item| item.0).min(),
+        }
+    }
+
+    /// Removes `slot` (present) and returns its key.
+    pub fn remove(&mut self, slot: u32) -> K {
         let i = self.pos[slot as usize] as usize;
+        let key = self.items[i].0;
         self.pos[slot as usize] = ABSENT;
         let last = self.items.pop().expect("non-empty heap");
         if i < self.items.len() {
@@ -60,6 +70,7 @@ impl<K: Ord + Copy> Heap<K> {
             self.sift_up(i);
             self.sift_down(self.pos[last.1 as usize] as usize);
         }
+        key
     }
 
     pub fn heap_bytes(&self) -> usize {

@@ -1,7 +1,7 @@
 //! The priority-ordered policies share one cache, [`Ranked`]: a slab of
 //! entries and an indexed min-heap of their ranks. A [`Rule`] says what rank
 //! an entry gets when it is inserted or hit; eviction always takes the lowest
-//! rank. Belady and GDSF are each a rule in their own file.
+//! rank. Belady, GDSF and LFU-DA are each a rule in their own file.
 
 use super::heap::Heap;
 use super::slab::{Node, Slab};
@@ -16,10 +16,19 @@ pub trait Rule: Send + 'static {
     type Rank: Ord + Copy + Send;
     /// The data and rank of a new entry for `req` (after eviction made room).
     fn insert(&mut self, req: &Request) -> (Self::Data, Self::Rank);
-    /// Updates the entry `node` on a hit by `req` and returns its new rank.
-    fn hit(&mut self, node: &mut Node<Self::Data>, req: &Request) -> Self::Rank;
-    /// Called with the rank of each evicted entry.
-    fn evicted(&mut self, _rank: Self::Rank) {}
+    /// Updates the entry `node` on a hit by `req` and returns its new rank;
+    /// `lowest_other` gives the lowest rank among the other entries.
+    fn hit(
+        &mut self,
+        node: &mut Node<Self::Data>,
+        req: &Request,
+        lowest_other: impl FnOnce() -> Option<Self::Rank>,
+    ) -> Self::Rank;
+    /// Called with the rank of each evicted entry and the lowest rank left.
+    fn evicted(&mut self, _rank: Self::Rank, _lowest: Option<Self::Rank>) {}
+    /// Called with the rank of each entry removed other than by eviction
+    /// (an expired one) and the lowest rank left.
+    fn removed(&mut self, _rank: Self::Rank, _lowest: Option<Self::Rank>) {}
 }
 
 /// A cache ordered by the ranks of rule `R`.
@@ -48,6 +57,10 @@ impl<R: Rule> Ranked<R> {
         Box::new(Self::new(ctx.capacity, rule, ctx.expected_objects()))
     }
 
+    fn lowest(&self) -> Option<R::Rank> {
+        self.order.peek().map(|(rank, _)| rank)
+    }
+
     /// Drops the (already unranked) entry in `slot`.
     fn drop_slot(&mut self, slot: u32) {
         self.used -= self.slab.node(slot).size as u64;
@@ -58,7 +71,10 @@ impl<R: Rule> Ranked<R> {
 impl<R: Rule> Cache for Ranked<R> {
     fn access(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
-            let rank = self.rule.hit(self.slab.node_mut(slot), req);
+            let order = &self.order;
+            let rank = self
+                .rule
+                .hit(self.slab.node_mut(slot), req, || order.lowest_except(slot));
             self.order.update(slot, rank);
             return true;
         }
@@ -68,8 +84,8 @@ impl<R: Rule> Cache for Ranked<R> {
         }
         while self.used + size > self.capacity {
             let (rank, victim) = self.order.pop().expect("evicting from an empty cache");
-            self.rule.evicted(rank);
             self.drop_slot(victim);
+            self.rule.evicted(rank, self.lowest());
         }
         let (data, rank) = self.rule.insert(req);
         let slot = self.slab.insert(req.key, req.size, data);
@@ -95,8 +111,9 @@ impl<R: Rule> Cache for Ranked<R> {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
-        self.order.remove(slot);
+        let rank = self.order.remove(slot);
         self.drop_slot(slot);
+        self.rule.removed(rank, self.lowest());
         true
     }
 
