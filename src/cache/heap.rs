@@ -132,4 +132,21 @@ mod tests {
         let order: Vec<(u64, u32)> = std::iter::from_fn(|| h.pop()).collect();
         assert_eq!(order, [(5, 2), (20, 4), (50, 0), (60, 1)]);
     }
+
+    #[test]
+    fn lowest_except_is_the_minimum_of_the_others() {
+        let keys = [50u64, 10, 40, 30, 20, 15];
+        let mut h = Heap::with_capacity(keys.len());
+        for (slot, &key) in keys.iter().enumerate() {
+            h.push(slot as u32, key);
+        }
+        for slot in 0..keys.len() {
+            let others = keys.iter().enumerate().filter(|&(s, _)| s != slot);
+            let naive = others.map(|(_, &k)| k).min();
+            assert_eq!(h.lowest_except(slot as u32), naive, "slot {slot}");
+        }
+        let mut single = Heap::with_capacity(1);
+        single.push(7, 1u64);
+        assert_eq!(single.lowest_except(7), None);
+    }
 }
