@@ -151,6 +151,10 @@ pub struct Replay {
     /// Expiry time of each inserted key; created at the first request that
     /// carries a TTL, so traces without TTLs pay nothing for them.
     expiry: Option<HashMap<u64, u64, FixedState>>,
+    /// Misses whose object fits the cache (so the policy took it in).
+    pub inserted: u64,
+    /// Entries dropped other than by eviction (expired, or a failed fetch).
+    pub removed: u64,
 }
 
 impl Replay {
@@ -159,8 +163,13 @@ impl Replay {
         Replay {
             stats: CacheStats::default(),
             count_objects,
-            expiry: None,
+            ..Replay::default()
         }
+    }
+
+    /// Entries the policy evicted, given how many it holds now.
+    pub fn evictions(&self, cached: usize) -> u64 {
+        (self.inserted - self.removed).saturating_sub(cached as u64)
     }
 }
 
@@ -215,21 +224,45 @@ fn replay_requests<C: Cache, const PREFETCH: bool>(
             let near = requests[i + PREFETCH_FAR / 2].key;
             cache.prefetch(far.key, near, requests[i + PREFETCH_FAR / 4].key);
         }
-        let mut expired = false;
-        if let Some(&at) = state.expiry.as_ref().and_then(|e| e.get(&req.key)) {
-            expired = at <= req.time && cache.remove(req.key);
-        }
-        let hit = if state.count_objects {
-            cache.access(&Request { size: 1, ..*req })
-        } else {
-            cache.access(req)
-        };
-        debug_assert!(cache.used() <= cache.capacity(), "cache over capacity");
-        if !hit && req.ttl_ms > 0 {
-            let expiry = state.expiry.get_or_insert_with(HashMap::default);
-            expiry.insert(req.key, req.time + req.ttl_ms as u64 * 1_000_000);
-        }
-        state.stats.record(req.size, hit, expired);
+        let outcome = lookup(cache, req, state);
+        state
+            .stats
+            .record(req.size, outcome == Lookup::Hit, outcome == Lookup::Expired);
+    }
+}
+
+/// What one cache access found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Hit,
+    /// Not cached; now inserted (unless larger than the cache).
+    Miss,
+    /// Cached but past its TTL: a miss, refetched (its TTL restarts).
+    Expired,
+}
+
+/// One access with TTL handling: the step replay repeats per request, and
+/// what the service pipeline calls for each request it lets through. Counts
+/// nothing: callers record the outcome as they classify it.
+#[inline(always)]
+pub fn lookup<C: Cache + ?Sized>(cache: &mut C, req: &Request, state: &mut Replay) -> Lookup {
+    let mut expired = false;
+    if let Some(&at) = state.expiry.as_ref().and_then(|e| e.get(&req.key)) {
+        expired = at <= req.time && cache.remove(req.key);
+        state.removed += expired as u64;
+    }
+    let size = if state.count_objects { 1 } else { req.size };
+    let hit = cache.access(&Request { size, ..*req });
+    state.inserted += (!hit && size as u64 <= cache.capacity()) as u64;
+    debug_assert!(cache.used() <= cache.capacity(), "cache over capacity");
+    if !hit && req.ttl_ms > 0 {
+        let expiry = state.expiry.get_or_insert_with(HashMap::default);
+        expiry.insert(req.key, req.time + req.ttl_ms as u64 * 1_000_000);
+    }
+    match (hit, expired) {
+        (true, _) => Lookup::Hit,
+        (false, true) => Lookup::Expired,
+        (false, false) => Lookup::Miss,
     }
 }
 

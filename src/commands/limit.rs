@@ -11,9 +11,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use edgesim::engine::SimTime;
 use edgesim::limiter::{self, KeyBy, KeyedLimiter, LimiterSpec, check_burst};
 use edgesim::report::write_atomic;
-use edgesim::service::{self, ServiceSpec, ServiceTime};
+use edgesim::runner::in_time_order;
+use edgesim::service::{self, ServiceSpec, Stages};
 use edgesim::units::{Duration, Rate, format_bytes, parse_duration, parse_rate};
-use edgesim::workload::Request;
 use edgesim::workload::trace::{Trace, TraceOptions};
 
 use super::{emit, read_trace};
@@ -95,10 +95,7 @@ pub fn run(args: LimitArgs) -> Result<()> {
     let service = args
         .servers
         .zip(args.service_time)
-        .map(|(servers, time)| ServiceSpec {
-            servers,
-            service_time: ServiceTime::Fixed { time },
-        });
+        .map(|(servers, time)| ServiceSpec::fixed(servers, time.0));
     let route_names = args.decisions.is_some() && spec.key == KeyBy::ClientRoute;
     let log = read_trace(&args.trace, &args.opts, route_names)?;
     if log.clients.is_empty() && !log.requests.is_empty() && spec.key != KeyBy::Global {
@@ -108,19 +105,22 @@ pub fn run(args: LimitArgs) -> Result<()> {
             spec.key
         );
     }
-    // The limiter sees requests in time order; ties keep file order.
-    let mut order: Vec<usize> = (0..log.requests.len()).collect();
-    order.sort_by_key(|&i| log.requests[i].time);
-    let sorted: Vec<Request> = order.iter().map(|&i| log.requests[i]).collect();
-    let outcome = service::simulate(&sorted, Some(&mut limiter), None, service.as_ref(), 0)
-        .map_err(anyhow::Error::msg)?;
-    let mut admitted = vec![false; sorted.len()];
-    for (&i, fate) in order.iter().zip(&outcome.fates) {
-        admitted[i] = fate.decision.admitted();
-    }
-    let in_time_order: Vec<bool> = order.iter().map(|&i| admitted[i]).collect();
-    let accuracy =
-        limiter::measure_accuracy(&spec, &sorted, &in_time_order).map_err(anyhow::Error::msg)?;
+    // The same pipeline as `edgesim run`: requests in time order (ties in
+    // file order), decisions given back in file order.
+    let stages = Stages {
+        limiter: Some(&mut limiter),
+        cache: None,
+        service: service.as_ref(),
+        routes: &[],
+        window: edgesim::engine::SECOND,
+    };
+    let outcome =
+        service::simulate_in_time_order(&log.requests, stages, 0).map_err(anyhow::Error::msg)?;
+    let admitted: Vec<bool> = outcome.decisions.iter().map(|d| d.admitted()).collect();
+    let accuracy = in_time_order(&log.requests, &admitted, |r, a| {
+        limiter::measure_accuracy(&spec, r, a)
+    })
+    .map_err(anyhow::Error::msg)?;
 
     let mut summary = summarize(&args.trace, &spec, &log, &admitted, &outcome);
     if let Some(a) = accuracy {
@@ -177,9 +177,9 @@ fn summarize(
     let n = admitted.len() as u64;
     let allowed = admitted.iter().filter(|&&a| a).count() as u64;
     let delayed = outcome
-        .fates
+        .decisions
         .iter()
-        .filter(|f| matches!(f.decision, limiter::Decision::Delay { .. }))
+        .filter(|d| matches!(d, limiter::Decision::Delay { .. }))
         .count();
     let first = log.requests.iter().map(|r| r.time).min().unwrap_or(0);
     let span = log.requests.iter().map(|r| r.time).max().unwrap_or(0) - first;

@@ -106,8 +106,11 @@ pub fn run(command: TraceCommand) -> Result<()> {
                 );
             }
             let seed = exp.workload_seed(0, replication);
-            let instance = runner::generate(&exp.workloads[0].spec, seed, true)
-                .with_context(|| format!("generating the workload of {}", experiment.display()))?;
+            let instance =
+                runner::generate(&exp.workloads[0].spec, &exp.loads[0].spec.load, seed, true)
+                    .with_context(|| {
+                        format!("generating the workload of {}", experiment.display())
+                    })?;
             trace::write(&output, &instance.requests, &[], format)?;
             eprintln!(
                 "wrote {} requests to {}",

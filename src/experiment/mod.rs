@@ -14,7 +14,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::cache::{CapacitySpec, PolicySpec};
 use crate::engine::derive_seed;
 use crate::limiter::LimiterSpec;
-use crate::service::ServiceSpec;
+use crate::service::{LoadSpec, ServiceSpec};
+use crate::units::Duration;
 use crate::workload::synthetic::SyntheticSpec;
 use crate::workload::trace::TraceSpec;
 
@@ -107,6 +108,57 @@ pub struct ReportSpec {
     pub rank_by: RankBy,
     /// The configuration others are compared with, e.g. `{ policy = "lru", capacity = "5%" }`.
     pub baseline: Option<Baseline>,
+    /// Width of the windows of timeseries.csv, in simulated time [default: 1s].
+    #[serde(default, deserialize_with = "some_positive_duration")]
+    pub window: Option<Duration>,
+    /// When a load level counts as broken.
+    #[serde(default)]
+    pub breaking_point: BreakingPoint,
+}
+
+fn some_positive_duration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Duration>, D::Error> {
+    let v = Duration::deserialize(d)?;
+    if v.0 == 0 {
+        return Err(serde::de::Error::custom("must be longer than zero"));
+    }
+    Ok(Some(v))
+}
+
+/// `breaking_point = { error_ratio = 0.10, p95 = "500ms" }`: a load level
+/// breaks when its error ratio (503s and 504s over requests) is above
+/// `error_ratio` (the workshop's rule: more than 10%), or its p95 above
+/// `p95` when given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakingPoint {
+    #[serde(
+        default = "ten_percent",
+        deserialize_with = "crate::units::checked::non_negative"
+    )]
+    pub error_ratio: f64,
+    pub p95: Option<Duration>,
+}
+
+fn ten_percent() -> f64 {
+    0.10
+}
+
+impl Default for BreakingPoint {
+    fn default() -> Self {
+        BreakingPoint {
+            error_ratio: ten_percent(),
+            p95: None,
+        }
+    }
+}
+
+impl ReportSpec {
+    /// Width of the time-series windows.
+    pub fn window(&self) -> crate::engine::SimTime {
+        self.window.map_or(crate::engine::SECOND, |w| w.0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -143,6 +195,34 @@ pub struct CacheChoice {
     pub identity: String,
 }
 
+/// One `[[load]]` choice after sweeps are expanded.
+#[derive(Debug, Clone)]
+pub struct LoadChoice {
+    pub spec: LoadSpec,
+    pub dims: Vec<(String, String)>,
+    pub identity: String,
+    /// Which `[[load]]` table it came from (a breaking point is searched
+    /// among the levels of one table).
+    pub table: usize,
+}
+
+impl LoadChoice {
+    /// A label for reports: its name, or its swept values.
+    pub fn label(&self) -> String {
+        let values: Vec<String> = self
+            .dims
+            .iter()
+            .map(|(d, v)| format!("{}={v}", d.rsplit('.').next().unwrap_or(d)))
+            .collect();
+        match (&self.spec.name, values.is_empty()) {
+            (Some(n), true) => n.clone(),
+            (Some(n), false) => format!("{n} {}", values.join(" ")),
+            (None, false) => values.join(" "),
+            (None, true) => "default".into(),
+        }
+    }
+}
+
 /// One `[[limiter]]` choice after sweeps are expanded.
 #[derive(Debug, Clone)]
 pub struct LimiterChoice {
@@ -158,6 +238,7 @@ pub struct Run {
     /// Position in the run order (also the row order of every table).
     pub index: usize,
     pub workload: usize,
+    pub load: usize,
     pub cache: Option<usize>,
     pub limiter: Option<usize>,
     pub replication: u64,
@@ -170,10 +251,17 @@ pub struct Experiment {
     pub name: String,
     pub meta: Meta,
     pub workloads: Vec<Workload>,
-    /// Empty when the experiment compares only limiters.
+    /// At least one (the workload's own times when there is no `[load]`).
+    pub loads: Vec<LoadChoice>,
+    /// Empty when the experiment compares no caches.
     pub caches: Vec<CacheChoice>,
-    /// Empty when the experiment compares only caches.
+    /// The cache choices in run order: an index into `caches`, or None for
+    /// `policy = "none"` (and when there are no caches at all).
+    pub cache_slots: Vec<Option<usize>>,
+    /// Empty when the experiment compares no limiters.
     pub limiters: Vec<LimiterChoice>,
+    /// Like `cache_slots`, for `algorithm = "none"`.
+    pub limiter_slots: Vec<Option<usize>>,
     /// The origin behind limiter and cache, if modelled.
     pub service: Option<ServiceSpec>,
     pub report: ReportSpec,
@@ -196,8 +284,11 @@ impl Experiment {
         let Sections {
             meta,
             mut workloads,
+            loads,
             caches,
+            cache_slots,
             limiters,
+            limiter_slots,
             service,
             report,
         } = parsed;
@@ -215,8 +306,11 @@ impl Experiment {
             name,
             meta,
             workloads,
+            loads,
             caches,
+            cache_slots,
             limiters,
+            limiter_slots,
             service,
             report,
             source,
@@ -228,43 +322,53 @@ impl Experiment {
     /// left out).
     pub fn run_product(&self) -> String {
         let mut parts = vec![format!("{} workload variant(s)", self.workloads.len())];
-        if !self.caches.is_empty() {
-            parts.push(format!("{} cache configuration(s)", self.caches.len()));
+        if self.loads.len() > 1 {
+            parts.push(format!("{} load level(s)", self.loads.len()));
         }
-        if !self.limiters.is_empty() {
-            parts.push(format!("{} limiter configuration(s)", self.limiters.len()));
+        if self.cache_slots.iter().any(Option::is_some) {
+            parts.push(format!("{} cache configuration(s)", self.cache_slots.len()));
+        }
+        if self.limiter_slots.iter().any(Option::is_some) {
+            parts.push(format!(
+                "{} limiter configuration(s)",
+                self.limiter_slots.len()
+            ));
         }
         parts.push(format!("{} replication(s)", self.meta.replications));
         parts.join(" x ")
     }
 
-    /// All runs, in their fixed order: workload variant, then cache choice,
-    /// then limiter choice, then replication.
+    /// All runs, in their fixed order: workload variant, then load level,
+    /// then cache choice, then limiter choice, then replication.
     pub fn runs(&self) -> Vec<Run> {
-        let choices = |n: usize| -> Vec<Option<usize>> {
-            if n == 0 {
-                vec![None]
-            } else {
-                (0..n).map(Some).collect()
-            }
-        };
         let mut runs = Vec::new();
         for workload in 0..self.workloads.len() {
-            for &cache in &choices(self.caches.len()) {
-                for &limiter in &choices(self.limiters.len()) {
-                    for replication in 0..self.meta.replications {
-                        runs.push(Run {
-                            index: runs.len(),
-                            workload,
-                            cache,
-                            limiter,
-                            replication,
-                        });
+            for load in 0..self.loads.len() {
+                for &cache in &self.cache_slots {
+                    for &limiter in &self.limiter_slots {
+                        for replication in 0..self.meta.replications {
+                            runs.push(Run {
+                                index: runs.len(),
+                                workload,
+                                load,
+                                cache,
+                                limiter,
+                                replication,
+                            });
+                        }
                     }
                 }
             }
         }
         runs
+    }
+
+    /// Seed of the service's random streams (service times, round trips):
+    /// shared by every cache and limiter at one load level and replication,
+    /// so they are compared on the same dice.
+    pub fn service_seed(&self, run: &Run) -> u64 {
+        let id = format!("load|{}", self.loads[run.load].identity);
+        derive_seed(self.workload_seed(run.workload, run.replication), &id)
     }
 
     /// Seed of a workload variant's replication: independent of the cache, so
@@ -293,6 +397,7 @@ impl Experiment {
             .workloads
             .iter()
             .flat_map(|w| &w.dims)
+            .chain(self.loads.iter().flat_map(|l| &l.dims))
             .chain(self.caches.iter().flat_map(|c| &c.dims))
             .chain(self.limiters.iter().flat_map(|l| &l.dims));
         for (name, _) in all {
@@ -307,27 +412,32 @@ impl Experiment {
 struct Sections {
     meta: Meta,
     workloads: Vec<Workload>,
+    loads: Vec<LoadChoice>,
     caches: Vec<CacheChoice>,
+    cache_slots: Vec<Option<usize>>,
     limiters: Vec<LimiterChoice>,
+    limiter_slots: Vec<Option<usize>>,
     service: Option<ServiceSpec>,
     report: ReportSpec,
 }
 
-const SECTIONS: [&str; 6] = [
+const SECTIONS: [&str; 7] = [
     "experiment",
     "workload",
+    "load",
     "cache",
     "limiter",
     "service",
     "report",
 ];
 
-/// The tables of an array-of-tables section (`[[cache]]`, `[[limiter]]`),
-/// each expanded into its sweep variants: (identity, value, dims).
+/// The tables of an array-of-tables section (`[[cache]]`, `[[limiter]]`,
+/// `[[load]]`), each expanded into its sweep variants, with the index of
+/// the table each came from.
 fn choices<'i>(
     name: &str,
     section: &Spanned<DeValue<'i>>,
-) -> Result<Vec<sweep::Variant<'i>>, Located> {
+) -> Result<Vec<(usize, sweep::Variant<'i>)>, Located> {
     let tables = match section.get_ref() {
         DeValue::Array(items) => items.iter().cloned().collect::<Vec<_>>(),
         DeValue::Table(_) => vec![section.clone()],
@@ -345,10 +455,48 @@ fn choices<'i>(
         ));
     }
     let mut variants = Vec::new();
-    for table in &tables {
-        variants.extend(sweep::expand(name, table)?);
+    for (i, table) in tables.iter().enumerate() {
+        variants.extend(sweep::expand(name, table)?.into_iter().map(|v| (i, v)));
     }
     Ok(variants)
+}
+
+/// Whether a choice's `field` is the string "none": no cache, no limiter.
+fn is_none(value: &Spanned<DeValue>, field: &str) -> bool {
+    match value.get_ref() {
+        DeValue::Table(t) => t
+            .get(field)
+            .is_some_and(|v| matches!(v.get_ref(), DeValue::String(s) if s == "none")),
+        _ => false,
+    }
+}
+
+/// Reads the choices of `[[name]]`, where `field = "none"` stands for
+/// leaving the stage out: the choices, and the run order of slots.
+fn stage_choices<T: DeserializeOwned, C>(
+    name: &str,
+    field: &str,
+    section: Option<Spanned<DeValue>>,
+    make: impl Fn(T, Vec<(String, String)>, String) -> C,
+) -> Result<(Vec<C>, Vec<Option<usize>>), Located> {
+    let Some(section) = section else {
+        return Ok((Vec::new(), vec![None]));
+    };
+    let mut out = Vec::new();
+    let mut slots = Vec::new();
+    for (_, v) in choices(name, &section)? {
+        if is_none(&v.value, field) {
+            slots.push(None);
+            continue;
+        }
+        slots.push(Some(out.len()));
+        out.push(make(
+            deserialize(v.value.clone())?,
+            v.dims,
+            render(v.value.get_ref()),
+        ));
+    }
+    Ok((out, slots))
 }
 
 fn parse_sections(source: &str) -> Result<Sections, Located> {
@@ -394,38 +542,68 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         })
         .collect::<Result<Vec<_>, Located>>()?;
 
-    let mut caches = Vec::new();
-    if let Some(section) = section("cache") {
-        for v in choices("cache", &section)? {
-            caches.push(CacheChoice {
-                identity: render(v.value.get_ref()),
-                spec: deserialize(v.value)?,
-                dims: v.dims,
-            });
-        }
-    }
-    let mut limiters = Vec::new();
-    if let Some(section) = section("limiter") {
-        for v in choices("limiter", &section)? {
-            limiters.push(LimiterChoice {
-                identity: render(v.value.get_ref()),
-                spec: deserialize(v.value)?,
-                dims: v.dims,
-            });
-        }
-    }
-    if caches.is_empty() && limiters.is_empty() {
+    let (caches, cache_slots) = stage_choices(
+        "cache",
+        "policy",
+        section("cache"),
+        |spec, dims, identity| CacheChoice {
+            spec,
+            dims,
+            identity,
+        },
+    )?;
+    let (limiters, limiter_slots) = stage_choices(
+        "limiter",
+        "algorithm",
+        section("limiter"),
+        |spec, dims, identity| LimiterChoice {
+            spec,
+            dims,
+            identity,
+        },
+    )?;
+    let loads = match section("load") {
+        None => vec![LoadChoice {
+            spec: LoadSpec {
+                name: None,
+                load: Default::default(),
+            },
+            dims: vec![],
+            identity: String::new(),
+            table: 0,
+        }],
+        Some(section) => choices("load", &section)?
+            .into_iter()
+            .map(|(table, v)| {
+                Ok(LoadChoice {
+                    identity: render(v.value.get_ref()),
+                    spec: deserialize(v.value)?,
+                    dims: v.dims,
+                    table,
+                })
+            })
+            .collect::<Result<_, Located>>()?,
+    };
+    if section("service").is_none()
+        && cache_slots
+            .iter()
+            .chain(&limiter_slots)
+            .all(Option::is_none)
+    {
         return Err(Located::at(
             0..0,
-            "missing [[cache]] or [[limiter]] section: say which caches or limiters to compare",
+            "nothing to simulate: add [[cache]] or [[limiter]] choices to compare, or a [service] to measure",
         ));
     }
     let service = section("service").map(deserialize).transpose()?;
     Ok(Sections {
         meta,
         workloads,
+        loads,
         caches,
+        cache_slots,
         limiters,
+        limiter_slots,
         service,
         report,
     })

@@ -16,10 +16,27 @@ pub struct Variant<'i> {
     pub dims: Vec<(String, String)>,
 }
 
+/// Fields whose value is a list of tables, not a sweep: a load's `phases`
+/// and a workload's `routes`. To sweep one, write a list of such lists.
+const STRUCTURAL: [&str; 2] = ["phases", "routes"];
+
+fn is_structural(path: &str, value: &DeValue) -> bool {
+    let field = path.rsplit('.').next().unwrap_or(path);
+    STRUCTURAL.contains(&field)
+        && matches!(value, DeValue::Array(items)
+            if items.iter().all(|i| matches!(i.get_ref(), DeValue::Table(_))))
+}
+
 /// Expands every list under `value` (whose dotted path is `path`) into the
 /// cartesian product of its elements, in file order, last dimension fastest.
 pub fn expand<'i>(path: &str, value: &Spanned<DeValue<'i>>) -> Result<Vec<Variant<'i>>, Located> {
     let span = value.span();
+    if is_structural(path, value.get_ref()) {
+        return Ok(vec![Variant {
+            value: value.clone(),
+            dims: vec![],
+        }]);
+    }
     match value.get_ref() {
         DeValue::Array(items) => {
             if items.is_empty() {

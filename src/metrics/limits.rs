@@ -1,6 +1,6 @@
 //! What a limiter did to labelled traffic: how much it let through, whom it
-//! wrongly blocked, how fast it caught each abuser, what it cost in memory,
-//! and the latency the admitted requests saw.
+//! wrongly blocked, how fast it caught each abuser and what it cost in
+//! memory.
 
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
@@ -35,9 +35,6 @@ pub struct LimitStats {
     pub first_block_max: SimTime,
     pub peak_keys: u64,
     pub peak_state_bytes: u64,
-    /// Latency of admitted requests (arrival to completion), in ns.
-    pub latency_mean: f64,
-    pub latency_p99: SimTime,
     /// For approximate window algorithms: agreement with the exact log.
     pub accuracy: Option<Accuracy>,
 }
@@ -69,28 +66,24 @@ impl LimitStats {
             first_block_max: 0,
             peak_keys: outcome.peak_keys as u64,
             peak_state_bytes: outcome.peak_state_bytes as u64,
-            latency_mean: 0.0,
-            latency_p99: 0,
             accuracy,
         };
         let mut clients: HashMap<u32, ClientTally, FixedState> = HashMap::default();
-        let mut latencies = Vec::new();
-        for (req, fate) in requests.iter().zip(&outcome.fates) {
+        for (req, decision) in requests.iter().zip(&outcome.decisions) {
             let abusive = req.label == Label::Abusive;
             let tally = clients.entry(req.client).or_insert_with(|| ClientTally {
                 abusive,
                 first_seen: req.time,
                 first_denied: None,
             });
-            let admitted = fate.decision.admitted();
+            let admitted = decision.admitted();
             if admitted {
                 s.allowed += 1;
-                latencies.push(fate.done - req.time);
             } else {
                 s.denied += 1;
                 tally.first_denied.get_or_insert(req.time);
             }
-            s.delayed += matches!(fate.decision, Decision::Delay { .. }) as u64;
+            s.delayed += matches!(decision, Decision::Delay { .. }) as u64;
             if abusive {
                 s.abusive += 1;
                 s.abusive_allowed += admitted as u64;
@@ -116,13 +109,6 @@ impl LimitStats {
         }
         if s.abusers_blocked > 0 {
             s.first_block_mean = block_sum as f64 / s.abusers_blocked as f64;
-        }
-        if !latencies.is_empty() {
-            let sum: u128 = latencies.iter().map(|&l| l as u128).sum();
-            s.latency_mean = sum as f64 / latencies.len() as f64;
-            latencies.sort_unstable();
-            let rank = (latencies.len() as f64 * 0.99).ceil() as usize;
-            s.latency_p99 = latencies[rank.clamp(1, latencies.len()) - 1];
         }
         s
     }

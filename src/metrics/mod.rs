@@ -1,6 +1,7 @@
 //! Counters the models fill and the reports read.
 
 mod limits;
+pub mod service;
 
 pub use limits::LimitStats;
 

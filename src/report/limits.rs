@@ -42,8 +42,6 @@ pub fn columns(with_requests: bool) -> Vec<String> {
         "first_block_max_s",
         "peak_keys",
         "peak_state_bytes",
-        "latency_mean_ms",
-        "latency_p99_ms",
         "misclassified_ratio",
         "rate_error",
     ];
@@ -61,7 +59,6 @@ pub fn cells(spec: &LimiterSpec, r: &RunResult, with_requests: bool) -> Vec<Cell
         return vec![Cell::Empty; columns(with_requests).len()];
     };
     let seconds = |ns: f64| ns / 1e9;
-    let ms = |ns: f64| ns / 1e6;
     let blocked = |x: f64| {
         if l.abusers_blocked > 0 {
             Cell::Real(x)
@@ -96,8 +93,6 @@ pub fn cells(spec: &LimiterSpec, r: &RunResult, with_requests: bool) -> Vec<Cell
         blocked(seconds(l.first_block_max as f64)),
         Cell::Int(l.peak_keys),
         Cell::Int(l.peak_state_bytes),
-        Cell::Real(ms(l.latency_mean)),
-        Cell::Real(ms(l.latency_p99 as f64)),
         l.accuracy
             .map_or(Cell::Empty, |a| Cell::Real(a.misclassified_ratio())),
         l.accuracy
@@ -125,7 +120,8 @@ pub struct LimitConfig {
     pub first_block_s: Option<Mean>,
     pub peak_keys: Mean,
     pub peak_state_bytes: Mean,
-    pub latency_p99_ms: Mean,
+    /// With a service only.
+    pub latency_p99_ms: Option<Mean>,
     pub misclassified: Option<Mean>,
     pub rate_error: Option<Mean>,
 }
@@ -133,7 +129,8 @@ pub struct LimitConfig {
 /// Groups runs by (workload, cache, limiter), in run order.
 pub fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<LimitConfig> {
     let same = |a: &RunResult, b: &RunResult| {
-        (a.run.workload, a.run.cache, a.run.limiter) == (b.run.workload, b.run.cache, b.run.limiter)
+        (a.run.workload, a.run.load, a.run.cache, a.run.limiter)
+            == (b.run.workload, b.run.load, b.run.cache, b.run.limiter)
     };
     let mut configs = Vec::new();
     for chunk in results.chunk_by(same) {
@@ -166,7 +163,14 @@ pub fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<LimitCon
             first_block_s: (!blocked.is_empty()).then(|| Mean::of(&blocked)),
             peak_keys: mean(&|s| s.peak_keys as f64),
             peak_state_bytes: mean(&|s| s.peak_state_bytes as f64),
-            latency_p99_ms: mean(&|s| s.latency_p99 as f64 / 1e6),
+            latency_p99_ms: first.service.as_ref().map(|_| {
+                let p99: Vec<f64> = chunk
+                    .iter()
+                    .filter_map(|r| r.service.as_ref())
+                    .map(|s| s.latency.p99 as f64 / 1e6)
+                    .collect();
+                Mean::of(&p99)
+            }),
             misclassified: (!accuracy.is_empty()).then(|| {
                 Mean::of(
                     &accuracy
@@ -308,7 +312,7 @@ pub fn markdown(md: &mut String, summary: &Summary) {
         for c in &configs {
             let _ = writeln!(
                 md,
-                "| `{}` | {} | {} | {:.1} | {:.1} of {} | {} | {:.0} | {} | {:.1} | {} | {} |",
+                "| `{}` | {} | {} | {:.1} | {:.1} of {} | {} | {:.0} | {} | {} | {} | {} |",
                 c.label,
                 pct(c.legit_denied),
                 pct(c.abusive_allowed),
@@ -318,7 +322,7 @@ pub fn markdown(md: &mut String, summary: &Summary) {
                 opt(c.first_block_s, |m| format!("{:.2}", m.mean)),
                 c.peak_keys.mean,
                 crate::units::format_bytes(c.peak_state_bytes.mean.round() as u64),
-                c.latency_p99_ms.mean,
+                opt(c.latency_p99_ms, |m| format!("{:.1}", m.mean)),
                 opt(c.misclassified, |m| format!("{:.4}%", m.mean * 100.0)),
                 opt(c.rate_error, |m| format!("{:.2}%", m.mean * 100.0)),
             );

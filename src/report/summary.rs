@@ -4,6 +4,7 @@
 
 use super::limits::{self, LimitConfig};
 use crate::experiment::Experiment;
+use crate::metrics::service::ServiceStats;
 use crate::runner::RunResult;
 use crate::units::format_bytes;
 
@@ -122,7 +123,11 @@ impl<'a> Summary<'a> {
             .collect();
         let has_caches = !experiment.caches.is_empty();
         let has_limiters = !experiment.limiters.is_empty();
+        let has_loads = experiment.loads.len() > 1 || experiment.loads[0].spec.name.is_some();
         let mut columns: Vec<String> = ["run", "replication", "seed"].map(String::from).to_vec();
+        if has_loads {
+            columns.push("load".into());
+        }
         columns.extend(dims.iter().cloned());
         let cache_columns = [
             "policy",
@@ -143,6 +148,9 @@ impl<'a> Summary<'a> {
         if has_limiters {
             columns.extend(limits::columns(!has_caches));
         }
+        if experiment.service.is_some() {
+            columns.extend(SERVICE_COLUMNS.map(String::from));
+        }
         let rows = results
             .iter()
             .map(|r| {
@@ -158,10 +166,15 @@ impl<'a> Summary<'a> {
                     Cell::Int(r.run.replication),
                     Cell::Int(r.seed),
                 ];
+                if has_loads {
+                    row.push(Cell::Text(experiment.loads[r.run.load].label()));
+                }
+                let load_dims = &experiment.loads[r.run.load].dims;
                 for dim in &dims {
                     let value = workload
                         .dims
                         .iter()
+                        .chain(load_dims)
                         .chain(cache_dims)
                         .chain(limiter_dims)
                         .find(|(d, _)| d == dim);
@@ -170,6 +183,10 @@ impl<'a> Summary<'a> {
                     ));
                 }
                 let s = &r.stats;
+                if has_caches && r.run.cache.is_none() {
+                    row.push(Cell::Text("none".into()));
+                    row.extend(vec![Cell::Empty; 9]);
+                }
                 if let Some(cache) = r.run.cache.map(|c| &experiment.caches[c]) {
                     row.extend([
                         Cell::Text(cache.spec.policy.to_string()),
@@ -184,8 +201,19 @@ impl<'a> Summary<'a> {
                         Cell::Real(s.byte_hit_ratio()),
                     ]);
                 }
-                if let Some(l) = r.run.limiter {
-                    row.extend(limits::cells(&experiment.limiters[l].spec, r, !has_caches));
+                match r.run.limiter {
+                    Some(l) => {
+                        row.extend(limits::cells(&experiment.limiters[l].spec, r, !has_caches))
+                    }
+                    None if has_limiters => {
+                        let mut cells = vec![Cell::Empty; limits::columns(!has_caches).len()];
+                        cells[usize::from(!has_caches)] = Cell::Text("none".into());
+                        row.extend(cells);
+                    }
+                    None => {}
+                }
+                if let Some(service) = &r.service {
+                    row.extend(service_cells(service, r.evictions));
                 }
                 row
             })
@@ -203,6 +231,76 @@ impl<'a> Summary<'a> {
     }
 }
 
+/// Columns of every run of an experiment with a `[service]`.
+const SERVICE_COLUMNS: [&str; 29] = [
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_p999_ms",
+    "latency_max_ms",
+    "throughput_rps",
+    "error_ratio",
+    "errors_429",
+    "errors_503",
+    "errors_504",
+    "origin_requests",
+    "coalesced",
+    "origin_utilization",
+    "queue_mean",
+    "queue_max",
+    "in_system_mean",
+    "evictions",
+    "stability",
+    "latency_spread_ms",
+    "p95_first_quarter_ms",
+    "p95_last_quarter_ms",
+    "error_ratio_first_quarter",
+    "error_ratio_last_quarter",
+    "hit_ratio_first_quarter",
+    "hit_ratio_last_quarter",
+    "cache_bytes_first_quarter",
+    "cache_bytes_last_quarter",
+];
+
+fn service_cells(s: &ServiceStats, evictions: u64) -> Vec<Cell> {
+    let ms = |ns: u64| Cell::Real(ns as f64 / 1e6);
+    let l = &s.latency;
+    let (a, b) = (&s.first_quarter, &s.last_quarter);
+    vec![
+        Cell::Real(l.mean / 1e6),
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p95),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max),
+        Cell::Real(s.throughput_rps),
+        Cell::Real(s.counts.error_ratio()),
+        Cell::Int(s.counts.denied),
+        Cell::Int(s.counts.full),
+        Cell::Int(s.counts.timeouts),
+        Cell::Int(s.origin_requests),
+        Cell::Int(s.coalesced),
+        Cell::Real(s.origin_utilization),
+        Cell::Real(s.queue_mean),
+        Cell::Int(s.queue_max),
+        Cell::Real(s.in_system_mean),
+        Cell::Int(evictions),
+        Cell::Text(s.stability.name().into()),
+        Cell::Real(s.latency_spread_ms),
+        ms(a.p95),
+        ms(b.p95),
+        Cell::Real(a.error_ratio),
+        Cell::Real(b.error_ratio),
+        Cell::Real(a.hit_ratio),
+        Cell::Real(b.hit_ratio),
+        Cell::Real(a.cache_bytes),
+        Cell::Real(b.cache_bytes),
+    ]
+}
+
 fn unit(count_objects: bool) -> &'static str {
     if count_objects { "objects" } else { "bytes" }
 }
@@ -211,7 +309,8 @@ fn unit(count_objects: bool) -> &'static str {
 fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<Config> {
     let mut configs = Vec::new();
     for chunk in results.chunk_by(|a, b| {
-        (a.run.workload, a.run.cache, a.run.limiter) == (b.run.workload, b.run.cache, b.run.limiter)
+        (a.run.workload, a.run.load, a.run.cache, a.run.limiter)
+            == (b.run.workload, b.run.load, b.run.cache, b.run.limiter)
     }) {
         let first = &chunk[0];
         let Some(cache_index) = first.run.cache else {

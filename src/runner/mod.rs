@@ -1,6 +1,7 @@
 //! Runs an experiment's runs in parallel. Workloads are generated once per
-//! (variant, replication) and shared read-only by every cache that replays
-//! them; results come back in run order whatever the thread count.
+//! (variant, load level, replication) and shared read-only by every cache
+//! and limiter that replays them; results come back in run order whatever
+//! the thread count.
 
 mod progress;
 
@@ -9,21 +10,30 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::cache::{self, DynReplay, Replay};
+use crate::cache::{self, BoxedCache, DynReplay, Replay};
+use crate::engine::{SimTime, stream};
 use crate::experiment::{Experiment, Run, WorkloadSpec};
+use crate::limiter;
+use crate::metrics::service::ServiceStats;
 use crate::metrics::{CacheStats, LimitStats};
+use crate::service::{self, Load, Route, Source, Stages};
+use crate::workload::arrivals::Arrivals;
 use crate::workload::{Request, WorkingSet, annotate_next_access, synthetic, trace};
-use crate::{limiter, service};
 
 pub use progress::Progress;
 
 /// One replayed workload, shared by the runs that use it.
 pub struct Instance {
+    /// Open loop: the requests at their send times. Closed loop: the order
+    /// connections take them in (their times are ignored); empty when a
+    /// synthetic workload without a request count is drawn as it goes.
     pub requests: Vec<Request>,
     pub working_set: WorkingSet,
     /// Which trace gave the requests, when one did and it had no client
     /// field (so limiting by client would silently limit globally).
     pub clientless_trace: Option<std::path::PathBuf>,
+    /// The workload's routes (empty: one route).
+    pub routes: Vec<Route>,
 }
 
 /// What one run measured.
@@ -38,8 +48,12 @@ pub struct RunResult {
     pub working_set: WorkingSet,
     /// Cache outcomes (all zero when the run has no cache).
     pub stats: CacheStats,
+    /// Entries the cache evicted.
+    pub evictions: u64,
     /// Limiter outcomes, when the run has a limiter.
     pub limits: Option<LimitStats>,
+    /// Latency, errors and load, when the experiment models a service.
+    pub service: Option<ServiceStats>,
 }
 
 /// Executes every run of `exp` on `threads` threads (all cores when None).
@@ -54,8 +68,8 @@ pub fn run(exp: &Experiment, threads: Option<usize>) -> Result<Vec<RunResult>> {
 
 fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
     let reps = exp.meta.replications;
-    let keys: Vec<(usize, u64)> = (0..exp.workloads.len())
-        .flat_map(|w| (0..reps).map(move |r| (w, r)))
+    let keys: Vec<(usize, usize, u64)> = (0..exp.workloads.len())
+        .flat_map(|w| (0..exp.loads.len()).flat_map(move |l| (0..reps).map(move |r| (w, l, r))))
         .collect();
     // Offline policies (Belady) read next-access positions: annotate once per
     // workload, before it is shared.
@@ -63,8 +77,13 @@ fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
     let progress = Progress::new("generating workloads", keys.len() as u64);
     let instances: Vec<Arc<Instance>> = keys
         .par_iter()
-        .map(|&(w, r)| {
-            let instance = generate(&exp.workloads[w].spec, exp.workload_seed(w, r), next_access);
+        .map(|&(w, l, r)| {
+            let instance = generate(
+                &exp.workloads[w].spec,
+                &exp.loads[l].spec.load,
+                exp.workload_seed(w, r),
+                next_access,
+            );
             progress.inc();
             instance.map(Arc::new)
         })
@@ -76,8 +95,9 @@ fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
     let results = runs
         .par_iter()
         .map(|run| {
-            let instance = &instances[run.workload * reps as usize + run.replication as usize];
-            let result = replay(exp, run, instance);
+            let at = (run.workload * exp.loads.len() + run.load) * reps as usize
+                + run.replication as usize;
+            let result = replay(exp, run, &instances[at]);
             progress.inc();
             result
         })
@@ -86,14 +106,43 @@ fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
     Ok(results)
 }
 
-/// The requests of one workload variant under `seed` (a trace ignores it),
-/// with next-access positions when an offline policy needs them.
-pub fn generate(spec: &WorkloadSpec, seed: u64, next_access: bool) -> Result<Instance> {
-    let (mut requests, clientless_trace) = match spec {
-        WorkloadSpec::Synthetic(s) => (
-            synthetic::generate(s, seed).map_err(anyhow::Error::msg)?,
-            None,
-        ),
+/// The requests of one workload variant under `seed` (a trace ignores it)
+/// as `load` sends them, with next-access positions when an offline policy
+/// needs them.
+pub fn generate(
+    spec: &WorkloadSpec,
+    load: &Load,
+    seed: u64,
+    next_access: bool,
+) -> Result<Instance> {
+    let arrivals = |phases: &Vec<_>| Arrivals::new(phases.clone(), stream(seed, "load-arrivals"));
+    let (mut requests, clientless_trace, routes) = match spec {
+        WorkloadSpec::Synthetic(s) => {
+            let requests = match load {
+                Load::Own { speedup, duration } => {
+                    let end = duration.map(|d| (d as f64 * speedup).round() as SimTime);
+                    let mut requests = synthetic::generate(s, seed, None, end);
+                    if let Ok(r) = requests.as_mut() {
+                        speed_up(r, *speedup);
+                    }
+                    requests
+                }
+                Load::Open { phases } => {
+                    synthetic::generate(s, seed, Some(&mut arrivals(phases)), None)
+                }
+                Load::Closed { .. } => match s.requests {
+                    Some(n) => {
+                        synthetic::Requests::new(s, seed).map(|r| r.take(n as usize).collect())
+                    }
+                    None => Ok(Vec::new()),
+                },
+            };
+            (
+                requests.map_err(anyhow::Error::msg)?,
+                None,
+                s.service_routes(),
+            )
+        }
         WorkloadSpec::Trace(t) => {
             let trace = trace::read(&t.path, &t.options)?;
             if trace.skipped.lines > 0 {
@@ -101,18 +150,54 @@ pub fn generate(spec: &WorkloadSpec, seed: u64, next_access: bool) -> Result<Ins
             }
             let clientless =
                 (trace.clients.is_empty() && !trace.requests.is_empty()).then(|| t.path.clone());
-            (trace.requests, clientless)
+            let mut requests = trace.requests;
+            match load {
+                Load::Own { speedup, duration } => {
+                    let first = requests.iter().map(|r| r.time).min().unwrap_or(0);
+                    if let Some(d) = duration {
+                        let end = first.saturating_add((*d as f64 * speedup).round() as SimTime);
+                        requests.retain(|r| r.time < end);
+                    }
+                    speed_up(&mut requests, *speedup);
+                }
+                Load::Open { phases } => {
+                    let times: Vec<SimTime> = arrivals(phases).take(requests.len()).collect();
+                    requests.truncate(times.len());
+                    for (r, t) in requests.iter_mut().zip(times) {
+                        r.time = t;
+                    }
+                }
+                Load::Closed { .. } => {}
+            }
+            (requests, clientless, Vec::new())
         }
     };
     if next_access {
         annotate_next_access(&mut requests);
     }
-    let working_set = WorkingSet::of(&requests);
+    let working_set = match spec {
+        WorkloadSpec::Synthetic(s) if requests.is_empty() => {
+            synthetic::key_space(s, seed).map_err(anyhow::Error::msg)?
+        }
+        _ => WorkingSet::of(&requests),
+    };
     Ok(Instance {
         requests,
         working_set,
         clientless_trace,
+        routes,
     })
+}
+
+/// Divides the time since the first request by `speedup`.
+fn speed_up(requests: &mut [Request], speedup: f64) {
+    if speedup == 1.0 {
+        return;
+    }
+    let first = requests.iter().map(|r| r.time).min().unwrap_or(0);
+    for r in requests {
+        r.time = first + ((r.time - first) as f64 / speedup).round() as SimTime;
+    }
 }
 
 fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult> {
@@ -123,7 +208,7 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         let parts: Vec<&str> = cache.into_iter().chain(limiter).collect();
         format!("run {} ({})", run.index, parts.join(", "))
     };
-    let mut cache = None;
+    let mut cache: Option<BoxedCache> = None;
     let (mut capacity, mut count_objects) = (0, false);
     if let Some(c) = run.cache {
         let spec = &exp.caches[c].spec;
@@ -138,52 +223,15 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         );
     }
     let mut state = Replay::new(count_objects);
-    let limits = match (run.limiter, &mut cache) {
-        (None, Some(cache)) if exp.service.is_none() => {
+    let load = &exp.loads[run.load].spec.load;
+    let cache_only = exp.service.is_none() && run.limiter.is_none();
+    let (limits, service) = match cache.as_deref_mut() {
+        // The hot path: no event queue, the policy's own replay loop.
+        Some(cache) if cache_only && !matches!(load, Load::Closed { .. }) => {
             cache.replay_dyn(&instance.requests, &mut state);
-            None
+            (None, None)
         }
-        (limiter, cache) => {
-            let spec = limiter.map(|l| &exp.limiters[l].spec);
-            if let (Some(spec), Some(path)) = (spec, &instance.clientless_trace)
-                && spec.key != limiter::KeyBy::Global
-            {
-                anyhow::bail!(
-                    "{}: limiter key \"{}\" needs a client field, but the trace has none: set client_column in [workload], or key = \"global\"",
-                    path.display(),
-                    spec.key
-                );
-            }
-            let mut limiter = spec
-                .map(limiter::build)
-                .transpose()
-                .map_err(anyhow::Error::msg)
-                .with_context(context)?;
-            let stage = cache
-                .as_mut()
-                .map(|c| (&mut **c as &mut dyn DynReplay, &mut state));
-            let requests = &instance.requests;
-            let outcome = service::simulate(
-                requests,
-                limiter.as_mut(),
-                stage,
-                exp.service.as_ref(),
-                seed,
-            )
-            .map_err(anyhow::Error::msg)
-            .with_context(context)?;
-            spec.map(|spec| {
-                let admitted: Vec<bool> = outcome
-                    .fates
-                    .iter()
-                    .map(|f| f.decision.admitted())
-                    .collect();
-                let accuracy = limiter::measure_accuracy(spec, requests, &admitted)
-                    .map_err(anyhow::Error::msg)?;
-                Ok::<_, anyhow::Error>(LimitStats::of(requests, &outcome, accuracy))
-            })
-            .transpose()?
-        }
+        cache => simulate(exp, run, instance, cache, &mut state).with_context(context)?,
     };
     Ok(RunResult {
         run: run.clone(),
@@ -192,6 +240,108 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         count_objects,
         working_set: instance.working_set,
         stats: state.stats,
+        evictions: state.evictions(cache.as_ref().map_or(0, |c| c.len())),
         limits,
+        service,
     })
+}
+
+/// A run through the whole pipeline: its limiter and service metrics.
+fn simulate(
+    exp: &Experiment,
+    run: &Run,
+    instance: &Instance,
+    cache: Option<&mut (dyn DynReplay + 'static)>,
+    state: &mut Replay,
+) -> Result<(Option<LimitStats>, Option<ServiceStats>)> {
+    let spec = run.limiter.map(|l| &exp.limiters[l].spec);
+    if let (Some(spec), Some(path)) = (spec, &instance.clientless_trace)
+        && spec.key != limiter::KeyBy::Global
+        && !matches!(exp.loads[run.load].spec.load, Load::Closed { .. })
+    {
+        anyhow::bail!(
+            "{}: limiter key \"{}\" needs a client field, but the trace has none: set client_column in [workload], or key = \"global\"",
+            path.display(),
+            spec.key
+        );
+    }
+    let mut limiter = spec
+        .map(limiter::build)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let stages = Stages {
+        limiter: limiter.as_mut(),
+        cache: cache.map(|c| (c, state)),
+        service: exp.service.as_ref(),
+        routes: &instance.routes,
+        window: exp.report.window(),
+    };
+    let seed = exp.service_seed(run);
+    let outcome = match &exp.loads[run.load].spec.load {
+        Load::Closed { phases, think } => {
+            let mut lazy;
+            let mut listed;
+            let requests: &mut dyn Iterator<Item = Request> =
+                match &exp.workloads[run.workload].spec {
+                    WorkloadSpec::Synthetic(s) if instance.requests.is_empty() => {
+                        let workload_seed = exp.workload_seed(run.workload, run.replication);
+                        lazy = synthetic::Requests::new(s, workload_seed)
+                            .map_err(anyhow::Error::msg)?;
+                        &mut lazy
+                    }
+                    _ => {
+                        listed = instance.requests.iter().copied();
+                        &mut listed
+                    }
+                };
+            let source = Source::Closed {
+                requests,
+                phases,
+                think: *think,
+            };
+            service::simulate(source, stages, seed)
+        }
+        _ => service::simulate_in_time_order(&instance.requests, stages, seed),
+    }
+    .map_err(anyhow::Error::msg)?;
+    let requests = outcome.requests(&instance.requests);
+    let limits = spec
+        .map(|spec| {
+            let admitted: Vec<bool> = outcome.decisions.iter().map(|d| d.admitted()).collect();
+            let accuracy = in_time_order(requests, &admitted, |r, a| {
+                limiter::measure_accuracy(spec, r, a)
+            })
+            .map_err(anyhow::Error::msg)?;
+            Ok::<_, anyhow::Error>(LimitStats::of(requests, &outcome, accuracy))
+        })
+        .transpose()?;
+    let service = exp.service.as_ref().map(|_| {
+        let routes: Vec<u8> = requests.iter().map(|r| r.route).collect();
+        let names: Vec<String> = instance.routes.iter().map(|r| r.name.clone()).collect();
+        ServiceStats::of(
+            &outcome.fates,
+            &routes,
+            &names,
+            &outcome.looped,
+            exp.report.window(),
+        )
+    });
+    Ok((limits, service))
+}
+
+/// Calls `f` with `requests` and their `admitted` flags sorted by time (ties
+/// in input order).
+pub fn in_time_order<T>(
+    requests: &[Request],
+    admitted: &[bool],
+    f: impl FnOnce(&[Request], &[bool]) -> T,
+) -> T {
+    if requests.is_sorted_by_key(|r| r.time) {
+        return f(requests, admitted);
+    }
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&i| requests[i].time);
+    let sorted: Vec<Request> = order.iter().map(|&i| requests[i]).collect();
+    let flags: Vec<bool> = order.iter().map(|&i| admitted[i]).collect();
+    f(&sorted, &flags)
 }

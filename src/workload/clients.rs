@@ -249,11 +249,13 @@ impl ClientsSpec {
         Ok(clients)
     }
 
-    /// Generates `count` requests, merging every client's arrivals in time
-    /// order (ties by client id); `request` fills in key, size and TTL.
+    /// Generates `count` requests sent before `end`, merging every client's
+    /// arrivals in time order (ties by client id); `request` fills in key,
+    /// size and TTL.
     pub fn generate(
         &self,
         count: u64,
+        end: SimTime,
         seed: u64,
         mut request: impl FnMut(SimTime, u32, Label, u8) -> Request,
     ) -> Result<Vec<Request>, String> {
@@ -267,7 +269,7 @@ impl ClientsSpec {
         }
         let mut out = Vec::with_capacity(count.min(1 << 24) as usize);
         while (out.len() as u64) < count {
-            let Some(Reverse((t, id))) = heap.pop() else {
+            let Some(Reverse((t, id))) = heap.pop().filter(|Reverse((t, _))| *t < end) else {
                 break;
             };
             let client = &clients[id as usize].0;
@@ -289,7 +291,7 @@ mod tests {
     }
 
     fn requests(s: &ClientsSpec, n: u64) -> Vec<Request> {
-        s.generate(n, 7, |time, client, label, tier| Request {
+        s.generate(n, SimTime::MAX, 7, |time, client, label, tier| Request {
             time,
             client,
             label,
@@ -346,7 +348,7 @@ mod tests {
                 .all(|r| r.time >= 10 * SECOND && r.time < 15 * SECOND)
         );
         let err = spec("legit = 0\n")
-            .generate(10, 1, |_, _, _, _| Request::default())
+            .generate(10, SimTime::MAX, 1, |_, _, _, _| Request::default())
             .unwrap_err();
         assert!(err.contains("population is empty"), "{err}");
     }

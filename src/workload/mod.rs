@@ -1,6 +1,7 @@
 //! Request sources: the compact request record every model consumes, the
 //! synthetic generators and the trace readers.
 
+pub mod arrivals;
 pub mod clients;
 pub mod oracle;
 pub mod synthetic;
@@ -33,6 +34,9 @@ pub struct Request {
     /// Service tier of the client: 0 standard, 1 premium (limiters may give
     /// premium clients a multiple of the limit).
     pub tier: u8,
+    /// Index of the request's route in its workload's route list (0 when it
+    /// declares none).
+    pub route: u8,
     /// Ground truth that only metrics see (never the policies under test).
     pub label: Label,
 }

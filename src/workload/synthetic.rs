@@ -1,6 +1,8 @@
 //! Synthetic traffic: keys drawn from a popularity law, one size per object,
-//! Poisson arrivals. Each random source has its own stream, so changing the
-//! size distribution leaves the key sequence untouched.
+//! an optional route mix, and send times from Poisson arrivals, a client
+//! population or the experiment's load. Each random source has its own
+//! stream, so changing the size distribution (or the load) leaves the key
+//! sequence untouched.
 
 use rand::RngExt;
 use rand_distr::{Distribution, Exp, LogNormal, Pareto, Zipf};
@@ -8,16 +10,18 @@ use serde::Deserialize;
 
 use super::Request;
 use super::clients::ClientsSpec;
-use crate::engine::{SECOND, stream};
+use crate::engine::{RngStream, SECOND, SimTime, stream};
+use crate::service::{Route, TimeDist};
 use crate::units::{Bytes, Duration, Rate, checked};
 
 /// `[workload]` with `kind = "synthetic"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyntheticSpec {
-    /// Number of requests to generate.
-    #[serde(deserialize_with = "checked::positive")]
-    pub requests: u64,
+    /// Number of requests to generate; may be left out when the load
+    /// has a duration.
+    #[serde(default, deserialize_with = "some_positive")]
+    pub requests: Option<u64>,
     /// Number of distinct objects.
     #[serde(deserialize_with = "checked::positive")]
     pub keys: u64,
@@ -34,6 +38,84 @@ pub struct SyntheticSpec {
     /// comes from client 0 at the Poisson `rate` above (which a population
     /// replaces).
     pub clients: Option<ClientsSpec>,
+    /// A route mix (endpoints), each with its share of the requests.
+    pub routes: Option<Routes>,
+}
+
+fn some_positive<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    checked::positive(d).map(Some)
+}
+
+/// One endpoint of a route mix.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    pub name: String,
+    /// Share of the requests, between 0 and 1; the shares sum to 1.
+    #[serde(deserialize_with = "checked::non_negative")]
+    pub share: f64,
+    /// Whether a cache may answer it (a POST is not) [default: true].
+    #[serde(default = "yes")]
+    pub cacheable: bool,
+    /// Its own origin service time [default: the service's].
+    pub service_time: Option<TimeDist>,
+    /// Its own time to live [default: the workload's].
+    pub ttl: Option<Duration>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `routes = [...]`: at least one, at most 256, shares summing to 1.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "Vec<RouteSpec>")]
+pub struct Routes(pub Vec<RouteSpec>);
+
+impl TryFrom<Vec<RouteSpec>> for Routes {
+    type Error = String;
+
+    fn try_from(routes: Vec<RouteSpec>) -> Result<Self, String> {
+        if routes.is_empty() || routes.len() > 256 {
+            return Err(format!(
+                "routes: give between 1 and 256 routes, found {}",
+                routes.len()
+            ));
+        }
+        let total: f64 = routes.iter().map(|r| r.share).sum();
+        if (total - 1.0).abs() > 1e-9 {
+            let shares: Vec<String> = routes
+                .iter()
+                .map(|r| format!("{} {}", r.name, r.share))
+                .collect();
+            return Err(format!(
+                "routes: the shares must sum to 1, found {total} ({})",
+                shares.join(" + ")
+            ));
+        }
+        for r in &routes {
+            if let Some(t) = &r.service_time {
+                t.sampler()
+                    .map_err(|e| format!("route {}: service_time: {e}", r.name))?;
+            }
+        }
+        Ok(Routes(routes))
+    }
+}
+
+impl SyntheticSpec {
+    /// The routes as the service sees them (empty when none are declared).
+    pub fn service_routes(&self) -> Vec<Route> {
+        self.routes.as_ref().map_or_else(Vec::new, |r| {
+            r.0.iter()
+                .map(|r| Route {
+                    name: r.name.clone(),
+                    cacheable: r.cacheable,
+                    service_time: r.service_time.clone(),
+                })
+                .collect()
+        })
+    }
 }
 
 fn default_rate() -> Rate {
@@ -144,47 +226,147 @@ impl KeySampler {
     }
 }
 
-/// Generates the requests of `spec` under `seed`.
-pub fn generate(spec: &SyntheticSpec, seed: u64) -> Result<Vec<Request>, String> {
-    let sizes = spec.size.sample_sizes(spec.keys, seed)?;
-    let sampler = KeySampler::new(&spec.popularity, spec.keys)?;
-    let gaps = Exp::new(spec.rate.0).map_err(|e| format!("rate: {e}"))?;
-    let ttl_ms = spec
-        .ttl
-        .map(|t| (t.0 / 1_000_000).clamp(1, u32::MAX as u64) as u32)
-        .unwrap_or(0);
-    let mut keys = stream(seed, "keys");
+/// The requests of a synthetic workload in order, without send times:
+/// what closed-loop connections take one after another.
+pub struct Requests {
+    sizes: Vec<u32>,
+    sampler: KeySampler,
+    keys: RngStream,
+    key_count: u64,
+    ttl_ms: u32,
+    /// Cumulative shares and TTLs of the routes, drawn from their own stream.
+    routes: Vec<(f64, u32)>,
+    route_rng: RngStream,
+}
+
+fn ttl_ms(ttl: Option<Duration>) -> u32 {
+    ttl.map(|t| (t.0 / 1_000_000).clamp(1, u32::MAX as u64) as u32)
+        .unwrap_or(0)
+}
+
+impl Requests {
+    pub fn new(spec: &SyntheticSpec, seed: u64) -> Result<Self, String> {
+        let ttl = ttl_ms(spec.ttl);
+        let mut cumulative = 0.0;
+        let routes = spec.routes.as_ref().map_or_else(Vec::new, |r| {
+            r.0.iter()
+                .map(|r| {
+                    cumulative += r.share;
+                    (cumulative, r.ttl.map_or(ttl, |t| ttl_ms(Some(t))))
+                })
+                .collect()
+        });
+        Ok(Requests {
+            sizes: spec.size.sample_sizes(spec.keys, seed)?,
+            sampler: KeySampler::new(&spec.popularity, spec.keys)?,
+            keys: stream(seed, "keys"),
+            key_count: spec.keys,
+            ttl_ms: ttl,
+            routes,
+            route_rng: stream(seed, "routes"),
+        })
+    }
+
+    /// The next request, sent at `time`. Each route has its own objects
+    /// (the same popularity law over its own `keys` keys).
+    #[inline]
+    pub fn draw(&mut self, time: SimTime) -> Request {
+        let key = self.sampler.sample(&mut self.keys);
+        let (route, ttl_ms) = if self.routes.is_empty() {
+            (0, self.ttl_ms)
+        } else {
+            let u: f64 = self.route_rng.random();
+            let r = self
+                .routes
+                .iter()
+                .position(|&(c, _)| u < c)
+                .unwrap_or(self.routes.len() - 1);
+            (r, self.routes[r].1)
+        };
+        Request {
+            time,
+            key: key + route as u64 * self.key_count,
+            size: self.sizes[key as usize],
+            ttl_ms,
+            route: route as u8,
+            ..Request::default()
+        }
+    }
+}
+
+impl Iterator for Requests {
+    type Item = Request;
+
+    fn next(&mut self) -> Option<Request> {
+        Some(self.draw(0))
+    }
+}
+
+/// The working set of a workload drawn as it goes: every key of every
+/// route (its requests are not known in advance).
+pub fn key_space(spec: &SyntheticSpec, seed: u64) -> Result<super::WorkingSet, String> {
+    let routes = spec.routes.as_ref().map_or(1, |r| r.0.len()) as u64;
+    let bytes: u64 = spec
+        .size
+        .sample_sizes(spec.keys, seed)?
+        .iter()
+        .map(|&s| s as u64)
+        .sum();
+    Ok(super::WorkingSet {
+        objects: spec.keys * routes,
+        bytes: bytes * routes,
+    })
+}
+
+/// Generates the requests of `spec` under `seed`, sent at `times` (an
+/// arrival process) or, when None, at the workload's own times (Poisson at
+/// `rate`, or its client population). Stops after `requests`, or at the
+/// first time at or after `end`.
+pub fn generate(
+    spec: &SyntheticSpec,
+    seed: u64,
+    times: Option<&mut dyn Iterator<Item = SimTime>>,
+    end: Option<SimTime>,
+) -> Result<Vec<Request>, String> {
+    if spec.requests.is_none() && end.is_none() {
+        return Err(
+            "the workload has no end: set `requests` in [workload] or a `duration` in [load]"
+                .into(),
+        );
+    }
+    let count = spec.requests.unwrap_or(u64::MAX);
+    let end = end.unwrap_or(SimTime::MAX);
+    let mut requests = Requests::new(spec, seed)?;
     if let Some(clients) = &spec.clients {
-        return clients.generate(spec.requests, seed, |time, client, label, tier| {
-            let key = sampler.sample(&mut keys);
-            Request {
-                time,
-                key,
-                size: sizes[key as usize],
-                ttl_ms,
-                client,
-                label,
-                tier,
-                ..Request::default()
-            }
+        if times.is_some() {
+            return Err("a client population sends on its own schedule: give the [load] no rate, arrival or phases (a duration is fine)".into());
+        }
+        return clients.generate(count, end, seed, |time, client, label, tier| Request {
+            client,
+            label,
+            tier,
+            ..requests.draw(time)
         });
     }
-    let mut arrivals = stream(seed, "arrivals");
-    let mut time = 0u64;
-    let requests = (0..spec.requests)
-        .map(|_| {
-            time += (gaps.sample(&mut arrivals) * SECOND as f64).round() as u64;
-            let key = sampler.sample(&mut keys);
-            Request {
-                time,
-                key,
-                size: sizes[key as usize],
-                ttl_ms,
-                ..Request::default()
-            }
-        })
-        .collect();
-    Ok(requests)
+    let mut poisson;
+    let times: &mut dyn Iterator<Item = SimTime> = match times {
+        Some(t) => t,
+        None => {
+            let gaps = Exp::new(spec.rate.0).map_err(|e| format!("rate: {e}"))?;
+            let mut arrivals = stream(seed, "arrivals");
+            let mut time = 0u64;
+            poisson = std::iter::from_fn(move || {
+                time += (gaps.sample(&mut arrivals) * SECOND as f64).round() as u64;
+                Some(time)
+            });
+            &mut poisson
+        }
+    };
+    Ok(times
+        .take_while(|&t| t < end)
+        .take(count.min(usize::MAX as u64) as usize)
+        .map(|t| requests.draw(t))
+        .collect())
 }
 
 #[cfg(test)]
@@ -248,13 +430,14 @@ mod tests {
     #[test]
     fn sizes_are_fixed_per_object_and_streams_are_independent() {
         let spec = |size: SizeDist| SyntheticSpec {
-            requests: 5000,
+            requests: Some(5000),
             keys: 300,
             popularity: Popularity::default(),
             size,
             rate: default_rate(),
             ttl: None,
             clients: None,
+            routes: None,
         };
         let a = generate(
             &spec(SizeDist::Lognormal {
@@ -262,9 +445,11 @@ mod tests {
                 sigma: 1.0,
             }),
             1,
+            None,
+            None,
         )
         .unwrap();
-        let b = generate(&spec(SizeDist::Fixed { size: Bytes(64) }), 1).unwrap();
+        let b = generate(&spec(SizeDist::Fixed { size: Bytes(64) }), 1, None, None).unwrap();
         // Changing the size law leaves keys and arrival times untouched.
         assert!(
             a.iter()
@@ -290,15 +475,16 @@ mod tests {
     #[test]
     fn poisson_arrivals_have_the_requested_mean_rate() {
         let spec = SyntheticSpec {
-            requests: 200_000,
+            requests: Some(200_000),
             keys: 10,
             popularity: Popularity::Uniform,
             size: SizeDist::default(),
             rate: Rate(500.0),
             ttl: None,
             clients: None,
+            routes: None,
         };
-        let reqs = generate(&spec, 3).unwrap();
+        let reqs = generate(&spec, 3, None, None).unwrap();
         let rate = reqs.len() as f64 / (reqs.last().unwrap().time as f64 / SECOND as f64);
         assert!((rate / 500.0 - 1.0).abs() < 0.01, "rate {rate}");
     }
