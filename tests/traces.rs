@@ -181,9 +181,14 @@ capacity = "10%"
     ok(&["trace", "convert", s(&og), s(&back)]);
 
     let loaded = Experiment::load(&exp).unwrap();
-    let expected = runner::generate(&loaded.workloads[0].spec, loaded.workload_seed(0, 0), true)
-        .unwrap()
-        .requests;
+    let expected = runner::generate(
+        &loaded.workloads[0].spec,
+        &loaded.loads[0].spec.load,
+        loaded.workload_seed(0, 0),
+        true,
+    )
+    .unwrap()
+    .requests;
     let read = |p: &PathBuf| trace::read(p, &TraceOptions::default()).unwrap();
     // Generated straight to oracleGeneral, next accesses included.
     let direct = dir.path().join("direct.oracleGeneral.bin");

@@ -96,6 +96,12 @@ pub fn run(args: LimitArgs) -> Result<()> {
         .servers
         .zip(args.service_time)
         .map(|(servers, time)| ServiceSpec::fixed(servers, time.0));
+    if limiter.holds_slots() && service.is_none() {
+        bail!(
+            "--algorithm {}: this limiter holds a slot per request until it completes: give the origin that completes them with --servers and --service-time",
+            args.algorithm
+        );
+    }
     let route_names = args.decisions.is_some() && spec.key == KeyBy::ClientRoute;
     let log = read_trace(&args.trace, &args.opts, route_names)?;
     if log.clients.is_empty() && !log.requests.is_empty() && spec.key != KeyBy::Global {

@@ -195,6 +195,14 @@ pub struct CacheChoice {
     pub identity: String,
 }
 
+/// One `[service]` variant after sweeps are expanded.
+#[derive(Debug, Clone)]
+pub struct ServiceChoice {
+    pub spec: ServiceSpec,
+    pub dims: Vec<(String, String)>,
+    pub identity: String,
+}
+
 /// One `[[load]]` choice after sweeps are expanded.
 #[derive(Debug, Clone)]
 pub struct LoadChoice {
@@ -239,6 +247,8 @@ pub struct Run {
     pub index: usize,
     pub workload: usize,
     pub load: usize,
+    /// Index into `services`, when the experiment has a `[service]`.
+    pub service: Option<usize>,
     pub cache: Option<usize>,
     pub limiter: Option<usize>,
     pub replication: u64,
@@ -262,8 +272,9 @@ pub struct Experiment {
     pub limiters: Vec<LimiterChoice>,
     /// Like `cache_slots`, for `algorithm = "none"`.
     pub limiter_slots: Vec<Option<usize>>,
-    /// The origin behind limiter and cache, if modelled.
-    pub service: Option<ServiceSpec>,
+    /// The origin behind limiter and cache, one per sweep variant of
+    /// `[service]`; empty when it is not modelled.
+    pub services: Vec<ServiceChoice>,
     pub report: ReportSpec,
     /// The file as read, echoed into results.json.
     pub source: String,
@@ -289,7 +300,7 @@ impl Experiment {
             cache_slots,
             limiters,
             limiter_slots,
-            service,
+            services,
             report,
         } = parsed;
         for w in &mut workloads {
@@ -311,7 +322,7 @@ impl Experiment {
             cache_slots,
             limiters,
             limiter_slots,
-            service,
+            services,
             report,
             source,
         })
@@ -324,6 +335,9 @@ impl Experiment {
         let mut parts = vec![format!("{} workload variant(s)", self.workloads.len())];
         if self.loads.len() > 1 {
             parts.push(format!("{} load level(s)", self.loads.len()));
+        }
+        if self.services.len() > 1 {
+            parts.push(format!("{} service variant(s)", self.services.len()));
         }
         if self.cache_slots.iter().any(Option::is_some) {
             parts.push(format!("{} cache configuration(s)", self.cache_slots.len()));
@@ -339,28 +353,42 @@ impl Experiment {
     }
 
     /// All runs, in their fixed order: workload variant, then load level,
-    /// then cache choice, then limiter choice, then replication.
+    /// then service variant, then cache choice, then limiter choice, then
+    /// replication.
     pub fn runs(&self) -> Vec<Run> {
+        let services: Vec<Option<usize>> = if self.services.is_empty() {
+            vec![None]
+        } else {
+            (0..self.services.len()).map(Some).collect()
+        };
         let mut runs = Vec::new();
         for workload in 0..self.workloads.len() {
             for load in 0..self.loads.len() {
-                for &cache in &self.cache_slots {
-                    for &limiter in &self.limiter_slots {
-                        for replication in 0..self.meta.replications {
-                            runs.push(Run {
-                                index: runs.len(),
-                                workload,
-                                load,
-                                cache,
-                                limiter,
-                                replication,
-                            });
+                for &service in &services {
+                    for &cache in &self.cache_slots {
+                        for &limiter in &self.limiter_slots {
+                            for replication in 0..self.meta.replications {
+                                runs.push(Run {
+                                    index: runs.len(),
+                                    workload,
+                                    load,
+                                    service,
+                                    cache,
+                                    limiter,
+                                    replication,
+                                });
+                            }
                         }
                     }
                 }
             }
         }
         runs
+    }
+
+    /// The service `run` goes through, if the experiment models one.
+    pub fn service(&self, run: &Run) -> Option<&ServiceSpec> {
+        run.service.map(|s| &self.services[s].spec)
     }
 
     /// Seed of the service's random streams (service times, round trips):
@@ -398,6 +426,7 @@ impl Experiment {
             .iter()
             .flat_map(|w| &w.dims)
             .chain(self.loads.iter().flat_map(|l| &l.dims))
+            .chain(self.services.iter().flat_map(|s| &s.dims))
             .chain(self.caches.iter().flat_map(|c| &c.dims))
             .chain(self.limiters.iter().flat_map(|l| &l.dims));
         for (name, _) in all {
@@ -417,7 +446,7 @@ struct Sections {
     cache_slots: Vec<Option<usize>>,
     limiters: Vec<LimiterChoice>,
     limiter_slots: Vec<Option<usize>>,
-    service: Option<ServiceSpec>,
+    services: Vec<ServiceChoice>,
     report: ReportSpec,
 }
 
@@ -595,7 +624,19 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
             "nothing to simulate: add [[cache]] or [[limiter]] choices to compare, or a [service] to measure",
         ));
     }
-    let service = section("service").map(deserialize).transpose()?;
+    let services = match section("service") {
+        None => Vec::new(),
+        Some(section) => sweep::expand("service", &section)?
+            .into_iter()
+            .map(|v| {
+                Ok(ServiceChoice {
+                    identity: render(v.value.get_ref()),
+                    spec: deserialize(v.value)?,
+                    dims: v.dims,
+                })
+            })
+            .collect::<Result<_, Located>>()?,
+    };
     Ok(Sections {
         meta,
         workloads,
@@ -604,7 +645,7 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         cache_slots,
         limiters,
         limiter_slots,
-        service,
+        services,
         report,
     })
 }

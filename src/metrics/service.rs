@@ -70,6 +70,8 @@ impl Fate {
 pub struct LoopStats {
     /// Requests sent to the origin (including those that timed out or were refused).
     pub origin_requests: u64,
+    /// Of those, the ones that found every server busy and waited.
+    pub queued: u64,
     /// Server-nanoseconds of origin work.
     pub busy_area: u128,
     /// Integral of the origin queue length (waiting, not in service) over time.
@@ -280,6 +282,8 @@ pub struct ServiceStats {
     /// Successful answers per simulated second.
     pub throughput_rps: f64,
     pub origin_requests: u64,
+    /// Origin requests that had to wait for a server.
+    pub queued: u64,
     pub coalesced: u64,
     pub origin_utilization: f64,
     pub queue_mean: f64,
@@ -349,6 +353,7 @@ impl ServiceStats {
             span,
             throughput_rps: per_second(counts.ok as f64),
             origin_requests: looped.origin_requests,
+            queued: looped.queued,
             coalesced: fates
                 .iter()
                 .filter(|f| f.served == Served::Coalesced)

@@ -148,7 +148,7 @@ impl<'a> Summary<'a> {
         if has_limiters {
             columns.extend(limits::columns(!has_caches));
         }
-        if experiment.service.is_some() {
+        if !experiment.services.is_empty() {
             columns.extend(SERVICE_COLUMNS.map(String::from));
         }
         let rows = results
@@ -170,11 +170,16 @@ impl<'a> Summary<'a> {
                     row.push(Cell::Text(experiment.loads[r.run.load].label()));
                 }
                 let load_dims = &experiment.loads[r.run.load].dims;
+                let service_dims = r
+                    .run
+                    .service
+                    .map_or(&no_dims, |s| &experiment.services[s].dims);
                 for dim in &dims {
                     let value = workload
                         .dims
                         .iter()
                         .chain(load_dims)
+                        .chain(service_dims)
                         .chain(cache_dims)
                         .chain(limiter_dims)
                         .find(|(d, _)| d == dim);
@@ -309,8 +314,19 @@ fn unit(count_objects: bool) -> &'static str {
 fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<Config> {
     let mut configs = Vec::new();
     for chunk in results.chunk_by(|a, b| {
-        (a.run.workload, a.run.load, a.run.cache, a.run.limiter)
-            == (b.run.workload, b.run.load, b.run.cache, b.run.limiter)
+        (
+            a.run.workload,
+            a.run.load,
+            a.run.service,
+            a.run.cache,
+            a.run.limiter,
+        ) == (
+            b.run.workload,
+            b.run.load,
+            b.run.service,
+            b.run.cache,
+            b.run.limiter,
+        )
     }) {
         let first = &chunk[0];
         let Some(cache_index) = first.run.cache else {

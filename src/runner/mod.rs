@@ -224,7 +224,17 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
     }
     let mut state = Replay::new(count_objects);
     let load = &exp.loads[run.load].spec.load;
-    let cache_only = exp.service.is_none() && run.limiter.is_none();
+    if let (Some(l), Some(path)) = (run.limiter, &instance.clientless_trace)
+        && exp.limiters[l].spec.key != limiter::KeyBy::Global
+        && !matches!(load, Load::Closed { .. })
+    {
+        anyhow::bail!(
+            "{}: limiter key \"{}\" needs a client field, but the trace has none: set client_column in [workload], or key = \"global\"",
+            path.display(),
+            exp.limiters[l].spec.key
+        );
+    }
+    let cache_only = run.service.is_none() && run.limiter.is_none();
     let (limits, service) = match cache.as_deref_mut() {
         // The hot path: no event queue, the policy's own replay loop.
         Some(cache) if cache_only && !matches!(load, Load::Closed { .. }) => {
@@ -255,16 +265,6 @@ fn simulate(
     state: &mut Replay,
 ) -> Result<(Option<LimitStats>, Option<ServiceStats>)> {
     let spec = run.limiter.map(|l| &exp.limiters[l].spec);
-    if let (Some(spec), Some(path)) = (spec, &instance.clientless_trace)
-        && spec.key != limiter::KeyBy::Global
-        && !matches!(exp.loads[run.load].spec.load, Load::Closed { .. })
-    {
-        anyhow::bail!(
-            "{}: limiter key \"{}\" needs a client field, but the trace has none: set client_column in [workload], or key = \"global\"",
-            path.display(),
-            spec.key
-        );
-    }
     let mut limiter = spec
         .map(limiter::build)
         .transpose()
@@ -272,7 +272,7 @@ fn simulate(
     let stages = Stages {
         limiter: limiter.as_mut(),
         cache: cache.map(|c| (c, state)),
-        service: exp.service.as_ref(),
+        service: exp.service(run),
         routes: &instance.routes,
         window: exp.report.window(),
     };
@@ -315,7 +315,7 @@ fn simulate(
             Ok::<_, anyhow::Error>(LimitStats::of(requests, &outcome, accuracy))
         })
         .transpose()?;
-    let service = exp.service.as_ref().map(|_| {
+    let service = run.service.map(|_| {
         let routes: Vec<u8> = requests.iter().map(|r| r.route).collect();
         let names: Vec<String> = instance.routes.iter().map(|r| r.name.clone()).collect();
         ServiceStats::of(

@@ -108,10 +108,12 @@ impl TimeDist {
         let seconds = |d: Duration| d.0 as f64 / SECOND as f64;
         Ok(match *self {
             TimeDist::Fixed { time } => Sampler::Fixed(time.0),
-            TimeDist::Exponential { mean } => Sampler::Exponential(
-                Exp::new(1.0 / seconds(mean))
-                    .map_err(|_| "an exponential needs a mean longer than zero")?,
-            ),
+            TimeDist::Exponential { mean } if mean.0 > 0 => {
+                Sampler::Exponential(Exp::new(1.0 / seconds(mean)).map_err(|e| e.to_string())?)
+            }
+            TimeDist::Exponential { .. } => {
+                return Err("an exponential needs a mean longer than zero".into());
+            }
             TimeDist::Lognormal { median, sigma, p99 } => {
                 if median.0 == 0 {
                     return Err("a lognormal needs a median longer than zero".into());

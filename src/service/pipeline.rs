@@ -310,6 +310,7 @@ impl Pipeline<'_, '_> {
             origin::Arrival::Started(s) => self.events.push(now + s, Event::Served(i)),
             origin::Arrival::Queued => {
                 let l = &mut self.out.looped;
+                l.queued += 1;
                 l.queue_max = l.queue_max.max(origin.queued());
             }
             origin::Arrival::Refused => self.to_edge(i, now, Status::Full),

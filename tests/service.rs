@@ -1,0 +1,187 @@
+//! The service pipeline end to end: `edgesim run` and `edgesim limit` decide
+//! alike on the same trace in any order, coalescing cuts origin fetches, and
+//! bad service and load tables are refused with file:line:column.
+
+use std::fs;
+
+use assert_cmd::Command;
+
+fn edgesim() -> Command {
+    Command::cargo_bin("edgesim").unwrap()
+}
+
+/// Six requests of one client, 100ms apart, in a CSV trace in `order`.
+fn trace(order: [usize; 6]) -> String {
+    let mut text = String::from("time_ms,key,client\n");
+    for i in order {
+        text.push_str(&format!("{},/a,alice\n", i * 100));
+    }
+    text
+}
+
+/// (allowed per `edgesim run`, decisions of `edgesim limit` sorted by time).
+fn decide(order: [usize; 6]) -> (u64, Vec<(u64, bool)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("t.csv");
+    fs::write(&log, trace(order)).unwrap();
+    let exp = dir.path().join("e.toml");
+    fs::write(
+        &exp,
+        "[workload]\nkind = \"trace\"\npath = \"t.csv\"\nformat = \"csv\"\ntime_column = \"time_ms\"\ntime_unit = \"ms\"\nkey_column = \"key\"\nclient_column = \"client\"\n\
+         [[limiter]]\nalgorithm = \"gcra\"\nrate = \"2/s\"\nburst = 2\nkey = \"client\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    edgesim()
+        .arg("run")
+        .arg(&exp)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("results.json")).unwrap()).unwrap();
+    let allowed = json["runs"][0]["allowed"].as_u64().unwrap();
+    let decisions = dir.path().join("d.csv");
+    edgesim()
+        .arg("limit")
+        .arg(&log)
+        .args([
+            "--format",
+            "csv",
+            "--time-column",
+            "time_ms",
+            "--time-unit",
+            "ms",
+        ])
+        .args(["--key-column", "key", "--client-column", "client"])
+        .args(["--algorithm", "gcra", "--rate", "2/s", "--burst", "2"])
+        .arg("--decisions")
+        .arg(&decisions)
+        .assert()
+        .success();
+    let mut rows: Vec<(u64, bool)> = fs::read_to_string(&decisions)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].parse().unwrap(), f[3] == "1")
+        })
+        .collect();
+    rows.sort();
+    (allowed, rows)
+}
+
+#[test]
+fn run_and_limit_decide_alike_whatever_the_order_of_the_trace() {
+    let (run_sorted, limit_sorted) = decide([0, 1, 2, 3, 4, 5]);
+    let (run_shuffled, limit_shuffled) = decide([3, 0, 5, 1, 4, 2]);
+    let limit_allowed = limit_sorted.iter().filter(|(_, a)| *a).count() as u64;
+    // GCRA at 2/s with a burst of 2, requests every 100ms: the first two,
+    // then one per 500ms (at 500ms) -> 3 of 6.
+    assert_eq!(limit_allowed, 3);
+    assert_eq!(run_sorted, limit_allowed);
+    assert_eq!(run_shuffled, limit_allowed);
+    assert_eq!(limit_shuffled, limit_sorted);
+}
+
+fn rejected(experiment: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    fs::write(&file, experiment).unwrap();
+    let out = dir.path().join("out");
+    let result = edgesim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8(result.get_output().stderr.clone()).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for piece in expected {
+        assert!(stderr.contains(piece), "{piece:?} not in {stderr:?}");
+    }
+    assert!(
+        !out.exists(),
+        "nothing may be written for a rejected experiment"
+    );
+}
+
+const BASE: &str = "[workload]\nrequests = 1000\nkeys = 10\n";
+
+#[test]
+fn bad_service_and_load_tables_name_file_line_and_column() {
+    let service = |body: &str| format!("{BASE}[service]\n{body}\n");
+    rejected(
+        &service("servers = 0\nservice_time = { dist = \"fixed\", time = \"1ms\" }"),
+        &["bad.toml:5:11:", "at least 1, found 0"],
+    );
+    rejected(
+        &service("servers = 1\nservice_time = { dist = \"fixed\", time = \"0ms\" }"),
+        &["bad.toml:6:", "longer than zero"],
+    );
+    rejected(
+        &service("servers = 1\nservice_time = { dist = \"fixed\", time = \"-5ms\" }"),
+        &["bad.toml:6:", "negative"],
+    );
+    rejected(
+        &service("servers = 1\nservice_time = { dist = \"exponential\", mean = \"0s\" }"),
+        &["bad.toml:6:", "longer than zero"],
+    );
+    rejected(
+        &service("queue = 0\nservice_time = { dist = \"fixed\", time = \"1ms\" }"),
+        &["bad.toml:4:1:", "missing field `servers`"],
+    );
+    let svc = "[service]\nservers = 1\nservice_time = { dist = \"fixed\", time = \"1ms\" }\n";
+    rejected(
+        &format!("{BASE}[[load]]\nphases = []\n{svc}"),
+        &["bad.toml:4:1:", "phases", "empty"],
+    );
+    rejected(
+        &format!("{BASE}[[load]]\nconnections = 0\nduration = \"1s\"\n{svc}"),
+        &["bad.toml:4:1:", "connections must be at least 1"],
+    );
+    rejected(
+        &format!(
+            "[workload]\nrequests = 1000\nkeys = 10\nroutes = [{{ name = \"a\", share = 0.5 }}, {{ name = \"b\", share = 0.3 }}]\n{svc}"
+        ),
+        &["bad.toml:4:10:", "shares must sum to 1", "a 0.5 + b 0.3"],
+    );
+}
+
+#[test]
+fn coalescing_collapses_concurrent_misses_into_one_fetch() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    fs::write(
+        &file,
+        "[experiment]\nseed = 5\n[workload]\nrequests = 50_000\nkeys = 500\nrate = \"2000/s\"\nttl = \"1s\"\n\
+         [[cache]]\npolicy = \"lru\"\ncapacity = \"100%\"\n\
+         [service]\nservers = 64\nservice_time = { dist = \"fixed\", time = \"200ms\" }\ncoalesce = [false, true]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    edgesim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("results.json")).unwrap()).unwrap();
+    let runs = json["runs"].as_array().unwrap();
+    let origin: Vec<u64> = runs
+        .iter()
+        .map(|r| r["origin_requests"].as_u64().unwrap())
+        .collect();
+    let coalesced = runs[1]["coalesced"].as_u64().unwrap();
+    assert_eq!(runs[0]["coalesced"].as_u64(), Some(0));
+    assert!(coalesced > 0);
+    // Every request either hit, fetched or joined a fetch.
+    let hits = runs[1]["hits"].as_u64().unwrap();
+    assert_eq!(hits + origin[1] + coalesced, 50_000);
+    assert!(origin[1] < origin[0], "{origin:?}");
+}
