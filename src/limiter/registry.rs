@@ -114,6 +114,7 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
     ),
     AlgorithmInfo {
         default_premium: 2.0,
+        tiers_inside: true,
         ..AlgorithmInfo::new(
             "workshop-adaptive",
             "the seed workshop's AdaptiveRateLimiter",
@@ -199,12 +200,14 @@ pub struct LimiterSpec {
     /// Sustained rate per key (rate algorithms).
     pub rate: Option<Rate>,
     /// Requests admitted back to back from idle (at least 1; nginx `burst=B`
-    /// is `burst = B+1` here); burst tokens per window for workshop-adaptive.
+    /// is `burst = B+1` here); burst tokens per window for workshop-adaptive
+    /// [default there: 20].
     #[serde(default, deserialize_with = "burst")]
     pub burst: Option<u32>,
     #[serde(default)]
     pub key: KeyBy,
-    /// Window of the window algorithms [default: 1s].
+    /// Window of the window algorithms [default: 1s; 60s for
+    /// workshop-adaptive].
     #[serde(default, deserialize_with = "window")]
     pub window: Option<Duration>,
     /// Multiplier of premium (tier 1) clients' limits [default: 1, 2 for
@@ -337,11 +340,6 @@ impl Ctx<'_> {
     /// The burst, or `default` when none was given.
     pub fn burst_or(&self, default: u32) -> u32 {
         self.scaled(self.burst.unwrap_or(default) as u64) as u32
-    }
-
-    /// Burst tokens added to every window (workshop-adaptive) [default: 0].
-    pub fn window_burst(&self) -> u64 {
-        self.burst.map_or(0, |b| self.scaled(b as u64))
     }
 
     /// The window [default: 1s].
