@@ -151,3 +151,39 @@ fn bad_parameters_and_lines_are_clear_errors() {
         "{err}"
     );
 }
+
+/// The workshop's limiter on a trace, with its defaults (100 per 60 s
+/// window after 20 burst tokens): a client named `premium-...` gets twice
+/// the limit (not the burst) from the one limiter everyone shares.
+#[test]
+fn workshop_adaptive_on_a_trace_doubles_premium_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("trace.csv");
+    let mut text = String::from("time,key,client\n");
+    for client in ["alice", "premium-bob"] {
+        for i in 0..300 {
+            text.push_str(&format!("1,{i},{client}\n"));
+        }
+    }
+    fs::write(&csv, text).unwrap();
+    let decisions = dir.path().join("decisions.csv");
+    let out = edgesim()
+        .arg("limit")
+        .arg(&csv)
+        .args(["--algorithm", "workshop-adaptive", "--decisions"])
+        .arg(&decisions)
+        .assert()
+        .success();
+    let summary = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    // alice 20 + 100, premium-bob 20 + 200.
+    assert!(summary.contains("allowed 340 "), "{summary}");
+    let allowed: Vec<usize> = fs::read_to_string(&decisions)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .chunks(300)
+        .map(|c| c.iter().filter(|l| l.ends_with(",1")).count())
+        .collect();
+    assert_eq!(allowed, [120, 220]);
+}

@@ -158,3 +158,75 @@ fn premium_clients_get_the_multiplier() {
     let gold = (0..20).filter(|_| l.decide(&premium, 0).admitted()).count();
     assert_eq!((standard, gold), (5, 10));
 }
+
+/// workshop-adaptive with no rate, burst or window has the workshop's
+/// defaults: 100 per 60 s window after 20 burst tokens; premium clients get
+/// twice the limit but not twice the burst.
+#[test]
+fn workshop_adaptive_defaults_are_the_workshops() {
+    let spec = LimiterSpec::new("workshop-adaptive", None, None, KeyBy::Client).unwrap();
+    let mut l = build(&spec).unwrap();
+    let standard: Vec<Decision> = (0..121).map(|_| l.decide(&request(1, 0), 0)).collect();
+    assert!(standard[..120].iter().all(|d| d.admitted()));
+    // Denied until the window has expired: 1 ns after its last instant.
+    assert_eq!(
+        standard[120],
+        Decision::Deny {
+            retry_after: 60 * SECOND + 1
+        }
+    );
+    let premium = Request {
+        tier: 1,
+        ..request(2, 0)
+    };
+    let gold = (0..300)
+        .filter(|_| l.decide(&premium, 0).admitted())
+        .count();
+    assert_eq!(gold, 20 + 200);
+}
+
+/// One instance holds the counters for every tier: a standard client's
+/// denials raise the base limit and the load factor that a premium
+/// client's window gets.
+#[test]
+fn workshop_adaptive_counts_every_tier_together() {
+    let spec = |key| LimiterSpec {
+        window: Some(edgesim::units::Duration(10 * SECOND)),
+        ..LimiterSpec::new(
+            "workshop-adaptive(adapt_every=30s)",
+            Some(1.0),
+            Some(2),
+            key,
+        )
+        .unwrap()
+    };
+    let mut l = build(&spec(KeyBy::Client)).unwrap();
+    // Base 10 per 10 s, 2 burst tokens: 12 of 24 admitted, 12 denied.
+    let standard = (0..24)
+        .filter(|_| l.decide(&request(1, 0), 0).admitted())
+        .count();
+    assert_eq!(standard, 12);
+    // At 30 s 12/24 = 50% were denied: base 11, load factor min(2 x 0.5, 1)
+    // = 1 > 0.8, so a premium window gets floor(11 x 2 x 0.8) = 17 after its
+    // 2 burst tokens. (A premium instance of its own would have seen no
+    // denial: 2 x 2 burst tokens and a limit of 20.)
+    let now = 30 * SECOND;
+    let premium = Request {
+        tier: 1,
+        ..request(2, now)
+    };
+    let gold = (0..40)
+        .filter(|_| l.decide(&premium, now).admitted())
+        .count();
+    assert_eq!(gold, 2 + 17);
+
+    // Under a global key the one key belongs to no client: a premium
+    // request opening the window gets the standard limit.
+    let mut l = build(&spec(KeyBy::Global)).unwrap();
+    let premium = Request {
+        tier: 1,
+        ..request(2, 0)
+    };
+    let admitted = (0..40).filter(|_| l.decide(&premium, 0).admitted()).count();
+    assert_eq!(admitted, 2 + 10);
+}

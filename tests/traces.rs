@@ -410,3 +410,73 @@ fn json_lines_with_a_cloudflare_mapping() {
     assert_eq!(st["top_keys"][0]["name"], "/a.png");
     assert_eq!(st["top_clients"][0]["requests"], 2);
 }
+
+/// Premium clients (tier 1): named `premium-...`, or marked by a tier
+/// column (`premium` or `1`), which then decides alone.
+#[test]
+fn premium_clients_by_name_or_tier_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiers = |name: &str, text: &str, opts: &TraceOptions| -> Vec<u8> {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let read = trace::read(&path, opts).unwrap();
+        read.requests.iter().map(|r| r.tier).collect()
+    };
+    let by_name = TraceOptions::default();
+    assert_eq!(
+        tiers(
+            "a.csv",
+            "key,client\n1,alice\n2,premium-bob\n3,premium\n",
+            &by_name
+        ),
+        [0, 1, 0]
+    );
+    assert_eq!(
+        tiers(
+            "b.csv",
+            "key,client,tier\n1,alice,premium\n2,bob,1\n3,premium-carol,free\n4,dave,2\n",
+            &by_name
+        ),
+        [1, 1, 0, 0]
+    );
+    let column = TraceOptions {
+        tier_column: Some("plan".parse().unwrap()),
+        ..TraceOptions::default()
+    };
+    assert_eq!(
+        tiers(
+            "c.csv",
+            "key,client,plan\n1,alice,PREMIUM\n2,bob,standard\n",
+            &column
+        ),
+        [1, 0]
+    );
+    assert_eq!(
+        tiers(
+            "d.jsonl",
+            concat!(
+                r#"{"key":1,"client":"premium-a"}"#,
+                "\n",
+                r#"{"key":2,"client":"premium-a","tier":"standard"}"#,
+                "\n",
+                r#"{"key":3,"client":"b","tier":1}"#,
+                "\n",
+                r#"{"key":4,"client":"b"}"#,
+                "\n"
+            ),
+            &by_name
+        ),
+        [1, 0, 1, 0]
+    );
+    assert_eq!(
+        tiers(
+            "e.log",
+            concat!(
+                "premium-gw - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.0\" 200 10\n",
+                "1.2.3.4 - - [10/Oct/2000:13:55:37 -0700] \"GET /a HTTP/1.0\" 200 10\n"
+            ),
+            &by_name
+        ),
+        [1, 0]
+    );
+}

@@ -39,7 +39,9 @@ pub struct LimitArgs {
     /// What the limit applies to: client, client+route or global.
     #[arg(long, default_value = "client", value_parser = key)]
     pub key: KeyBy,
-    /// Window of the window algorithms [default: 1s].
+    /// Window of the window algorithms [default: 1s; 60s for
+    /// workshop-adaptive]. workshop-adaptive also defaults the rate (100
+    /// per window) and the burst (20).
     #[arg(long, value_parser = window)]
     pub window: Option<Duration>,
     /// Concurrency limiters: servers of the origin that completes requests.

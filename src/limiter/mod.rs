@@ -1,7 +1,8 @@
 //! Rate limiters and concurrency limiters: the [`Limiter`] trait every
 //! algorithm implements, one file per algorithm, the registry that builds one
 //! from its name, and [`KeyedLimiter`], which turns a request into the key a
-//! limiter sees (client, client+route or global) and applies tier multipliers.
+//! limiter sees (client, client+route or global) and applies tier multipliers
+//! (or, for an algorithm that handles tiers itself, tells it the tier).
 //!
 //! Parameters and their burst off-by-ones are documented in docs/limiters.md.
 
@@ -57,6 +58,14 @@ pub trait Limiter: Send {
     /// Decides on a request for `key` arriving at `now` (never earlier than
     /// the previous call) and updates the state.
     fn decide(&mut self, key: u64, now: SimTime) -> Decision;
+
+    /// [`Limiter::decide`] for a request from a premium (tier 1) client.
+    /// Only algorithms registered with `tiers_inside` override it (one
+    /// instance serves every tier); for the others premium clients have
+    /// their own instance built with the multiplier, and this is `decide`.
+    fn decide_premium(&mut self, key: u64, now: SimTime) -> Decision {
+        self.decide(key, now)
+    }
 
     /// A request admitted under `key` finished at `now` after `latency` ns.
     /// Concurrency limiters release its slot and learn from the latency.
@@ -127,7 +136,9 @@ impl<S> KeyMap<S> {
 
 /// A limiter as a run uses it: requests are mapped to keys by `by`, and
 /// premium clients (tier 1) go to their own instance built with the premium
-/// multiplier, so that they get that many times the limit.
+/// multiplier, so that they get that many times the limit; an algorithm
+/// that handles tiers itself has one instance, which decides premium
+/// requests in [`Limiter::decide_premium`].
 pub struct KeyedLimiter {
     by: KeyBy,
     instances: Vec<BoxedLimiter>,
@@ -172,7 +183,13 @@ impl KeyedLimiter {
 
     pub fn decide(&mut self, req: &Request, now: SimTime) -> Decision {
         let key = self.key(req);
-        self.instance(req).decide(key, now)
+        let premium = req.tier >= 1;
+        let limiter = self.instance(req);
+        if premium {
+            limiter.decide_premium(key, now)
+        } else {
+            limiter.decide(key, now)
+        }
     }
 
     pub fn complete(&mut self, req: &Request, now: SimTime, latency: SimTime) {

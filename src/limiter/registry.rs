@@ -27,6 +27,11 @@ pub struct AlgorithmInfo {
     pub about: &'static str,
     /// Multiplier of premium clients' limits when `premium` is not given.
     pub default_premium: f64,
+    /// Whether the algorithm handles premium clients itself: one instance
+    /// serves every tier, built with the multiplier in [`Ctx::premium`],
+    /// and decides premium requests in `Limiter::decide_premium`. Otherwise
+    /// premium clients get their own instance with every limit multiplied.
+    pub tiers_inside: bool,
     /// For approximations of a sliding window: how they estimate the rate.
     pub approximates: Option<Approximation>,
     pub build: fn(&Ctx) -> Result<BoxedLimiter, String>,
@@ -42,6 +47,7 @@ impl AlgorithmInfo {
             name,
             about,
             default_premium: 1.0,
+            tiers_inside: false,
             approximates: None,
             build,
         }
@@ -108,6 +114,7 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
     ),
     AlgorithmInfo {
         default_premium: 2.0,
+        tiers_inside: true,
         ..AlgorithmInfo::new(
             "workshop-adaptive",
             "the seed workshop's AdaptiveRateLimiter",
@@ -193,12 +200,14 @@ pub struct LimiterSpec {
     /// Sustained rate per key (rate algorithms).
     pub rate: Option<Rate>,
     /// Requests admitted back to back from idle (at least 1; nginx `burst=B`
-    /// is `burst = B+1` here); burst tokens per window for workshop-adaptive.
+    /// is `burst = B+1` here); burst tokens per window for workshop-adaptive
+    /// [default there: 20].
     #[serde(default, deserialize_with = "burst")]
     pub burst: Option<u32>,
     #[serde(default)]
     pub key: KeyBy,
-    /// Window of the window algorithms [default: 1s].
+    /// Window of the window algorithms [default: 1s; 60s for
+    /// workshop-adaptive].
     #[serde(default, deserialize_with = "window")]
     pub window: Option<Duration>,
     /// Multiplier of premium (tier 1) clients' limits [default: 1, 2 for
@@ -296,8 +305,9 @@ pub struct Ctx<'a> {
     name: &'a str,
     rate: Option<f64>,
     burst: Option<u32>,
-    window: SimTime,
+    window: Option<SimTime>,
     scale: f64,
+    premium: f64,
     params: &'a [(String, String)],
 }
 
@@ -317,23 +327,45 @@ impl Ctx<'_> {
         Ok(((1e9 / self.rate()?).round() as u64).max(1))
     }
 
+    /// Whether a rate was given (for algorithms with a default one).
+    pub fn has_rate(&self) -> bool {
+        self.rate.is_some()
+    }
+
     /// Requests admitted back to back from idle [default: 1].
     pub fn burst(&self) -> u32 {
-        self.scaled(self.burst.unwrap_or(1) as u64) as u32
+        self.burst_or(1)
     }
 
-    /// Burst tokens added to every window (workshop-adaptive) [default: 0].
-    pub fn window_burst(&self) -> u64 {
-        self.burst.map_or(0, |b| self.scaled(b as u64))
+    /// The burst, or `default` when none was given.
+    pub fn burst_or(&self, default: u32) -> u32 {
+        self.scaled(self.burst.unwrap_or(default) as u64) as u32
     }
 
+    /// The window [default: 1s].
     pub fn window(&self) -> SimTime {
-        self.window
+        self.window_or(SECOND)
+    }
+
+    /// The window, or `default` when none was given.
+    pub fn window_or(&self, default: SimTime) -> SimTime {
+        self.window.unwrap_or(default)
+    }
+
+    /// The premium multiplier, for algorithms registered with
+    /// `tiers_inside` (1 for the others: their premium instance is scaled).
+    pub fn premium(&self) -> f64 {
+        self.premium
     }
 
     /// Requests per window: rate x window, rounded, at least 1.
     pub fn window_limit(&self) -> Result<u64, String> {
-        let limit = (self.rate()? * self.window as f64 / 1e9).round();
+        self.limit_per(self.window())
+    }
+
+    /// Requests per `window`: rate x window, rounded, at least 1.
+    pub fn limit_per(&self, window: SimTime) -> Result<u64, String> {
+        let limit = (self.rate()? * window as f64 / 1e9).round();
         if limit < 1.0 {
             return Err(format!(
                 "limiter {}: rate x window is below one request per window; raise the rate or lengthen the window",
@@ -449,28 +481,40 @@ fn find(name: &str) -> Result<&'static AlgorithmInfo, String> {
     })
 }
 
-fn build_one(spec: &LimiterSpec, scale: f64) -> Result<BoxedLimiter, String> {
+fn build_one(spec: &LimiterSpec, scale: f64, premium: f64) -> Result<BoxedLimiter, String> {
     let info = spec.info();
     let ctx = Ctx {
         name: info.name,
         rate: spec.rate.map(|r| r.0),
         burst: spec.burst,
-        window: spec.window_ns(),
+        window: spec.window.map(|w| w.0),
         scale,
+        premium,
         params: &spec.algorithm.0.params,
     };
     (info.build)(&ctx)
 }
 
 /// Builds the limiter `spec` describes, with a separate instance for premium
-/// clients when their multiplier is not 1.
+/// clients when their multiplier is not 1, or one instance for everyone
+/// when the algorithm handles tiers itself.
 pub fn build(spec: &LimiterSpec) -> Result<KeyedLimiter, String> {
-    let standard = build_one(spec, 1.0)?;
+    if spec.info().tiers_inside {
+        // Premium is a property of the client a key belongs to; the one
+        // global key belongs to no client, so nobody is premium under it.
+        let premium = match spec.key {
+            KeyBy::Global => 1.0,
+            _ => spec.premium(),
+        };
+        let limiter = build_one(spec, 1.0, premium)?;
+        return Ok(KeyedLimiter::new(spec.key, limiter, None));
+    }
+    let standard = build_one(spec, 1.0, 1.0)?;
     let premium = spec.premium();
     let premium = if premium == 1.0 {
         None
     } else {
-        Some(build_one(spec, premium)?)
+        Some(build_one(spec, premium, 1.0)?)
     };
     Ok(KeyedLimiter::new(spec.key, standard, premium))
 }

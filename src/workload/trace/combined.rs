@@ -6,7 +6,7 @@
 //! client is the first address, the size the response bytes (`-` is 0),
 //! and the key the request target, chosen by [`LogKey`].
 
-use super::fields::{clamp_size, parse_u64, show};
+use super::fields::{clamp_size, client_tier, parse_u64, show};
 use super::lines::{LineError, LineFormat};
 use super::time::parse_clf;
 use super::{LogKey, Names, Request};
@@ -173,6 +173,7 @@ impl LineFormat for Combined {
             key,
             size: clamp_size(size),
             client: names.client(&line[client.0..client.1]),
+            tier: client_tier(&line[client.0..client.1]),
             ..Request::default()
         });
         Ok(())

@@ -2,7 +2,7 @@
 //! split in place (quoted fields allowed, but not spanning lines), only the
 //! needed columns decoded.
 
-use super::fields::{clamp_size, parse_u64, show};
+use super::fields::{clamp_size, client_tier, parse_u64, show, tier};
 use super::lines::{LineError, LineFormat, LineReader, Lines};
 use super::source::Input;
 use super::time::{parse_number, scale};
@@ -19,6 +19,7 @@ const KEY_NAMES: &[(&str, Option<TimeUnit>)] = &[("key", None), ("obj_id", None)
 const SIZE_NAMES: &[(&str, Option<TimeUnit>)] = &[("size", None), ("obj_size", None)];
 const TTL_NAMES: &[(&str, Option<TimeUnit>)] = &[("ttl_ms", Some(TimeUnit::Ms)), ("ttl", None)];
 const CLIENT_NAMES: &[(&str, Option<TimeUnit>)] = &[("client", None)];
+const TIER_NAMES: &[(&str, Option<TimeUnit>)] = &[("tier", None)];
 
 /// What a column feeds, as bits: one column may feed several roles.
 const KEY: u8 = 1;
@@ -27,6 +28,7 @@ const SIZE: u8 = 4;
 const TTL: u8 = 8;
 const CLIENT: u8 = 16;
 const OP: u8 = 32;
+const TIER: u8 = 64;
 
 pub(super) struct Csv {
     delimiter: u8,
@@ -80,6 +82,7 @@ pub(super) fn open(
     let ttl = find(&opts.ttl_column, TTL_NAMES, "ttl")?.map(|(i, u)| (i, unit(u, opts.ttl_unit)));
     let size = find(&opts.size_column, SIZE_NAMES, "size")?.map(|(i, _)| i);
     let client = find(&opts.client_column, CLIENT_NAMES, "client")?.map(|(i, _)| i);
+    let tier = find(&opts.tier_column, TIER_NAMES, "tier")?.map(|(i, _)| i);
     let op = find(&opts.op_column, &[], "op")?.map(|(i, _)| i);
     let ops = opts.op_filter().map_err(|m| cx.invalid(m))?;
     let mut roles = Vec::new();
@@ -89,6 +92,7 @@ pub(super) fn open(
         (size, SIZE),
         (ttl.map(|t| t.0), TTL),
         (client, CLIENT),
+        (tier, TIER),
         (op, OP),
     ];
     for (column, role) in columns {
@@ -264,6 +268,7 @@ impl LineFormat for Csv {
             ..Request::default()
         };
         let mut client = None;
+        let mut given_tier = None;
         let mut at = 0;
         for (column, &roles) in self.roles.iter().enumerate() {
             if at > line.len() {
@@ -313,9 +318,16 @@ impl LineFormat for Csv {
             if roles & CLIENT != 0 {
                 client = Some(text);
             }
+            if roles & TIER != 0 {
+                given_tier = Some(tier(text));
+            }
         }
         if let Some(name) = client {
             req.client = names.client(name);
+            req.tier = client_tier(name);
+        }
+        if let Some(tier) = given_tier {
+            req.tier = tier;
         }
         out.push(req);
         Ok(())

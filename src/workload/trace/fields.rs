@@ -40,6 +40,20 @@ pub(super) fn show(field: &[u8]) -> String {
     }
 }
 
+/// The tier of a client by its name: 1 (premium) for a name starting with
+/// `premium-`, as the workshop's AdaptiveRateLimiter decides, else 0.
+#[inline]
+pub(super) fn client_tier(name: &[u8]) -> u8 {
+    name.starts_with(b"premium-") as u8
+}
+
+/// The tier a tier column gives: 1 (premium) for `premium` (in any case)
+/// or `1`, else 0.
+pub(super) fn tier(field: &[u8]) -> u8 {
+    let field = field.trim_ascii();
+    (field.eq_ignore_ascii_case(b"premium") || field == b"1") as u8
+}
+
 /// A size in bytes, saturating at the largest size a request holds.
 #[inline]
 pub(super) fn clamp_size(bytes: u64) -> u32 {
@@ -64,5 +78,19 @@ mod tests {
         assert_eq!(parse_u64(b"-1"), None);
         assert_eq!(parse_u64(b""), None);
         assert_eq!(show(b"abc"), "\"abc\"");
+    }
+
+    #[test]
+    fn tiers() {
+        assert_eq!(client_tier(b"premium-42"), 1);
+        assert_eq!(client_tier(b"premium"), 0);
+        assert_eq!(client_tier(b"Premium-42"), 0);
+        assert_eq!(tier(b"premium"), 1);
+        assert_eq!(tier(b" PREMIUM "), 1);
+        assert_eq!(tier(b"1"), 1);
+        assert_eq!(
+            (tier(b"0"), tier(b"standard"), tier(b"2"), tier(b"")),
+            (0, 0, 0, 0)
+        );
     }
 }

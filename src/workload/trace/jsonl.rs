@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::csv::time_expected;
-use super::fields::{clamp_size, parse_u64, show};
+use super::fields::{clamp_size, client_tier, parse_u64, show, tier};
 use super::lines::{LineError, LineFormat, LineReader};
 use super::source::Input;
 use super::time::parse_number;
@@ -26,6 +26,7 @@ pub(super) struct Jsonl {
     size: Field,
     ttl: (Field, TimeUnit),
     client: Field,
+    tier: Field,
     op: Option<Field>,
     ops: Vec<Vec<u8>>,
 }
@@ -66,6 +67,7 @@ pub(super) fn open(
                 opts.ttl_unit.unwrap_or(TimeUnit::S),
             ),
             client: mapped(&opts.client_column, "client", "client")?,
+            tier: mapped(&opts.tier_column, "tier", "tier")?,
             op: opts
                 .op_column
                 .as_ref()
@@ -184,15 +186,17 @@ impl LineFormat for Jsonl {
             line,
             &object,
             &self.client,
-            |t| Some(names.client(t)),
+            |t| Some((names.client(t), client_tier(t))),
             string,
         )?;
+        let given_tier = Self::get(line, &object, &self.tier, |t| Some(tier(t)), string)?;
         out.push(Request {
             time: time.unwrap_or(0),
             key: key.unwrap_or(0),
             size: size.map_or(1, clamp_size),
             ttl_ms: (ttl_ns.unwrap_or(0) / 1_000_000).min(u32::MAX as u64) as u32,
-            client: client.unwrap_or(0),
+            client: client.map_or(0, |c| c.0),
+            tier: given_tier.or(client.map(|c| c.1)).unwrap_or(0),
             ..Request::default()
         });
         Ok(())

@@ -193,6 +193,11 @@ pub struct TraceOptions {
     /// [default: `client`].
     #[arg(long)]
     pub client_column: Option<Column>,
+    /// CSV / JSON lines: client tier column: `premium` or `1` is a premium
+    /// (tier 1) client, anything else standard [default: `tier`; where
+    /// there is none, clients named `premium-...` are premium].
+    #[arg(long)]
+    pub tier_column: Option<Column>,
     /// CSV / JSON lines: TTL column [default: `ttl_ms` in ms, or `ttl`].
     #[arg(long)]
     pub ttl_column: Option<Column>,
