@@ -27,7 +27,7 @@ fn workload(requests: u64) -> Vec<Request> {
         "requests = {requests}\nkeys = 1_000_000\nsize = {{ dist = \"lognormal\", median = \"8KiB\", sigma = 1.0 }}\nrate = \"10000/s\""
     ))
     .expect("valid workload");
-    synthetic::generate(&spec, 42).expect("workload generates")
+    synthetic::generate(&spec, 42, None, None).expect("workload generates")
 }
 
 /// Access-log lines for `requests`, 256 client addresses.
