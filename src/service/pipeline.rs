@@ -51,7 +51,7 @@ pub enum Source<'a> {
 /// What a pass through the pipeline did, one entry per request in the order
 /// they were sent.
 pub struct Outcome {
-    /// The limiter's decision (Allow without a limiter).
+    /// The limiter's decisions; empty without a limiter (everything allowed).
     pub decisions: Vec<Decision>,
     pub fates: Vec<Fate>,
     /// Closed loop: the requests as sent (their times and connections);
@@ -213,11 +213,14 @@ impl Pipeline<'_, '_> {
             done: now,
             ..Fate::default()
         });
-        self.out.decisions.push(Decision::Allow);
         self.answered.push(false);
-        self.origin_half.push(0);
+        if self.origin_rtt.sampler.is_some() {
+            self.origin_half.push(0);
+        }
         let half = self.rtt.draw() / 2;
-        self.client_half.push(half);
+        if self.rtt.sampler.is_some() {
+            self.client_half.push(half);
+        }
         self.in_system += 1;
         if half > 0 {
             self.events.push(now + half, Event::Edge(i));
@@ -243,7 +246,7 @@ impl Pipeline<'_, '_> {
         let decision = limiter.decide(&Request { time: now, ..*req }, now);
         self.out.peak_keys = self.out.peak_keys.max(limiter.keys());
         self.out.peak_state_bytes = self.out.peak_state_bytes.max(limiter.state_bytes());
-        self.out.decisions[i] = decision;
+        self.out.decisions.push(decision);
         match decision {
             Decision::Allow => self.enter(i, now),
             Decision::Delay { by } => self.events.push(now + by, Event::Enter(i)),
@@ -277,7 +280,9 @@ impl Pipeline<'_, '_> {
                 self.followers.entry(leader).or_default().push(i);
                 return;
             }
-            if self.origin.is_some() {
+            // The object arrives with the oldest fetch in flight: a later
+            // one (without coalescing) does not delay it.
+            if self.origin.is_some() && leader.is_none() {
                 self.fetching.insert(req.key, i);
             }
         }
@@ -295,8 +300,8 @@ impl Pipeline<'_, '_> {
             self.deadlines.push_back((now + t, i));
         }
         let half = self.origin_rtt.draw() / 2;
-        self.origin_half[i] = half;
         if half > 0 {
+            self.origin_half[i] = half;
             self.events.push(now + half, Event::Origin(i));
         } else {
             self.at_origin(i, now);
@@ -328,7 +333,7 @@ impl Pipeline<'_, '_> {
     /// The origin answers fetch `i`; the answer takes half the origin round
     /// trip to reach the edge.
     fn to_edge(&mut self, i: usize, now: SimTime, status: Status) {
-        let half = self.origin_half[i];
+        let half = self.origin_half.get(i).copied().unwrap_or(0);
         if half > 0 {
             self.events.push(now + half, Event::Fetched(i, status));
         } else {
@@ -348,7 +353,7 @@ impl Pipeline<'_, '_> {
     /// nothing cached.
     fn end_fetch(&mut self, i: usize, now: SimTime, status: Status) {
         let key = self.request(i).key;
-        if self.fetching.get(&key) == Some(&i) {
+        if self.cache.is_some() && self.fetching.get(&key) == Some(&i) {
             self.fetching.remove(&key);
             if status != Status::Ok
                 && let Some((c, state)) = self.cache.as_mut()
@@ -358,7 +363,9 @@ impl Pipeline<'_, '_> {
         }
         let served = self.out.fates[i].served;
         self.respond(i, now, status, served, 0);
-        if let Some(waiting) = self.followers.remove(&i) {
+        if self.coalesce
+            && let Some(waiting) = self.followers.remove(&i)
+        {
             for j in waiting {
                 self.respond(j, now, status, Served::Coalesced, 0);
             }
@@ -378,7 +385,7 @@ impl Pipeline<'_, '_> {
         let fate = &mut self.out.fates[i];
         fate.status = status;
         fate.served = served;
-        let delay = extra + self.client_half[i];
+        let delay = extra + self.client_half.get(i).copied().unwrap_or(0);
         if delay > 0 {
             self.events.push(now + delay, Event::Reply(i));
         } else {
@@ -390,8 +397,8 @@ impl Pipeline<'_, '_> {
     fn finish(&mut self, i: usize, now: SimTime) {
         self.out.fates[i].done = now;
         self.in_system -= 1;
-        if self.out.decisions[i].admitted()
-            && let Some(limiter) = self.limiter.as_deref_mut()
+        if let Some(limiter) = self.limiter.as_deref_mut()
+            && self.out.decisions[i].admitted()
         {
             let req = if self.closed.is_some() {
                 &self.out.sent[i]
@@ -540,17 +547,18 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
     }
     let mut next = 0;
     loop {
-        let event = p.events.peek_time();
-        let deadline = p.deadlines.front().map(|d| d.0);
-        let arrival = p.open.get(next).map(|r| r.time);
-        let Some(now) = [event, deadline, arrival].into_iter().flatten().min() else {
+        let event = p.events.peek_time().unwrap_or(SimTime::MAX);
+        let deadline = p.deadlines.front().map_or(SimTime::MAX, |d| d.0);
+        let arrival = p.open.get(next).map_or(SimTime::MAX, |r| r.time);
+        let now = event.min(deadline).min(arrival);
+        if now == SimTime::MAX {
             break;
-        };
+        }
         p.advance(now);
-        if event == Some(now) {
+        if event == now {
             let (_, e) = p.events.pop().expect("peeked");
             p.dispatch(now, e);
-        } else if deadline == Some(now) {
+        } else if deadline == now {
             let (_, i) = p.deadlines.pop_front().expect("peeked");
             p.deadline(i, now);
         } else {
@@ -580,13 +588,17 @@ pub fn simulate_in_time_order(
     order.sort_by_key(|&i| requests[i].time);
     let sorted: Vec<Request> = order.iter().map(|&i| requests[i]).collect();
     let mut out = simulate(Source::Open(&sorted), stages, seed)?;
-    let mut decisions = vec![Decision::Allow; requests.len()];
     let mut fates = vec![Fate::default(); requests.len()];
     for (k, &i) in order.iter().enumerate() {
-        decisions[i] = out.decisions[k];
         fates[i] = out.fates[k];
     }
-    out.decisions = decisions;
     out.fates = fates;
+    if !out.decisions.is_empty() {
+        let mut decisions = vec![Decision::Allow; requests.len()];
+        for (k, &i) in order.iter().enumerate() {
+            decisions[i] = out.decisions[k];
+        }
+        out.decisions = decisions;
+    }
     Ok(out)
 }
