@@ -1,6 +1,7 @@
 //! Request sources: the compact request record every model consumes, the
 //! synthetic generators and the trace readers.
 
+pub mod arrivals;
 pub mod clients;
 pub mod oracle;
 pub mod synthetic;
