@@ -197,7 +197,7 @@ impl Arrivals {
                     gap: [gap(off_rate), gap(on_rate)],
                     mean,
                     now: 1,
-                    switch: self.exp() * mean[1],
+                    switch: self.rng.sample::<f64, _>(Exp1) * mean[1],
                 }
             }
             Process::Diurnal {
@@ -210,11 +210,6 @@ impl Arrivals {
                 omega: std::f64::consts::TAU / period as f64,
             },
         }
-    }
-
-    #[inline]
-    fn exp(&mut self) -> f64 {
-        self.rng.sample(Exp1)
     }
 
     /// The offset of the next send in the current phase, beyond `limit` if
@@ -265,8 +260,9 @@ impl Arrivals {
                 if self.offset > self.limit {
                     break;
                 }
-                let u: f64 = self.rng.random();
-                if u * (1.0 + *amplitude) < 1.0 + *amplitude * (*omega * self.offset).sin() {
+                // Below 1 - amplitude, accept without computing the sine.
+                let u = self.rng.random::<f64>() * (1.0 + *amplitude);
+                if u < 1.0 - *amplitude || u < 1.0 + *amplitude * (*omega * self.offset).sin() {
                     break;
                 }
             },
@@ -397,6 +393,25 @@ mod tests {
         let times: Vec<_> = endless(process).take(500_000).collect();
         let rate = times.len() as f64 / (*times.last().unwrap() as f64 / NS);
         assert!(close(rate, want, 0.02), "rate {rate}, want {want}");
+    }
+
+    #[test]
+    fn on_off_starts_on() {
+        // Started "off", the first send would wait about a second.
+        for seed in 0..20 {
+            let process = Process::OnOff {
+                on_rate: 100_000.0,
+                off_rate: 0.0,
+                on: SECOND,
+                off: SECOND,
+            };
+            let phase = Phase {
+                duration: None,
+                process,
+            };
+            let first = Arrivals::new(vec![phase], stream(seed, "arrivals")).next();
+            assert!(first.unwrap() < MS, "seed {seed}: {first:?}");
+        }
     }
 
     #[test]
