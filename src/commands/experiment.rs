@@ -57,16 +57,26 @@ pub fn validate(file: PathBuf) -> Result<()> {
     for run in &runs {
         let w = &exp.workloads[run.workload];
         let mut parts: Vec<String> = Vec::new();
-        if let Some(c) = run.cache.map(|c| &exp.caches[c]) {
-            parts.push(format!(
+        if exp.loads.len() > 1 || exp.loads[0].spec.name.is_some() {
+            parts.push(format!("load={:?}", exp.loads[run.load].label()));
+        }
+        match run.cache.map(|c| &exp.caches[c]) {
+            Some(c) => parts.push(format!(
                 "policy={} capacity={}",
                 c.spec.policy, c.spec.capacity
-            ));
+            )),
+            None if !exp.caches.is_empty() => parts.push("policy=none".into()),
+            None => {}
         }
-        if let Some(l) = run.limiter.map(|l| &exp.limiters[l]) {
-            parts.push(format!("limiter={} key={}", l.spec.label(), l.spec.key));
+        match run.limiter.map(|l| &exp.limiters[l]) {
+            Some(l) => parts.push(format!("limiter={} key={}", l.spec.label(), l.spec.key)),
+            None if !exp.limiters.is_empty() => parts.push("limiter=none".into()),
+            None => {}
         }
         parts.extend(w.dims.iter().map(|(d, v)| format!("{d}={v}")));
+        if let Some(s) = run.service.map(|s| &exp.services[s]) {
+            parts.extend(s.dims.iter().map(|(d, v)| format!("{d}={v}")));
+        }
         let _ = writeln!(
             text,
             "  run {:>4}: {} replication={}",

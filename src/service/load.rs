@@ -231,6 +231,14 @@ fn closed_load(raw: &RawLoad, phases: Option<&Vec<RawPhase>>) -> Result<Load, St
 
 /// The arrival process `raw.arrival` at `rate` per second.
 fn process(raw: &RawLoad, rate: f64) -> Result<Process, String> {
+    let on_off = matches!(raw.arrival, Some(Arrival::OnOff));
+    let diurnal = matches!(raw.arrival, Some(Arrival::Diurnal));
+    if !on_off && (raw.on.is_some() || raw.off.is_some() || raw.off_rate.is_some()) {
+        return Err("on, off and off_rate belong to arrival = \"on-off\"".into());
+    }
+    if !diurnal && (raw.period.is_some() || raw.amplitude.is_some()) {
+        return Err("period and amplitude belong to arrival = \"diurnal\"".into());
+    }
     let need = |v: Option<Duration>, what: &str| match v {
         Some(d) if d.0 > 0 => Ok(d.0),
         Some(_) => Err(format!("{what} must be longer than zero")),

@@ -161,7 +161,9 @@ impl Sampler {
             Sampler::Exponential(d) => d.sample(rng),
             Sampler::Lognormal(d) => d.sample(rng),
         };
-        (seconds * SECOND as f64).round() as SimTime
+        // Draws are never negative, so adding a half and truncating rounds
+        // to the nearest nanosecond without a call into libm's round.
+        (seconds * SECOND as f64 + 0.5) as SimTime
     }
 }
 
