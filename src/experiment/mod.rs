@@ -515,7 +515,10 @@ fn stage_choices<T: DeserializeOwned, C>(
     let mut slots = Vec::new();
     for (_, v) in choices(name, &section)? {
         if is_none(&v.value, field) {
-            slots.push(None);
+            // Its other fields do not matter: one "none" per sweep.
+            if !slots.contains(&None) {
+                slots.push(None);
+            }
             continue;
         }
         slots.push(Some(out.len()));

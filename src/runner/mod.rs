@@ -128,7 +128,7 @@ pub fn generate(
                     requests
                 }
                 Load::Open { phases } => {
-                    synthetic::generate(s, seed, Some(&mut arrivals(phases)), None)
+                    synthetic::generate(s, seed, Some(&mut arrivals(phases)), load.end())
                 }
                 Load::Closed { .. } => match s.requests {
                     Some(n) => {

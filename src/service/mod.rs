@@ -140,7 +140,7 @@ impl TimeDist {
     }
 
     /// Whether every draw is zero.
-    fn is_zero(&self) -> bool {
+    pub fn is_zero(&self) -> bool {
         matches!(self, TimeDist::Fixed { time } if time.0 == 0)
     }
 }

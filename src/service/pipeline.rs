@@ -13,7 +13,7 @@ use hashbrown::HashMap;
 
 use super::load::ConnPhase;
 use super::origin::{self, Origin};
-use super::{Route, Sampler, ServiceSpec};
+use super::{Route, Sampler, ServiceSpec, TimeDist};
 use crate::cache::{self, DynReplay, Lookup, Replay};
 use crate::engine::{EventQueue, RngStream, SECOND, SimTime, stream};
 use crate::limiter::{Decision, KeyedLimiter};
@@ -318,7 +318,7 @@ impl Pipeline<'_, '_> {
                 l.queued += 1;
                 l.queue_max = l.queue_max.max(origin.queued());
             }
-            origin::Arrival::Refused => self.to_edge(i, now, Status::Full),
+            origin::Arrival::Refused => self.answer_fetch(i, now, Status::Full),
         }
     }
 
@@ -327,12 +327,12 @@ impl Pipeline<'_, '_> {
         if let Some((j, s)) = origin.finish() {
             self.events.push(now + s, Event::Served(j));
         }
-        self.to_edge(i, now, Status::Ok);
+        self.answer_fetch(i, now, Status::Ok);
     }
 
     /// The origin answers fetch `i`; the answer takes half the origin round
     /// trip to reach the edge.
-    fn to_edge(&mut self, i: usize, now: SimTime, status: Status) {
+    fn answer_fetch(&mut self, i: usize, now: SimTime, status: Status) {
         let half = self.origin_half.get(i).copied().unwrap_or(0);
         if half > 0 {
             self.events.push(now + half, Event::Fetched(i, status));
@@ -479,6 +479,26 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
     } = stages;
     if limiter.as_ref().is_some_and(|l| l.holds_slots()) && service.is_none() {
         return Err("this limiter holds a slot per request until it completes, so it needs an origin that completes requests: add a [service] table (servers, service_time)".into());
+    }
+    if let Source::Closed { think: 0, .. } = source {
+        let no_rtt = service.is_none_or(|s| s.rtt.as_ref().is_none_or(TimeDist::is_zero));
+        let instant = [
+            (service.is_none(), "there is no origin"),
+            (
+                cache.is_some() && service.is_none_or(|s| s.edge_time.is_none()),
+                "a cache hit takes no time (no edge_time)",
+            ),
+            (
+                service.is_some_and(|s| s.queue.is_some()),
+                "a full queue refuses at once",
+            ),
+            (limiter.is_some(), "a denial is answered at once"),
+        ];
+        if let Some((_, why)) = instant.iter().find(|(yes, _)| no_rtt && *yes) {
+            return Err(format!(
+                "a closed loop with no think time and no network round trip would send forever without time passing ({why}): add `think` to the [[load]] or `rtt` to the [service]"
+            ));
+        }
     }
     let origin = service.map(|s| Origin::new(s, routes, seed)).transpose()?;
     let hop = |f: fn(&ServiceSpec) -> Option<&super::TimeDist>, name| {
