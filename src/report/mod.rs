@@ -9,6 +9,7 @@ mod json;
 mod limits;
 mod markdown;
 mod summary;
+mod timeseries;
 
 use std::fs;
 use std::io::Write;
@@ -37,6 +38,7 @@ pub const EXPORTS: &[&dyn Export] = &[
     &chart::Chart::SVG,
     &limits::Chart::PNG,
     &limits::Chart::SVG,
+    &timeseries::Timeseries,
     &markdown::Markdown,
 ];
 
