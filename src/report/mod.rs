@@ -3,11 +3,14 @@
 //! then written under temporary names and renamed, so a failure never leaves
 //! a half-written file, and never destroys an earlier result.
 
+mod breaking;
 mod chart;
 mod csv;
 mod json;
+mod levels;
 mod limits;
 mod markdown;
+mod service;
 mod summary;
 mod timeseries;
 
