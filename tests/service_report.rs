@@ -144,6 +144,12 @@ fn ladder_outputs_agree_with_the_runs_and_the_arithmetic() {
         bare["breaks_error_ratio"].as_f64().unwrap() * 100.0
     );
     assert!(service.contains(&breaks), "{breaks} not in {service}");
+    assert!(service.contains("![latency by load](latency.png)"));
+    for chart in ["latency", "errors", "timeseries"] {
+        let png = fs::read(dir.join(format!("{chart}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{chart}.png");
+        assert!(read(dir, &format!("{chart}.svg")).contains("<svg"));
+    }
 }
 
 #[test]

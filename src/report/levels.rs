@@ -207,6 +207,15 @@ impl Ladder {
             None => self.level_text(exp, i),
         }
     }
+
+    /// The x axis' title.
+    pub fn axis(&self) -> String {
+        match self.unit {
+            Some("req/s") => "offered rate (req/s)".into(),
+            Some(unit) => unit.into(),
+            None => "load level".into(),
+        }
+    }
 }
 
 /// `x` without a needless ".0".

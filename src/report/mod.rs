@@ -11,6 +11,7 @@ mod levels;
 mod limits;
 mod markdown;
 mod service;
+mod service_charts;
 mod summary;
 mod timeseries;
 
@@ -42,6 +43,12 @@ pub const EXPORTS: &[&dyn Export] = &[
     &limits::Chart::PNG,
     &limits::Chart::SVG,
     &timeseries::Timeseries,
+    &service_charts::Chart::LATENCY_PNG,
+    &service_charts::Chart::LATENCY_SVG,
+    &service_charts::Chart::ERRORS_PNG,
+    &service_charts::Chart::ERRORS_SVG,
+    &service_charts::Chart::TIMESERIES_PNG,
+    &service_charts::Chart::TIMESERIES_SVG,
     &markdown::Markdown,
 ];
 

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use super::Summary;
 use super::breaking;
 use super::levels::{self, ConfigKey, Level};
+use super::service_charts;
 use super::summary::Mean;
 use crate::experiment::Experiment;
 use crate::units::format_bytes;
@@ -97,10 +98,17 @@ pub fn markdown(md: &mut String, summary: &Summary) {
         );
     }
     let _ = writeln!(md, "{intro}.\n");
+    if service_charts::has_ladder(summary) {
+        let _ = writeln!(md, "![latency by load](latency.png)\n");
+        let _ = writeln!(md, "![error ratio by load](errors.png)\n");
+    }
     tables(md, exp, &levels, has_cache);
     before_after(md, exp, &levels);
     breaking_points(md, exp, &levels);
     endurance(md, exp, &levels, has_cache);
+    if service_charts::has_timeseries(summary) {
+        let _ = writeln!(md, "![p95 over time](timeseries.png)\n");
+    }
     routes(md, exp, &levels, has_cache);
 }
 
