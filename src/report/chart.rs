@@ -7,6 +7,7 @@ use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Export, Summary};
 
@@ -40,18 +41,22 @@ pub struct LineChart {
     /// On a log axis, the only x values labelled (e.g. the load levels);
     /// empty: the axis picks its own. Non-empty also drops needless ".0"s.
     pub x_ticks: Vec<f64>,
+    /// Room left above the data, as a fraction of its maximum, so a legend
+    /// in an upper corner does not hide it.
+    pub headroom: f64,
 }
 
 /// A series' colour (an index into the palette, so related series can
-/// share one) and dashes (dash and gap in pixels; None: solid).
+/// share one; None: grey, for a key to line styles) and dashes (dash and
+/// gap in pixels; None: solid).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
-    pub color: usize,
+    pub color: Option<usize>,
     pub dash: Option<(u32, u32)>,
 }
 
 /// A dashed line across the whole plot at `at` on the x axis (`vertical`,
-/// named in the legend) or the y axis (labelled at its left end).
+/// named in the legend) or the y axis (labelled at its right end).
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub vertical: bool,
@@ -133,7 +138,7 @@ impl LineChart {
             .chain(rules(false));
         let (x0, x1) = bounds(xs);
         let (_, y1) = bounds(ys);
-        let y_range = 0.0..(y1 * 1.05).clamp(0.05 * self.y_max, self.y_max);
+        let y_range = 0.0..(y1 * (1.05 + self.headroom)).clamp(0.05 * self.y_max, self.y_max);
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(&self.title, ("sans-serif", 24))
@@ -156,27 +161,33 @@ impl LineChart {
                 mesh.draw().map_err(err)?;
                 for (i, series) in self.series.iter().enumerate() {
                     let style = self.styles.get(i).copied().unwrap_or(Style {
-                        color: i,
+                        color: Some(i),
                         dash: None,
                     });
-                    let line = Palette99::pick(style.color).to_rgba().stroke_width(2);
+                    let color = style
+                        .color
+                        .map_or(BLACK.mix(0.55), |c| Palette99::pick(c).to_rgba());
+                    let line = color.stroke_width(2);
                     let points = series.points.iter().copied();
+                    // A series without a label stays out of the legend.
+                    let named = !series.label.is_empty();
                     match style.dash {
                         None => {
-                            chart
+                            let drawn = chart
                                 .draw_series(LineSeries::new(points, line))
-                                .map_err(err)?
-                                .label(series.label.as_str())
-                                .legend(move |(x, y)| {
+                                .map_err(err)?;
+                            if named {
+                                drawn.label(series.label.as_str()).legend(move |(x, y)| {
                                     PathElement::new(vec![(x, y), (x + 20, y)], line)
                                 });
+                            }
                         }
                         Some((dash, gap)) => {
-                            chart
+                            let drawn = chart
                                 .draw_series(DashedLineSeries::new(points, dash, gap, line))
-                                .map_err(err)?
-                                .label(series.label.as_str())
-                                .legend(move |(x, y)| {
+                                .map_err(err)?;
+                            if named {
+                                drawn.label(series.label.as_str()).legend(move |(x, y)| {
                                     DashedPathElement::new(
                                         vec![(x, y), (x + 24, y)],
                                         dash.min(6),
@@ -184,6 +195,7 @@ impl LineChart {
                                         line,
                                     )
                                 });
+                            }
                         }
                     }
                     chart
@@ -221,14 +233,15 @@ impl LineChart {
                         chart
                             .draw_series(DashedLineSeries::new(ends, 8, 5, line))
                             .map_err(err)?;
+                        // At the right end: the legend usually sits at a left corner.
+                        let font = ("sans-serif", 15)
+                            .into_font()
+                            .color(&color)
+                            .pos(Pos::new(HPos::Right, VPos::Bottom));
                         chart
                             .draw_series(std::iter::once(
-                                EmptyElement::at((x_range.0, rule.at))
-                                    + Text::new(
-                                        rule.label.clone(),
-                                        (8, -20),
-                                        ("sans-serif", 15).into_font().color(&color),
-                                    ),
+                                EmptyElement::at((x_range.1, rule.at))
+                                    + Text::new(rule.label.clone(), (-8, -4), font),
                             ))
                             .map_err(err)?;
                     }
@@ -346,6 +359,7 @@ pub fn mrc(summary: &Summary) -> LineChart {
         rules: Vec::new(),
         legend: Legend::LowerRight,
         x_ticks: Vec::new(),
+        headroom: 0.0,
     }
 }
 

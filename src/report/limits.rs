@@ -226,6 +226,7 @@ pub fn chart(summary: &Summary) -> LineChart {
         rules: Vec::new(),
         legend: Default::default(),
         x_ticks: Vec::new(),
+        headroom: 0.0,
     }
 }
 

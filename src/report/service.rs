@@ -32,8 +32,13 @@ fn ms(m: Mean) -> String {
     fmt(m, 1.0, 1)
 }
 
+/// A ratio in %: "12.34% ± 1.20" (the interval in points).
 fn pct(m: Mean) -> String {
-    format!("{}%", fmt(m, 100.0, 2))
+    let text = fmt(m, 100.0, 2);
+    match text.split_once(" ± ") {
+        Some((mean, half)) => format!("{mean}% ± {half}"),
+        None => format!("{text}%"),
+    }
 }
 
 /// A count's mean over replications, as a whole number.

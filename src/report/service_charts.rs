@@ -134,7 +134,7 @@ fn by_load(summary: &Summary, errors: bool) -> LineChart {
     for &config in &configs {
         for (li, ladder) in ladders.iter().enumerate() {
             let color = color(&configs, &ladders, config, li);
-            for (suffix, metric, dash) in &metrics {
+            for (_, metric, dash) in &metrics {
                 let points: Vec<(f64, f64)> = ladder
                     .loads
                     .iter()
@@ -143,12 +143,31 @@ fn by_load(summary: &Summary, errors: bool) -> LineChart {
                         levels::find(&levels, config, load).map(|l| (x, metric(l)))
                     })
                     .collect();
-                series.push(Series {
-                    label: format!("{}{suffix}", series_label(summary, &ladders, config, li)),
-                    points,
+                // One legend entry per configuration (its solid line); the
+                // percentiles get a grey key below, which keeps the legend short.
+                let label = if dash.is_none() {
+                    series_label(summary, &ladders, config, li)
+                } else {
+                    String::new()
+                };
+                series.push(Series { label, points });
+                styles.push(Style {
+                    color: Some(color),
+                    dash: *dash,
                 });
-                styles.push(Style { color, dash: *dash });
             }
+        }
+    }
+    if !errors {
+        for (key, _, dash) in &metrics {
+            series.push(Series {
+                label: key.trim().to_string(),
+                points: Vec::new(),
+            });
+            styles.push(Style {
+                color: None,
+                dash: *dash,
+            });
         }
     }
     let mut rules: Vec<Rule> = breaking::find(exp, &levels, &ladders)
@@ -212,10 +231,7 @@ fn by_load(summary: &Summary, errors: bool) -> LineChart {
         title: if errors {
             format!("{}: error ratio (503 + 504) by load", exp.name)
         } else {
-            format!(
-                "{}: latency by load (p50 dotted, p95 solid, p99 dashed)",
-                exp.name
-            )
+            format!("{}: latency by load (p50, p95, p99)", exp.name)
         },
         x_label,
         y_label: if errors {
@@ -225,13 +241,14 @@ fn by_load(summary: &Summary, errors: bool) -> LineChart {
         },
         series,
         log_x: lo > 0.0 && hi / lo >= 10.0,
-        // Room above the highest point for the labels of the rules.
-        y_max: if errors { 100.0 } else { (top * 1.15).max(1.0) },
+        y_max: if errors { 100.0 } else { (top * 1.5).max(1.0) },
         marker: 4,
         styles,
         rules,
         legend: Legend::UpperLeft,
         x_ticks,
+        // The legend lists every configuration and the percentile key.
+        headroom: if errors { 0.1 } else { 0.4 },
     }
 }
 
@@ -274,6 +291,7 @@ fn timeseries(summary: &Summary) -> LineChart {
     for (i, r) in runs.iter().enumerate() {
         let Some(s) = &r.service else { continue };
         let origin = s.windows.first().map_or(0, |w| w.start);
+        let end = exp.loads[r.run.load].spec.load.end();
         let config = ConfigKey::of(&r.run);
         let mut label = levels::config_label(exp, config);
         if loads.len() > 1 {
@@ -288,11 +306,15 @@ fn timeseries(summary: &Summary) -> LineChart {
                 .windows
                 .iter()
                 .filter(|w| w.latency.count > 0)
+                // After sending stops only the slowest answers are left:
+                // the drain would read as a spike.
+                .filter(|w| end.is_none_or(|end| w.start - origin < end))
                 .map(|w| ((w.start - origin) as f64 / 1e9, w.latency.p95 as f64 / 1e6))
                 .collect(),
         });
-        // The configuration's colour in the load charts, when one line each.
-        let color = if replications || loads.len() > 1 {
+        // The configuration's colour in the load charts; replications
+        // differ by dashes, several endurance levels by colour.
+        let color = if loads.len() > 1 {
             i
         } else {
             let ladder = ladders.iter().position(|l| l.loads.contains(&r.run.load));
@@ -301,12 +323,17 @@ fn timeseries(summary: &Summary) -> LineChart {
                 None => configs.iter().position(|k| *k == config).unwrap_or(i),
             }
         };
-        styles.push(Style { color, dash: None });
+        const DASHES: [Option<(u32, u32)>; 4] = [None, Some((8, 4)), Some((3, 3)), Some((14, 4))];
+        styles.push(Style {
+            color: Some(color),
+            dash: DASHES[r.run.replication as usize % DASHES.len()],
+        });
     }
     let top = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0.0f64, f64::max);
+    let series_count = series.len();
     let window = exp.report.window() as f64 / 1e9;
     let what = match loads.as_slice() {
         [one] => format!(", load {}", exp.loads[*one].label()),
@@ -322,11 +349,13 @@ fn timeseries(summary: &Summary) -> LineChart {
         y_label: "p95 latency (ms)".into(),
         series,
         log_x: false,
-        y_max: (top * 1.25).max(1.0),
+        y_max: (top * 2.0).max(1.0),
         marker: 2,
         styles,
         rules: Vec::new(),
         legend: Legend::UpperRight,
         x_ticks: Vec::new(),
+        // The legend grows with the lines.
+        headroom: 0.06 * series_count as f64,
     }
 }
