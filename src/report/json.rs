@@ -1,5 +1,5 @@
 //! results.json: the rows of results.csv, with the experiment echoed and the
-//! edgesim version, for programs.
+//! edgesim version, for programs; with a service, the breaking points too.
 
 use anyhow::Result;
 use serde_json::{Map, Value, json};
@@ -28,7 +28,7 @@ impl Export for Json {
                 Value::Object(fields)
             })
             .collect();
-        let doc = json!({
+        let mut doc = json!({
             "edgesim_version": env!("CARGO_PKG_VERSION"),
             "experiment": {
                 "name": exp.name,
@@ -38,6 +38,12 @@ impl Export for Json {
             },
             "runs": runs,
         });
+        // Only with a service: error ratios exist only there, and files of
+        // cache or limiter experiments stay as they were.
+        if exp.service.is_some() {
+            let levels = super::levels::levels(summary.results);
+            doc["breaking_points"] = super::breaking::json(exp, &levels);
+        }
         let mut bytes = serde_json::to_vec_pretty(&doc)?;
         bytes.push(b'\n');
         Ok(bytes)

@@ -233,6 +233,11 @@ pub fn chart(summary: &Summary) -> LineChart {
         log_x: false,
         y_max: 100.0,
         marker: 6,
+        styles: Vec::new(),
+        rules: Vec::new(),
+        legend: Default::default(),
+        x_ticks: Vec::new(),
+        headroom: 0.0,
     }
 }
 

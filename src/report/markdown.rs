@@ -1,5 +1,5 @@
 //! report.md: what was run, the results table and the recommendation, in
-//! words and numbers.
+//! words and numbers; then the limiter and service sections.
 
 use std::fmt::Write;
 
@@ -46,7 +46,11 @@ fn render(summary: &Summary) -> String {
         exp.meta.seed
     );
     if summary.configs.is_empty() {
-        super::limits::markdown(&mut md, summary);
+        // A service alone has neither caches nor limiters to rank.
+        if !summary.limit_configs.is_empty() {
+            super::limits::markdown(&mut md, summary);
+        }
+        super::service::markdown(&mut md, summary);
         return md;
     }
     let _ = writeln!(md, "![hit ratio by cache size](mrc.png)\n");
@@ -93,6 +97,7 @@ fn render(summary: &Summary) -> String {
     if !summary.limit_configs.is_empty() {
         super::limits::markdown(&mut md, summary);
     }
+    super::service::markdown(&mut md, summary);
     md
 }
 

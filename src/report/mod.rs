@@ -3,12 +3,17 @@
 //! then written under temporary names and renamed, so a failure never leaves
 //! a half-written file, and never destroys an earlier result.
 
+mod breaking;
 mod chart;
 mod csv;
 mod json;
+mod levels;
 mod limits;
 mod markdown;
+mod service;
+mod service_charts;
 mod summary;
+mod timeseries;
 
 use std::fs;
 use std::io::Write;
@@ -37,6 +42,13 @@ pub const EXPORTS: &[&dyn Export] = &[
     &chart::Chart::SVG,
     &limits::Chart::PNG,
     &limits::Chart::SVG,
+    &timeseries::Timeseries,
+    &service_charts::Chart::LATENCY_PNG,
+    &service_charts::Chart::LATENCY_SVG,
+    &service_charts::Chart::ERRORS_PNG,
+    &service_charts::Chart::ERRORS_SVG,
+    &service_charts::Chart::TIMESERIES_PNG,
+    &service_charts::Chart::TIMESERIES_SVG,
     &markdown::Markdown,
 ];
 
