@@ -40,7 +40,7 @@ impl Export for Json {
         });
         // Only with a service: error ratios exist only there, and files of
         // cache or limiter experiments stay as they were.
-        if exp.service.is_some() {
+        if !exp.services.is_empty() {
             let levels = super::levels::levels(summary.results);
             doc["breaking_points"] = super::breaking::json(exp, &levels);
         }

@@ -45,7 +45,13 @@ fn render(summary: &Summary) -> String {
         exp.run_product(),
         exp.meta.seed
     );
-    if summary.configs.is_empty() {
+    // One cache configuration leaves nothing to rank: the service section
+    // shows its hit ratio where it matters.
+    let single = summary.configs.iter().all(|c| {
+        let first = &summary.configs[0];
+        (&c.policy, &c.capacity_label) == (&first.policy, &first.capacity_label)
+    });
+    if summary.configs.is_empty() || (single && !exp.services.is_empty()) {
         // A service alone has neither caches nor limiters to rank.
         if !summary.limit_configs.is_empty() {
             super::limits::markdown(&mut md, summary);
@@ -64,31 +70,47 @@ fn render(summary: &Summary) -> String {
                 .collect();
             let _ = writeln!(md, "## Workload {}\n", dims.join(", "));
         }
-        if let Some(requests) = summary.results.iter().find(|r| r.run.workload == w) {
-            let ws = requests.working_set;
+        if let Some(first) = summary
+            .results
+            .iter()
+            .find(|r| r.run.workload == w && r.run.cache.is_some())
+        {
+            let ws = first.working_set;
             let _ = writeln!(
                 md,
                 "{} requests over {} objects ({}).\n",
-                requests.stats.requests,
+                first.stats.requests,
                 ws.objects,
                 crate::units::format_bytes(ws.bytes)
             );
         }
-        // With limiters, each limiter feeds its caches different requests:
-        // one table per limiter.
-        let limiters: Vec<Option<usize>> = if exp.limiters.is_empty() {
-            vec![None]
-        } else {
-            (0..exp.limiters.len()).map(Some).collect()
-        };
-        for limiter in limiters {
+        // Each load level, service variant and limiter feeds its caches
+        // different requests: one table for each.
+        let mut settings: Vec<(usize, Option<usize>, Option<usize>)> = Vec::new();
+        for c in &configs {
+            if !settings.contains(&(c.load, c.service, c.limiter)) {
+                settings.push((c.load, c.service, c.limiter));
+            }
+        }
+        for &(load, service, limiter) in &settings {
+            let mut heading = Vec::new();
+            if exp.loads.len() > 1 {
+                heading.push(format!("load `{}`", exp.loads[load].label()));
+            }
+            if let Some(s) = service.filter(|_| exp.services.len() > 1) {
+                let dims = &exp.services[s].dims;
+                heading.extend(dims.iter().map(|(d, v)| format!("{d} = {v}")));
+            }
             if let Some(l) = limiter {
-                let _ = writeln!(md, "#### Behind `{}`\n", exp.limiters[l].spec.label());
+                heading.push(format!("behind `{}`", exp.limiters[l].spec.label()));
+            }
+            if !heading.is_empty() {
+                let _ = writeln!(md, "#### {}\n", heading.join(", "));
             }
             let behind: Vec<&Config> = configs
                 .iter()
                 .copied()
-                .filter(|c| c.limiter == limiter)
+                .filter(|c| (c.load, c.service, c.limiter) == (load, service, limiter))
                 .collect();
             table(&mut md, &behind, rank_by);
             recommend(&mut md, &behind, summary, rank_by, metric);

@@ -70,6 +70,9 @@ fn student_t95(df: usize) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub workload: usize,
+    /// Load level and service variant (0 and None without them).
+    pub load: usize,
+    pub service: Option<usize>,
     pub cache: usize,
     pub limiter: Option<usize>,
     /// The policy as written, with its parameters.
@@ -338,6 +341,8 @@ fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<Config> {
         let capacity = chunk.iter().map(|r| r.capacity as f64).sum::<f64>() / chunk.len() as f64;
         configs.push(Config {
             workload: first.run.workload,
+            load: first.run.load,
+            service: first.run.service,
             cache: cache_index,
             limiter: first.run.limiter,
             policy: cache.spec.policy.to_string(),
