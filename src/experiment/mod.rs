@@ -254,6 +254,20 @@ pub struct Run {
     pub replication: u64,
 }
 
+impl Run {
+    /// Everything but the replication: runs with equal keys are one
+    /// configuration, aggregated over replications.
+    pub fn configuration(&self) -> (usize, usize, Option<usize>, Option<usize>, Option<usize>) {
+        (
+            self.workload,
+            self.load,
+            self.service,
+            self.cache,
+            self.limiter,
+        )
+    }
+}
+
 /// A parsed, validated and expanded experiment.
 #[derive(Debug, Clone)]
 pub struct Experiment {

@@ -8,11 +8,12 @@ use crate::metrics::service::ServiceStats;
 use crate::runner::RunResult;
 use crate::service::Load;
 
-/// A configuration of the service: a workload variant with a cache slot
-/// and a limiter slot (None: that stage is left out).
+/// A configuration of the service: a workload variant and service variant
+/// with a cache slot and a limiter slot (None: that stage is left out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConfigKey {
     pub workload: usize,
+    pub service: Option<usize>,
     pub cache: Option<usize>,
     pub limiter: Option<usize>,
 }
@@ -21,6 +22,7 @@ impl ConfigKey {
     pub fn of(run: &Run) -> Self {
         ConfigKey {
             workload: run.workload,
+            service: run.service,
             cache: run.cache,
             limiter: run.limiter,
         }
@@ -63,10 +65,7 @@ fn ms(ns: u64) -> f64 {
 
 /// Every (configuration, load level) with service metrics, in run order.
 pub fn levels(results: &[RunResult]) -> Vec<Level<'_>> {
-    let same = |a: &RunResult, b: &RunResult| {
-        (a.run.workload, a.run.load, a.run.cache, a.run.limiter)
-            == (b.run.workload, b.run.load, b.run.cache, b.run.limiter)
-    };
+    let same = |a: &RunResult, b: &RunResult| a.run.configuration() == b.run.configuration();
     results
         .chunk_by(same)
         .filter_map(|chunk| {
@@ -165,6 +164,13 @@ pub fn config_label(exp: &Experiment, key: ConfigKey) -> String {
             None => "no limiter".to_string(),
             Some(_) => limiter_label(exp, key.limiter),
         });
+    }
+    if let Some(s) = key.service.filter(|_| exp.services.len() > 1) {
+        let dims = &exp.services[s].dims;
+        parts.extend(
+            dims.iter()
+                .map(|(d, v)| format!("{}={v}", d.rsplit('.').next().unwrap_or(d))),
+        );
     }
     if parts.is_empty() {
         parts.push("service".into());

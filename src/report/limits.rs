@@ -128,21 +128,7 @@ pub struct LimitConfig {
 
 /// Groups runs by (workload, cache, limiter), in run order.
 pub fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<LimitConfig> {
-    let same = |a: &RunResult, b: &RunResult| {
-        (
-            a.run.workload,
-            a.run.load,
-            a.run.service,
-            a.run.cache,
-            a.run.limiter,
-        ) == (
-            b.run.workload,
-            b.run.load,
-            b.run.service,
-            b.run.cache,
-            b.run.limiter,
-        )
-    };
+    let same = |a: &RunResult, b: &RunResult| a.run.configuration() == b.run.configuration();
     let mut configs = Vec::new();
     for chunk in results.chunk_by(same) {
         let first = &chunk[0];

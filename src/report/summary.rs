@@ -316,21 +316,7 @@ fn unit(count_objects: bool) -> &'static str {
 /// Groups runs by (workload, cache), in run order.
 fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<Config> {
     let mut configs = Vec::new();
-    for chunk in results.chunk_by(|a, b| {
-        (
-            a.run.workload,
-            a.run.load,
-            a.run.service,
-            a.run.cache,
-            a.run.limiter,
-        ) == (
-            b.run.workload,
-            b.run.load,
-            b.run.service,
-            b.run.cache,
-            b.run.limiter,
-        )
-    }) {
+    for chunk in results.chunk_by(|a, b| a.run.configuration() == b.run.configuration()) {
         let first = &chunk[0];
         let Some(cache_index) = first.run.cache else {
             continue;
