@@ -145,6 +145,16 @@ fn bad_service_and_load_tables_name_file_line_and_column() {
     );
     rejected(
         &format!(
+            "{BASE}[[load]]\nconnections = 4\nduration = \"1s\"\n[[cache]]\npolicy = \"lru\"\ncapacity = 5\n{svc}"
+        ),
+        &[
+            "closed loop with no think time",
+            "cache hit takes no time",
+            "add `think`",
+        ],
+    );
+    rejected(
+        &format!(
             "[workload]\nrequests = 1000\nkeys = 10\nroutes = [{{ name = \"a\", share = 0.5 }}, {{ name = \"b\", share = 0.3 }}]\n{svc}"
         ),
         &["bad.toml:4:10:", "shares must sum to 1", "a 0.5 + b 0.3"],
@@ -184,4 +194,48 @@ fn coalescing_collapses_concurrent_misses_into_one_fetch() {
     let hits = runs[1]["hits"].as_u64().unwrap();
     assert_eq!(hits + origin[1] + coalesced, 50_000);
     assert!(origin[1] < origin[0], "{origin:?}");
+}
+
+#[test]
+fn service_outputs_are_identical_with_one_or_two_threads() {
+    let experiment = "[experiment]\nseed = 4\n[workload]\nkeys = 300\nroutes = [{ name = \"get\", share = 0.8 }, { name = \"post\", share = 0.2, cacheable = false }]\n\
+        [[load]]\nconnections = [5, 50]\nduration = \"5s\"\n\
+        [[cache]]\npolicy = [\"none\", \"lru\"]\ncapacity = \"10%\"\n\
+        [service]\nservers = 8\nqueue = 20\ntimeout = \"300ms\"\nservice_time = { dist = \"lognormal\", median = \"20ms\", p99 = \"200ms\" }\nrtt = { dist = \"exponential\", mean = \"5ms\" }\n";
+    let outputs = |threads: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("d.toml");
+        fs::write(&file, experiment).unwrap();
+        let out = dir.path().join("out");
+        edgesim()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .args(["--threads", threads])
+            .assert()
+            .success();
+        let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let one = outputs("1");
+    let two = outputs("2");
+    let names: Vec<&str> = one.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"timeseries.csv") && names.contains(&"latency.png"),
+        "{names:?}"
+    );
+    for ((name, a), (_, b)) in one.iter().zip(&two) {
+        assert!(a == b, "{name} differs between 1 and 2 threads");
+    }
 }

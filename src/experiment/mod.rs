@@ -654,6 +654,25 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
             })
             .collect::<Result<_, Located>>()?,
     };
+    if let Some(section) = section("load") {
+        let cache = cache_slots.iter().any(Option::is_some);
+        let limiter = limiter_slots.iter().any(Option::is_some);
+        let variants: Vec<Option<&ServiceSpec>> = if services.is_empty() {
+            vec![None]
+        } else {
+            services.iter().map(|s| Some(&s.spec)).collect()
+        };
+        let closed = loads
+            .iter()
+            .any(|l| matches!(l.spec.load, crate::service::Load::Closed { think: 0, .. }));
+        let stalled = variants
+            .into_iter()
+            .filter(|_| closed)
+            .find_map(|s| crate::service::stalls(s, cache, limiter));
+        if let Some(why) = stalled {
+            return Err(Located::at(section.span(), why));
+        }
+    }
     Ok(Sections {
         meta,
         workloads,

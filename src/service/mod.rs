@@ -193,6 +193,31 @@ fn some_positive_real<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D:
     checked::positive_real(d).map(Some)
 }
 
+/// Why a closed loop with no think time would send forever without
+/// simulated time passing, if it would: some answer can come back at the
+/// instant its request was sent and the network adds no round trip.
+pub fn stalls(service: Option<&ServiceSpec>, cache: bool, limiter: bool) -> Option<String> {
+    if service.is_some_and(|s| s.rtt.as_ref().is_some_and(|r| !r.is_zero())) {
+        return None;
+    }
+    let instant = [
+        (service.is_none(), "there is no origin"),
+        (
+            cache && service.is_none_or(|s| s.edge_time.is_none()),
+            "a cache hit takes no time (no edge_time)",
+        ),
+        (
+            service.is_some_and(|s| s.queue.is_some()),
+            "a full queue refuses at once",
+        ),
+        (limiter, "a denial is answered at once"),
+    ];
+    let (_, why) = instant.iter().find(|(yes, _)| *yes)?;
+    Some(format!(
+        "a closed loop with no think time and no network round trip would send forever without time passing ({why}): add `think` to the [[load]] or `rtt` to the [service]"
+    ))
+}
+
 /// One route of a workload as the service sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {

@@ -13,7 +13,7 @@ use hashbrown::HashMap;
 
 use super::load::ConnPhase;
 use super::origin::{self, Origin};
-use super::{Route, Sampler, ServiceSpec, TimeDist};
+use super::{Route, Sampler, ServiceSpec};
 use crate::cache::{self, DynReplay, Lookup, Replay};
 use crate::engine::{EventQueue, RngStream, SECOND, SimTime, stream};
 use crate::limiter::{Decision, KeyedLimiter};
@@ -480,25 +480,10 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
     if limiter.as_ref().is_some_and(|l| l.holds_slots()) && service.is_none() {
         return Err("this limiter holds a slot per request until it completes, so it needs an origin that completes requests: add a [service] table (servers, service_time)".into());
     }
-    if let Source::Closed { think: 0, .. } = source {
-        let no_rtt = service.is_none_or(|s| s.rtt.as_ref().is_none_or(TimeDist::is_zero));
-        let instant = [
-            (service.is_none(), "there is no origin"),
-            (
-                cache.is_some() && service.is_none_or(|s| s.edge_time.is_none()),
-                "a cache hit takes no time (no edge_time)",
-            ),
-            (
-                service.is_some_and(|s| s.queue.is_some()),
-                "a full queue refuses at once",
-            ),
-            (limiter.is_some(), "a denial is answered at once"),
-        ];
-        if let Some((_, why)) = instant.iter().find(|(yes, _)| no_rtt && *yes) {
-            return Err(format!(
-                "a closed loop with no think time and no network round trip would send forever without time passing ({why}): add `think` to the [[load]] or `rtt` to the [service]"
-            ));
-        }
+    if let Source::Closed { think: 0, .. } = source
+        && let Some(why) = super::stalls(service, cache.is_some(), limiter.is_some())
+    {
+        return Err(why);
     }
     let origin = service.map(|s| Origin::new(s, routes, seed)).transpose()?;
     let hop = |f: fn(&ServiceSpec) -> Option<&super::TimeDist>, name| {
