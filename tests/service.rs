@@ -6,6 +6,9 @@ use std::fs;
 
 use assert_cmd::Command;
 
+mod common;
+use common::assert_rejected as rejected;
+
 fn edgesim() -> Command {
     Command::cargo_bin("edgesim").unwrap()
 }
@@ -84,29 +87,6 @@ fn run_and_limit_decide_alike_whatever_the_order_of_the_trace() {
     assert_eq!(run_sorted, limit_allowed);
     assert_eq!(run_shuffled, limit_allowed);
     assert_eq!(limit_shuffled, limit_sorted);
-}
-
-fn rejected(experiment: &str, expected: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    fs::write(&file, experiment).unwrap();
-    let out = dir.path().join("out");
-    let result = edgesim()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .failure();
-    let stderr = String::from_utf8(result.get_output().stderr.clone()).unwrap();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for piece in expected {
-        assert!(stderr.contains(piece), "{piece:?} not in {stderr:?}");
-    }
-    assert!(
-        !out.exists(),
-        "nothing may be written for a rejected experiment"
-    );
 }
 
 const BASE: &str = "[workload]\nrequests = 1000\nkeys = 10\n";

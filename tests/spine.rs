@@ -1,10 +1,13 @@
 //! End-to-end checks of `edgesim run` and `edgesim validate`: determinism
 //! across threads and seeds, and clear errors on bad input.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use common::assert_rejected;
 
 const EXPERIMENT: &str = r#"
 [experiment]
@@ -96,32 +99,6 @@ fn results_have_one_row_per_run_and_a_recommendation() {
     assert!(report.contains("**Pick `lru`.**"), "{report}");
     assert!(outputs[3].starts_with(b"\x89PNG"));
     assert!(String::from_utf8_lossy(&outputs[4]).contains("<svg"));
-}
-
-/// Runs `edgesim run` on `experiment` and checks it fails with one clear line
-/// containing each of `expected`, leaving no output file behind.
-fn assert_rejected(experiment: &str, expected: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    fs::write(&file, experiment).unwrap();
-    let out = dir.path().join("out");
-    let result = edgesim()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .failure();
-    let stderr = String::from_utf8(result.get_output().stderr.clone()).unwrap();
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for piece in expected {
-        assert!(stderr.contains(piece), "{piece:?} not in {stderr:?}");
-    }
-    assert!(
-        !out.exists(),
-        "nothing may be written for a rejected experiment"
-    );
 }
 
 #[test]

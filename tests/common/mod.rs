@@ -1,14 +1,20 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::fs;
 use std::path::PathBuf;
+
+use assert_cmd::Command;
 
 /// The public reference data (`../shared/reference` beside the checkout), or
 /// None with a printed notice when it is absent (a user's clone has none).
+/// In CI (`CI=true`) its absence is a failure, not a skip.
 pub fn reference_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference");
     if dir.is_dir() {
         Some(dir)
+    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{} is absent, and CI must check against it", dir.display());
     } else {
         eprintln!(
             "notice: {} is absent; skipping the reference-data checks",
@@ -21,4 +27,32 @@ pub fn reference_dir() -> Option<PathBuf> {
 /// A file of the reference data, or None (with a notice) when absent.
 pub fn reference_file(name: &str) -> Option<PathBuf> {
     reference_dir().map(|d| d.join(name))
+}
+
+/// Runs `edgesim run` on `experiment` (written as bad.toml) and checks it
+/// fails with one clear line containing each of `expected`, without a
+/// panic and without creating the output directory.
+pub fn assert_rejected(experiment: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    fs::write(&file, experiment).unwrap();
+    let out = dir.path().join("out");
+    let result = Command::cargo_bin("edgesim")
+        .unwrap()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8(result.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for piece in expected {
+        assert!(stderr.contains(piece), "{piece:?} not in {stderr:?}");
+    }
+    assert!(
+        !out.exists(),
+        "nothing may be written for a rejected experiment"
+    );
 }
