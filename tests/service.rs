@@ -219,3 +219,46 @@ fn service_outputs_are_identical_with_one_or_two_threads() {
         assert!(a == b, "{name} differs between 1 and 2 threads");
     }
 }
+
+/// A trace with a route column: `edgesim run` with a [service] reports per
+/// route under the trace's own route names.
+#[test]
+fn trace_routes_appear_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("time_ms,key,endpoint\n");
+    for i in 0..60 {
+        let endpoint = ["GET /home", "POST /login", "GET /feed"][i % 3];
+        text.push_str(&format!("{},/k{},{endpoint}\n", i * 10, i % 7));
+    }
+    fs::write(dir.path().join("t.csv"), text).unwrap();
+    let exp = dir.path().join("e.toml");
+    fs::write(
+        &exp,
+        "[workload]\nkind = \"trace\"\npath = \"t.csv\"\ntime_column = \"time_ms\"\ntime_unit = \"ms\"\nroute_column = \"endpoint\"\n\
+         [[cache]]\npolicy = \"lru\"\ncapacity = \"50%\"\n\
+         [service]\nservers = 4\nservice_time = { dist = \"fixed\", time = \"5ms\" }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    edgesim()
+        .arg("run")
+        .arg(&exp)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    let table = md
+        .split("### Routes\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Routes table in:\n{md}"));
+    let rows: Vec<&str> = table
+        .lines()
+        .skip(3)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    for (row, name) in rows.iter().zip(["GET /home", "POST /login", "GET /feed"]) {
+        assert!(row.contains(&format!("| `{name}` | 20 |")), "{row}");
+    }
+}

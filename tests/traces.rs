@@ -480,3 +480,54 @@ fn premium_clients_by_name_or_tier_column() {
         [1, 0]
     );
 }
+
+/// A route column: each distinct value is a route, numbered in first-seen
+/// order, in CSV (by name or index) and JSON lines alike; without the
+/// option every request is on route 0 and there are no names.
+#[test]
+fn routes_come_from_a_route_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |name: &str, text: &str, opts: &TraceOptions| -> (Vec<u8>, Vec<String>) {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let read = trace::read(&path, opts).unwrap();
+        (read.requests.iter().map(|r| r.route).collect(), read.routes)
+    };
+    let by = |column: &str| TraceOptions {
+        route_column: Some(column.parse().unwrap()),
+        ..TraceOptions::default()
+    };
+    let csv = "key,endpoint,route\n1,GET /a,x\n2, POST /b ,x\n3,GET /a,x\n4,GET /c,x\n";
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        read("a.csv", csv, &by("endpoint")),
+        (vec![0, 1, 0, 2], names(&["GET /a", "POST /b", "GET /c"]))
+    );
+    assert_eq!(
+        read("b.csv", csv, &by("1")),
+        read("a.csv", csv, &by("endpoint"))
+    );
+    // No default: a `route` header alone changes nothing.
+    assert_eq!(
+        read("c.csv", csv, &TraceOptions::default()),
+        (vec![0; 4], vec![])
+    );
+    let jsonl = concat!(
+        r#"{"key":1,"path":"/login"}"#,
+        "\n",
+        r#"{"key":2,"path":"/feed"}"#,
+        "\n",
+        r#"{"key":3,"path":"/feed"}"#,
+        "\n",
+        r#"{"key":4,"path":7}"#,
+        "\n"
+    );
+    assert_eq!(
+        read("d.jsonl", jsonl, &by("path")),
+        (vec![0, 1, 1, 2], names(&["/login", "/feed", "7"]))
+    );
+    assert_eq!(
+        read("e.jsonl", jsonl, &TraceOptions::default()),
+        (vec![0; 4], vec![])
+    );
+}

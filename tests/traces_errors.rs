@@ -315,3 +315,79 @@ proptest! {
         }
     }
 }
+
+/// More distinct routes than `Request.route` holds stops the read at the
+/// line of the 257th, even when bad lines are skipped; a named route field
+/// missing from a JSON line is an ordinary bad line.
+#[test]
+fn more_than_256_routes_is_an_error_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("key,route\n");
+    for i in 0..300 {
+        text.push_str(&format!("{i},/r{}\n", i % 260));
+    }
+    let f = write(dir.path(), "many.csv", text.as_bytes());
+    for skip in [false, true] {
+        let opts = TraceOptions {
+            route_column: Some("route".parse().unwrap()),
+            skip_bad_lines: skip,
+            ..TraceOptions::default()
+        };
+        let err = trace::read(&f, &opts).unwrap_err().to_string();
+        assert!(
+            err.contains("many.csv:258:5: route column has more than 256 distinct values: "),
+            "{err}"
+        );
+        assert!(err.contains("\"/r256\""), "{err}");
+    }
+    let (success, _, err) = stats(&f, &["--route-column", "route"]);
+    assert!(!success);
+    assert!(
+        err.contains("many.csv:258:5: route column has more than 256 distinct values"),
+        "{err}"
+    );
+    // 256 distinct routes are fine.
+    let mut text = String::from("key,route\n");
+    for i in 0..256 {
+        text.push_str(&format!("{i},/r{i}\n"));
+    }
+    let f = write(dir.path(), "full.csv", text.as_bytes());
+    let opts = TraceOptions {
+        route_column: Some("route".parse().unwrap()),
+        ..TraceOptions::default()
+    };
+    let read = trace::read(&f, &opts).unwrap();
+    assert_eq!(read.routes.len(), 256);
+    assert_eq!(read.requests[255].route, 255);
+
+    let mut text = String::new();
+    for i in 0..300 {
+        text.push_str(&format!("{{\"key\":{i},\"r\":\"/r{i}\"}}\n"));
+    }
+    let f = write(dir.path(), "many.jsonl", text.as_bytes());
+    let opts = TraceOptions {
+        route_column: Some("r".parse().unwrap()),
+        ..TraceOptions::default()
+    };
+    let err = trace::read(&f, &opts).unwrap_err().to_string();
+    assert!(
+        err.contains("many.jsonl:257:") && err.contains("more than 256 distinct values"),
+        "{err}"
+    );
+    let f = write(
+        dir.path(),
+        "gap.jsonl",
+        b"{\"key\":1,\"r\":\"a\"}\n{\"key\":2}\n",
+    );
+    let err = trace::read(&f, &opts).unwrap_err().to_string();
+    assert!(
+        err.contains("gap.jsonl:2:1: expected a field \"r\""),
+        "{err}"
+    );
+    let skip = TraceOptions {
+        skip_bad_lines: true,
+        ..opts
+    };
+    let read = trace::read(&f, &skip).unwrap();
+    assert_eq!((read.requests.len(), read.skipped.lines), (1, 1));
+}

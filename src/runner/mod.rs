@@ -169,7 +169,18 @@ pub fn generate(
                 }
                 Load::Closed { .. } => {}
             }
-            (requests, clientless, Vec::new())
+            // A trace's routes are named by its route column; they share
+            // the service's time and are all cacheable.
+            let routes = trace
+                .routes
+                .into_iter()
+                .map(|name| Route {
+                    name,
+                    cacheable: true,
+                    service_time: None,
+                })
+                .collect();
+            (requests, clientless, routes)
         }
     };
     if next_access {

@@ -29,6 +29,7 @@ const TTL: u8 = 8;
 const CLIENT: u8 = 16;
 const OP: u8 = 32;
 const TIER: u8 = 64;
+const ROUTE: u8 = 128;
 
 pub(super) struct Csv {
     delimiter: u8,
@@ -84,6 +85,9 @@ pub(super) fn open(
     let client = find(&opts.client_column, CLIENT_NAMES, "client")?.map(|(i, _)| i);
     let tier = find(&opts.tier_column, TIER_NAMES, "tier")?.map(|(i, _)| i);
     let op = find(&opts.op_column, &[], "op")?.map(|(i, _)| i);
+    // No default name: a trace read before route columns existed keeps its
+    // single route even if it happens to have a `route` column.
+    let route = find(&opts.route_column, &[], "route")?.map(|(i, _)| i);
     let ops = opts.op_filter().map_err(|m| cx.invalid(m))?;
     let mut roles = Vec::new();
     let columns = [
@@ -94,6 +98,7 @@ pub(super) fn open(
         (client, CLIENT),
         (tier, TIER),
         (op, OP),
+        (route, ROUTE),
     ];
     for (column, role) in columns {
         if let Some(i) = column {
@@ -269,6 +274,7 @@ impl LineFormat for Csv {
         };
         let mut client = None;
         let mut given_tier = None;
+        let mut route = None;
         let mut at = 0;
         for (column, &roles) in self.roles.iter().enumerate() {
             if at > line.len() {
@@ -321,6 +327,13 @@ impl LineFormat for Csv {
             if roles & TIER != 0 {
                 given_tier = Some(tier(text));
             }
+            if roles & ROUTE != 0 {
+                route = Some((text, start));
+            }
+        }
+        // Interned last, so a line refused for another reason adds no route.
+        if let Some((name, start)) = route {
+            req.route = names.route(name).map_err(|m| LineError::fatal(start, m))?;
         }
         if let Some(name) = client {
             req.client = names.client(name);

@@ -1,6 +1,7 @@
 //! JSON lines: one object per line, fields mapped by the column options
 //! (which name fields here). Defaults are `key`, `time`, `size`, `client`,
-//! `ttl`; a field named explicitly must be present on every line. For
+//! `ttl`; a field named explicitly (and the route field, which has no
+//! default) must be present on every line. For
 //! Cloudflare-style logs: `--key-column ClientRequestURI --time-column
 //! EdgeStartTimestamp --time-unit ns --size-column EdgeResponseBytes
 //! --client-column ClientIP` (see experiments/cloudflare_logs.toml).
@@ -27,6 +28,7 @@ pub(super) struct Jsonl {
     ttl: (Field, TimeUnit),
     client: Field,
     tier: Field,
+    route: Option<Field>,
     op: Option<Field>,
     ops: Vec<Vec<u8>>,
 }
@@ -68,6 +70,11 @@ pub(super) fn open(
             ),
             client: mapped(&opts.client_column, "client", "client")?,
             tier: mapped(&opts.tier_column, "tier", "tier")?,
+            route: opts
+                .route_column
+                .as_ref()
+                .map(|c| mapped(&Some(c.clone()), "route", "route"))
+                .transpose()?,
             op: opts
                 .op_column
                 .as_ref()
@@ -190,6 +197,15 @@ impl LineFormat for Jsonl {
             string,
         )?;
         let given_tier = Self::get(line, &object, &self.tier, |t| Some(tier(t)), string)?;
+        // Interned last, so a line refused for another reason adds no route.
+        let mut route = 0;
+        if let Some(field) = &self.route
+            && let Some(name) = Self::get(line, &object, field, |t| Some(t.to_vec()), string)?
+        {
+            route = names
+                .route(&name)
+                .map_err(|m| LineError::fatal(position(line, &field.name), m))?;
+        }
         out.push(Request {
             time: time.unwrap_or(0),
             key: key.unwrap_or(0),
@@ -197,6 +213,7 @@ impl LineFormat for Jsonl {
             ttl_ms: (ttl_ns.unwrap_or(0) / 1_000_000).min(u32::MAX as u64) as u32,
             client: client.map_or(0, |c| c.0),
             tier: given_tier.or(client.map(|c| c.1)).unwrap_or(0),
+            route,
             ..Request::default()
         });
         Ok(())

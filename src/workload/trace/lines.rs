@@ -18,6 +18,9 @@ pub(super) struct LineError {
     /// 0-based byte offset in the line.
     pub at: usize,
     pub message: String,
+    /// Stops the read even when bad lines are skipped: the line is fine,
+    /// but the trace as a whole cannot be read (too many routes).
+    pub fatal: bool,
 }
 
 impl LineError {
@@ -25,6 +28,15 @@ impl LineError {
         LineError {
             at,
             message: message.into(),
+            fatal: false,
+        }
+    }
+
+    /// An error that `--skip-bad-lines` does not skip.
+    pub fn fatal(at: usize, message: impl Into<String>) -> Self {
+        LineError {
+            fatal: true,
+            ..Self::new(at, message)
         }
     }
 }
@@ -140,6 +152,14 @@ impl<F: LineFormat> Decode for LineReader<F> {
                 return Ok(false);
             };
             if let Err(e) = self.format.parse(line, &mut cx.names, out) {
+                if e.fatal {
+                    return Err(TraceError::Line {
+                        file: cx.file.clone(),
+                        line: self.lines.number,
+                        column: e.at + 1,
+                        message: e.message,
+                    });
+                }
                 cx.bad_line(self.lines.number, e.at + 1, e.message)?;
             }
         }

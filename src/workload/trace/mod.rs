@@ -95,15 +95,20 @@ impl fmt::Display for Skipped {
     }
 }
 
-/// The names behind compact identities: client names interned to ids in
-/// first-seen order (so the same trace always gives the same ids), and,
-/// when asked for, the text of keys that were hashed (for reports).
+/// Distinct route names a trace may have: `Request.route` is a byte.
+pub const MAX_ROUTES: usize = 256;
+
+/// The names behind compact identities: client and route names interned to
+/// ids in first-seen order (so the same trace always gives the same ids),
+/// and, when asked for, the text of keys that were hashed (for reports).
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     ids: HashMap<Box<[u8]>, u32, FixedState>,
     clients: Vec<String>,
     /// The client id returned last.
     last: u32,
+    route_ids: HashMap<Box<[u8]>, u8, FixedState>,
+    routes: Vec<String>,
     /// Hashed key -> its text, when recording.
     keys: Option<KeyNames>,
 }
@@ -132,6 +137,25 @@ impl Names {
         self.clients
             .push(String::from_utf8_lossy(name).into_owned());
         id
+    }
+
+    /// The index of route `name`, assigning the next one on first sight;
+    /// an error once there would be more than [`MAX_ROUTES`].
+    pub fn route(&mut self, name: &[u8]) -> Result<u8, String> {
+        if let Some(&id) = self.route_ids.get(name) {
+            return Ok(id);
+        }
+        if self.routes.len() >= MAX_ROUTES {
+            return Err(format!(
+                "route column has more than {MAX_ROUTES} distinct values: {} would be route {}",
+                fields::show(name),
+                MAX_ROUTES + 1
+            ));
+        }
+        let id = self.routes.len() as u8;
+        self.route_ids.insert(name.into(), id);
+        self.routes.push(String::from_utf8_lossy(name).into_owned());
+        Ok(id)
     }
 
     /// The object key of a field: a decimal integer is used as it is (block
@@ -170,6 +194,21 @@ mod tests {
             (names.client(b"a"), names.client(b"b"), names.client(b"a")),
             (0, 1, 0)
         );
+    }
+
+    #[test]
+    fn routes_are_interned_up_to_the_limit() {
+        let mut names = Names::default();
+        assert_eq!(names.route(b"x"), Ok(0));
+        assert_eq!(names.route(b"y"), Ok(1));
+        assert_eq!(names.route(b"x"), Ok(0));
+        for i in 2..MAX_ROUTES {
+            assert_eq!(names.route(format!("r{i}").as_bytes()), Ok(i as u8));
+        }
+        let err = names.route(b"one-too-many").unwrap_err();
+        assert!(err.starts_with("route column has more than 256 distinct values: "));
+        assert_eq!(names.route(b"y"), Ok(1));
+        assert_eq!(names.routes.len(), MAX_ROUTES);
     }
 }
 
@@ -249,6 +288,11 @@ impl TraceReader {
         &self.cx.names.clients
     }
 
+    /// Route names by index (empty without a route column).
+    pub fn routes(&self) -> &[String] {
+        &self.cx.names.routes
+    }
+
     pub fn skipped(&self) -> &Skipped {
         &self.cx.skipped
     }
@@ -301,6 +345,8 @@ pub struct Trace {
     pub requests: Vec<Request>,
     /// Client names by id.
     pub clients: Vec<String>,
+    /// Route names by `Request.route` (empty without a route column).
+    pub routes: Vec<String>,
     /// The text of hashed keys (only from [`read_with_key_names`]).
     pub key_names: KeyNames,
     pub skipped: Skipped,
@@ -330,6 +376,7 @@ fn read_all(mut reader: TraceReader) -> Result<Trace, TraceError> {
     Ok(Trace {
         requests,
         clients: reader.cx.names.clients,
+        routes: reader.cx.names.routes,
         key_names: reader.cx.names.keys.unwrap_or_default(),
         skipped: reader.cx.skipped,
     })

@@ -198,6 +198,11 @@ pub struct TraceOptions {
     /// there is none, clients named `premium-...` are premium].
     #[arg(long)]
     pub tier_column: Option<Column>,
+    /// CSV / JSON lines: route column (any string: endpoint, method and
+    /// path); each distinct value is a route, at most 256, for per-route
+    /// service metrics [default: none, every request on one route].
+    #[arg(long)]
+    pub route_column: Option<Column>,
     /// CSV / JSON lines: TTL column [default: `ttl_ms` in ms, or `ttl`].
     #[arg(long)]
     pub ttl_column: Option<Column>,
@@ -293,10 +298,13 @@ mod tests {
         assert_eq!("lbn".parse(), Ok(Column::Name("lbn".into())));
         assert_eq!("tab".parse(), Ok(Delimiter(b'\t')));
         assert!("ab".parse::<Delimiter>().is_err());
-        let opts: TraceOptions =
-            toml::from_str("on_error = \"skip\"\nkey_column = 4\nformat = \"csv\"").unwrap();
+        let opts: TraceOptions = toml::from_str(
+            "on_error = \"skip\"\nkey_column = 4\nformat = \"csv\"\nroute_column = \"endpoint\"",
+        )
+        .unwrap();
         assert!(opts.skip_bad_lines);
         assert_eq!(opts.key_column, Some(Column::Index(4)));
+        assert_eq!(opts.route_column, Some(Column::Name("endpoint".into())));
         assert!(toml::from_str::<TraceOptions>("on_error = \"maybe\"").is_err());
         assert!(toml::from_str::<TraceOptions>("key_colum = 1").is_err());
     }
