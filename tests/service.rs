@@ -7,7 +7,7 @@ use std::fs;
 use assert_cmd::Command;
 
 mod common;
-use common::assert_rejected as rejected;
+use common::{assert_rejected as rejected, results_json, run_in};
 
 fn edgesim() -> Command {
     Command::cargo_bin("edgesim").unwrap()
@@ -27,24 +27,13 @@ fn decide(order: [usize; 6]) -> (u64, Vec<(u64, bool)>) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("t.csv");
     fs::write(&log, trace(order)).unwrap();
-    let exp = dir.path().join("e.toml");
-    fs::write(
-        &exp,
+    let out = run_in(
+        dir.path(),
         "[workload]\nkind = \"trace\"\npath = \"t.csv\"\nformat = \"csv\"\ntime_column = \"time_ms\"\ntime_unit = \"ms\"\nkey_column = \"key\"\nclient_column = \"client\"\n\
          [[limiter]]\nalgorithm = \"gcra\"\nrate = \"2/s\"\nburst = 2\nkey = \"client\"\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    edgesim()
-        .arg("run")
-        .arg(&exp)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    let json: serde_json::Value =
-        serde_json::from_slice(&fs::read(out.join("results.json")).unwrap()).unwrap();
-    let allowed = json["runs"][0]["allowed"].as_u64().unwrap();
+        &[],
+    );
+    let allowed = results_json(&out)["runs"][0]["allowed"].as_u64().unwrap();
     let decisions = dir.path().join("d.csv");
     edgesim()
         .arg("limit")
@@ -144,24 +133,14 @@ fn bad_service_and_load_tables_name_file_line_and_column() {
 #[test]
 fn coalescing_collapses_concurrent_misses_into_one_fetch() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("c.toml");
-    fs::write(
-        &file,
+    let out = run_in(
+        dir.path(),
         "[experiment]\nseed = 5\n[workload]\nrequests = 50_000\nkeys = 500\nrate = \"2000/s\"\nttl = \"1s\"\n\
          [[cache]]\npolicy = \"lru\"\ncapacity = \"100%\"\n\
          [service]\nservers = 64\nservice_time = { dist = \"fixed\", time = \"200ms\" }\ncoalesce = [false, true]\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    edgesim()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    let json: serde_json::Value =
-        serde_json::from_slice(&fs::read(out.join("results.json")).unwrap()).unwrap();
+        &[],
+    );
+    let json = results_json(&out);
     let runs = json["runs"].as_array().unwrap();
     let origin: Vec<u64> = runs
         .iter()
@@ -184,17 +163,7 @@ fn service_outputs_are_identical_with_one_or_two_threads() {
         [service]\nservers = 8\nqueue = 20\ntimeout = \"300ms\"\nservice_time = { dist = \"lognormal\", median = \"20ms\", p99 = \"200ms\" }\nrtt = { dist = \"exponential\", mean = \"5ms\" }\n";
     let outputs = |threads: &str| {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("d.toml");
-        fs::write(&file, experiment).unwrap();
-        let out = dir.path().join("out");
-        edgesim()
-            .arg("run")
-            .arg(&file)
-            .arg("--out")
-            .arg(&out)
-            .args(["--threads", threads])
-            .assert()
-            .success();
+        let out = run_in(dir.path(), experiment, &["--threads", threads]);
         let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(&out)
             .unwrap()
             .map(|e| {
@@ -231,22 +200,13 @@ fn trace_routes_appear_in_the_report() {
         text.push_str(&format!("{},/k{},{endpoint}\n", i * 10, i % 7));
     }
     fs::write(dir.path().join("t.csv"), text).unwrap();
-    let exp = dir.path().join("e.toml");
-    fs::write(
-        &exp,
+    let out = run_in(
+        dir.path(),
         "[workload]\nkind = \"trace\"\npath = \"t.csv\"\ntime_column = \"time_ms\"\ntime_unit = \"ms\"\nroute_column = \"endpoint\"\n\
          [[cache]]\npolicy = \"lru\"\ncapacity = \"50%\"\n\
          [service]\nservers = 4\nservice_time = { dist = \"fixed\", time = \"5ms\" }\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    edgesim()
-        .arg("run")
-        .arg(&exp)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+        &[],
+    );
     let md = fs::read_to_string(out.join("report.md")).unwrap();
     let table = md
         .split("### Routes\n")

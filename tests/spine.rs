@@ -46,17 +46,7 @@ fn edgesim() -> Command {
 /// Runs `experiment` into a fresh directory and returns the bytes of every output.
 fn run(experiment: &str, extra: &[&str]) -> Vec<Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("exp.toml");
-    fs::write(&file, experiment).unwrap();
-    let out = dir.path().join("out");
-    edgesim()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .args(extra)
-        .assert()
-        .success();
+    let out = common::run_in(dir.path(), experiment, extra);
     OUTPUTS
         .iter()
         .map(|name| fs::read(out.join(name)).unwrap())

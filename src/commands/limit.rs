@@ -11,7 +11,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use edgesim::engine::SimTime;
 use edgesim::limiter::{self, KeyBy, KeyedLimiter, LimiterSpec, check_burst};
 use edgesim::report::write_atomic;
-use edgesim::runner::in_time_order;
 use edgesim::service::{self, ServiceSpec, Stages};
 use edgesim::units::{Duration, Rate, format_bytes, parse_duration, parse_rate};
 use edgesim::workload::trace::{Trace, TraceOptions};
@@ -125,7 +124,7 @@ pub fn run(args: LimitArgs) -> Result<()> {
     let outcome =
         service::simulate_in_time_order(&log.requests, stages, 0).map_err(anyhow::Error::msg)?;
     let admitted: Vec<bool> = outcome.decisions.iter().map(|d| d.admitted()).collect();
-    let accuracy = in_time_order(&log.requests, &admitted, |r, a| {
+    let accuracy = service::in_time_order(&log.requests, &admitted, |r, a| {
         limiter::measure_accuracy(&spec, r, a)
     })
     .map_err(anyhow::Error::msg)?;

@@ -214,14 +214,17 @@ pub struct LoadChoice {
     pub table: usize,
 }
 
+/// Swept values for labels, by their last field name: "alpha=0.8".
+pub fn short_dims(dims: &[(String, String)]) -> Vec<String> {
+    dims.iter()
+        .map(|(d, v)| format!("{}={v}", d.rsplit('.').next().unwrap_or(d)))
+        .collect()
+}
+
 impl LoadChoice {
     /// A label for reports: its name, or its swept values.
     pub fn label(&self) -> String {
-        let values: Vec<String> = self
-            .dims
-            .iter()
-            .map(|(d, v)| format!("{}={v}", d.rsplit('.').next().unwrap_or(d)))
-            .collect();
+        let values = short_dims(&self.dims);
         match (&self.spec.name, values.is_empty()) {
             (Some(n), true) => n.clone(),
             (Some(n), false) => format!("{n} {}", values.join(" ")),

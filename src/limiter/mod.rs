@@ -34,9 +34,10 @@ use crate::engine::{SimTime, mix64};
 use crate::workload::Request;
 
 /// What a limiter says about one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Decision {
     /// Serve it now.
+    #[default]
     Allow,
     /// Serve it after waiting `by` nanoseconds (shapers only); the wait is
     /// part of the request's latency.

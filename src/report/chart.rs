@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Export, Summary};
+use crate::experiment::short_dims;
 
 /// One line of a chart.
 pub struct Series {
@@ -324,11 +325,7 @@ pub fn mrc(summary: &Summary) -> LineChart {
         let mut label = config.policy.clone();
         let dims = &exp.workloads[config.workload].dims;
         if !dims.is_empty() {
-            let values: Vec<String> = dims
-                .iter()
-                .map(|(d, v)| format!("{}={v}", d.rsplit('.').next().unwrap_or(d)))
-                .collect();
-            label = format!("{label} ({})", values.join(", "));
+            label = format!("{label} ({})", short_dims(dims).join(", "));
         }
         let point = (config.capacity / scale, config.hit_ratio.mean);
         match series.iter_mut().find(|s| s.label == label) {

@@ -3,7 +3,7 @@
 //! and the load charts all read, so they cannot disagree.
 
 use super::summary::Mean;
-use crate::experiment::{Experiment, Run};
+use crate::experiment::{Experiment, Run, short_dims};
 use crate::metrics::service::ServiceStats;
 use crate::runner::RunResult;
 use crate::service::Load;
@@ -140,12 +140,7 @@ pub fn workload_label(exp: &Experiment, workload: usize) -> String {
     if exp.workloads.len() < 2 {
         return String::new();
     }
-    exp.workloads[workload]
-        .dims
-        .iter()
-        .map(|(d, v)| format!("{}={v}", d.rsplit('.').next().unwrap_or(d)))
-        .collect::<Vec<_>>()
-        .join(" ")
+    short_dims(&exp.workloads[workload].dims).join(" ")
 }
 
 /// A configuration for people: only the stages the experiment varies, e.g.
@@ -166,11 +161,7 @@ pub fn config_label(exp: &Experiment, key: ConfigKey) -> String {
         });
     }
     if let Some(s) = key.service.filter(|_| exp.services.len() > 1) {
-        let dims = &exp.services[s].dims;
-        parts.extend(
-            dims.iter()
-                .map(|(d, v)| format!("{}={v}", d.rsplit('.').next().unwrap_or(d))),
-        );
+        parts.extend(short_dims(&exp.services[s].dims));
     }
     if parts.is_empty() {
         parts.push("service".into());

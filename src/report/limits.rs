@@ -7,6 +7,7 @@ use std::fmt::Write;
 use anyhow::Result;
 
 use super::chart::{LineChart, Series};
+use super::levels::ConfigKey;
 use super::summary::{Cell, Mean};
 use super::{Export, Summary};
 use crate::experiment::Experiment;
@@ -146,25 +147,15 @@ pub fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<LimitCon
             .collect();
         let accuracy: Vec<_> = stats.iter().filter_map(|s| s.accuracy).collect();
         let spec = &experiment.limiters[limiter].spec;
-        // Where loads, services or caches vary, say which one a row is.
-        let mut context = Vec::new();
-        if experiment.loads.len() > 1 {
-            context.push(experiment.loads[first.run.load].label());
-        }
-        if let Some(s) = first.run.service.filter(|_| experiment.services.len() > 1) {
-            let dims = &experiment.services[s].dims;
-            context.extend(dims.iter().map(|(d, v)| format!("{d}={v}")));
-        }
-        if experiment.cache_slots.len() > 1 {
-            context.push(first.run.cache.map_or("no cache".into(), |c| {
-                let spec = &experiment.caches[c].spec;
-                format!("{} {}", spec.policy, spec.capacity)
-            }));
-        }
-        context.push(spec.label());
+        // Where loads or other stages vary, say which configuration a row is.
+        let config = super::levels::config_label(experiment, ConfigKey::of(&first.run));
+        let label = match experiment.loads.len() {
+            1 => config,
+            _ => format!("{} · {config}", experiment.loads[first.run.load].label()),
+        };
         configs.push(LimitConfig {
             workload: first.run.workload,
-            label: context.join(" · "),
+            label,
             algorithm: spec.algorithm.to_string(),
             legit_denied: mean(&|s| s.legit_denied_ratio()),
             abusive_allowed: mean(&|s| s.abusive_allowed_ratio()),

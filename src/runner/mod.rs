@@ -319,7 +319,7 @@ fn simulate(
     let limits = spec
         .map(|spec| {
             let admitted: Vec<bool> = outcome.decisions.iter().map(|d| d.admitted()).collect();
-            let accuracy = in_time_order(requests, &admitted, |r, a| {
+            let accuracy = service::in_time_order(requests, &admitted, |r, a| {
                 limiter::measure_accuracy(spec, r, a)
             })
             .map_err(anyhow::Error::msg)?;
@@ -338,21 +338,4 @@ fn simulate(
         )
     });
     Ok((limits, service))
-}
-
-/// Calls `f` with `requests` and their `admitted` flags sorted by time (ties
-/// in input order).
-pub fn in_time_order<T>(
-    requests: &[Request],
-    admitted: &[bool],
-    f: impl FnOnce(&[Request], &[bool]) -> T,
-) -> T {
-    if requests.is_sorted_by_key(|r| r.time) {
-        return f(requests, admitted);
-    }
-    let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_key(|&i| requests[i].time);
-    let sorted: Vec<Request> = order.iter().map(|&i| requests[i]).collect();
-    let flags: Vec<bool> = order.iter().map(|&i| admitted[i]).collect();
-    f(&sorted, &flags)
 }

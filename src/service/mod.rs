@@ -28,7 +28,7 @@ mod origin;
 mod pipeline;
 
 pub use load::{ConnPhase, Load, LoadSpec};
-pub use pipeline::{Outcome, Source, Stages, simulate, simulate_in_time_order};
+pub use pipeline::{Outcome, Source, Stages, in_time_order, simulate, simulate_in_time_order};
 
 use rand_distr::{Distribution, Exp, LogNormal};
 use serde::{Deserialize, Deserializer};

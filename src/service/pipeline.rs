@@ -231,19 +231,19 @@ impl Pipeline<'_, '_> {
 
     /// Request `i` reaches the edge: the limiter decides.
     fn edge(&mut self, i: usize, now: SimTime) {
-        let Some(limiter) = self.limiter.as_deref_mut() else {
+        if self.limiter.is_none() {
             return self.enter(i, now);
+        }
+        let req = Request {
+            time: now,
+            ..*self.request(i)
         };
+        let limiter = self.limiter.as_deref_mut().expect("checked above");
         if now >= self.next_evict {
             limiter.evict_idle(now);
             self.next_evict = (now / EVICT_EVERY + 1) * EVICT_EVERY;
         }
-        let req = if self.closed.is_some() {
-            &self.out.sent[i]
-        } else {
-            &self.open[i]
-        };
-        let decision = limiter.decide(&Request { time: now, ..*req }, now);
+        let decision = limiter.decide(&req, now);
         self.out.peak_keys = self.out.peak_keys.max(limiter.keys());
         self.out.peak_state_bytes = self.out.peak_state_bytes.max(limiter.state_bytes());
         self.out.decisions.push(decision);
@@ -397,16 +397,11 @@ impl Pipeline<'_, '_> {
     fn finish(&mut self, i: usize, now: SimTime) {
         self.out.fates[i].done = now;
         self.in_system -= 1;
-        if let Some(limiter) = self.limiter.as_deref_mut()
-            && self.out.decisions[i].admitted()
-        {
-            let req = if self.closed.is_some() {
-                &self.out.sent[i]
-            } else {
-                &self.open[i]
-            };
+        if self.limiter.is_some() && self.out.decisions[i].admitted() {
+            let req = *self.request(i);
             let sent = self.out.fates[i].sent;
-            limiter.complete(req, now, now - sent);
+            let limiter = self.limiter.as_deref_mut().expect("checked above");
+            limiter.complete(&req, now, now - sent);
         }
         if let Some(closed) = self.closed.as_mut() {
             let c = closed.conn[i];
@@ -577,6 +572,31 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
     Ok(out)
 }
 
+/// The positions of `requests` in time order (ties in input order), or
+/// None when they already are.
+fn time_order(requests: &[Request]) -> Option<Vec<usize>> {
+    if requests.is_sorted_by_key(|r| r.time) {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&i| requests[i].time);
+    Some(order)
+}
+
+/// `values` taken in `order`.
+fn gather<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
+    order.iter().map(|&i| values[i]).collect()
+}
+
+/// Undoes [`gather`]: `values[k]` goes back to position `order[k]`.
+fn scatter<T: Copy + Default>(values: &[T], order: &[usize]) -> Vec<T> {
+    let mut out = vec![T::default(); values.len()];
+    for (&v, &i) in values.iter().zip(order) {
+        out[i] = v;
+    }
+    out
+}
+
 /// [`simulate`] for open-loop requests in any order: they are sent in time
 /// order (ties in input order), and the outcome is given back in input
 /// order, so `edgesim run` and `edgesim limit` decide alike whatever the
@@ -586,24 +606,24 @@ pub fn simulate_in_time_order(
     stages: Stages,
     seed: u64,
 ) -> Result<Outcome, String> {
-    if requests.is_sorted_by_key(|r| r.time) {
+    let Some(order) = time_order(requests) else {
         return simulate(Source::Open(requests), stages, seed);
-    }
-    let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_key(|&i| requests[i].time);
-    let sorted: Vec<Request> = order.iter().map(|&i| requests[i]).collect();
-    let mut out = simulate(Source::Open(&sorted), stages, seed)?;
-    let mut fates = vec![Fate::default(); requests.len()];
-    for (k, &i) in order.iter().enumerate() {
-        fates[i] = out.fates[k];
-    }
-    out.fates = fates;
-    if !out.decisions.is_empty() {
-        let mut decisions = vec![Decision::Allow; requests.len()];
-        for (k, &i) in order.iter().enumerate() {
-            decisions[i] = out.decisions[k];
-        }
-        out.decisions = decisions;
-    }
+    };
+    let mut out = simulate(Source::Open(&gather(requests, &order)), stages, seed)?;
+    out.fates = scatter(&out.fates, &order);
+    out.decisions = scatter(&out.decisions, &order);
     Ok(out)
+}
+
+/// Calls `f` with `requests` and their `admitted` flags in time order (ties
+/// in input order), as the limiters' accuracy check needs them.
+pub fn in_time_order<T>(
+    requests: &[Request],
+    admitted: &[bool],
+    f: impl FnOnce(&[Request], &[bool]) -> T,
+) -> T {
+    match time_order(requests) {
+        None => f(requests, admitted),
+        Some(order) => f(&gather(requests, &order), &gather(admitted, &order)),
+    }
 }

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
@@ -55,4 +55,28 @@ pub fn assert_rejected(experiment: &str, expected: &[&str]) {
         !out.exists(),
         "nothing may be written for a rejected experiment"
     );
+}
+
+/// Writes `experiment` as exp.toml in `dir` (beside any trace it names),
+/// runs `edgesim run` on it with `extra` arguments, checks it succeeds and
+/// returns the output directory.
+pub fn run_in(dir: &Path, experiment: &str, extra: &[&str]) -> PathBuf {
+    let file = dir.join("exp.toml");
+    fs::write(&file, experiment).unwrap();
+    let out = dir.join("out");
+    Command::cargo_bin("edgesim")
+        .unwrap()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .assert()
+        .success();
+    out
+}
+
+/// `results.json` of an output directory.
+pub fn results_json(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(out.join("results.json")).unwrap()).unwrap()
 }
