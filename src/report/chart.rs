@@ -12,6 +12,17 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::{Export, Summary};
 use crate::experiment::short_dims;
 
+/// Whether the experiment has a miss-ratio curve to draw: a curve needs
+/// at least two cache sizes (one size gives a dot, or a meaningless
+/// vertical line across load levels).
+pub fn has_curve(summary: &Summary) -> bool {
+    let first = summary.configs.first().map(|c| &c.capacity_label);
+    summary
+        .configs
+        .iter()
+        .any(|c| Some(&c.capacity_label) != first)
+}
+
 /// One line of a chart.
 pub struct Series {
     pub label: String,
@@ -376,7 +387,7 @@ impl Export for Chart {
     }
 
     fn applies(&self, summary: &Summary) -> bool {
-        !summary.configs.is_empty()
+        has_curve(summary)
     }
 
     fn render(&self, summary: &Summary) -> Result<Vec<u8>> {

@@ -196,6 +196,12 @@ pub fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<LimitCon
     configs
 }
 
+/// Whether there is a trade-off to draw: without abusive clients (a
+/// closed loop's connections, say) every point sits on the x axis.
+pub fn has_trade_off(summary: &Summary) -> bool {
+    summary.limit_configs.iter().any(|c| c.abusers > 0)
+}
+
 /// Legitimate requests denied against abusive requests allowed, one series
 /// per algorithm (its points joined in order of the x value when a sweep
 /// gives it several); the best place is the lower left corner.
@@ -254,7 +260,7 @@ impl Export for Chart {
     }
 
     fn applies(&self, summary: &Summary) -> bool {
-        !summary.limit_configs.is_empty()
+        has_trade_off(summary)
     }
 
     fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
@@ -279,15 +285,17 @@ fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
 pub fn markdown(md: &mut String, summary: &Summary) {
     let exp = summary.experiment;
     let _ = writeln!(md, "## Limiters\n");
-    let _ = writeln!(
-        md,
-        "Every limiter sees the same requests (same seed). The best limiter denies few legitimate \
-         requests (x axis) and lets few abusive ones through (y axis): the lower left corner.\n"
-    );
-    let _ = writeln!(
-        md,
-        "![legitimate denied vs abusive allowed](limiters.png)\n"
-    );
+    if has_trade_off(summary) {
+        let _ = writeln!(
+            md,
+            "Every limiter sees the same requests (same seed). The best limiter denies few legitimate \
+             requests (x axis) and lets few abusive ones through (y axis): the lower left corner.\n"
+        );
+        let _ = writeln!(
+            md,
+            "![legitimate denied vs abusive allowed](limiters.png)\n"
+        );
+    }
     for (w, workload) in exp.workloads.iter().enumerate() {
         let configs: Vec<&LimitConfig> = summary
             .limit_configs

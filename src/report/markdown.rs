@@ -59,7 +59,9 @@ fn render(summary: &Summary) -> String {
         super::service::markdown(&mut md, summary);
         return md;
     }
-    let _ = writeln!(md, "![hit ratio by cache size](mrc.png)\n");
+    if super::chart::has_curve(summary) {
+        let _ = writeln!(md, "![hit ratio by cache size](mrc.png)\n");
+    }
     for (w, workload) in exp.workloads.iter().enumerate() {
         let configs: Vec<&Config> = summary.configs.iter().filter(|c| c.workload == w).collect();
         if exp.workloads.len() > 1 {
