@@ -64,7 +64,7 @@ fn example_compares_every_algorithm_identically_with_any_thread_count() {
     // Same seed: every limiter saw the same requests.
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (req, legit) = (col("requests"), col("legit_requests"));
+    let (req, legit) = (col("offered_requests"), col("legit_requests"));
     let counts: Vec<(String, String)> = csv
         .lines()
         .skip(1)

@@ -15,11 +15,14 @@ use crate::cache::{CapacitySpec, PolicySpec};
 use crate::engine::derive_seed;
 use crate::limiter::LimiterSpec;
 use crate::service::{LoadSpec, ServiceSpec};
-use crate::units::Duration;
 use crate::workload::synthetic::SyntheticSpec;
 use crate::workload::trace::TraceSpec;
 
+mod report;
+
+pub use report::{Bands, Baseline, BreakingPoint, CostSpec, GradeBands, Metric, ReportSpec, Target, Targets};
 pub use sweep::render;
+use sweep::render_without;
 
 /// A message tied to a byte range of the experiment file.
 #[derive(Debug, Clone)]
@@ -99,83 +102,6 @@ pub struct CacheSpec {
     pub ignore_size: bool,
 }
 
-/// `[report]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReportSpec {
-    /// The metric the recommendation ranks by.
-    #[serde(default)]
-    pub rank_by: RankBy,
-    /// The configuration others are compared with, e.g. `{ policy = "lru", capacity = "5%" }`.
-    pub baseline: Option<Baseline>,
-    /// Width of the windows of timeseries.csv, in simulated time [default: 1s].
-    #[serde(default, deserialize_with = "some_positive_duration")]
-    pub window: Option<Duration>,
-    /// When a load level counts as broken.
-    #[serde(default)]
-    pub breaking_point: BreakingPoint,
-}
-
-fn some_positive_duration<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Duration>, D::Error> {
-    let v = Duration::deserialize(d)?;
-    if v.0 == 0 {
-        return Err(serde::de::Error::custom("must be longer than zero"));
-    }
-    Ok(Some(v))
-}
-
-/// `breaking_point = { error_ratio = 0.10, p95 = "500ms" }`: a load level
-/// breaks when its error ratio (503s and 504s over requests) is above
-/// `error_ratio` (the workshop's rule: more than 10%), or its p95 above
-/// `p95` when given.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BreakingPoint {
-    #[serde(
-        default = "ten_percent",
-        deserialize_with = "crate::units::checked::non_negative"
-    )]
-    pub error_ratio: f64,
-    pub p95: Option<Duration>,
-}
-
-fn ten_percent() -> f64 {
-    0.10
-}
-
-impl Default for BreakingPoint {
-    fn default() -> Self {
-        BreakingPoint {
-            error_ratio: ten_percent(),
-            p95: None,
-        }
-    }
-}
-
-impl ReportSpec {
-    /// Width of the time-series windows.
-    pub fn window(&self) -> crate::engine::SimTime {
-        self.window.map_or(crate::engine::SECOND, |w| w.0)
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RankBy {
-    #[default]
-    HitRatio,
-    ByteHitRatio,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Baseline {
-    pub policy: PolicySpec,
-    pub capacity: Option<CapacitySpec>,
-}
-
 /// One workload variant: generated once per replication and shared by all
 /// the cache configurations that replay it (common random numbers).
 #[derive(Debug, Clone)]
@@ -183,9 +109,15 @@ pub struct Workload {
     pub spec: WorkloadSpec,
     /// Swept values that chose this variant.
     pub dims: Vec<(String, String)>,
-    /// Stable identity, from which its seeds derive.
+    /// Stable identity of its request stream, from which its seeds derive:
+    /// fields in [`STREAM_NEUTRAL`] are left out.
     pub identity: String,
 }
+
+/// Workload fields that change what a cache keeps but not which requests
+/// are drawn: variants that differ only in these replay identical requests
+/// (common random numbers), so their effect is not mixed with dice.
+const STREAM_NEUTRAL: &[&str] = &["ttl"];
 
 /// One cache configuration choice.
 #[derive(Debug, Clone)]
@@ -293,6 +225,8 @@ pub struct Experiment {
     /// `[service]`; empty when it is not modelled.
     pub services: Vec<ServiceChoice>,
     pub report: ReportSpec,
+    /// Prices, when `[cost]` is given.
+    pub cost: Option<CostSpec>,
     /// The file as read, echoed into results.json.
     pub source: String,
 }
@@ -319,6 +253,8 @@ impl Experiment {
             limiter_slots,
             services,
             report,
+            baseline_span,
+            cost,
         } = parsed;
         for w in &mut workloads {
             if let WorkloadSpec::Trace(t) = &mut w.spec {
@@ -329,7 +265,7 @@ impl Experiment {
             path.file_stem()
                 .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
         });
-        Ok(Experiment {
+        let experiment = Experiment {
             path: path.to_path_buf(),
             name,
             meta,
@@ -341,8 +277,82 @@ impl Experiment {
             limiter_slots,
             services,
             report,
+            cost,
             source,
-        })
+        };
+        if let Some(b) = &experiment.report.baseline
+            && let Err(why) = experiment.check_baseline(b)
+        {
+            let at = Located::at(baseline_span, why);
+            return Err(ExperimentError::new(path, &experiment.source, at));
+        }
+        Ok(experiment)
+    }
+
+    /// The values that name `run`'s configuration, as a baseline names
+    /// them: `policy`, `capacity`, `limiter`, `load`, then every swept
+    /// value by its full name ("workload.ttl").
+    pub fn config_values(&self, run: &Run) -> Vec<(String, String)> {
+        let mut values = Vec::new();
+        let pair = |k: &str, v: String| (k.to_string(), v);
+        if !self.caches.is_empty() {
+            match run.cache.map(|c| &self.caches[c].spec) {
+                Some(c) => {
+                    values.push(pair("policy", c.policy.to_string()));
+                    values.push(pair("capacity", c.capacity.to_string()));
+                }
+                None => values.push(pair("policy", "none".into())),
+            }
+        }
+        if !self.limiters.is_empty() {
+            let label = run.limiter.map_or("none".into(), |l| self.limiters[l].spec.label());
+            values.push(pair("limiter", label));
+            let algorithm = run
+                .limiter
+                .map_or("none".into(), |l| self.limiters[l].spec.algorithm.to_string());
+            values.push(pair("algorithm", algorithm));
+        }
+        if self.loads.len() > 1 {
+            values.push(pair("load", self.loads[run.load].label()));
+        }
+        let none = Vec::new();
+        let swept = self.workloads[run.workload]
+            .dims
+            .iter()
+            .chain(&self.loads[run.load].dims)
+            .chain(run.service.map_or(&none, |s| &self.services[s].dims))
+            .chain(run.cache.map_or(&none, |c| &self.caches[c].dims))
+            .chain(run.limiter.map_or(&none, |l| &self.limiters[l].dims));
+        for (d, v) in swept {
+            if !["cache.policy", "cache.capacity"].contains(&d.as_str()) {
+                values.push((d.clone(), v.clone()));
+            }
+        }
+        values
+    }
+
+    /// Whether some run matches `baseline`, else what can be written.
+    fn check_baseline(&self, baseline: &Baseline) -> Result<(), String> {
+        let runs = self.runs();
+        if runs
+            .iter()
+            .any(|r| baseline.matches(&self.config_values(r)))
+        {
+            return Ok(());
+        }
+        let mut known: Vec<String> = Vec::new();
+        for r in &runs {
+            for (k, v) in self.config_values(r) {
+                let item = format!("{k} = {v:?}");
+                if !known.contains(&item) {
+                    known.push(item);
+                }
+            }
+        }
+        Err(format!(
+            "no configuration matches this baseline; the configurations have: {}",
+            known.join(", ")
+        ))
     }
 
     /// How the runs multiply out, e.g. "1 workload variant(s) x 10 cache
@@ -465,9 +475,13 @@ struct Sections {
     limiter_slots: Vec<Option<usize>>,
     services: Vec<ServiceChoice>,
     report: ReportSpec,
+    /// Where `[report] baseline` was written, for errors found once the
+    /// configurations are known.
+    baseline_span: Range<usize>,
+    cost: Option<CostSpec>,
 }
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "experiment",
     "workload",
     "load",
@@ -475,6 +489,7 @@ const SECTIONS: [&str; 7] = [
     "limiter",
     "service",
     "report",
+    "cost",
 ];
 
 /// The tables of an array-of-tables section (`[[cache]]`, `[[limiter]]`,
@@ -573,6 +588,12 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         .map(deserialize)
         .transpose()?
         .unwrap_or_default();
+    let baseline_span = match section("report").as_ref().map(|r| r.get_ref()) {
+        Some(DeValue::Table(t)) => t.get("baseline").map(|b| b.span()),
+        _ => None,
+    }
+    .unwrap_or(0..0);
+    let cost: Option<CostSpec> = section("cost").map(deserialize).transpose()?;
 
     let workload = section("workload").ok_or_else(|| {
         Located::at(
@@ -584,7 +605,7 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         .into_iter()
         .map(|v| {
             Ok(Workload {
-                identity: render(v.value.get_ref()),
+                identity: render_without(v.value.get_ref(), STREAM_NEUTRAL),
                 spec: workload_spec(v.value)?,
                 dims: v.dims,
             })
@@ -686,6 +707,8 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         limiter_slots,
         services,
         report,
+        baseline_span,
+        cost,
     })
 }
 

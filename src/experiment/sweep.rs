@@ -90,6 +90,12 @@ pub fn expand<'i>(path: &str, value: &Spanned<DeValue<'i>>) -> Result<Vec<Varian
 
 /// A value as a short, stable label for tables and run identities.
 pub fn render(value: &DeValue) -> String {
+    render_without(value, &[])
+}
+
+/// [`render`], leaving out table fields named in `skip` at any depth: the
+/// identity of what remains.
+pub fn render_without(value: &DeValue, skip: &[&str]) -> String {
     match value {
         DeValue::String(s) => s.to_string(),
         DeValue::Integer(i) => i
@@ -102,13 +108,17 @@ pub fn render(value: &DeValue) -> String {
         DeValue::Boolean(b) => b.to_string(),
         DeValue::Datetime(d) => d.to_string(),
         DeValue::Array(items) => {
-            let items: Vec<String> = items.iter().map(|v| render(v.get_ref())).collect();
+            let items: Vec<String> = items
+                .iter()
+                .map(|v| render_without(v.get_ref(), skip))
+                .collect();
             format!("[{}]", items.join(","))
         }
         DeValue::Table(t) => {
             let fields: Vec<String> = t
                 .iter()
-                .map(|(k, v)| format!("{}={}", k.get_ref(), render(v.get_ref())))
+                .filter(|(k, _)| !skip.contains(&k.get_ref().as_ref()))
+                .map(|(k, v)| format!("{}={}", k.get_ref(), render_without(v.get_ref(), skip)))
                 .collect();
             format!("{{{}}}", fields.join(","))
         }

@@ -28,6 +28,17 @@ impl CacheStats {
         self.expired += expired as u64;
     }
 
+    /// What was counted after `earlier`, a snapshot of these counts.
+    pub fn since(&self, earlier: &CacheStats) -> CacheStats {
+        CacheStats {
+            requests: self.requests - earlier.requests,
+            hits: self.hits - earlier.hits,
+            expired: self.expired - earlier.expired,
+            bytes: self.bytes - earlier.bytes,
+            hit_bytes: self.hit_bytes - earlier.hit_bytes,
+        }
+    }
+
     pub fn misses(&self) -> u64 {
         self.requests - self.hits
     }

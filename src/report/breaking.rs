@@ -200,6 +200,8 @@ mod tests {
                 working_set: Default::default(),
                 stats: Default::default(),
                 evictions: 0,
+                batches: Vec::new(),
+                span: 0,
                 limits: None,
                 service: Some(stats_of(run.load, run.replication)),
                 run,

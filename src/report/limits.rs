@@ -1,6 +1,6 @@
 //! The limiter side of the reports: per-run columns, per-configuration
 //! aggregates, the legit-denied vs abusive-allowed chart, and the limiter
-//! section of report.md with its recommendation.
+//! section of report.md (the decision is made in `decide`).
 
 use std::fmt::Write;
 
@@ -13,9 +13,6 @@ use super::{Export, Summary};
 use crate::experiment::Experiment;
 use crate::limiter::LimiterSpec;
 use crate::runner::RunResult;
-
-/// Share of abusive requests a recommended limiter may let through.
-const ABUSE_TOLERANCE: f64 = 0.10;
 
 /// Limiter columns of results.csv; `requests` first when no cache columns
 /// already carry it.
@@ -46,7 +43,7 @@ pub fn columns(with_requests: bool) -> Vec<String> {
         "misclassified_ratio",
         "rate_error",
     ];
-    let requests = with_requests.then_some("requests");
+    let requests = with_requests.then_some("offered_requests");
     requests
         .into_iter()
         .chain(names)
@@ -345,89 +342,5 @@ pub fn markdown(md: &mut String, summary: &Summary) {
             );
         }
         md.push('\n');
-        recommend(md, &configs);
     }
-}
-
-/// Picks the limiter that denies the fewest legitimate requests among those
-/// letting at most [`ABUSE_TOLERANCE`] of abusive requests through (or, if
-/// none does, the one letting the fewest through); ties go to less state.
-fn recommend(md: &mut String, configs: &[&LimitConfig]) {
-    let key = |c: &LimitConfig| (c.legit_denied.mean, c.peak_state_bytes.mean);
-    let better =
-        |a: &LimitConfig, b: &LimitConfig| key(a).partial_cmp(&key(b)).is_some_and(|o| o.is_lt());
-    let stopping: Vec<&LimitConfig> = configs
-        .iter()
-        .copied()
-        .filter(|c| c.abusive_allowed.mean <= ABUSE_TOLERANCE)
-        .collect();
-    let _ = writeln!(md, "#### Recommendation\n");
-    let pick = if stopping.is_empty() {
-        let Some(pick) = configs.iter().copied().reduce(|a, b| {
-            if b.abusive_allowed.mean < a.abusive_allowed.mean {
-                b
-            } else {
-                a
-            }
-        }) else {
-            return;
-        };
-        let _ = writeln!(
-            md,
-            "No limiter kept abusive traffic under {:.0}%. **`{}`** let the least through.",
-            ABUSE_TOLERANCE * 100.0,
-            pick.label
-        );
-        pick
-    } else {
-        let pick = stopping
-            .iter()
-            .copied()
-            .reduce(|a, b| if better(b, a) { b } else { a })
-            .expect("not empty");
-        let _ = writeln!(
-            md,
-            "**Pick `{}`.** Of the {} limiter(s) that let at most {:.0}% of abusive requests through, it denies the fewest legitimate requests.",
-            pick.label,
-            stopping.len(),
-            ABUSE_TOLERANCE * 100.0
-        );
-        pick
-    };
-    let _ = writeln!(
-        md,
-        "- It denies {} of legitimate requests ({:.1} of {} legitimate clients see at least one denial) and lets {} of abusive requests through, blocking {:.1} of {} abusers{}.",
-        pct(pick.legit_denied),
-        pick.clients_wrongly_blocked.mean,
-        pick.legit_clients,
-        pct(pick.abusive_allowed),
-        pick.abusers_blocked.mean,
-        pick.abusers,
-        opt(pick.first_block_s, |m| format!(
-            ", {:.2}s after each one's first request on average",
-            m.mean
-        )),
-    );
-    let _ = writeln!(
-        md,
-        "- It tracked at most {:.0} keys ({} of state).",
-        pick.peak_keys.mean,
-        crate::units::format_bytes(pick.peak_state_bytes.mean.round() as u64)
-    );
-    if let Some(rival) = configs
-        .iter()
-        .copied()
-        .filter(|c| !std::ptr::eq(*c, pick))
-        .filter(|c| stopping.is_empty() || c.abusive_allowed.mean <= ABUSE_TOLERANCE)
-        .reduce(|a, b| if better(b, a) { b } else { a })
-    {
-        let _ = writeln!(
-            md,
-            "- Runner-up `{}`: {} legitimate denied, {} abusive allowed.",
-            rival.label,
-            pct(rival.legit_denied),
-            pct(rival.abusive_allowed)
-        );
-    }
-    md.push('\n');
 }

@@ -6,6 +6,7 @@
 mod breaking;
 mod chart;
 mod csv;
+mod decide;
 mod json;
 mod levels;
 mod limits;
@@ -14,6 +15,7 @@ mod service;
 mod service_charts;
 mod summary;
 mod timeseries;
+mod verdict;
 
 use std::fs;
 use std::io::Write;

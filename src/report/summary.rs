@@ -2,6 +2,7 @@
 //! and one aggregate per configuration (mean and 95% confidence interval over
 //! replications).
 
+use super::decide::{self, Candidate, Comparison, Recommendation};
 use super::limits::{self, LimitConfig};
 use crate::experiment::Experiment;
 use crate::metrics::service::ServiceStats;
@@ -113,6 +114,12 @@ pub struct Summary<'a> {
     pub configs: Vec<Config>,
     /// Limiter configurations (empty without limiters).
     pub limit_configs: Vec<LimitConfig>,
+    /// Every configuration with every metric it has, in run order.
+    pub candidates: Vec<Candidate>,
+    /// Each candidate against its baseline.
+    pub comparisons: Vec<Comparison>,
+    /// One per environment (load level, traffic).
+    pub recommendations: Vec<Recommendation>,
 }
 
 impl<'a> Summary<'a> {
@@ -132,12 +139,18 @@ impl<'a> Summary<'a> {
             columns.push("load".into());
         }
         columns.extend(dims.iter().cloned());
+        // Behind a limiter a cache sees only the admitted requests.
+        let cache_requests = if has_limiters {
+            "admitted_requests"
+        } else {
+            "requests"
+        };
         let cache_columns = [
             "policy",
             "capacity",
             "capacity_value",
             "capacity_unit",
-            "requests",
+            cache_requests,
             "hits",
             "misses",
             "expired",
@@ -228,6 +241,9 @@ impl<'a> Summary<'a> {
             .collect();
         let configs = aggregate(experiment, results);
         let limit_configs = limits::aggregate(experiment, results);
+        let candidates = decide::candidates(experiment, results);
+        let comparisons = decide::compare(experiment, &candidates);
+        let recommendations = decide::recommend(experiment, &candidates);
         Summary {
             experiment,
             results,
@@ -235,7 +251,19 @@ impl<'a> Summary<'a> {
             rows,
             configs,
             limit_configs,
+            candidates,
+            comparisons,
+            recommendations,
         }
+    }
+
+    /// The currency prices are quoted in.
+    pub fn currency(&self) -> &str {
+        self.experiment
+            .cost
+            .as_ref()
+            .and_then(|c| c.currency.as_deref())
+            .unwrap_or("$")
     }
 }
 

@@ -36,6 +36,11 @@ pub struct Instance {
     pub routes: Vec<Route>,
 }
 
+/// Slices a cache-only replay is cut into for batch means: enough for a
+/// Student-t interval, few enough that each slice holds thousands of
+/// requests on any trace worth deciding on.
+pub const BATCHES: usize = 10;
+
 /// What one run measured.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -50,6 +55,13 @@ pub struct RunResult {
     pub stats: CacheStats,
     /// Entries the cache evicted.
     pub evictions: u64,
+    /// [`BATCHES`] consecutive slices of `stats`, for a confidence interval
+    /// within one replication (batch means); empty when the run went
+    /// through the service pipeline.
+    pub batches: Vec<CacheStats>,
+    /// Simulated time from the first request to the last answer (or the
+    /// last request, without a service), for rates per month.
+    pub span: SimTime,
     /// Limiter outcomes, when the run has a limiter.
     pub limits: Option<LimitStats>,
     /// Latency, errors and load, when the experiment models a service.
@@ -246,13 +258,27 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         );
     }
     let cache_only = run.service.is_none() && run.limiter.is_none();
+    let mut batches = Vec::new();
     let (limits, service) = match cache.as_deref_mut() {
-        // The hot path: no event queue, the policy's own replay loop.
+        // The hot path: no event queue, the policy's own replay loop, in
+        // slices so that one replication still gives batch means.
         Some(cache) if cache_only && !matches!(load, Load::Closed { .. }) => {
-            cache.replay_dyn(&instance.requests, &mut state);
+            let n = instance.requests.len();
+            for b in 0..BATCHES {
+                let before = state.stats;
+                cache.replay_dyn(&instance.requests[b * n / BATCHES..(b + 1) * n / BATCHES], &mut state);
+                batches.push(state.stats.since(&before));
+            }
             (None, None)
         }
         cache => simulate(exp, run, instance, cache, &mut state).with_context(context)?,
+    };
+    let span = match &service {
+        Some(s) => s.span,
+        None => {
+            let times = instance.requests.iter().map(|r| r.time);
+            times.clone().max().unwrap_or(0) - times.min().unwrap_or(0)
+        }
     };
     Ok(RunResult {
         run: run.clone(),
@@ -262,6 +288,8 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         working_set: instance.working_set,
         stats: state.stats,
         evictions: state.evictions(cache.as_ref().map_or(0, |c| c.len())),
+        batches,
+        span,
         limits,
         service,
     })

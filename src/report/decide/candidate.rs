@@ -1,0 +1,285 @@
+//! Configurations as the decision sees them: every metric a configuration
+//! has, averaged over replications with its confidence interval, and the
+//! values that name it.
+
+use super::super::summary::Mean;
+use crate::experiment::{Experiment, Metric, Run};
+use crate::runner::RunResult;
+
+/// One metric of one configuration.
+#[derive(Debug, Clone)]
+pub struct Measure {
+    pub metric: Metric,
+    /// Mean over replications, with its 95% interval (from batch means
+    /// within the run when there is one replication and batches exist).
+    pub mean: Mean,
+    /// What the interval came from: one value per replication, or per
+    /// batch. Paired with another configuration's, sample by sample, for
+    /// the interval of a difference (common random numbers).
+    pub samples: Vec<f64>,
+}
+
+/// One configuration over its replications.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Its first run (replication 0).
+    pub run: Run,
+    /// Every value that varies between configurations, for rows and
+    /// sentences: "lru 5% · ttl=60s".
+    pub label: String,
+    /// The values that name it ([`Experiment::config_values`]).
+    pub values: Vec<(String, String)>,
+    /// The values it is judged under and not chosen: the load level and
+    /// workload parameters that change the request stream. Only
+    /// configurations with equal environments compete.
+    pub environment: Vec<(String, String)>,
+    /// An offline oracle (Belady): a bound, never a recommendation.
+    pub offline: bool,
+    pub measures: Vec<Measure>,
+    /// Requests per run (offered), for warnings about short traces.
+    pub requests: u64,
+    /// What it costs to deploy, without prices: origin servers, cache
+    /// capacity, limiter state; compared in that order.
+    pub size: [f64; 3],
+}
+
+impl Candidate {
+    pub fn get(&self, metric: Metric) -> Option<&Measure> {
+        self.measures.iter().find(|m| m.metric == metric)
+    }
+
+    pub fn mean(&self, metric: Metric) -> Option<f64> {
+        self.get(metric).map(|m| m.mean.mean)
+    }
+}
+
+/// Workload parameters that are choices a user makes (how long to cache,
+/// how to build keys) rather than traffic they are given.
+const WORKLOAD_CHOICES: &[&str] = &["ttl", "log_key"];
+
+/// Every configuration of `results`, in run order.
+pub fn candidates(exp: &Experiment, results: &[RunResult]) -> Vec<Candidate> {
+    let same = |a: &RunResult, b: &RunResult| a.run.configuration() == b.run.configuration();
+    let mut out: Vec<Candidate> = results
+        .chunk_by(same)
+        .map(|chunk| candidate(exp, chunk))
+        .collect();
+    label(&mut out);
+    out
+}
+
+fn candidate(exp: &Experiment, chunk: &[RunResult]) -> Candidate {
+    let first = &chunk[0];
+    let run = first.run.clone();
+    let values = exp.config_values(&run);
+    let environment = values
+        .iter()
+        .filter(|(name, _)| {
+            let short = name.rsplit('.').next().unwrap_or(name);
+            name == "load" || name.starts_with("load.") || {
+                name.starts_with("workload.") && !WORKLOAD_CHOICES.contains(&short)
+            }
+        })
+        .cloned()
+        .collect();
+    let offline = run
+        .cache
+        .is_some_and(|c| exp.caches[c].spec.policy.needs_next_access());
+    let measures = Metric::ALL
+        .into_iter()
+        .filter_map(|metric| measure(exp, chunk, metric))
+        .collect();
+    let servers = exp.service(&run).map_or(0.0, |s| s.servers as f64);
+    let capacity = if run.cache.is_some() {
+        capacity_bytes(first)
+    } else {
+        0.0
+    };
+    let state = chunk
+        .iter()
+        .filter_map(|r| r.limits.as_ref())
+        .map(|l| l.peak_state_bytes as f64)
+        .sum::<f64>()
+        / chunk.len() as f64;
+    Candidate {
+        run,
+        label: String::new(),
+        values,
+        environment,
+        offline,
+        measures,
+        requests: offered(first),
+        size: [servers, capacity, state],
+    }
+}
+
+/// The cache's capacity in bytes (objects at the working set's mean size
+/// when it counts objects).
+fn capacity_bytes(r: &RunResult) -> f64 {
+    if r.count_objects {
+        let ws = r.working_set;
+        r.capacity as f64 * ws.bytes as f64 / ws.objects.max(1) as f64
+    } else {
+        r.capacity as f64
+    }
+}
+
+/// Requests the run was offered.
+fn offered(r: &RunResult) -> u64 {
+    match (&r.service, &r.limits) {
+        (Some(s), _) => s.counts.requests,
+        (None, Some(l)) => l.requests,
+        (None, None) => r.stats.requests,
+    }
+}
+
+/// `metric` of every run of a configuration, if the configuration has it.
+fn measure(exp: &Experiment, chunk: &[RunResult], metric: Metric) -> Option<Measure> {
+    let values: Vec<f64> = chunk
+        .iter()
+        .map(|r| value(exp, r, metric))
+        .collect::<Option<_>>()?;
+    let batches: Vec<f64> = match (chunk, metric) {
+        ([r], Metric::HitRatio) => r.batches.iter().map(|b| b.hit_ratio()).collect(),
+        ([r], Metric::ByteHitRatio) => r.batches.iter().map(|b| b.byte_hit_ratio()).collect(),
+        _ => Vec::new(),
+    };
+    let (mean, samples) = if values.len() == 1 && batches.len() > 1 {
+        let spread = Mean::of(&batches);
+        let mean = Mean {
+            mean: values[0],
+            ..spread
+        };
+        (mean, batches)
+    } else {
+        (Mean::of(&values), values)
+    };
+    Some(Measure {
+        metric,
+        mean,
+        samples,
+    })
+}
+
+/// Seconds in the month prices are quoted for (30 days).
+const MONTH_S: f64 = 30.0 * 86_400.0;
+
+/// `metric` of one run; None when the run does not have it.
+pub fn value(exp: &Experiment, r: &RunResult, metric: Metric) -> Option<f64> {
+    let has_caches = !exp.caches.is_empty();
+    let cache = r.run.cache.is_some();
+    let service = r.service.as_ref();
+    let limits = r.limits.as_ref();
+    let ms = |ns: u64| ns as f64 / 1e6;
+    match metric {
+        // No cache serves nothing: 0, so "before" compares with "after".
+        Metric::HitRatio => has_caches.then(|| if cache { r.stats.hit_ratio() } else { 0.0 }),
+        Metric::ByteHitRatio => {
+            has_caches.then(|| if cache { r.stats.byte_hit_ratio() } else { 0.0 })
+        }
+        Metric::P50 => service.map(|s| ms(s.latency.p50)),
+        Metric::P95 => service.map(|s| ms(s.latency.p95)),
+        Metric::P99 => service.map(|s| ms(s.latency.p99)),
+        Metric::Throughput => service.map(|s| s.throughput_rps),
+        Metric::ErrorRatio => service.map(|s| s.counts.error_ratio()),
+        Metric::OriginRequests => match service {
+            Some(s) => Some(s.origin_requests as f64),
+            None => cache.then(|| r.stats.misses() as f64),
+        },
+        Metric::OriginBytes => (cache && service.is_none_or(|s| s.coalesced == 0))
+            .then(|| r.stats.byte_misses() as f64),
+        Metric::LegitDenied => limits.map(|l| l.legit_denied_ratio()),
+        Metric::AbusiveAllowed => limits
+            .filter(|l| l.abusive > 0)
+            .map(|l| l.abusive_allowed_ratio()),
+        Metric::StateBytes => limits.map(|l| l.peak_state_bytes as f64),
+        Metric::Cost => cost(exp, r),
+    }
+}
+
+/// Money per month at the run's request rate, when `[cost]` is given and
+/// everything it prices was measured.
+fn cost(exp: &Experiment, r: &RunResult) -> Option<f64> {
+    let prices = exp.cost.as_ref()?;
+    if r.span == 0 {
+        return None;
+    }
+    let per_month = MONTH_S / (r.span as f64 / 1e9);
+    let origin_requests = value(exp, r, Metric::OriginRequests).unwrap_or(offered(r) as f64);
+    let egress = match value(exp, r, Metric::OriginBytes) {
+        Some(bytes) => bytes * per_month / 1e9 * prices.egress_per_gb,
+        None if prices.egress_per_gb == 0.0 => 0.0,
+        None => return None,
+    };
+    let cache = if r.run.cache.is_some() {
+        capacity_bytes(r) / 1e9 * prices.cache_gb_month
+    } else {
+        0.0
+    };
+    Some(
+        egress
+            + origin_requests * per_month / 1e6 * prices.origin_per_million
+            + offered(r) as f64 * per_month / 1e6 * prices.edge_per_million
+            + cache,
+    )
+}
+
+/// Names each candidate by the values that vary between them.
+fn label(candidates: &mut [Candidate]) {
+    let varies = |name: &str| {
+        let mut seen: Option<&str> = None;
+        candidates.iter().any(|c| {
+            let v = c
+                .values
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("", |(_, v)| v.as_str());
+            *seen.get_or_insert(v) != v
+        })
+    };
+    let names: Vec<String> = candidates
+        .iter()
+        .flat_map(|c| c.values.iter().map(|(n, _)| n.clone()))
+        .fold(Vec::new(), |mut acc, n| {
+            if !acc.contains(&n) {
+                acc.push(n);
+            }
+            acc
+        });
+    let shown: Vec<&String> = names
+        .iter()
+        .filter(|n| varies(n))
+        // The limiter's label already says its algorithm and swept values.
+        .filter(|n| {
+            !(n.as_str() == "algorithm" || n.starts_with("limiter.")) || !varies("limiter")
+        })
+        .collect();
+    for c in candidates.iter_mut() {
+        let get = |n: &str| c.values.iter().find(|(k, _)| k == n).map(|(_, v)| v);
+        let mut parts: Vec<String> = Vec::new();
+        for name in &shown {
+            let Some(v) = get(name) else { continue };
+            match name.as_str() {
+                "policy" if v == "none" => parts.push("no cache".into()),
+                "policy" | "limiter" if v != "none" => parts.push(v.clone()),
+                "limiter" => parts.push("no limiter".into()),
+                "capacity" if shown.iter().any(|n| *n == "policy") => {
+                    if let Some(last) = parts.last_mut() {
+                        last.push(' ');
+                        last.push_str(v);
+                    }
+                }
+                "capacity" => parts.push(v.clone()),
+                _ => {
+                    let short = name.rsplit('.').next().unwrap_or(name);
+                    parts.push(format!("{short}={v}"));
+                }
+            }
+        }
+        c.label = if parts.is_empty() {
+            "the configuration".into()
+        } else {
+            parts.join(" · ")
+        };
+    }
+}
