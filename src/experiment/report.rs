@@ -155,8 +155,8 @@ impl<'de> Deserialize<'de> for Metric {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportSpec {
-    /// What "best" means when no target or price decides [default:
-    /// hit_ratio with caches, legit_denied with limiters, else p95].
+    /// What "best" means when no target or price decides [default: p95
+    /// with a service, else hit_ratio with caches, else legit_denied].
     pub rank_by: Option<Metric>,
     /// The configuration every other is compared with, by any of its
     /// values: `{ policy = "lru", capacity = "5%" }`, `{ limiter = "none" }`,

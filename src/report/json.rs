@@ -1,5 +1,6 @@
 //! results.json: the rows of results.csv, with the experiment echoed and the
-//! edgesim version, for programs; with a service, the breaking points too.
+//! edgesim version, for programs; every configuration's means, changes and
+//! grades, and the recommendations; with a service, the breaking points too.
 
 use anyhow::Result;
 use serde_json::{Map, Value, json};
@@ -38,6 +39,8 @@ impl Export for Json {
             },
             "runs": runs,
         });
+        doc["configurations"] = super::decide::json::configurations(summary);
+        doc["recommendations"] = super::decide::json::recommendations(summary);
         // Only with a service: error ratios exist only there, and files of
         // cache or limiter experiments stay as they were.
         if !exp.services.is_empty() {

@@ -20,12 +20,21 @@ pub fn value(metric: Metric, x: f64, currency: &str) -> String {
         Metric::HitRatio | Metric::ByteHitRatio => format!("{x:.4}"),
         Metric::P50 | Metric::P95 | Metric::P99 => format!("{x:.1}"),
         Metric::Throughput => format!("{x:.1}"),
-        Metric::ErrorRatio | Metric::LegitDenied | Metric::AbusiveAllowed => {
-            format!("{:.2}%", x * 100.0)
-        }
+        Metric::ErrorRatio | Metric::LegitDenied | Metric::AbusiveAllowed => percent(x),
         Metric::OriginRequests => format!("{x:.0}"),
         Metric::OriginBytes | Metric::StateBytes => format_bytes(x.max(0.0).round() as u64),
         Metric::Cost => format!("{currency}{x:.2}"),
+    }
+}
+
+/// A fraction in percent: two decimals, or four below 0.1% so small
+/// error ratios do not print as zero.
+fn percent(x: f64) -> String {
+    let p = x * 100.0;
+    if p != 0.0 && p.abs() < 0.1 {
+        format!("{p:.4}%")
+    } else {
+        format!("{p:.2}%")
     }
 }
 
@@ -37,7 +46,7 @@ pub fn mean(metric: Metric, m: Mean, currency: &str) -> String {
     }
     let half = match metric {
         Metric::ErrorRatio | Metric::LegitDenied | Metric::AbusiveAllowed => {
-            format!("{:.2}", m.half_width * 100.0)
+            percent(m.half_width).trim_end_matches('%').to_string()
         }
         _ => value(metric, m.half_width, currency),
     };
@@ -115,12 +124,23 @@ fn metrics(candidates: &[Candidate]) -> Vec<Metric> {
         .collect()
 }
 
-fn environment_text(r: &Recommendation) -> String {
-    r.environment
-        .iter()
-        .map(|(k, v)| format!("{} = {v}", k.rsplit('.').next().unwrap_or(k)))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A candidate in a table: its choices, and where it ran when several
+/// environments share the table.
+fn row_label(c: &Candidate) -> String {
+    if c.environment_label.is_empty() {
+        c.label.clone()
+    } else {
+        format!("{} @ {}", c.label, c.environment_label)
+    }
+}
+
+/// A number with its unit, for sentences: "12.3 ms".
+fn with_unit(metric: Metric, text: String) -> String {
+    match metric {
+        Metric::P50 | Metric::P95 | Metric::P99 => format!("{text} ms"),
+        Metric::Throughput => format!("{text} req/s"),
+        _ => text,
+    }
 }
 
 /// The recommendation(s), then the tables.
@@ -136,7 +156,10 @@ pub fn markdown(md: &mut String, summary: &Summary) {
 
 fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, currency: &str) {
     let all = &summary.candidates;
-    let env = environment_text(r);
+    let env = r
+        .competing
+        .first()
+        .map_or("", |&i| all[i].environment_label.as_str());
     if env.is_empty() {
         let _ = writeln!(md, "## Recommendation\n");
     } else {
@@ -150,7 +173,7 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
     let rank = r.rank_by;
     let rank_value = |c: &Candidate| {
         c.get(rank)
-            .map_or(NA.into(), |m| mean(rank, m.mean, currency))
+            .map_or(NA.into(), |m| with_unit(rank, mean(rank, m.mean, currency)))
     };
     let targets: Vec<String> = r.targets.iter().map(|t| target_text(t, currency)).collect();
     let deployable = r.competing.iter().filter(|&&i| !all[i].offline).count();
@@ -239,17 +262,22 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
             .iter()
             .filter(|c| c.metric != Metric::Cost || c.base != c.value)
             .map(|c| {
-                format!(
-                    "{} {}",
-                    c.metric.title(),
-                    delta(c.metric, c.delta, c.relative, currency)
-                )
+                let change = delta(c.metric, c.delta, c.relative, currency);
+                let change = match change.split_once(" (") {
+                    Some((d, rel)) => format!("{} ({rel}", with_unit(c.metric, d.into())),
+                    None => with_unit(c.metric, change),
+                };
+                format!("{} {change}", c.metric.title())
             })
             .collect();
+        let base = if all[b].environment == p.environment {
+            all[b].label.clone()
+        } else {
+            row_label(&all[b])
+        };
         let _ = writeln!(
             md,
-            "- Against the baseline `{}`: {}.",
-            all[b].label,
+            "- Against the baseline `{base}`: {}.",
             changes.join(", ")
         );
         if !comparison.grades.is_empty() {
@@ -338,7 +366,7 @@ fn configurations(md: &mut String, summary: &Summary, currency: &str) {
         } else {
             grades_text(cmp)
         };
-        let _ = writeln!(md, "| `{}` | {} | {grades} |", c.label, cells.join(" | "));
+        let _ = writeln!(md, "| `{}` | {} | {grades} |", row_label(c), cells.join(" | "));
     }
     md.push('\n');
 }
@@ -372,11 +400,11 @@ fn against_baseline(md: &mut String, summary: &Summary, currency: &str) {
                     .map_or(NA.into(), |c| delta(c.metric, c.delta, c.relative, currency))
             })
             .collect();
-        let base = cmp.baseline.map_or(NA, |b| all[b].label.as_str());
+        let base = cmp.baseline.map_or(NA.into(), |b| row_label(&all[b]));
         let _ = writeln!(
             md,
             "| `{}` | `{base}` | {} |",
-            all[i].label,
+            row_label(&all[i]),
             cells.join(" | ")
         );
     }
@@ -410,10 +438,24 @@ fn across(md: &mut String, summary: &Summary, currency: &str) {
     let varying = varying(all);
     // Settings get a table across their values; categories (policy,
     // limiter) are its rows.
+    let load = varying.iter().any(|n| n == "load");
     let settings = varying
         .iter()
         .filter(|n| !matches!(n.as_str(), "policy" | "limiter" | "algorithm"))
-        .filter(|n| !n.starts_with("limiter."));
+        .filter(|n| !n.starts_with("limiter.") && !(load && n.starts_with("load.")))
+        .filter(|n| {
+            // Varying only by being absent (no cache has no capacity) is
+            // nothing to compare across.
+            let mut seen: Vec<&String> = Vec::new();
+            for c in all {
+                if let Some((_, v)) = c.values.iter().find(|(k, _)| k == *n)
+                    && !seen.contains(&v)
+                {
+                    seen.push(v);
+                }
+            }
+            seen.len() > 1
+        });
     for name in settings {
         let short = name.rsplit('.').next().unwrap_or(name).to_string();
         let value_of = |c: &Candidate| {

@@ -33,6 +33,9 @@ pub struct Candidate {
     /// workload parameters that change the request stream. Only
     /// configurations with equal environments compete.
     pub environment: Vec<(String, String)>,
+    /// The environment's values that vary, for headings: "stress
+    /// connections=50"; empty with one environment.
+    pub environment_label: String,
     /// An offline oracle (Belady): a bound, never a recommendation.
     pub offline: bool,
     pub measures: Vec<Measure>,
@@ -106,6 +109,7 @@ fn candidate(exp: &Experiment, chunk: &[RunResult]) -> Candidate {
         label: String::new(),
         values,
         environment,
+        environment_label: String::new(),
         offline,
         measures,
         requests: offered(first),
@@ -188,7 +192,11 @@ pub fn value(exp: &Experiment, r: &RunResult, metric: Metric) -> Option<f64> {
         },
         Metric::OriginBytes => (cache && service.is_none_or(|s| s.coalesced == 0))
             .then(|| r.stats.byte_misses() as f64),
-        Metric::LegitDenied => limits.map(|l| l.legit_denied_ratio()),
+        // No limiter denies nobody.
+        Metric::LegitDenied => match limits {
+            Some(l) => Some(l.legit_denied_ratio()),
+            None => (!exp.limiters.is_empty()).then_some(0.0),
+        },
         Metric::AbusiveAllowed => limits
             .filter(|l| l.abusive > 0)
             .map(|l| l.abusive_allowed_ratio()),
@@ -224,62 +232,80 @@ fn cost(exp: &Experiment, r: &RunResult) -> Option<f64> {
     )
 }
 
-/// Names each candidate by the values that vary between them.
+/// Names each candidate by the values that vary between them: its label
+/// by the choices, its environment label by the rest.
 fn label(candidates: &mut [Candidate]) {
-    let varies = |name: &str| {
-        let mut seen: Option<&str> = None;
-        candidates.iter().any(|c| {
-            let v = c
-                .values
-                .iter()
-                .find(|(n, _)| n == name)
-                .map_or("", |(_, v)| v.as_str());
-            *seen.get_or_insert(v) != v
-        })
+    let get = |c: &Candidate, name: &str| {
+        c.values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     };
-    let names: Vec<String> = candidates
-        .iter()
-        .flat_map(|c| c.values.iter().map(|(n, _)| n.clone()))
-        .fold(Vec::new(), |mut acc, n| {
-            if !acc.contains(&n) {
-                acc.push(n);
-            }
-            acc
-        });
-    let shown: Vec<&String> = names
-        .iter()
-        .filter(|n| varies(n))
-        // The limiter's label already says its algorithm and swept values.
-        .filter(|n| {
-            !(n.as_str() == "algorithm" || n.starts_with("limiter.")) || !varies("limiter")
-        })
-        .collect();
-    for c in candidates.iter_mut() {
-        let get = |n: &str| c.values.iter().find(|(k, _)| k == n).map(|(_, v)| v);
-        let mut parts: Vec<String> = Vec::new();
-        for name in &shown {
-            let Some(v) = get(name) else { continue };
-            match name.as_str() {
-                "policy" if v == "none" => parts.push("no cache".into()),
-                "policy" | "limiter" if v != "none" => parts.push(v.clone()),
-                "limiter" => parts.push("no limiter".into()),
-                "capacity" if shown.iter().any(|n| *n == "policy") => {
-                    if let Some(last) = parts.last_mut() {
-                        last.push(' ');
-                        last.push_str(v);
-                    }
-                }
-                "capacity" => parts.push(v.clone()),
-                _ => {
-                    let short = name.rsplit('.').next().unwrap_or(name);
-                    parts.push(format!("{short}={v}"));
-                }
+    let varies = |name: &str| candidates.iter().any(|c| get(c, name) != get(&candidates[0], name));
+    let mut names: Vec<String> = Vec::new();
+    for c in candidates.iter() {
+        for (n, _) in &c.values {
+            if !names.contains(n) {
+                names.push(n.clone());
             }
         }
-        c.label = if parts.is_empty() {
-            "the configuration".into()
-        } else {
-            parts.join(" · ")
-        };
+    }
+    let cache = varies("policy") || varies("capacity");
+    let limiter = varies("limiter");
+    // The load's label already says its swept values.
+    let load = varies("load");
+    let shown: Vec<String> = names
+        .into_iter()
+        .filter(|n| varies(n))
+        .filter(|n| {
+            !matches!(
+                n.as_str(),
+                "policy" | "capacity" | "limiter" | "algorithm" | "load"
+            )
+        })
+        .filter(|n| !(limiter && n.starts_with("limiter.")))
+        .filter(|n| !(load && n.starts_with("load.")))
+        .collect();
+    let labels: Vec<(String, String)> = candidates
+        .iter()
+        .map(|c| {
+            let mut choice: Vec<String> = Vec::new();
+            let mut environment: Vec<String> = Vec::new();
+            if cache {
+                choice.push(match (get(c, "policy").as_deref(), get(c, "capacity")) {
+                    (Some("none") | None, _) => "no cache".into(),
+                    (Some(p), Some(cap)) if varies("capacity") => format!("{p} {cap}"),
+                    (Some(p), _) => p.to_string(),
+                });
+            }
+            if limiter {
+                choice.push(match get(c, "limiter").as_deref() {
+                    Some("none") | None => "no limiter".into(),
+                    Some(l) => l.to_string(),
+                });
+            }
+            if load && let Some(l) = get(c, "load") {
+                environment.push(l);
+            }
+            for name in &shown {
+                let Some(v) = get(c, name) else { continue };
+                let text = format!("{}={v}", name.rsplit('.').next().unwrap_or(name));
+                if c.environment.iter().any(|(n, _)| n == name) {
+                    environment.push(text);
+                } else {
+                    choice.push(text);
+                }
+            }
+            let choice = if choice.is_empty() {
+                "the configuration".into()
+            } else {
+                choice.join(" · ")
+            };
+            (choice, environment.join(" · "))
+        })
+        .collect();
+    for (c, (label, environment)) in candidates.iter_mut().zip(labels) {
+        c.label = label;
+        c.environment_label = environment;
     }
 }

@@ -4,6 +4,7 @@
 //! Markdown and JSON only print it.
 
 mod candidate;
+pub mod json;
 
 pub use candidate::{Candidate, Measure, candidates};
 
@@ -288,31 +289,46 @@ pub struct Advice {
     pub action: String,
 }
 
-/// The metric "best" means when no target or price decides.
+/// The metric "best" means when no target or price decides: what users
+/// feel when there is a service, else the hit ratio, else legit denials.
 pub fn rank_by(exp: &Experiment) -> Metric {
-    exp.report.rank_by.unwrap_or(if !exp.caches.is_empty() {
-        Metric::HitRatio
-    } else if !exp.limiters.is_empty() {
-        Metric::LegitDenied
-    } else {
+    exp.report.rank_by.unwrap_or(if !exp.services.is_empty() {
         Metric::P95
+    } else if !exp.caches.is_empty() {
+        Metric::HitRatio
+    } else {
+        Metric::LegitDenied
     })
 }
 
-/// The targets in force: as configured, else the one the limiter reports
-/// always applied: at most 10% of abusive requests through.
+/// The targets in force: as configured, else the defaults that keep "best
+/// latency" honest. With limiters: let at most 10% of abusive requests
+/// through (when the traffic has abusers) and deny at most 1% of
+/// legitimate ones (the workshop dashboard's 1% error baseline), so no
+/// limiter wins on latency by turning users away; with a service: at most
+/// 5% errors (the dashboard's `high_error_rate` alert).
 pub fn targets(exp: &Experiment, candidates: &[Candidate]) -> Vec<Target> {
-    match &exp.report.targets {
-        Some(t) => t.0.clone(),
-        None if candidates.iter().any(|c| c.get(Metric::AbusiveAllowed).is_some()) => {
-            vec![Target {
-                metric: Metric::AbusiveAllowed,
-                at_least: false,
-                value: 0.10,
-            }]
-        }
-        None => Vec::new(),
+    if let Some(t) = &exp.report.targets {
+        return t.0.clone();
     }
+    let at_most = |metric, value| Target {
+        metric,
+        at_least: false,
+        value,
+    };
+    let mut defaults = Vec::new();
+    if candidates.iter().any(|c| c.get(Metric::AbusiveAllowed).is_some()) {
+        defaults.push(at_most(Metric::AbusiveAllowed, 0.10));
+    }
+    if !exp.limiters.is_empty() {
+        defaults.push(at_most(Metric::LegitDenied, 0.01));
+    }
+    // An overloaded origin answers its few successes fast: latency alone
+    // would pick the configuration that fails most.
+    if !exp.services.is_empty() {
+        defaults.push(at_most(Metric::ErrorRatio, 0.05));
+    }
+    defaults
 }
 
 /// One recommendation per environment, in run order.
@@ -430,8 +446,11 @@ fn decide(
     let indistinguishable = match (pick, runner_up, rule) {
         (Some(p), Some(r), Rule::Best) => {
             let (a, b) = (all[p].get(rank_by), all[r].get(rank_by));
-            a.zip(b).is_some_and(|(a, b)| difference(a, b).n > 1)
-                && !clearly_apart(&all[p], &all[r], rank_by)
+            // Equal values are a tie even without an interval.
+            a.zip(b).is_some_and(|(a, b)| {
+                let d = difference(a, b);
+                d.mean == 0.0 || d.n > 1
+            }) && !clearly_apart(&all[p], &all[r], rank_by)
         }
         _ => false,
     };
