@@ -148,36 +148,25 @@ pub fn parse_percent(text: &str) -> Result<f64, UnitError> {
     Ok(value / 100.0)
 }
 
-/// Formats bytes the way people read them: exact binary or decimal units
-/// when the value is a short whole number of them ("64MiB", "64MB"),
-/// otherwise binary units to one decimal ("1.5GiB").
+/// Formats bytes in one unit family (IEC), so tables never mix "261kB"
+/// with "96.8KiB": exact units when the value is a whole number of them
+/// ("64MiB"), otherwise one decimal ("1.5GiB").
 pub fn format_bytes(bytes: u64) -> String {
-    const BINARY: [(&str, u64); 4] = [
+    const UNITS: [(&str, u64); 4] = [
         ("TiB", 1 << 40),
         ("GiB", 1 << 30),
         ("MiB", 1 << 20),
         ("KiB", 1 << 10),
-    ];
-    // Largest unit first, so 64_000_000 is "64MB", not "62500KiB".
-    const EXACT: [(&str, u64); 8] = [
-        ("TiB", 1 << 40),
-        ("TB", 1_000_000_000_000),
-        ("GiB", 1 << 30),
-        ("GB", 1_000_000_000),
-        ("MiB", 1 << 20),
-        ("MB", 1_000_000),
-        ("KiB", 1 << 10),
-        ("kB", 1_000),
     ];
     if bytes == 0 {
         return "0B".into();
     }
-    for (unit, scale) in EXACT {
+    for (unit, scale) in UNITS {
         if bytes.is_multiple_of(scale) && bytes / scale < 10_000 {
             return format!("{}{unit}", bytes / scale);
         }
     }
-    match BINARY.iter().find(|(_, scale)| bytes >= *scale) {
+    match UNITS.iter().find(|(_, scale)| bytes >= *scale) {
         Some((unit, scale)) => format!("{:.1}{unit}", bytes as f64 / *scale as f64),
         None => format!("{bytes}B"),
     }
@@ -295,7 +284,7 @@ mod tests {
     #[test]
     fn formats_bytes_compactly() {
         assert_eq!(format_bytes(64 << 20), "64MiB");
-        assert_eq!(format_bytes(64_000_000), "64MB");
+        assert_eq!(format_bytes(64_000_000), "61.0MiB");
         assert_eq!(format_bytes(1536), "1.5KiB");
         assert_eq!(format_bytes(1_800_000_123), "1.7GiB");
         assert_eq!(format_bytes(2_029_769_728), "1.9GiB");

@@ -24,6 +24,8 @@ pub struct Measure {
 pub struct Candidate {
     /// Its first run (replication 0).
     pub run: Run,
+    /// The indices of all its runs (rows of results.csv).
+    pub runs: Vec<usize>,
     /// Every value that varies between configurations, for rows and
     /// sentences: "lru 5% · ttl=60s".
     pub label: String,
@@ -106,6 +108,7 @@ fn candidate(exp: &Experiment, chunk: &[RunResult]) -> Candidate {
         / chunk.len() as f64;
     Candidate {
         run,
+        runs: chunk.iter().map(|r| r.run.index).collect(),
         label: String::new(),
         values,
         environment,

@@ -55,6 +55,8 @@ pub fn configurations(summary: &Summary) -> Value {
                 .collect();
             json!({
                 "label": c.label,
+                "environment": c.environment_label,
+                "runs": c.runs,
                 "values": pairs(&c.values),
                 "offline": c.offline,
                 "metrics": metrics,
