@@ -274,6 +274,15 @@ fn pct(m: Mean) -> String {
     }
 }
 
+/// A count: whole with one replication, a mean to one decimal with more.
+fn count(m: Mean) -> String {
+    if m.n > 1 {
+        format!("{:.1}", m.mean)
+    } else {
+        format!("{:.0}", m.mean)
+    }
+}
+
 fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map_or("–".into(), f)
 }
@@ -326,12 +335,12 @@ pub fn markdown(md: &mut String, summary: &Summary) {
         for c in &configs {
             let _ = writeln!(
                 md,
-                "| `{}` | {} | {} | {:.1} | {:.1} of {} | {} | {:.0} | {} | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} of {} | {} | {:.0} | {} | {} | {} | {} |",
                 c.label,
                 pct(c.legit_denied),
                 pct(c.abusive_allowed),
-                c.clients_wrongly_blocked.mean,
-                c.abusers_blocked.mean,
+                count(c.clients_wrongly_blocked),
+                count(c.abusers_blocked),
                 c.abusers,
                 opt(c.first_block_s, |m| format!("{:.2}", m.mean)),
                 c.peak_keys.mean,
