@@ -10,6 +10,7 @@ mod json;
 mod levels;
 mod limits;
 mod markdown;
+pub mod runs;
 mod service;
 mod service_charts;
 mod summary;
@@ -38,6 +39,7 @@ pub trait Export: Sync {
 pub const EXPORTS: &[&dyn Export] = &[
     &csv::Csv,
     &json::Json,
+    &runs::Runs,
     &chart::Chart::PNG,
     &chart::Chart::SVG,
     &limits::Chart::PNG,
