@@ -17,9 +17,9 @@ pub struct Cli {
 pub enum Command {
     /// Run an experiment file and write results, charts and a report.
     ///
-    /// Writes results.csv, results.json, mrc.png, mrc.svg and report.md into
-    /// outputs/<experiment name>/ (or --out). The same file and seed give
-    /// byte-identical outputs with any number of threads.
+    /// Writes results.csv, results.json, runs.json, the charts (PNG and SVG)
+    /// and report.md into outputs/<experiment name>/ (or --out). The same
+    /// file and seed give byte-identical outputs with any number of threads.
     Run {
         /// The experiment file (TOML); see experiments/quickstart.toml.
         file: PathBuf,
@@ -32,6 +32,19 @@ pub enum Command {
         /// Override the experiment's seed.
         #[arg(long)]
         seed: Option<u64>,
+    },
+    /// Render report.md, the charts and the tables of an output directory
+    /// again, without simulating.
+    ///
+    /// Reads the experiment echoed in DIR/results.json and the measurements
+    /// saved in DIR/runs.json by `edgesim run`, and rewrites every output
+    /// file of DIR with this edgesim's report code: after a change to the
+    /// reports, or to restore deleted charts. Neither the experiment file
+    /// nor its traces are read. Nothing is written until everything is read
+    /// and rendered, and each file is replaced whole.
+    Report {
+        /// An output directory written by `edgesim run`.
+        dir: PathBuf,
     },
     /// Check an experiment file and list the runs it would make, without running.
     Validate {

@@ -27,6 +27,7 @@ fn dispatch(command: Command) -> Result<()> {
             threads,
             seed,
         } => commands::experiment::run(file, out, threads, seed),
+        Command::Report { dir } => commands::report::run(dir),
         Command::Validate { file } => commands::experiment::validate(file),
         Command::Trace { command } => commands::trace::run(command),
         Command::Cache(args) => commands::cache::run(args),

@@ -6,8 +6,8 @@ mod sweep;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
@@ -176,7 +176,7 @@ pub struct LimiterChoice {
 
 /// One simulation: a workload variant, a cache choice (if the experiment
 /// has caches), a limiter choice (if it has limiters) and a replication.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Run {
     /// Position in the run order (also the row order of every table).
     pub index: usize,

@@ -7,6 +7,8 @@
 
 use std::collections::VecDeque;
 
+use serde::{Deserialize, Serialize};
+
 use super::sliding_counter::Counts;
 use super::{KeyMap, LimiterSpec, build};
 use crate::engine::SimTime;
@@ -33,7 +35,7 @@ impl Approximation {
 }
 
 /// Accuracy of one run of an approximate limiter.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Accuracy {
     pub requests: u64,
     /// Requests the exact sliding log decided differently.

@@ -4,6 +4,7 @@
 
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
+use serde::{Deserialize, Serialize};
 
 use super::ratio;
 use crate::engine::SimTime;
@@ -12,7 +13,7 @@ use crate::service::Outcome;
 use crate::workload::{Label, Request};
 
 /// Per-run limiter metrics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LimitStats {
     pub requests: u64,
     /// Admitted, with or without a delay.

@@ -5,10 +5,10 @@ pub mod service;
 
 pub use limits::LimitStats;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Outcome counts of a cache replay.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CacheStats {
     pub requests: u64,
     pub hits: u64,

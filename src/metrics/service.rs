@@ -8,6 +8,7 @@
 //! integrals, and the samples taken at window ends).
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use super::ratio;
 use crate::engine::{SECOND, SimTime};
@@ -89,7 +90,7 @@ pub struct LoopStats {
 }
 
 /// The state of the system at one window's end.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     pub queue: u64,
     pub cache_objects: u64,
@@ -97,7 +98,7 @@ pub struct Sample {
 }
 
 /// Latency percentiles, in nanoseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     pub count: u64,
     pub mean: f64,
@@ -178,7 +179,7 @@ impl Latency {
 }
 
 /// Answers counted by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
     pub requests: u64,
     pub ok: u64,
@@ -222,7 +223,7 @@ impl Counts {
 
 /// One row of timeseries.csv: the requests sent in a window and the
 /// answers given in it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Window {
     pub start: SimTime,
     /// Requests sent in the window, with how they ended.
@@ -233,7 +234,7 @@ pub struct Window {
 }
 
 /// A quarter of a run, for drift.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Quarter {
     pub p95: u64,
     pub error_ratio: f64,
@@ -245,7 +246,8 @@ pub struct Quarter {
 /// The workshop's stability rating of a run (`assessStability`): by error
 /// ratio and by the spread (population standard deviation) of p50, p95
 /// and p99 in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Stability {
     Excellent,
     Good,
@@ -284,7 +286,7 @@ pub fn latency_spread_ms(l: &Latency) -> f64 {
 }
 
 /// Metrics of one route.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteStats {
     pub name: String,
     pub counts: Counts,
@@ -292,7 +294,7 @@ pub struct RouteStats {
 }
 
 /// Everything a run of the service pipeline measured.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceStats {
     pub counts: Counts,
     /// Of answered, non-denied requests (200, 503, 504).

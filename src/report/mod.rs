@@ -11,6 +11,7 @@ mod json;
 mod levels;
 mod limits;
 mod markdown;
+pub mod runs;
 mod service;
 mod service_charts;
 mod summary;
@@ -40,6 +41,7 @@ pub trait Export: Sync {
 pub const EXPORTS: &[&dyn Export] = &[
     &csv::Csv,
     &json::Json,
+    &runs::Runs,
     &chart::Chart::PNG,
     &chart::Chart::SVG,
     &limits::Chart::PNG,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, BoxedCache, DynReplay, Replay};
 use crate::engine::{SimTime, stream};
@@ -41,8 +42,9 @@ pub struct Instance {
 /// requests on any trace worth deciding on.
 pub const BATCHES: usize = 10;
 
-/// What one run measured.
-#[derive(Debug, Clone)]
+/// What one run measured: everything the reports read, saved as it is in
+/// runs.json so that `edgesim report` can render them again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     pub run: Run,
     pub seed: u64,

@@ -8,6 +8,7 @@ pub mod synthetic;
 pub mod trace;
 
 use hashbrown::HashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::SimTime;
 
@@ -60,7 +61,7 @@ pub fn annotate_next_access(requests: &mut [Request]) {
 
 /// The distinct objects of a trace: their count and total size (each object
 /// counted once, at its last seen size).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct WorkingSet {
     pub objects: u64,
     pub bytes: u64,

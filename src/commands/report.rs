@@ -1,0 +1,115 @@
+//! `edgesim report DIR`: renders the report, charts and tables of an output
+//! directory again from what `edgesim run` saved there (the experiment echoed
+//! in results.json and the measurements in runs.json), without simulating.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::Deserialize;
+
+use edgesim::experiment::Experiment;
+use edgesim::report::{self, Summary};
+
+/// The part of results.json that names the experiment.
+#[derive(Deserialize)]
+struct Results {
+    edgesim_version: String,
+    experiment: Echo,
+}
+
+#[derive(Deserialize)]
+struct Echo {
+    seed: u64,
+    path: Option<PathBuf>,
+    source: String,
+}
+
+/// `edgesim report`: rewrites every output of `dir` from its saved runs.
+pub fn run(dir: PathBuf) -> Result<()> {
+    if !dir.is_dir() {
+        bail!(
+            "{}: no such directory: give the output directory of an `edgesim run`",
+            dir.display()
+        );
+    }
+    let results_path = dir.join("results.json");
+    let bytes = match fs::read(&results_path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => bail!(
+            "{}: not found: is {} the output directory of an `edgesim run`?",
+            results_path.display(),
+            dir.display()
+        ),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read {}", results_path.display()));
+        }
+    };
+    let results: Results = serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow!(
+            "{}: damaged or not written by edgesim ({e}): run the experiment again with `edgesim run EXPERIMENT --out {}`",
+            results_path.display(),
+            dir.display()
+        )
+    })?;
+    let echo = results.experiment;
+    let Some(path) = echo.path else {
+        bail!(
+            "{}: written by edgesim {}, which did not record the experiment's path: run `edgesim run EXPERIMENT --out {}` again",
+            results_path.display(),
+            results.edgesim_version,
+            dir.display()
+        );
+    };
+    let again = format!(
+        "run `edgesim run {} --seed {} --out {}` again",
+        path.display(),
+        echo.seed,
+        dir.display()
+    );
+    let mut exp = Experiment::parse(&path, echo.source).map_err(|e| {
+        anyhow!(
+            "{}: the experiment echoed there no longer parses ({e}): {again}",
+            results_path.display()
+        )
+    })?;
+    exp.meta.seed = echo.seed;
+    let runs = report::runs::read(&dir, &again)?;
+    check_runs(&dir, &exp, &runs, &again)?;
+    let summary = Summary::new(&exp, &runs);
+    let written = report::write_all(&dir, &summary)?;
+    eprintln!(
+        "{} runs re-rendered; wrote {}",
+        runs.len(),
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// Refuses runs that are not the experiment's (files from two different
+/// runs, or edited by hand): the reports index the experiment by them.
+fn check_runs(
+    dir: &Path,
+    exp: &Experiment,
+    runs: &[edgesim::runner::RunResult],
+    again: &str,
+) -> Result<()> {
+    let expected = exp.runs();
+    let matches =
+        expected.len() == runs.len() && expected.iter().zip(runs).all(|(e, r)| *e == r.run);
+    if !matches {
+        bail!(
+            "{}: its {} runs are not the {} runs of the experiment in {}: {again}",
+            dir.join(report::runs::FILE).display(),
+            runs.len(),
+            expected.len(),
+            dir.join("results.json").display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! runs.json: every run's measurements exactly as the runner returned them,
+//! so that `edgesim report` can render the outputs again without simulating.
+//!
+//! Why a file of its own: results.csv and results.json are tables for
+//! people and their programs, made of derived numbers (ratios, milliseconds,
+//! means over replications) from which the counters, percentiles, windows
+//! and routes every export reads cannot be recovered. runs.json is the
+//! runner's own `Vec<RunResult>`, in run order, floats written so that they
+//! read back bit for bit; nothing in it depends on the thread count, so it
+//! is byte-identical for the same experiment and seed.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use super::{Export, Summary};
+use crate::runner::RunResult;
+
+/// The file's name in an output directory.
+pub const FILE: &str = "runs.json";
+
+/// The layout of runs.json: bumped whenever `RunResult`, or anything it
+/// holds, changes shape or meaning, so that an older file is refused with
+/// a clear message instead of being misread.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What `format` says, so a stray JSON file is not taken for ours.
+const FORMAT_NAME: &str = "edgesim-runs";
+
+pub struct Runs;
+
+#[derive(Serialize)]
+struct Written<'a> {
+    format: &'static str,
+    version: u32,
+    edgesim_version: &'static str,
+    runs: &'a [RunResult],
+}
+
+/// The header, read first: a file of another version is refused by its
+/// version, before its runs are misread.
+#[derive(Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+    edgesim_version: String,
+    #[serde(rename = "runs")]
+    _runs: IgnoredAny,
+}
+
+#[derive(Deserialize)]
+struct Read {
+    runs: Vec<RunResult>,
+}
+
+impl Export for Runs {
+    fn file_name(&self) -> &'static str {
+        FILE
+    }
+
+    fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec(&Written {
+            format: FORMAT_NAME,
+            version: FORMAT_VERSION,
+            edgesim_version: env!("CARGO_PKG_VERSION"),
+            runs: summary.results,
+        })?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
+
+/// Reads the runs of output directory `dir`. `again` says how to make the
+/// file anew (e.g. "run `edgesim run exp.toml --out out` again") and ends
+/// every message about a file that is missing, damaged or of another version.
+pub fn read(dir: &Path, again: &str) -> Result<Vec<RunResult>> {
+    let path = dir.join(FILE);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => bail!(
+            "{}: not found (an edgesim older than `edgesim report` did not write it): {again}",
+            path.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let damaged = |e: serde_json::Error| {
+        anyhow!(
+            "{}: damaged or not an edgesim runs file ({e}): {again}",
+            path.display()
+        )
+    };
+    let header: Header = serde_json::from_slice(&bytes).map_err(damaged)?;
+    if header.format != FORMAT_NAME {
+        bail!(
+            "{}: not an edgesim runs file (format {:?}): {again}",
+            path.display(),
+            header.format
+        );
+    }
+    if header.version != FORMAT_VERSION {
+        bail!(
+            "{}: written by edgesim {} in runs format {}, but this edgesim {} reads format {}: {again}",
+            path.display(),
+            header.edgesim_version,
+            header.version,
+            env!("CARGO_PKG_VERSION"),
+            FORMAT_VERSION
+        );
+    }
+    let read: Read = serde_json::from_slice(&bytes).map_err(damaged)?;
+    Ok(read.runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::Run;
+    use crate::metrics::service::Latency;
+    use crate::metrics::{CacheStats, LimitStats};
+    use crate::workload::WorkingSet;
+
+    /// Floats whose shortest decimal form needs care read back bit for bit.
+    #[test]
+    fn runs_read_back_exactly() {
+        let limits = LimitStats {
+            requests: 3,
+            allowed: 2,
+            delayed: 0,
+            denied: 1,
+            legit: 3,
+            legit_denied: 1,
+            abusive: 0,
+            abusive_allowed: 0,
+            legit_clients: 1,
+            clients_wrongly_blocked: 1,
+            abusers: 0,
+            abusers_blocked: 0,
+            first_block_mean: 0.1 + 0.2,
+            first_block_max: u64::MAX,
+            peak_keys: 1,
+            peak_state_bytes: 64,
+            accuracy: None,
+        };
+        let result = RunResult {
+            run: Run {
+                index: 0,
+                workload: 0,
+                load: 0,
+                service: None,
+                cache: Some(0),
+                limiter: Some(0),
+                replication: 0,
+            },
+            seed: u64::MAX - 1,
+            capacity: 1 << 40,
+            count_objects: false,
+            working_set: WorkingSet {
+                objects: 7,
+                bytes: 9,
+            },
+            stats: CacheStats::default(),
+            evictions: 2,
+            limits: Some(limits),
+            service: None,
+        };
+        let latency = Latency {
+            mean: 2.225_073_858_507_201e-308,
+            ..Latency::default()
+        };
+        let bytes = serde_json::to_vec(&(&result, latency, 1.0 / 3.0, 5e-324)).unwrap();
+        let back: (RunResult, Latency, f64, f64) = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back.0, result);
+        assert_eq!(back.1, latency);
+        assert_eq!(back.2.to_bits(), (1.0f64 / 3.0).to_bits());
+        assert_eq!(back.3.to_bits(), 5e-324f64.to_bits());
+    }
+}
