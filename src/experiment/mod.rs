@@ -1,6 +1,7 @@
 //! Experiment files: the TOML schema, its validation, and the expansion of
 //! sweeps into runs. Every error names the file, line and column.
 
+mod alert;
 mod sweep;
 
 use std::ops::Range;
@@ -19,6 +20,7 @@ use crate::units::Duration;
 use crate::workload::synthetic::SyntheticSpec;
 use crate::workload::trace::TraceSpec;
 
+pub use alert::{AlertSpec, Condition, Metric};
 pub use sweep::render;
 
 /// A message tied to a byte range of the experiment file.
@@ -293,6 +295,8 @@ pub struct Experiment {
     /// `[service]`; empty when it is not modelled.
     pub services: Vec<ServiceChoice>,
     pub report: ReportSpec,
+    /// `[[alert]]` rules on the time series, in file order.
+    pub alerts: Vec<AlertSpec>,
     /// The file as read, echoed into results.json.
     pub source: String,
 }
@@ -319,6 +323,7 @@ impl Experiment {
             limiter_slots,
             services,
             report,
+            alerts,
         } = parsed;
         for w in &mut workloads {
             if let WorkloadSpec::Trace(t) = &mut w.spec {
@@ -341,6 +346,7 @@ impl Experiment {
             limiter_slots,
             services,
             report,
+            alerts,
             source,
         })
     }
@@ -465,9 +471,10 @@ struct Sections {
     limiter_slots: Vec<Option<usize>>,
     services: Vec<ServiceChoice>,
     report: ReportSpec,
+    alerts: Vec<AlertSpec>,
 }
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "experiment",
     "workload",
     "load",
@@ -475,6 +482,7 @@ const SECTIONS: [&str; 7] = [
     "limiter",
     "service",
     "report",
+    "alert",
 ];
 
 /// The tables of an array-of-tables section (`[[cache]]`, `[[limiter]]`,
@@ -676,6 +684,7 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
             return Err(Located::at(section.span(), why));
         }
     }
+    let alerts = alert::parse(section("alert"), section("service").is_some())?;
     Ok(Sections {
         meta,
         workloads,
@@ -686,6 +695,7 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         limiter_slots,
         services,
         report,
+        alerts,
     })
 }
 
