@@ -57,6 +57,7 @@ fn render(summary: &Summary) -> String {
             super::limits::markdown(&mut md, summary);
         }
         super::service::markdown(&mut md, summary);
+        super::alerts::markdown(&mut md, summary);
         return md;
     }
     if super::chart::has_curve(summary) {
@@ -122,6 +123,7 @@ fn render(summary: &Summary) -> String {
         super::limits::markdown(&mut md, summary);
     }
     super::service::markdown(&mut md, summary);
+    super::alerts::markdown(&mut md, summary);
     md
 }
 
