@@ -220,29 +220,46 @@ fn quantity(metric: Metric, v: f64) -> String {
     }
 }
 
-/// An alert's rule in words, with the severities it implies.
+/// An alert's rule in words, with the severities it implies. The severity
+/// ignores the threshold, so a threshold beyond the critical bound makes
+/// every firing critical (the workshop's p95 above 1s, with its 500 ms
+/// baseline): the sentence says so.
 fn rule(alert: &AlertSpec) -> String {
-    let (m, b) = (alert.metric, alert.baseline);
+    let (m, b, threshold) = (alert.metric, alert.baseline, alert.threshold);
     let name = m.name();
-    match alert.condition {
-        Condition::Above => format!(
-            "{name} above {}; critical above {} (1.5x the baseline {})",
-            quantity(m, alert.threshold),
-            quantity(m, b * 1.5),
-            quantity(m, b)
+    let baseline = quantity(m, b);
+    let (trigger, critical, always) = match alert.condition {
+        Condition::Above => (
+            format!("{name} above {}", quantity(m, threshold)),
+            format!(
+                "above {} (1.5x the baseline {baseline})",
+                quantity(m, b * 1.5)
+            ),
+            threshold >= b * 1.5,
         ),
-        Condition::Below => format!(
-            "{name} below {}; critical below {} (0.5x the baseline {})",
-            quantity(m, alert.threshold),
-            quantity(m, b * 0.5),
-            quantity(m, b)
+        Condition::Below => (
+            format!("{name} below {}", quantity(m, threshold)),
+            format!(
+                "below {} (0.5x the baseline {baseline})",
+                quantity(m, b * 0.5)
+            ),
+            threshold <= b * 0.5,
         ),
-        Condition::Change => format!(
-            "{name} more than {}% away from the baseline {}; critical beyond 50%",
-            levels::number(alert.threshold * 100.0),
-            quantity(m, b)
+        Condition::Change => (
+            format!(
+                "{name} more than {}% away from the baseline {baseline}",
+                levels::number(threshold * 100.0)
+            ),
+            "beyond a 50% change".to_string(),
+            threshold >= 0.5,
         ),
-    }
+    };
+    let always = if always {
+        ": every firing is critical"
+    } else {
+        ""
+    };
+    format!("{trigger}; critical {critical}{always}")
 }
 
 /// Firings of one alert in one configuration at one load level.
@@ -574,6 +591,25 @@ mod tests {
         slow.key = "slow_response_time_p95".into();
         let f = evaluate(&[slow, other], &windows, SECOND, 2 * SECOND);
         assert_eq!(f.iter().map(|f| f.alert).collect::<Vec<_>>(), [0]);
+    }
+
+    #[test]
+    fn the_rule_says_when_every_firing_is_critical() {
+        let workshop = alert(Metric::P95, Condition::Above, 1000.0, 500.0);
+        assert_eq!(
+            rule(&workshop),
+            "p95 above 1000 ms; critical above 750 ms (1.5x the baseline 500 ms): every firing is critical"
+        );
+        let hits = alert(Metric::HitRatio, Condition::Below, 0.7, 0.8);
+        assert_eq!(
+            rule(&hits),
+            "hit_ratio below 0.7; critical below 0.4 (0.5x the baseline 0.8)"
+        );
+        let change = alert(Metric::Throughput, Condition::Change, 0.2, 1000.0);
+        assert_eq!(
+            rule(&change),
+            "throughput more than 20% away from the baseline 1000 req/s; critical beyond a 50% change"
+        );
     }
 
     #[test]
