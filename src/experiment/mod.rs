@@ -1,6 +1,7 @@
 //! Experiment files: the TOML schema, its validation, and the expansion of
 //! sweeps into runs. Every error names the file, line and column.
 
+mod alert;
 mod sweep;
 
 use std::ops::Range;
@@ -21,6 +22,7 @@ use crate::workload::trace::TraceSpec;
 mod report;
 
 pub use report::{Bands, Baseline, BreakingPoint, CostSpec, GradeBands, Metric, ReportSpec, Target, Targets};
+pub use alert::{AlertSpec, Condition, Metric as AlertMetric};
 pub use sweep::render;
 use sweep::render_without;
 
@@ -227,6 +229,8 @@ pub struct Experiment {
     pub report: ReportSpec,
     /// Prices, when `[cost]` is given.
     pub cost: Option<CostSpec>,
+    /// `[[alert]]` rules on the time series, in file order.
+    pub alerts: Vec<AlertSpec>,
     /// The file as read, echoed into results.json.
     pub source: String,
 }
@@ -255,6 +259,7 @@ impl Experiment {
             report,
             baseline_span,
             cost,
+            alerts,
         } = parsed;
         for w in &mut workloads {
             if let WorkloadSpec::Trace(t) = &mut w.spec {
@@ -278,6 +283,7 @@ impl Experiment {
             services,
             report,
             cost,
+            alerts,
             source,
         };
         if let Some(b) = &experiment.report.baseline
@@ -479,9 +485,10 @@ struct Sections {
     /// configurations are known.
     baseline_span: Range<usize>,
     cost: Option<CostSpec>,
+    alerts: Vec<AlertSpec>,
 }
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "experiment",
     "workload",
     "load",
@@ -490,6 +497,7 @@ const SECTIONS: [&str; 8] = [
     "service",
     "report",
     "cost",
+    "alert",
 ];
 
 /// The tables of an array-of-tables section (`[[cache]]`, `[[limiter]]`,
@@ -697,6 +705,7 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
             return Err(Located::at(section.span(), why));
         }
     }
+    let alerts = alert::parse(section("alert"), section("service").is_some())?;
     Ok(Sections {
         meta,
         workloads,
@@ -709,6 +718,7 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         report,
         baseline_span,
         cost,
+        alerts,
     })
 }
 

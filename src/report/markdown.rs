@@ -43,6 +43,7 @@ fn render(summary: &Summary) -> String {
         super::limits::markdown(&mut md, summary);
     }
     super::service::markdown(&mut md, summary);
+    super::alerts::markdown(&mut md, summary);
     md
 }
 

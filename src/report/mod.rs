@@ -3,6 +3,7 @@
 //! then written under temporary names and renamed, so a failure never leaves
 //! a half-written file, and never destroys an earlier result.
 
+mod alerts;
 mod breaking;
 mod chart;
 mod csv;
@@ -53,6 +54,7 @@ pub const EXPORTS: &[&dyn Export] = &[
     &service_charts::Chart::ERRORS_SVG,
     &service_charts::Chart::TIMESERIES_PNG,
     &service_charts::Chart::TIMESERIES_SVG,
+    &alerts::Alerts,
     &markdown::Markdown,
 ];
 
