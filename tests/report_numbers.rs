@@ -7,8 +7,6 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 fn examples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
@@ -40,9 +38,15 @@ fn table(md: &str, heading: &str) -> Option<(Vec<String>, Vec<Vec<String>>)> {
         .take_while(|l| l.starts_with('|'))
         .collect();
     let cells = |l: &str| -> Vec<String> {
-        l.trim_matches('|').split(" | ").map(|c| c.trim().to_string()).collect()
+        l.trim_matches('|')
+            .split(" | ")
+            .map(|c| c.trim().to_string())
+            .collect()
     };
-    Some((cells(lines[0]), lines[2..].iter().map(|l| cells(l)).collect()))
+    Some((
+        cells(lines[0]),
+        lines[2..].iter().map(|l| cells(l)).collect(),
+    ))
 }
 
 /// The metric a column header names, as results.json calls it.
@@ -68,7 +72,13 @@ fn metric(header: &str) -> Option<&'static str> {
 /// A printed value and half the step of its last digit: "0.4123" ->
 /// (0.4123, 0.00005); "12.5%" -> (0.125, 0.0005); "1.5MiB" -> bytes.
 fn number(text: &str) -> (f64, f64) {
-    let text = text.split(" ± ").next().unwrap().split(" (").next().unwrap();
+    let text = text
+        .split(" ± ")
+        .next()
+        .unwrap()
+        .split(" (")
+        .next()
+        .unwrap();
     let text = text.trim_start_matches('+').replace('$', "");
     let (sign, text) = match text.strip_prefix('-') {
         Some(t) => (-1.0, t.to_string()),
@@ -87,14 +97,24 @@ fn number(text: &str) -> (f64, f64) {
     ] {
         if let Some(digits) = text.strip_suffix(unit) {
             let s = scale as f64;
-            let v: f64 = digits.parse().unwrap_or_else(|_| panic!("not a size: {text:?}"));
+            let v: f64 = digits
+                .parse()
+                .unwrap_or_else(|_| panic!("not a size: {text:?}"));
             return (sign * v * s, step(digits) * s);
         }
     }
     if let Some(digits) = text.strip_suffix('%') {
-        return (sign * digits.parse::<f64>().unwrap() / 100.0, step(digits) / 100.0);
+        return (
+            sign * digits.parse::<f64>().unwrap() / 100.0,
+            step(digits) / 100.0,
+        );
     }
-    (sign * text.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {text:?}")), step(&text))
+    (
+        sign * text
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("not a number: {text:?}")),
+        step(&text),
+    )
 }
 
 fn close(printed: &str, exact: f64, what: &str) {
@@ -148,11 +168,18 @@ fn every_number_in_the_report_is_in_the_results() {
 
         // The configurations table: one row per configuration, in order.
         let (header, rows) = table(&md, "## Configurations").expect("a configurations table");
-        assert_eq!(rows.len(), configs.len(), "{name}: one row per configuration");
+        assert_eq!(
+            rows.len(),
+            configs.len(),
+            "{name}: one row per configuration"
+        );
         let mut graded = false;
         for (row, config) in rows.iter().zip(configs) {
             let label = row[0].trim_matches('`');
-            assert!(label.starts_with(config["label"].as_str().unwrap()), "{name}: {label}");
+            assert!(
+                label.starts_with(config["label"].as_str().unwrap()),
+                "{name}: {label}"
+            );
             for (cell, head) in row.iter().zip(&header).skip(1) {
                 let Some(metric) = metric(head) else { continue };
                 let m = &config["metrics"][metric];
@@ -160,7 +187,11 @@ fn every_number_in_the_report_is_in_the_results() {
                     assert!(m.is_null(), "{name} {label} {metric}: printed as absent");
                     continue;
                 }
-                close(cell, m["mean"].as_f64().unwrap(), &format!("{name} {label} {metric}"));
+                close(
+                    cell,
+                    m["mean"].as_f64().unwrap(),
+                    &format!("{name} {label} {metric}"),
+                );
                 // And results.json's mean is the mean of results.csv's rows.
                 if let Some(column) = csv_name(metric).and_then(|c| csv_column(&out, c)) {
                     let runs: Vec<usize> = config["runs"]
@@ -225,7 +256,10 @@ fn every_number_in_the_report_is_in_the_results() {
             let pick = r["pick"].as_str().expect("a pick");
             let config = configs.iter().find(|c| c["label"] == pick).unwrap();
             assert_eq!(config["offline"], false, "{name}: recommended an oracle");
-            assert!(md.contains(&format!("`{pick}`")), "{name}: pick named in report.md");
+            assert!(
+                md.contains(&format!("`{pick}`")),
+                "{name}: pick named in report.md"
+            );
         }
         if name == "policies" {
             let r = &json["recommendations"][0];
@@ -269,10 +303,9 @@ fn ttl_variants_replay_identical_requests() {
     assert_eq!(streams[0][0].ttl_ms, 10_000);
     assert_eq!(streams[2][0].ttl_ms, 300_000);
     // A parameter that changes the stream still changes the seed.
-    let alpha = source.replace(r#"ttl = ["10s", "60s", "300s"]"#, "").replace(
-        "alpha = 0.8",
-        "alpha = [0.8, 0.9]",
-    );
+    let alpha = source
+        .replace(r#"ttl = ["10s", "60s", "300s"]"#, "")
+        .replace("alpha = 0.8", "alpha = [0.8, 0.9]");
     let exp = edgesim::experiment::Experiment::parse(Path::new("t.toml"), alpha).unwrap();
     assert_ne!(exp.workload_seed(0, 0), exp.workload_seed(1, 0));
 }
@@ -284,7 +317,11 @@ fn the_egress_price_moves_the_recommendation() {
     let pick = |price: &str| {
         let dir = tempfile::tempdir().unwrap();
         let priced = source.replace("egress_per_gb = 0.01", &format!("egress_per_gb = {price}"));
-        assert_ne!(priced, source.replace("0.01", "x"), "the example sets egress_per_gb = 0.01");
+        assert_ne!(
+            priced,
+            source.replace("0.01", "x"),
+            "the example sets egress_per_gb = 0.01"
+        );
         let out = common::run_in(dir.path(), &priced, &[]);
         let json = common::results_json(&out);
         let r = &json["recommendations"][0];
@@ -294,6 +331,14 @@ fn the_egress_price_moves_the_recommendation() {
     let cheap = pick("0.01");
     let dear = pick("0.09");
     assert_ne!(cheap, dear, "a dearer egress should buy a bigger cache");
-    let size = |label: &str| label.rsplit(' ').next().unwrap().trim_end_matches('%').parse::<f64>().unwrap();
+    let size = |label: &str| {
+        label
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .trim_end_matches('%')
+            .parse::<f64>()
+            .unwrap()
+    };
     assert!(size(&dear) > size(&cheap), "{cheap} -> {dear}");
 }

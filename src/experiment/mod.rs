@@ -21,8 +21,10 @@ use crate::workload::trace::TraceSpec;
 
 mod report;
 
-pub use report::{Bands, Baseline, BreakingPoint, CostSpec, GradeBands, Metric, ReportSpec, Target, Targets};
 pub use alert::{AlertSpec, Condition, Metric as AlertMetric};
+pub use report::{
+    Bands, Baseline, BreakingPoint, CostSpec, GradeBands, Metric, ReportSpec, Target, Targets,
+};
 pub use sweep::render;
 use sweep::render_without;
 
@@ -311,11 +313,13 @@ impl Experiment {
             }
         }
         if !self.limiters.is_empty() {
-            let label = run.limiter.map_or("none".into(), |l| self.limiters[l].spec.label());
-            values.push(pair("limiter", label));
-            let algorithm = run
+            let label = run
                 .limiter
-                .map_or("none".into(), |l| self.limiters[l].spec.algorithm.to_string());
+                .map_or("none".into(), |l| self.limiters[l].spec.label());
+            values.push(pair("limiter", label));
+            let algorithm = run.limiter.map_or("none".into(), |l| {
+                self.limiters[l].spec.algorithm.to_string()
+            });
             values.push(pair("algorithm", algorithm));
         }
         if self.loads.len() > 1 {

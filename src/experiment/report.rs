@@ -450,11 +450,18 @@ mod tests {
         let t = Target::parse("p95 <= 500ms").unwrap();
         assert_eq!((t.metric, t.at_least, t.value), (Metric::P95, false, 500.0));
         let t = Target::parse("cache_hit_rate >= 80%").unwrap();
-        assert_eq!((t.metric, t.at_least, t.value), (Metric::HitRatio, true, 0.8));
+        assert_eq!(
+            (t.metric, t.at_least, t.value),
+            (Metric::HitRatio, true, 0.8)
+        );
         let t = Target::parse("throughput >= 1000/s").unwrap();
         assert_eq!(t.value, 1000.0);
         assert!(Target::parse("p95 < 1s").unwrap_err().contains(">="));
-        assert!(Target::parse("speed >= 1").unwrap_err().contains("unknown metric"));
+        assert!(
+            Target::parse("speed >= 1")
+                .unwrap_err()
+                .contains("unknown metric")
+        );
         assert!(Target::parse("p95 <= 500").unwrap_err().contains("unit"));
     }
 

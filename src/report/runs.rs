@@ -164,6 +164,12 @@ mod tests {
             },
             stats: CacheStats::default(),
             evictions: 2,
+            batches: vec![CacheStats {
+                requests: 3,
+                hits: 1,
+                ..CacheStats::default()
+            }],
+            span: u64::MAX,
             limits: Some(limits),
             service: None,
         };

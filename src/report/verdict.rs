@@ -58,7 +58,11 @@ fn delta(metric: Metric, d: Mean, relative: Option<f64>, currency: &str) -> Stri
     let sign = if d.mean < 0.0 { "-" } else { "+" };
     let mut text = format!("{sign}{}", value(metric, d.mean.abs(), currency));
     if d.n > 1 && d.half_width > 0.0 {
-        let _ = write!(text, " ± {}", value(metric, d.half_width, currency).trim_end_matches('%'));
+        let _ = write!(
+            text,
+            " ± {}",
+            value(metric, d.half_width, currency).trim_end_matches('%')
+        );
     }
     if let Some(r) = relative {
         let _ = write!(text, " ({r:+.1}%)");
@@ -166,7 +170,10 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
         let _ = writeln!(md, "## Recommendation at {env}\n");
     }
     let Some(pick) = r.pick else {
-        let _ = writeln!(md, "Nothing here can be deployed: only offline bounds ran.\n");
+        let _ = writeln!(
+            md,
+            "Nothing here can be deployed: only offline bounds ran.\n"
+        );
         return;
     };
     let p = &all[pick];
@@ -182,9 +189,9 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
             .misses
             .iter()
             .map(|m| {
-                let got = m
-                    .value
-                    .map_or("not measured".into(), |x| value(m.target.metric, x, currency));
+                let got = m.value.map_or("not measured".into(), |x| {
+                    value(m.target.metric, x, currency)
+                });
                 format!("{} (it has {got})", target_text(&m.target, currency))
             })
             .collect();
@@ -251,7 +258,11 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
                 "- {}: {} ({}).",
                 target_text(t, currency),
                 mean(t.metric, m.mean, currency),
-                if t.met_by(m.mean.mean) { "met" } else { "missed" }
+                if t.met_by(m.mean.mean) {
+                    "met"
+                } else {
+                    "missed"
+                }
             );
         }
     }
@@ -294,10 +305,7 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
             }
         }
         let clear = r.per_size.iter().filter(|w| w.clear).count();
-        let wins: Vec<String> = wins
-            .iter()
-            .map(|(p, n)| format!("`{p}` at {n}"))
-            .collect();
+        let wins: Vec<String> = wins.iter().map(|(p, n)| format!("`{p}` at {n}")).collect();
         let _ = writeln!(
             md,
             "- Best {} by size: {} of {} sizes; the best is clearly ahead of the second (the interval of their difference excludes zero) at {clear} of them.",
@@ -354,10 +362,7 @@ fn configurations(md: &mut String, summary: &Summary, currency: &str) {
     for (c, cmp) in all.iter().zip(&summary.comparisons) {
         let cells: Vec<String> = metrics
             .iter()
-            .map(|m| {
-                c.get(*m)
-                    .map_or(NA.into(), |x| mean(*m, x.mean, currency))
-            })
+            .map(|m| c.get(*m).map_or(NA.into(), |x| mean(*m, x.mean, currency)))
             .collect();
         let grades = if cmp.baseline.is_none() && !cmp.changes.is_empty() {
             NA.into()
@@ -366,7 +371,12 @@ fn configurations(md: &mut String, summary: &Summary, currency: &str) {
         } else {
             grades_text(cmp)
         };
-        let _ = writeln!(md, "| `{}` | {} | {grades} |", row_label(c), cells.join(" | "));
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {grades} |",
+            row_label(c),
+            cells.join(" | ")
+        );
     }
     md.push('\n');
 }
@@ -397,7 +407,9 @@ fn against_baseline(md: &mut String, summary: &Summary, currency: &str) {
                 cmp.changes
                     .iter()
                     .find(|c| c.metric == *m)
-                    .map_or(NA.into(), |c| delta(c.metric, c.delta, c.relative, currency))
+                    .map_or(NA.into(), |c| {
+                        delta(c.metric, c.delta, c.relative, currency)
+                    })
             })
             .collect();
         let base = cmp.baseline.map_or(NA.into(), |b| row_label(&all[b]));
@@ -442,7 +454,7 @@ fn across(md: &mut String, summary: &Summary, currency: &str) {
     let settings = varying
         .iter()
         .filter(|n| !matches!(n.as_str(), "policy" | "limiter" | "algorithm"))
-        .filter(|n| !n.starts_with("limiter.") && !(load && n.starts_with("load.")))
+        .filter(|n| !(n.starts_with("limiter.") || (load && n.starts_with("load."))))
         .filter(|n| {
             // Varying only by being absent (no cache has no capacity) is
             // nothing to compare across.

@@ -268,7 +268,10 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
             let n = instance.requests.len();
             for b in 0..BATCHES {
                 let before = state.stats;
-                cache.replay_dyn(&instance.requests[b * n / BATCHES..(b + 1) * n / BATCHES], &mut state);
+                cache.replay_dyn(
+                    &instance.requests[b * n / BATCHES..(b + 1) * n / BATCHES],
+                    &mut state,
+                );
                 batches.push(state.stats.since(&before));
             }
             (None, None)

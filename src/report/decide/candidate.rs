@@ -244,7 +244,11 @@ fn label(candidates: &mut [Candidate]) {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
     };
-    let varies = |name: &str| candidates.iter().any(|c| get(c, name) != get(&candidates[0], name));
+    let varies = |name: &str| {
+        candidates
+            .iter()
+            .any(|c| get(c, name) != get(&candidates[0], name))
+    };
     let mut names: Vec<String> = Vec::new();
     for c in candidates.iter() {
         for (n, _) in &c.values {

@@ -114,7 +114,12 @@ pub struct Change {
 pub fn difference(a: &Measure, b: &Measure) -> Mean {
     let delta = a.mean.mean - b.mean.mean;
     if a.samples.len() == b.samples.len() && a.samples.len() > 1 {
-        let diffs: Vec<f64> = a.samples.iter().zip(&b.samples).map(|(x, y)| x - y).collect();
+        let diffs: Vec<f64> = a
+            .samples
+            .iter()
+            .zip(&b.samples)
+            .map(|(x, y)| x - y)
+            .collect();
         Mean {
             mean: delta,
             ..Mean::of(&diffs)
@@ -135,14 +140,17 @@ pub fn baseline_spec(exp: &Experiment) -> Option<Baseline> {
         return Some(b.clone());
     }
     let one = |k: &str, v: String| Some(Baseline(vec![(k.to_string(), v)]));
-    if exp.caches.len() > 0 && exp.cache_slots.contains(&None) {
+    if !exp.caches.is_empty() && exp.cache_slots.contains(&None) {
         return one("policy", "none".into());
     }
     if !exp.limiters.is_empty() && exp.limiter_slots.contains(&None) {
         return one("limiter", "none".into());
     }
     if let Some(first) = exp.caches.first() {
-        let lru = exp.caches.iter().find(|c| c.spec.policy.to_string() == "lru");
+        let lru = exp
+            .caches
+            .iter()
+            .find(|c| c.spec.policy.to_string() == "lru");
         return one("policy", lru.unwrap_or(first).spec.policy.to_string());
     }
     if let Some(first) = exp.limiters.first() {
@@ -317,7 +325,10 @@ pub fn targets(exp: &Experiment, candidates: &[Candidate]) -> Vec<Target> {
         value,
     };
     let mut defaults = Vec::new();
-    if candidates.iter().any(|c| c.get(Metric::AbusiveAllowed).is_some()) {
+    if candidates
+        .iter()
+        .any(|c| c.get(Metric::AbusiveAllowed).is_some())
+    {
         defaults.push(at_most(Metric::AbusiveAllowed, 0.10));
     }
     if !exp.limiters.is_empty() {
@@ -410,7 +421,9 @@ fn decide(
     };
     let order = |a: &usize, b: &usize| {
         let by_score = score(*a).total_cmp(&score(*b));
-        let by_cost = cost(*a).partial_cmp(&cost(*b)).unwrap_or(std::cmp::Ordering::Equal);
+        let by_cost = cost(*a)
+            .partial_cmp(&cost(*b))
+            .unwrap_or(std::cmp::Ordering::Equal);
         match rule {
             Rule::Best => by_score.then(by_cost),
             Rule::Cheapest => by_cost.then(by_score),
@@ -424,7 +437,11 @@ fn decide(
         let shortfall = |i: usize| -> f64 {
             targets
                 .iter()
-                .map(|t| all[i].mean(t.metric).map_or(f64::INFINITY, |x| t.shortfall(x)))
+                .map(|t| {
+                    all[i]
+                        .mean(t.metric)
+                        .map_or(f64::INFINITY, |x| t.shortfall(x))
+                })
                 .sum()
         };
         ranked = deployable.clone();
@@ -582,7 +599,10 @@ fn advise(all: &[Candidate], competing: &[usize], pick: usize) -> Vec<Advice> {
                 h,
                 (h - hit) * 100.0
             ),
-            None => "a longer TTL or keys that vary less (sweep `ttl` or `log_key` to see the gain)".into(),
+            None => {
+                "a longer TTL or keys that vary less (sweep `ttl` or `log_key` to see the gain)"
+                    .into()
+            }
         };
         advice.push(Advice {
             priority: "high",
@@ -594,14 +614,17 @@ fn advise(all: &[Candidate], competing: &[usize], pick: usize) -> Vec<Advice> {
         advice.push(Advice {
             priority: "high",
             issue: format!("error ratio {:.2}% is above 5%", e * 100.0),
-            action: "add origin capacity or shed load earlier (more servers, a queue limit, a limiter)".into(),
+            action:
+                "add origin capacity or shed load earlier (more servers, a queue limit, a limiter)"
+                    .into(),
         });
     }
     if let Some(p95) = c.mean(Metric::P95).filter(|&p| p > 1000.0) {
         advice.push(Advice {
             priority: "high",
             issue: format!("p95 {p95:.1} ms is above 1 s"),
-            action: "raise the hit ratio or the origin's capacity; see the breaking points below".into(),
+            action: "raise the hit ratio or the origin's capacity; see the breaking points below"
+                .into(),
         });
     }
     advice

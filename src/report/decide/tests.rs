@@ -226,5 +226,9 @@ fn short_runs_and_missing_intervals_are_warned_about() {
     let b = cache("fifo", "10%", &[0.49], 10.0);
     let r = &recommend(&exp, &[a, b])[0];
     assert!(r.warnings.iter().any(|w| w.contains("only 400 requests")));
-    assert!(r.warnings.iter().any(|w| w.contains("no confidence interval")));
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("no confidence interval"))
+    );
 }
