@@ -79,6 +79,21 @@ pub fn header(metric: Metric) -> String {
     }
 }
 
+/// `x` against target `t`: more digits when the usual ones would print
+/// the target itself for a value that misses it.
+fn against(t: &Target, x: f64, currency: &str) -> String {
+    let text = value(t.metric, x, currency);
+    if text != value(t.metric, t.value, currency) || t.met_by(x) {
+        return text;
+    }
+    match t.metric {
+        Metric::ErrorRatio | Metric::LegitDenied | Metric::AbusiveAllowed => {
+            format!("{:.4}%", x * 100.0)
+        }
+        _ => format!("{x:.6}"),
+    }
+}
+
 fn target_text(t: &Target, currency: &str) -> String {
     let unit = match t.metric {
         Metric::P50 | Metric::P95 | Metric::P99 => " ms",
@@ -190,7 +205,7 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
             .iter()
             .map(|m| {
                 let got = m.value.map_or("not measured".into(), |x| {
-                    value(m.target.metric, x, currency)
+                    with_unit(m.target.metric, against(&m.target, x, currency))
                 });
                 format!("{} (it has {got})", target_text(&m.target, currency))
             })
@@ -257,7 +272,14 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
                 md,
                 "- {}: {} ({}).",
                 target_text(t, currency),
-                mean(t.metric, m.mean, currency),
+                with_unit(
+                    t.metric,
+                    if t.met_by(m.mean.mean) {
+                        mean(t.metric, m.mean, currency)
+                    } else {
+                        against(t, m.mean.mean, currency)
+                    }
+                ),
                 if t.met_by(m.mean.mean) {
                     "met"
                 } else {
