@@ -49,8 +49,8 @@ servers = 8
 service_time = { dist = "lognormal", median = "20ms", sigma = 0.5 }
 "#;
 
-/// A closed-loop load ladder: the latency and error charts and the
-/// breaking points.
+/// A closed-loop load ladder: the latency and error charts, the breaking
+/// points and an alert that fires.
 const LADDER: &str = r#"
 [experiment]
 name = "rerender-ladder"
@@ -82,6 +82,11 @@ servers = 2
 queue = 8
 timeout = "500ms"
 service_time = { dist = "exponential", mean = "20ms" }
+
+[[alert]]
+metric = "p95"
+condition = "above"
+threshold = "1ms"
 "#;
 
 fn edgesim() -> Command {

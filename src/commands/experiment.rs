@@ -34,11 +34,7 @@ pub fn run(
         "{} runs in {:.2}s; wrote {}",
         results.len(),
         started.elapsed().as_secs_f64(),
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        report::list(&written)
     );
     Ok(())
 }

@@ -82,11 +82,7 @@ pub fn run(dir: PathBuf) -> Result<()> {
     eprintln!(
         "{} runs re-rendered; wrote {}",
         runs.len(),
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        report::list(&written)
     );
     Ok(())
 }

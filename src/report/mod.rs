@@ -92,6 +92,15 @@ pub fn write_all(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
+/// The files written, for the closing line on the terminal.
+pub fn list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Writes `bytes` to a temporary file beside `path`, then renames it over
 /// `path`, so readers see the old file or the new one, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
