@@ -202,6 +202,7 @@ mod tests {
                 evictions: 0,
                 limits: None,
                 service: Some(stats_of(run.load, run.replication)),
+                observed: None,
                 run,
             })
             .collect();

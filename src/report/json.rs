@@ -48,6 +48,10 @@ impl Export for Json {
             let levels = super::levels::levels(summary.results);
             doc["breaking_points"] = super::breaking::json(exp, &levels);
         }
+        // Only when a trace recorded its real cache's status.
+        if let Some(observed) = super::observed::json(summary) {
+            doc["observed"] = observed;
+        }
         let mut bytes = serde_json::to_vec_pretty(&doc)?;
         bytes.push(b'\n');
         Ok(bytes)

@@ -122,6 +122,7 @@ fn render(summary: &Summary) -> String {
         super::limits::markdown(&mut md, summary);
     }
     super::service::markdown(&mut md, summary);
+    super::observed::markdown(&mut md, summary);
     md
 }
 

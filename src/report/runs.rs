@@ -166,6 +166,10 @@ mod tests {
             evictions: 2,
             limits: Some(limits),
             service: None,
+            observed: Some(crate::workload::trace::Observed {
+                requests: 400,
+                hits: 206,
+            }),
         };
         let latency = Latency {
             mean: 2.225_073_858_507_201e-308,
