@@ -34,9 +34,10 @@ impl Export for Json {
                 "name": exp.name,
                 "seed": exp.meta.seed,
                 "replications": exp.meta.replications,
-                // Where it was read from: `edgesim report` parses `source`
-                // again as if from there (relative trace paths resolve
-                // against it).
+                // Where it was read from, relative to the output directory
+                // (`edgesim run` sets it so): `edgesim report` parses
+                // `source` again as if from there (relative trace paths
+                // resolve against it).
                 "path": exp.path.display().to_string(),
                 "source": exp.source,
             },
