@@ -199,6 +199,12 @@ fn report_refuses_missing_damaged_and_foreign_files() {
     let results = out.join("results.json");
     let saved_runs = fs::read(&runs).unwrap();
     let saved_results = fs::read(&results).unwrap();
+    // Recorded relative to the output directory, so outputs made elsewhere
+    // are the same bytes.
+    assert_eq!(
+        common::results_json(&out)["experiment"]["path"],
+        "../exp.toml"
+    );
 
     fs::remove_file(&runs).unwrap();
     assert_refused(&out, &["runs.json", "not found", &again]);

@@ -531,3 +531,129 @@ fn routes_come_from_a_route_column() {
         (vec![0; 4], vec![])
     );
 }
+
+/// `log_key` turns request targets into keys the same way in access logs,
+/// CSV and JSON lines (where the key column holds the target and the host
+/// column the virtual host); settings that cannot apply are refused.
+#[test]
+fn log_keys_apply_alike_to_access_logs_csv_and_json_lines() {
+    use edgesim::workload::trace::LogKey;
+    let dir = tempfile::tempdir().unwrap();
+    let requests = [
+        ("shop.example.com:443", "/a.png?v=1"),
+        ("shop.example.com", "/a.png?v=2"),
+        ("blog.example.com", "/a.png?v=1"),
+        ("shop.example.com:8443", "/a.png?v=1"),
+        ("blog.example.com", "/b"),
+    ];
+    let mut log = String::new();
+    let mut csv = String::from("host,uri,size\n");
+    let mut jsonl = String::new();
+    for (i, (host, target)) in requests.iter().enumerate() {
+        log.push_str(&format!(
+            "{host} 192.0.2.{i} - - [10/Oct/2000:13:55:3{i} -0700] \"GET {target} HTTP/1.1\" 200 10\n"
+        ));
+        csv.push_str(&format!("{host},{target},10\n"));
+        jsonl.push_str(&format!(
+            "{{\"ClientRequestHost\":\"{host}\",\"ClientRequestURI\":\"{target}\"}}\n"
+        ));
+    }
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (log, csv, jsonl) = (
+        write("a.log", &log),
+        write("a.csv", &csv),
+        write("a.jsonl", &jsonl),
+    );
+    let keys = |path: &Path, opts: &TraceOptions| -> Vec<u64> {
+        trace::read(path, opts)
+            .unwrap()
+            .requests
+            .iter()
+            .map(|r| r.key)
+            .collect()
+    };
+    // Which requests share a key: distinct keys numbered in first-seen order.
+    let classes = |keys: Vec<u64>| -> Vec<usize> {
+        let mut seen: Vec<u64> = Vec::new();
+        keys.iter()
+            .map(|k| {
+                seen.iter().position(|s| s == k).unwrap_or_else(|| {
+                    seen.push(*k);
+                    seen.len() - 1
+                })
+            })
+            .collect()
+    };
+    for (log_key, expected) in [
+        (LogKey::Path, vec![0, 1, 0, 0, 2]),
+        (LogKey::PathWithoutQuery, vec![0, 0, 0, 0, 1]),
+        (LogKey::HostPath, vec![0, 1, 2, 0, 3]),
+    ] {
+        let host = (log_key == LogKey::HostPath).then(|| "host".parse().unwrap());
+        let from_log = keys(
+            &log,
+            &TraceOptions {
+                log_key,
+                ..TraceOptions::default()
+            },
+        );
+        let from_csv = keys(
+            &csv,
+            &TraceOptions {
+                log_key,
+                key_column: Some("uri".parse().unwrap()),
+                host_column: host,
+                ..TraceOptions::default()
+            },
+        );
+        let from_jsonl = keys(
+            &jsonl,
+            &TraceOptions {
+                log_key,
+                key_column: Some("ClientRequestURI".parse().unwrap()),
+                host_column: (log_key == LogKey::HostPath)
+                    .then(|| "ClientRequestHost".parse().unwrap()),
+                ..TraceOptions::default()
+            },
+        );
+        assert_eq!(classes(from_log.clone()), expected, "{log_key:?}");
+        assert_eq!(from_csv, from_log, "{log_key:?}: CSV");
+        assert_eq!(from_jsonl, from_log, "{log_key:?}: JSON lines");
+    }
+
+    let refused = |path: &Path, args: &[&str], expected: &str| {
+        let mut all = vec!["trace", "stats", s(path)];
+        all.extend_from_slice(args);
+        let out = edgesim().args(&all).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(expected),
+            "{args:?}: {err}"
+        );
+    };
+    let text = write("keys.txt", "/a?x\n/b\n");
+    refused(
+        &text,
+        &["--log-key", "path-without-query"],
+        "--log-key path-without-query (TOML: log_key) applies to access logs, CSV and JSON lines",
+    );
+    refused(
+        &jsonl,
+        &["--key-column", "ClientRequestURI", "--log-key", "host-path"],
+        "needs --host-column",
+    );
+    refused(
+        &csv,
+        &["--key-column", "uri", "--host-column", "host"],
+        "--host-column (TOML: host_column) is read only with --log-key host-path",
+    );
+    refused(
+        &log,
+        &["--host-column", "host"],
+        "needs a CSV or JSON lines trace",
+    );
+}

@@ -13,7 +13,7 @@ use serde::Serialize;
 use edgesim::cache::{self, BoxedCache, CapacitySpec, PolicySpec, Replay};
 use edgesim::engine::derive_seed;
 use edgesim::workload::WorkingSet;
-use edgesim::workload::trace::{self, TraceOptions, TraceReader};
+use edgesim::workload::trace::{self, Observed, TraceOptions, TraceReader};
 
 use super::{emit, read_trace};
 
@@ -93,18 +93,30 @@ pub fn run(args: CacheArgs) -> Result<()> {
         .any(|s| matches!(s, CapacitySpec::Fraction(_)));
     let needs_next_access = policies.iter().any(|p| p.needs_next_access());
     let reader = trace::open(&args.trace, &args.opts)?;
-    let mut runs = if needs_working_set || (needs_next_access && !reader.carries_next_access()) {
-        // Sizes relative to the working set, or next accesses to compute:
-        // read the whole trace first, then replay it from memory.
-        drop(reader);
-        let trace = read_trace(&args.trace, &args.opts, false)?;
-        let mut runs = caches(&args, &policies, WorkingSet::of(&trace.requests))?;
-        runs.par_iter_mut()
-            .for_each(|run| run.cache.replay_dyn(&trace.requests, &mut run.state));
-        runs
-    } else {
-        stream(reader, &args, &policies)?
-    };
+    let (mut runs, observed) =
+        if needs_working_set || (needs_next_access && !reader.carries_next_access()) {
+            // Sizes relative to the working set, or next accesses to compute:
+            // read the whole trace first, then replay it from memory.
+            drop(reader);
+            let trace = read_trace(&args.trace, &args.opts, false)?;
+            let mut runs = caches(&args, &policies, WorkingSet::of(&trace.requests))?;
+            runs.par_iter_mut()
+                .for_each(|run| run.cache.replay_dyn(&trace.requests, &mut run.state));
+            (runs, trace.observed)
+        } else {
+            stream(reader, &args, &policies)?
+        };
+    // On stderr, so the table and the JSON keep their shape.
+    if let Some(o) = observed {
+        eprintln!(
+            "{}: the real cache's hit ratio was {:.4} (miss ratio {:.4}): {} hits in {} requests it counted",
+            args.trace.display(),
+            o.hit_ratio(),
+            1.0 - o.hit_ratio(),
+            o.hits,
+            o.requests
+        );
+    }
     let rows: Vec<Row> = runs.iter_mut().map(Run::row).collect();
     if args.json {
         emit(&(serde_json::to_string_pretty(&rows)? + "\n"))
@@ -171,12 +183,13 @@ fn caches<'a>(
 }
 
 /// Replays the trace batch by batch as it is decoded, in constant memory:
-/// the fast path when no size depends on the working set.
+/// the fast path when no size depends on the working set. Also gives the
+/// real cache's hits, when the trace records them.
 fn stream<'a>(
     mut reader: TraceReader,
     args: &CacheArgs,
     policies: &'a [PolicySpec],
-) -> Result<Vec<Run<'a>>> {
+) -> Result<(Vec<Run<'a>>, Option<Observed>)> {
     let mut runs = caches(args, policies, WorkingSet::default())?;
     let mut batch = Vec::new();
     while reader.next_batch(&mut batch)? {
@@ -190,7 +203,7 @@ fn stream<'a>(
     if reader.skipped().lines > 0 {
         eprintln!("{}: {}", args.trace.display(), reader.skipped());
     }
-    Ok(runs)
+    Ok((runs, reader.observed()))
 }
 
 /// Rows as an aligned text table.

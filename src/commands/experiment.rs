@@ -2,7 +2,7 @@
 //! to the list of runs it would make.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -28,6 +28,10 @@ pub fn run(
     report::prepare_dir(&out)?;
     let started = Instant::now();
     let results = runner::run(&exp, threads)?;
+    // Echoed in results.json relative to the output directory: the outputs
+    // stay the same wherever they are made, and `edgesim report` finds the
+    // file from the directory alone.
+    exp.path = relative_to(&out, &file);
     let summary = Summary::new(&exp, &results);
     let written = report::write_all(&out, &summary)?;
     eprintln!(
@@ -37,6 +41,24 @@ pub fn run(
         report::list(&written)
     );
     Ok(())
+}
+
+/// `file` as a path relative to directory `dir` (`../exp.toml`), from their
+/// canonical forms; `file` as given when either cannot be resolved, and
+/// absolute when they share no root.
+fn relative_to(dir: &Path, file: &Path) -> PathBuf {
+    let (Ok(dir), Ok(canonical)) = (dir.canonicalize(), file.canonicalize()) else {
+        return file.to_path_buf();
+    };
+    let dir: Vec<_> = dir.components().collect();
+    let target: Vec<_> = canonical.components().collect();
+    let common = dir.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return canonical;
+    }
+    let mut relative: PathBuf = dir[common..].iter().map(|_| "..").collect();
+    relative.extend(&target[common..]);
+    relative
 }
 
 /// `edgesim validate`: checks the file and lists the runs, without running.

@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
@@ -54,7 +54,7 @@ pub fn run(dir: PathBuf) -> Result<()> {
         )
     })?;
     let echo = results.experiment;
-    let Some(path) = echo.path else {
+    let Some(recorded) = echo.path else {
         bail!(
             "{}: written by edgesim {}, which did not record the experiment's path: run `edgesim run EXPERIMENT --out {}` again",
             results_path.display(),
@@ -62,6 +62,8 @@ pub fn run(dir: PathBuf) -> Result<()> {
             dir.display()
         );
     };
+    // Recorded relative to the directory; the file itself is not read.
+    let path = tidy(&dir.join(&recorded));
     let again = format!(
         "run `edgesim run {} --seed {} --out {}` again",
         path.display(),
@@ -75,6 +77,7 @@ pub fn run(dir: PathBuf) -> Result<()> {
         )
     })?;
     exp.meta.seed = echo.seed;
+    exp.path = recorded;
     let runs = report::runs::read(&dir, &again)?;
     check_runs(&dir, &exp, &runs, &again)?;
     let summary = Summary::new(&exp, &runs);
@@ -85,6 +88,22 @@ pub fn run(dir: PathBuf) -> Result<()> {
         report::list(&written)
     );
     Ok(())
+}
+
+/// `path` without `name/..` pairs and `.`, lexically: for parsing and
+/// messages only, as the file is never opened.
+fn tidy(path: &Path) -> PathBuf {
+    let mut parts: Vec<Component> = Vec::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    parts.iter().collect()
 }
 
 /// Refuses runs that are not the experiment's (files from two different

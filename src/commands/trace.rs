@@ -66,8 +66,13 @@ pub fn run(command: TraceCommand) -> Result<()> {
             top,
         } => {
             let trace = read_trace(&file, &opts, true)?;
-            let stats =
-                trace::compute_stats(&trace.requests, &trace.clients, &trace.key_names, top);
+            let stats = trace::compute_stats(
+                &trace.requests,
+                &trace.clients,
+                &trace.key_names,
+                top,
+                trace.observed,
+            );
             if json {
                 emit(&(serde_json::to_string_pretty(&stats)? + "\n"))
             } else {
@@ -181,6 +186,17 @@ fn render(file: &Path, s: &TraceStats) -> String {
     );
     line("reuse distance", percentiles(&s.reuse_distance));
     line("size (bytes)", percentiles(&s.size_bytes));
+    if let Some(o) = s.observed {
+        line(
+            "observed hit ratio",
+            format!(
+                "{:.4} ({} hits in {} requests the real cache counted)",
+                o.hit_ratio(),
+                o.hits,
+                o.requests
+            ),
+        );
+    }
     for (title, list) in [("top keys", &s.top_keys), ("top clients", &s.top_clients)] {
         out.push_str(&format!("  {title}\n"));
         for c in list {

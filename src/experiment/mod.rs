@@ -17,7 +17,7 @@ use crate::engine::derive_seed;
 use crate::limiter::LimiterSpec;
 use crate::service::{LoadSpec, ServiceSpec};
 use crate::workload::synthetic::SyntheticSpec;
-use crate::workload::trace::TraceSpec;
+use crate::workload::trace::{TraceOptions, TraceSpec};
 
 mod report;
 
@@ -767,10 +767,16 @@ fn trace_spec(value: Spanned<DeValue>) -> Result<WorkloadSpec, Located> {
             "a trace workload needs `path`, the trace file",
         )
     })?;
-    Ok(WorkloadSpec::Trace(TraceSpec {
-        path: deserialize(path)?,
-        options: deserialize(Spanned::new(span, DeValue::Table(table)))?,
-    }))
+    let path: PathBuf = deserialize(path)?;
+    let options: TraceOptions = deserialize(Spanned::new(span.clone(), DeValue::Table(table)))?;
+    // Options the format cannot honour are refused here, so `validate`
+    // catches them too (a format that cannot be guessed is left to the read).
+    if let Ok(format) = options.format_for(&path) {
+        options
+            .check_applies(format)
+            .map_err(|m| Located::at(span, m))?;
+    }
+    Ok(WorkloadSpec::Trace(TraceSpec { path, options }))
 }
 
 fn deserialize<T: DeserializeOwned>(value: Spanned<DeValue>) -> Result<T, Located> {

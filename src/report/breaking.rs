@@ -204,6 +204,7 @@ mod tests {
                 span: 0,
                 limits: None,
                 service: Some(stats_of(run.load, run.replication)),
+                observed: None,
                 run,
             })
             .collect();

@@ -35,9 +35,10 @@ impl Export for Json {
                 "name": exp.name,
                 "seed": exp.meta.seed,
                 "replications": exp.meta.replications,
-                // Where it was read from: `edgesim report` parses `source`
-                // again as if from there (relative trace paths resolve
-                // against it).
+                // Where it was read from, relative to the output directory
+                // (`edgesim run` sets it so): `edgesim report` parses
+                // `source` again as if from there (relative trace paths
+                // resolve against it).
                 "path": exp.path.display().to_string(),
                 "source": exp.source,
             },
@@ -50,6 +51,10 @@ impl Export for Json {
         if !exp.services.is_empty() {
             let levels = super::levels::levels(summary.results);
             doc["breaking_points"] = super::breaking::json(exp, &levels);
+        }
+        // Only when a trace recorded its real cache's status.
+        if let Some(observed) = super::observed::json(summary) {
+            doc["observed"] = observed;
         }
         let mut bytes = serde_json::to_vec_pretty(&doc)?;
         bytes.push(b'\n');

@@ -44,6 +44,7 @@ fn render(summary: &Summary) -> String {
     }
     super::service::markdown(&mut md, summary);
     super::alerts::markdown(&mut md, summary);
+    super::observed::markdown(&mut md, summary);
     md
 }
 

@@ -12,6 +12,7 @@ mod json;
 mod levels;
 mod limits;
 mod markdown;
+mod observed;
 pub mod runs;
 mod service;
 mod service_charts;

@@ -172,6 +172,10 @@ mod tests {
             span: u64::MAX,
             limits: Some(limits),
             service: None,
+            observed: Some(crate::workload::trace::Observed {
+                requests: 400,
+                hits: 206,
+            }),
         };
         let latency = Latency {
             mean: 2.225_073_858_507_201e-308,

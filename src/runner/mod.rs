@@ -35,6 +35,8 @@ pub struct Instance {
     pub clientless_trace: Option<std::path::PathBuf>,
     /// The workload's routes (empty: one route).
     pub routes: Vec<Route>,
+    /// The real cache's hits, when the trace records its cache status.
+    pub observed: Option<trace::Observed>,
 }
 
 /// Slices a cache-only replay is cut into for batch means: enough for a
@@ -68,6 +70,9 @@ pub struct RunResult {
     pub limits: Option<LimitStats>,
     /// Latency, errors and load, when the experiment models a service.
     pub service: Option<ServiceStats>,
+    /// The real cache's hits on the whole trace (not only the part a load
+    /// replays), when the trace records its cache status.
+    pub observed: Option<trace::Observed>,
 }
 
 /// Executes every run of `exp` on `threads` threads (all cores when None).
@@ -130,7 +135,7 @@ pub fn generate(
     next_access: bool,
 ) -> Result<Instance> {
     let arrivals = |phases: &Vec<_>| Arrivals::new(phases.clone(), stream(seed, "load-arrivals"));
-    let (mut requests, clientless_trace, routes) = match spec {
+    let (mut requests, clientless_trace, routes, observed) = match spec {
         WorkloadSpec::Synthetic(s) => {
             let requests = match load {
                 Load::Own { speedup, duration } => {
@@ -155,6 +160,7 @@ pub fn generate(
                 requests.map_err(anyhow::Error::msg)?,
                 None,
                 s.service_routes(),
+                None,
             )
         }
         WorkloadSpec::Trace(t) => {
@@ -194,7 +200,7 @@ pub fn generate(
                     service_time: None,
                 })
                 .collect();
-            (requests, clientless, routes)
+            (requests, clientless, routes, trace.observed)
         }
     };
     if next_access {
@@ -211,6 +217,7 @@ pub fn generate(
         working_set,
         clientless_trace,
         routes,
+        observed,
     })
 }
 
@@ -297,6 +304,7 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         span,
         limits,
         service,
+        observed: instance.observed,
     })
 }
 

@@ -145,29 +145,17 @@ impl LineFormat for Combined {
                 )
             })?,
         };
-        let key = match self.key {
-            LogKey::Path => names.key(target),
-            LogKey::PathWithoutQuery => {
-                names.key(target.split(|&b| b == b'?').next().unwrap_or(target))
+        let host = match (self.key, host) {
+            (_, Some((a, b))) => &line[a..b],
+            (LogKey::HostPath, None) => {
+                return Err(LineError::new(
+                    0,
+                    "host-path keys need a virtual host as the first field (vhost_combined)",
+                ));
             }
-            LogKey::HostPath => {
-                let (a, b) = host.ok_or_else(|| {
-                    LineError::new(
-                        0,
-                        "host-path keys need a virtual host as the first field (vhost_combined)",
-                    )
-                })?;
-                let name = &line[a..b];
-                let name = name
-                    .iter()
-                    .rposition(|&c| c == b':')
-                    .map_or(name, |p| &name[..p]);
-                self.scratch.clear();
-                self.scratch.extend_from_slice(name);
-                self.scratch.extend_from_slice(target);
-                names.key(&self.scratch)
-            }
+            (_, None) => b"",
         };
+        let key = names.key(self.key.of(host, target, &mut self.scratch));
         out.push(Request {
             time,
             key,

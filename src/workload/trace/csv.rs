@@ -2,11 +2,12 @@
 //! split in place (quoted fields allowed, but not spanning lines), only the
 //! needed columns decoded.
 
+use super::cache_status::{self, Observed};
 use super::fields::{clamp_size, client_tier, parse_u64, show, tier};
 use super::lines::{LineError, LineFormat, LineReader, Lines};
 use super::source::Input;
 use super::time::{parse_number, scale};
-use super::{Column, Context, Names, Request, TimeUnit, TraceError, TraceOptions};
+use super::{Column, Context, LogKey, Names, Request, TimeUnit, TraceError, TraceOptions};
 
 /// Header names tried, in order, for columns not given explicitly, with the
 /// unit such a name implies (edgesim's own CSV uses `time_ns` and `ttl_ms`).
@@ -22,22 +23,35 @@ const CLIENT_NAMES: &[(&str, Option<TimeUnit>)] = &[("client", None)];
 const TIER_NAMES: &[(&str, Option<TimeUnit>)] = &[("tier", None)];
 
 /// What a column feeds, as bits: one column may feed several roles.
-const KEY: u8 = 1;
-const TIME: u8 = 2;
-const SIZE: u8 = 4;
-const TTL: u8 = 8;
-const CLIENT: u8 = 16;
-const OP: u8 = 32;
-const TIER: u8 = 64;
-const ROUTE: u8 = 128;
+const KEY: u16 = 1;
+const TIME: u16 = 2;
+const SIZE: u16 = 4;
+const TTL: u16 = 8;
+const CLIENT: u16 = 16;
+const OP: u16 = 32;
+const TIER: u16 = 64;
+const ROUTE: u16 = 128;
+const HOST: u16 = 256;
+const CACHE_STATUS: u16 = 512;
+/// The key column when `log_key` makes its request target into the key.
+const TARGET: u16 = 1024;
+/// The roles most columns do not have, tested together to keep the common
+/// columns (key, time, size, TTL, client) on a short path.
+const RARE: u16 = OP | TIER | ROUTE | HOST | CACHE_STATUS | TARGET;
 
 pub(super) struct Csv {
     delimiter: u8,
     /// The roles of each column up to the last needed one.
-    roles: Vec<u8>,
+    roles: Vec<u16>,
     time_unit: TimeUnit,
     ttl_unit: TimeUnit,
     ops: Vec<Vec<u8>>,
+    /// How the key column becomes a key (a request target unless `Path`).
+    log_key: LogKey,
+    /// Scratch for host+path keys.
+    scratch: Vec<u8>,
+    /// The real cache's hits, counted when there is a cache status column.
+    observed: Option<Observed>,
 }
 
 /// Reads the header (unless `--no-header`) and resolves the columns.
@@ -88,10 +102,17 @@ pub(super) fn open(
     // No default name: a trace read before route columns existed keeps its
     // single route even if it happens to have a `route` column.
     let route = find(&opts.route_column, &[], "route")?.map(|(i, _)| i);
+    let host = find(&opts.host_column, &[], "host")?.map(|(i, _)| i);
+    let cache_status = find(&opts.cache_status_column, &[], "cache-status")?.map(|(i, _)| i);
     let ops = opts.op_filter().map_err(|m| cx.invalid(m))?;
     let mut roles = Vec::new();
+    let key_role = if opts.log_key == LogKey::Path {
+        KEY
+    } else {
+        TARGET
+    };
     let columns = [
-        (Some(key), KEY),
+        (Some(key), key_role),
         (time.map(|t| t.0), TIME),
         (size, SIZE),
         (ttl.map(|t| t.0), TTL),
@@ -99,6 +120,8 @@ pub(super) fn open(
         (tier, TIER),
         (op, OP),
         (route, ROUTE),
+        (host, HOST),
+        (cache_status, CACHE_STATUS),
     ];
     for (column, role) in columns {
         if let Some(i) = column {
@@ -114,6 +137,9 @@ pub(super) fn open(
         time_unit: time.map_or(TimeUnit::S, |t| t.1),
         ttl_unit: ttl.map_or(TimeUnit::S, |t| t.1),
         ops,
+        log_key: opts.log_key,
+        scratch: Vec::new(),
+        observed: cache_status.map(|_| Observed::default()),
     };
     Ok(LineReader::from_lines(lines, csv))
 }
@@ -275,6 +301,9 @@ impl LineFormat for Csv {
         let mut client = None;
         let mut given_tier = None;
         let mut route = None;
+        let mut target = None;
+        let mut host: &[u8] = b"";
+        let mut status = None;
         let mut at = 0;
         for (column, &roles) in self.roles.iter().enumerate() {
             if at > line.len() {
@@ -293,11 +322,33 @@ impl LineFormat for Csv {
             let (start, end, next, number) = next_field_number(line, at, self.delimiter)?;
             at = next;
             let text = trim(&line[start..end]);
-            if roles & OP != 0
-                && !self.ops.is_empty()
-                && !self.ops.iter().any(|o| o.eq_ignore_ascii_case(text))
-            {
-                return Ok(());
+            if roles & RARE != 0 {
+                if roles & OP != 0
+                    && !self.ops.is_empty()
+                    && !self.ops.iter().any(|o| o.eq_ignore_ascii_case(text))
+                {
+                    return Ok(());
+                }
+                if roles & TIER != 0 {
+                    given_tier = Some(tier(text));
+                }
+                if roles & ROUTE != 0 {
+                    route = Some((text, start));
+                }
+                if roles & TARGET != 0 {
+                    target = Some(text);
+                }
+                if roles & HOST != 0 {
+                    host = text;
+                }
+                if roles & CACHE_STATUS != 0 {
+                    status = Some(field(
+                        text,
+                        start,
+                        cache_status::classify,
+                        cache_status::expected,
+                    )?);
+                }
             }
             if roles & KEY != 0 {
                 req.key = match number {
@@ -324,12 +375,6 @@ impl LineFormat for Csv {
             if roles & CLIENT != 0 {
                 client = Some(text);
             }
-            if roles & TIER != 0 {
-                given_tier = Some(tier(text));
-            }
-            if roles & ROUTE != 0 {
-                route = Some((text, start));
-            }
         }
         // Interned last, so a line refused for another reason adds no route.
         if let Some((name, start)) = route {
@@ -342,8 +387,18 @@ impl LineFormat for Csv {
         if let Some(tier) = given_tier {
             req.tier = tier;
         }
+        if let Some(target) = target {
+            req.key = names.key(self.log_key.of(host, target, &mut self.scratch));
+        }
+        if let (Some(observed), Some(status)) = (&mut self.observed, status) {
+            observed.add(status);
+        }
         out.push(req);
         Ok(())
+    }
+
+    fn observed(&self) -> Option<Observed> {
+        self.observed
     }
 }
 

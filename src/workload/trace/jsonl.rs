@@ -1,19 +1,21 @@
 //! JSON lines: one object per line, fields mapped by the column options
 //! (which name fields here). Defaults are `key`, `time`, `size`, `client`,
-//! `ttl`; a field named explicitly (and the route field, which has no
-//! default) must be present on every line. For
+//! `ttl`; a field named explicitly (and the route, host and cache status
+//! fields, which have no default) must be present on every line. For
 //! Cloudflare-style logs: `--key-column ClientRequestURI --time-column
 //! EdgeStartTimestamp --time-unit ns --size-column EdgeResponseBytes
-//! --client-column ClientIP` (see experiments/cloudflare_logs.toml).
+//! --client-column ClientIP --cache-status-column CacheCacheStatus` (see
+//! experiments/cloudflare_logs.toml).
 
 use serde_json::{Map, Value};
 
+use super::cache_status::{self, Observed};
 use super::csv::time_expected;
 use super::fields::{clamp_size, client_tier, parse_u64, show, tier};
 use super::lines::{LineError, LineFormat, LineReader};
 use super::source::Input;
 use super::time::parse_number;
-use super::{Column, Context, Names, Request, TimeUnit, TraceError, TraceOptions};
+use super::{Column, Context, LogKey, Names, Request, TimeUnit, TraceError, TraceOptions};
 
 /// A mapped field: its name and whether every line must have it.
 struct Field {
@@ -31,6 +33,13 @@ pub(super) struct Jsonl {
     route: Option<Field>,
     op: Option<Field>,
     ops: Vec<Vec<u8>>,
+    /// How the key field becomes a key (a request target unless `Path`),
+    /// with the host field for `HostPath`.
+    log_key: LogKey,
+    host: Option<Field>,
+    scratch: Vec<u8>,
+    /// The cache status field, and the real cache's hits counted from it.
+    cache_status: Option<(Field, Observed)>,
 }
 
 fn mapped(given: &Option<Column>, default: &str, flag: &str) -> Result<Field, String> {
@@ -81,6 +90,19 @@ pub(super) fn open(
                 .map(|c| mapped(&Some(c.clone()), "op", "op"))
                 .transpose()?,
             ops: opts.op_filter()?,
+            log_key: opts.log_key,
+            host: opts
+                .host_column
+                .as_ref()
+                .map(|c| mapped(&Some(c.clone()), "host", "host"))
+                .transpose()?,
+            scratch: Vec::new(),
+            cache_status: opts
+                .cache_status_column
+                .as_ref()
+                .map(|c| mapped(&Some(c.clone()), "cache-status", "cache-status"))
+                .transpose()?
+                .map(|f| (f, Observed::default())),
         })
     };
     let format = build().map_err(|m| cx.invalid(m))?;
@@ -169,7 +191,7 @@ impl LineFormat for Jsonl {
             }
         }
         let string = || "a string or a number".to_string();
-        let key = Self::get(line, &object, &self.key, |t| Some(names.key(t)), string)?;
+        let target = Self::get(line, &object, &self.key, |t| Some(t.to_vec()), string)?;
         let (time_field, unit) = &self.time;
         let time = Self::get(
             line,
@@ -197,6 +219,20 @@ impl LineFormat for Jsonl {
             string,
         )?;
         let given_tier = Self::get(line, &object, &self.tier, |t| Some(tier(t)), string)?;
+        let host = match &self.host {
+            Some(field) => Self::get(line, &object, field, |t| Some(t.to_vec()), string)?,
+            None => None,
+        };
+        let status = match &self.cache_status {
+            Some((field, _)) => Self::get(
+                line,
+                &object,
+                field,
+                cache_status::classify,
+                cache_status::expected,
+            )?,
+            None => None,
+        };
         // Interned last, so a line refused for another reason adds no route.
         let mut route = 0;
         if let Some(field) = &self.route
@@ -205,6 +241,13 @@ impl LineFormat for Jsonl {
             route = names
                 .route(&name)
                 .map_err(|m| LineError::fatal(position(line, &field.name), m))?;
+        }
+        let key = target.map(|t| {
+            let host = host.as_deref().unwrap_or_default();
+            names.key(self.log_key.of(host, &t, &mut self.scratch))
+        });
+        if let (Some((_, observed)), Some(status)) = (&mut self.cache_status, status) {
+            observed.add(status);
         }
         out.push(Request {
             time: time.unwrap_or(0),
@@ -217,5 +260,9 @@ impl LineFormat for Jsonl {
             ..Request::default()
         });
         Ok(())
+    }
+
+    fn observed(&self) -> Option<Observed> {
+        self.cache_status.as_ref().map(|(_, observed)| *observed)
     }
 }

@@ -3,7 +3,7 @@
 //! and turns its complaints into `file:line:column` errors or skips.
 
 use super::source::Input;
-use super::{BATCH, Context, Decode, Names, Request, TraceError};
+use super::{BATCH, Context, Decode, Names, Observed, Request, TraceError};
 
 /// Bytes read per refill; a longer line grows the buffer.
 const CHUNK: usize = 1 << 20;
@@ -51,6 +51,12 @@ pub(super) trait LineFormat {
         names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError>;
+
+    /// The real cache's hits among the lines parsed, when the format reads
+    /// a cache status.
+    fn observed(&self) -> Option<Observed> {
+        None
+    }
 }
 
 /// Splits an [`Input`] into lines.
@@ -164,5 +170,9 @@ impl<F: LineFormat> Decode for LineReader<F> {
             }
         }
         Ok(true)
+    }
+
+    fn observed(&self) -> Option<Observed> {
+        self.format.observed()
     }
 }

@@ -9,6 +9,7 @@
 //! record or a compressed frame is always an error naming the byte offset.
 
 mod arc;
+mod cache_status;
 mod combined;
 mod csv;
 mod fields;
@@ -35,6 +36,7 @@ use serde::Serialize;
 use super::{Request, annotate_next_access};
 use crate::engine::fnv1a;
 
+pub use cache_status::Observed;
 pub use options::{Column, Delimiter, LogKey, TimeUnit, TraceFormat, TraceOptions};
 pub use stats::{Count, Percentiles, TraceStats, compute as compute_stats};
 pub use write::{OutputFormat, write};
@@ -258,6 +260,11 @@ trait Decode {
     fn carries_next_access(&self) -> bool {
         false
     }
+
+    /// The real cache's hits so far, when the trace records its status.
+    fn observed(&self) -> Option<Observed> {
+        None
+    }
 }
 
 /// An open trace, read batch by batch.
@@ -296,6 +303,12 @@ impl TraceReader {
     pub fn skipped(&self) -> &Skipped {
         &self.cx.skipped
     }
+
+    /// The real cache's hits among the requests read so far, when the trace
+    /// has a cache status column.
+    pub fn observed(&self) -> Option<Observed> {
+        self.decoder.observed()
+    }
 }
 
 /// Opens `path` with `opts`.
@@ -319,6 +332,7 @@ fn open_recording(
         },
     };
     let format = opts.format_for(path).map_err(|m| cx.invalid(m))?;
+    opts.check_applies(format).map_err(|m| cx.invalid(m))?;
     let input = source::Input::open(path).map_err(|source| TraceError::Io {
         file: cx.file.clone(),
         source,
@@ -350,6 +364,8 @@ pub struct Trace {
     /// The text of hashed keys (only from [`read_with_key_names`]).
     pub key_names: KeyNames,
     pub skipped: Skipped,
+    /// The real cache's hits, when the trace has a cache status column.
+    pub observed: Option<Observed>,
 }
 
 /// Reads all of `path`, computing next-access positions when the format
@@ -373,12 +389,14 @@ fn read_all(mut reader: TraceReader) -> Result<Trace, TraceError> {
     if !reader.carries_next_access() {
         annotate_next_access(&mut requests);
     }
+    let observed = reader.observed();
     Ok(Trace {
         requests,
         clients: reader.cx.names.clients,
         routes: reader.cx.names.routes,
         key_names: reader.cx.names.keys.unwrap_or_default(),
         skipped: reader.cx.skipped,
+        observed,
     })
 }
 

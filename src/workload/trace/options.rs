@@ -86,8 +86,59 @@ pub enum LogKey {
     Path,
     /// The request target without its `?query`.
     PathWithoutQuery,
-    /// The virtual host (first field of a vhost_combined log) and the target.
+    /// The virtual host without its port (first field of a vhost_combined
+    /// log; the host column in CSV and JSON lines) and the target.
     HostPath,
+}
+
+impl LogKey {
+    /// The name as written in options.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogKey::Path => "path",
+            LogKey::PathWithoutQuery => "path-without-query",
+            LogKey::HostPath => "host-path",
+        }
+    }
+
+    /// The text that identifies the object requested at `target` on `host`
+    /// (read by [`LogKey::HostPath`] only), using `scratch` when the two
+    /// must be joined.
+    #[inline]
+    pub(super) fn of<'a>(
+        self,
+        host: &[u8],
+        target: &'a [u8],
+        scratch: &'a mut Vec<u8>,
+    ) -> &'a [u8] {
+        match self {
+            LogKey::Path => target,
+            LogKey::PathWithoutQuery => {
+                memchr::memchr(b'?', target).map_or(target, |q| &target[..q])
+            }
+            LogKey::HostPath => {
+                scratch.clear();
+                scratch.extend_from_slice(without_port(host));
+                scratch.extend_from_slice(target);
+                scratch
+            }
+        }
+    }
+}
+
+/// `host` without a trailing `:port` (`example.com:443`, `[::1]:8080`); an
+/// IPv6 address without a port is left whole.
+fn without_port(host: &[u8]) -> &[u8] {
+    match host.iter().rposition(|&c| c == b':') {
+        Some(p)
+            if p + 1 < host.len()
+                && host[p + 1..].iter().all(u8::is_ascii_digit)
+                && (host[..p].ends_with(b"]") || !host[..p].contains(&b':')) =>
+        {
+            &host[..p]
+        }
+        _ => host,
+    }
 }
 
 /// A column: a header name (CSV), a field name (JSON lines) or a 0-based index.
@@ -203,6 +254,17 @@ pub struct TraceOptions {
     /// service metrics [default: none, every request on one route].
     #[arg(long)]
     pub route_column: Option<Column>,
+    /// CSV / JSON lines: virtual host column, put before the key with
+    /// `--log-key host-path` (e.g. Cloudflare's `ClientRequestHost`)
+    /// [default: none].
+    #[arg(long)]
+    pub host_column: Option<Column>,
+    /// CSV / JSON lines: the real cache's status of each request
+    /// (Cloudflare's `CacheCacheStatus`, nginx's `$upstream_cache_status`),
+    /// to report the observed hit ratio beside the simulated ones; read by
+    /// `run`, `cache` and `trace stats` (see docs/traces.md) [default: none].
+    #[arg(long)]
+    pub cache_status_column: Option<Column>,
     /// CSV / JSON lines: TTL column [default: `ttl_ms` in ms, or `ttl`].
     #[arg(long)]
     pub ttl_column: Option<Column>,
@@ -222,7 +284,8 @@ pub struct TraceOptions {
     /// CSV: the first line is data, not a header (columns are then indices).
     #[arg(long)]
     pub no_header: bool,
-    /// Access logs: what identifies the object.
+    /// Access logs, CSV and JSON lines: what part of the request target
+    /// (the key column in CSV and JSON lines) identifies the object.
     #[arg(long, value_enum, default_value_t)]
     pub log_key: LogKey,
     /// Skip lines that do not parse (and report how many) instead of stopping
@@ -252,6 +315,41 @@ impl TraceOptions {
                 path.display()
             )
         })
+    }
+
+    /// Refuses options that `format` cannot honour, rather than ignore them.
+    pub fn check_applies(&self, format: TraceFormat) -> Result<(), String> {
+        let columns = matches!(format, TraceFormat::Csv | TraceFormat::Jsonl);
+        let name = clap::ValueEnum::to_possible_value(&format)
+            .map_or_else(String::new, |v| v.get_name().to_string());
+        if self.log_key != LogKey::Path && !columns && format != TraceFormat::Combined {
+            return Err(format!(
+                "--log-key {} (TOML: log_key) applies to access logs, CSV and JSON lines, \
+                 whose keys are request targets; a {name} trace has plain keys",
+                self.log_key.name()
+            ));
+        }
+        if self.cache_status_column.is_some() && !columns {
+            return Err(format!(
+                "--cache-status-column (TOML: cache_status_column) needs a CSV or JSON lines \
+                 trace; a {name} trace has no such field (see docs/traces.md)"
+            ));
+        }
+        if self.host_column.is_some() && !columns {
+            return Err(format!(
+                "--host-column (TOML: host_column) needs a CSV or JSON lines trace, not {name}"
+            ));
+        }
+        if columns && (self.log_key == LogKey::HostPath) != self.host_column.is_some() {
+            return Err(if self.host_column.is_some() {
+                "--host-column (TOML: host_column) is read only with --log-key host-path".into()
+            } else {
+                "--log-key host-path (TOML: log_key) needs --host-column (host_column), \
+                 e.g. ClientRequestHost"
+                    .into()
+            });
+        }
+        Ok(())
     }
 
     /// The operations to keep, lower-cased; empty keeps everything.
@@ -290,6 +388,38 @@ mod tests {
         assert_eq!(guess("access.log"), Some(TraceFormat::Combined));
         assert_eq!(guess("t.csv.gz"), Some(TraceFormat::Csv));
         assert_eq!(guess("mystery"), None);
+    }
+
+    #[test]
+    fn log_keys_normalise_targets() {
+        let mut scratch = Vec::new();
+        let mut key = |k: LogKey, host: &str, target: &str| {
+            String::from_utf8(
+                k.of(host.as_bytes(), target.as_bytes(), &mut scratch)
+                    .to_vec(),
+            )
+            .unwrap()
+        };
+        assert_eq!(key(LogKey::Path, "h", "/a?b=1"), "/a?b=1");
+        assert_eq!(key(LogKey::PathWithoutQuery, "h", "/a?b=1?c"), "/a");
+        assert_eq!(key(LogKey::PathWithoutQuery, "h", "/a"), "/a");
+        assert_eq!(
+            key(LogKey::HostPath, "shop.example.com:443", "/a?b"),
+            "shop.example.com/a?b"
+        );
+        assert_eq!(
+            key(LogKey::HostPath, "shop.example.com", "/a"),
+            "shop.example.com/a"
+        );
+        assert_eq!(
+            key(LogKey::HostPath, "[2001:db8::1]:8080", "/a"),
+            "[2001:db8::1]/a"
+        );
+        assert_eq!(
+            key(LogKey::HostPath, "[2001:db8::1]", "/a"),
+            "[2001:db8::1]/a"
+        );
+        assert_eq!(key(LogKey::HostPath, "2001:db8::1", "/a"), "2001:db8::1/a");
     }
 
     #[test]

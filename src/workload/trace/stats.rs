@@ -8,7 +8,7 @@ use hashbrown::HashMap;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::{KeyNames, Request};
+use super::{KeyNames, Observed, Request};
 use crate::engine::SECOND;
 
 /// Percentiles of a distribution (None when it is empty).
@@ -78,6 +78,10 @@ pub struct TraceStats {
     pub size_bytes: Option<Percentiles>,
     pub top_keys: Vec<Count>,
     pub top_clients: Vec<Count>,
+    /// The real cache's hits among the requests it counted, when the trace
+    /// has a cache status column (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
 }
 
 /// Per-object tally.
@@ -118,12 +122,14 @@ fn histogram() -> Histogram<u64> {
 }
 
 /// Computes the statistics of `requests`, naming clients from `clients` and
-/// hashed keys from `keys`, with `top` entries in each top list.
+/// hashed keys from `keys`, with `top` entries in each top list, and the
+/// real cache's `observed` hits as the reader counted them.
 pub fn compute(
     requests: &[Request],
     clients: &[String],
     keys: &KeyNames,
     top: usize,
+    observed: Option<Observed>,
 ) -> TraceStats {
     let n = requests.len();
     let mut objects: HashMap<u64, Object, FixedState> = HashMap::default();
@@ -219,6 +225,7 @@ pub fn compute(
         size_bytes: Percentiles::of(&sizes),
         top_keys,
         top_clients,
+        observed,
     }
 }
 
@@ -257,7 +264,13 @@ mod tests {
 
     #[test]
     fn counts_reuse_distances_and_top_keys() {
-        let s = compute(&trace(&[1, 2, 3, 1, 2, 2, 4]), &[], &KeyNames::default(), 2);
+        let s = compute(
+            &trace(&[1, 2, 3, 1, 2, 2, 4]),
+            &[],
+            &KeyNames::default(),
+            2,
+            None,
+        );
         assert_eq!(
             (s.requests, s.unique_objects, s.working_set_bytes),
             (7, 4, 100)
