@@ -172,6 +172,30 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// A size as a user would write it back, losslessly: the largest exact
+/// unit of either family ("64MB" stays "64MB", "64MiB" stays "64MiB"),
+/// else plain bytes. For echoing settings; measured sizes use
+/// [`format_bytes`].
+pub fn write_size(bytes: u64) -> String {
+    const EXACT: [(&str, u64); 8] = [
+        ("TiB", 1 << 40),
+        ("TB", 1_000_000_000_000),
+        ("GiB", 1 << 30),
+        ("GB", 1_000_000_000),
+        ("MiB", 1 << 20),
+        ("MB", 1_000_000),
+        ("KiB", 1 << 10),
+        ("kB", 1_000),
+    ];
+    EXACT
+        .iter()
+        .find(|(_, scale)| bytes > 0 && bytes.is_multiple_of(*scale))
+        .map_or_else(
+            || format!("{bytes}B"),
+            |(unit, scale)| format!("{}{unit}", bytes / scale),
+        )
+}
+
 /// A size in bytes, read from a string with a unit or a plain integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Bytes(pub u64);
@@ -285,6 +309,9 @@ mod tests {
     fn formats_bytes_compactly() {
         assert_eq!(format_bytes(64 << 20), "64MiB");
         assert_eq!(format_bytes(64_000_000), "61.0MiB");
+        assert_eq!(write_size(64_000_000), "64MB");
+        assert_eq!(write_size(64 << 20), "64MiB");
+        assert_eq!(write_size(1_000_001), "1000001B");
         assert_eq!(format_bytes(1536), "1.5KiB");
         assert_eq!(format_bytes(1_800_000_123), "1.7GiB");
         assert_eq!(format_bytes(2_029_769_728), "1.9GiB");

@@ -86,7 +86,12 @@ fn results_have_one_row_per_run_and_a_recommendation() {
             .contains("[[cache]]")
     );
     let report = String::from_utf8(outputs[2].clone()).unwrap();
-    assert!(report.contains("**Pick `lru`.**"), "{report}");
+    // One recommendation per traffic (alpha), each a configuration.
+    assert!(
+        report.contains("## Recommendation at alpha=0.8"),
+        "{report}"
+    );
+    assert!(report.contains("**Pick `lru 20%`.**"), "{report}");
     assert!(outputs[3].starts_with(b"\x89PNG"));
     assert!(String::from_utf8_lossy(&outputs[4]).contains("<svg"));
 }

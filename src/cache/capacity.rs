@@ -65,7 +65,7 @@ impl fmt::Display for CapacitySpec {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             CapacitySpec::Objects(n) => write!(f, "{n}"),
-            CapacitySpec::Bytes(b) => f.write_str(&crate::units::format_bytes(*b)),
+            CapacitySpec::Bytes(b) => f.write_str(&crate::units::write_size(*b)),
             CapacitySpec::Fraction(x) => write!(f, "{}%", x * 100.0),
         }
     }

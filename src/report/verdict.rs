@@ -500,21 +500,44 @@ fn across(md: &mut String, summary: &Summary, currency: &str) {
         };
         let mut columns: Vec<String> = Vec::new();
         let mut rows: Vec<String> = Vec::new();
+        // A row: every other varying value, named as in labels.
+        let shows = |k: &str| {
+            varying.iter().any(|v| v == k)
+                && k != name
+                && !(name == "load" && k.starts_with("load."))
+                && k != "algorithm"
+                && !k.starts_with("limiter.")
+        };
         let row_of = |c: &Candidate| {
-            let others: Vec<String> = c
-                .values
-                .iter()
-                .filter(|(k, _)| k != name && varying.contains(k))
-                .filter(|(k, _)| k != "algorithm" && !k.starts_with("limiter."))
-                .map(|(k, v)| match k.as_str() {
-                    "policy" | "limiter" => v.clone(),
-                    _ => format!("{}={v}", k.rsplit('.').next().unwrap_or(k)),
-                })
-                .collect();
-            if others.is_empty() {
+            let get = |k: &str| c.values.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+            let mut parts: Vec<String> = Vec::new();
+            if shows("policy") || shows("capacity") {
+                parts.push(match (get("policy").map(String::as_str), get("capacity")) {
+                    (Some("none") | None, _) => "no cache".into(),
+                    (Some(p), Some(cap)) if shows("capacity") => format!("{p} {cap}"),
+                    (Some(p), _) => p.to_string(),
+                });
+            }
+            if shows("limiter") {
+                parts.push(match get("limiter").map(String::as_str) {
+                    Some("none") | None => "no limiter".into(),
+                    Some(l) => l.to_string(),
+                });
+            }
+            for (k, v) in &c.values {
+                match k.as_str() {
+                    "policy" | "capacity" | "limiter" => {}
+                    "load" if shows(k) => parts.push(v.clone()),
+                    _ if shows(k) => {
+                        parts.push(format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
+                    }
+                    _ => {}
+                }
+            }
+            if parts.is_empty() {
                 "all".to_string()
             } else {
-                others.join(" · ")
+                parts.join(" · ")
             }
         };
         for c in all {
@@ -531,7 +554,7 @@ fn across(md: &mut String, summary: &Summary, currency: &str) {
         let _ = writeln!(md, "## Across {short}\n");
         let _ = writeln!(
             md,
-            "{} at each {short}; the best deployable configuration in each column in bold.\n",
+            "{} at each {short}; the best deployable value in each column in bold (targets not applied: the recommendation applies them).\n",
             capitalise(&header(rank))
         );
         let _ = writeln!(md, "| | {} |", columns.join(" | "));
