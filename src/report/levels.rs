@@ -143,6 +143,16 @@ pub fn workload_label(exp: &Experiment, workload: usize) -> String {
     short_dims(&exp.workloads[workload].dims).join(" ")
 }
 
+/// A workload variant's swept values for a heading: "workload.ttl = 60s".
+pub fn workload_values(exp: &Experiment, workload: usize) -> String {
+    exp.workloads[workload]
+        .dims
+        .iter()
+        .map(|(d, v)| format!("{d} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A configuration for people: only the stages the experiment varies, e.g.
 /// "no cache", "lru 10% + token-bucket 100/s", or "service" when it varies
 /// none.

@@ -302,7 +302,7 @@ pub fn markdown(md: &mut String, summary: &Summary) {
             "![legitimate denied vs abusive allowed](limiters.png)\n"
         );
     }
-    for (w, workload) in exp.workloads.iter().enumerate() {
+    for w in 0..exp.workloads.len() {
         let configs: Vec<&LimitConfig> = summary
             .limit_configs
             .iter()
@@ -312,12 +312,8 @@ pub fn markdown(md: &mut String, summary: &Summary) {
             continue;
         };
         if exp.workloads.len() > 1 {
-            let dims: Vec<String> = workload
-                .dims
-                .iter()
-                .map(|(d, v)| format!("{d} = {v}"))
-                .collect();
-            let _ = writeln!(md, "### Workload {}\n", dims.join(", "));
+            let values = super::levels::workload_values(exp, w);
+            let _ = writeln!(md, "### Workload {values}\n");
         }
         let _ = writeln!(
             md,

@@ -177,12 +177,8 @@ pub fn markdown(md: &mut String, summary: &Summary) {
     for cal in &calibrations {
         let workload = &exp.workloads[cal.workload];
         if exp.workloads.len() > 1 {
-            let dims: Vec<String> = workload
-                .dims
-                .iter()
-                .map(|(d, v)| format!("{d} = {v}"))
-                .collect();
-            let _ = writeln!(md, "### Workload {}\n", dims.join(", "));
+            let values = super::levels::workload_values(exp, cal.workload);
+            let _ = writeln!(md, "### Workload {values}\n");
         }
         let column = match &workload.spec {
             WorkloadSpec::Trace(t) => match &t.options.cache_status_column {
