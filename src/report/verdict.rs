@@ -231,7 +231,7 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
             if p.size < other.size {
                 "it is the smaller"
             } else {
-                "it comes first"
+                "its mean is ahead, within the noise"
             }
         );
     } else {
