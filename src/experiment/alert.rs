@@ -18,106 +18,27 @@ use serde::de::{self, Deserializer, Visitor};
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::{Located, deserialize};
-use crate::units::{parse_duration, parse_percent, parse_rate};
-
-/// What an alert watches in each window of the time series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    /// Latency percentiles of the answers given in the window, in ms.
-    P50,
-    P95,
-    P99,
-    /// Successful answers to the requests sent in the window, per second.
-    Throughput,
-    /// 503s and 504s over the requests sent in the window.
-    ErrorRatio,
-    /// Cache hits over the admitted requests sent in the window.
-    HitRatio,
-}
-
-/// Metric names as users write them: edgesim's, then the dashboard's.
-const METRICS: [(&str, Metric); 11] = [
-    ("p50", Metric::P50),
-    ("p95", Metric::P95),
-    ("p99", Metric::P99),
-    ("throughput", Metric::Throughput),
-    ("error_ratio", Metric::ErrorRatio),
-    ("hit_ratio", Metric::HitRatio),
-    ("response_time_p50", Metric::P50),
-    ("response_time_p95", Metric::P95),
-    ("response_time_p99", Metric::P99),
-    ("error_rate", Metric::ErrorRatio),
-    ("cache_hit_rate", Metric::HitRatio),
-];
+use super::{Located, Metric, deserialize};
+use crate::units::parse_percent;
 
 /// The dashboard's gauges of its host, which a simulation of requests has
 /// no value for.
 const HOST_METRICS: [&str; 2] = ["memory_usage", "cpu_usage"];
 
-impl Metric {
-    /// The name edgesim's tables use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::P50 => "p50",
-            Metric::P95 => "p95",
-            Metric::P99 => "p99",
-            Metric::Throughput => "throughput",
-            Metric::ErrorRatio => "error_ratio",
-            Metric::HitRatio => "hit_ratio",
-        }
-    }
+/// The dashboard's own names for the metrics it watches, also accepted.
+const DASHBOARD_NAMES: &str =
+    "response_time_p50, response_time_p95, response_time_p99, error_rate, cache_hit_rate";
 
-    /// The dashboard's `establishBaselines`: p95 500 ms, throughput 1000
-    /// req/s, error rate 1%, cache hit rate 80%. It has none for p50 and
-    /// p99, so it never checks them; here such an alert must give its own.
-    pub fn dashboard_baseline(self) -> Option<f64> {
-        match self {
-            Metric::P95 => Some(500.0),
-            Metric::Throughput => Some(1000.0),
-            Metric::ErrorRatio => Some(0.01),
-            Metric::HitRatio => Some(0.8),
-            Metric::P50 | Metric::P99 => None,
-        }
-    }
-
-    pub fn is_latency(self) -> bool {
-        matches!(self, Metric::P50 | Metric::P95 | Metric::P99)
-    }
-
-    /// The unit of its values ("" for ratios).
-    pub fn unit(self) -> &'static str {
-        match self {
-            Metric::P50 | Metric::P95 | Metric::P99 => "ms",
-            Metric::Throughput => "req/s",
-            Metric::ErrorRatio | Metric::HitRatio => "",
-        }
-    }
-
-    /// A value of this metric as written in a file, in the metric's unit:
-    /// a latency is a duration ("500ms", read as ms), a throughput a number
-    /// or a rate ("800/s"), a ratio a number from 0 to 1 or a percentage.
-    fn read(self, written: &Written) -> Result<f64, String> {
-        let value = match (self, written) {
-            (Metric::P50 | Metric::P95 | Metric::P99, Written::Text(t)) => {
-                parse_duration(t).map_err(|e| e.0)? as f64 / 1e6
-            }
-            (Metric::P50 | Metric::P95 | Metric::P99, Written::Number(n)) => {
-                return Err(format!(
-                    "a latency needs a unit, found the bare number {n}: write e.g. \"{n}ms\""
-                ));
-            }
-            (Metric::Throughput, Written::Text(t)) => parse_rate(t).map_err(|e| e.0)?,
-            (Metric::Throughput, Written::Number(n)) => non_negative(*n)?,
-            (Metric::ErrorRatio | Metric::HitRatio, _) => fraction(written)?,
-        };
-        if !self.is_latency() && self != Metric::Throughput && value > 1.0 {
-            return Err(format!(
-                "{} is a ratio from 0 to 1 (or a percentage such as \"5%\"), found {written}",
-                self.name()
-            ));
-        }
-        Ok(value)
+/// A value of `metric` as written in a file, in the metric's unit: a
+/// latency is a duration ("500ms", read as ms), a throughput a number or a
+/// rate ("800/s"), a ratio a number from 0 to 1 or a percentage.
+fn read(metric: Metric, written: &Written) -> Result<f64, String> {
+    match written {
+        Written::Number(n) if metric.is_latency() => Err(format!(
+            "a latency needs a unit, found the bare number {n}: write e.g. \"{n}ms\""
+        )),
+        Written::Number(n) => metric.parse_value(&non_negative(*n)?.to_string()),
+        Written::Text(t) => metric.parse_value(t),
     }
 }
 
@@ -276,9 +197,9 @@ pub fn parse(
 /// baseline in the metric's unit.
 fn spec(raw: Raw) -> Result<AlertSpec, Located> {
     let written = raw.metric.get_ref().as_str();
-    let metric = match METRICS.iter().find(|(n, _)| *n == written) {
-        Some(&(_, m)) => m,
-        None if HOST_METRICS.contains(&written) => {
+    let metric = match Metric::parse(written) {
+        Some(m) if m.windowed() => m,
+        _ if HOST_METRICS.contains(&written) => {
             return Err(Located::at(
                 raw.metric.span(),
                 format!(
@@ -287,7 +208,7 @@ fn spec(raw: Raw) -> Result<AlertSpec, Located> {
                 ),
             ));
         }
-        None => {
+        _ => {
             return Err(Located::at(
                 raw.metric.span(),
                 format!(
@@ -312,13 +233,12 @@ fn spec(raw: Raw) -> Result<AlertSpec, Located> {
     let threshold = match condition {
         // A fraction of the baseline, whatever the metric.
         Condition::Change => fraction(threshold_written),
-        _ => metric.read(threshold_written),
+        _ => read(metric, threshold_written),
     }
     .map_err(|e| Located::at(raw.threshold.span(), format!("threshold: {e}")))?;
     let baseline = match &raw.baseline {
         Some(b) => {
-            let value = metric
-                .read(b.get_ref())
+            let value = read(metric, b.get_ref())
                 .map_err(|e| Located::at(b.span(), format!("baseline: {e}")))?;
             if value == 0.0 {
                 // The dashboard skips an alert whose baseline is falsy.
@@ -353,13 +273,16 @@ fn spec(raw: Raw) -> Result<AlertSpec, Located> {
     })
 }
 
+/// The metrics an alert can watch, for errors.
 fn metric_names() -> String {
-    let (ours, dashboard) = METRICS.split_at(6);
-    let names = |m: &[(&str, Metric)]| m.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    let ours: Vec<&str> = Metric::ALL
+        .into_iter()
+        .filter(|m| m.windowed())
+        .map(Metric::name)
+        .collect();
     format!(
-        "{} (or the dashboard's names {})",
-        names(ours),
-        names(dashboard)
+        "{} (or the dashboard's names {DASHBOARD_NAMES})",
+        ours.join(", ")
     )
 }
 

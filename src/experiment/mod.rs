@@ -21,7 +21,7 @@ use crate::workload::trace::{TraceOptions, TraceSpec};
 
 mod report;
 
-pub use alert::{AlertSpec, Condition, Metric as AlertMetric};
+pub use alert::{AlertSpec, Condition};
 pub use report::{
     Bands, Baseline, BreakingPoint, CostSpec, GradeBands, Metric, ReportSpec, Target, Targets,
 };

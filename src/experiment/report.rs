@@ -80,6 +80,56 @@ impl Metric {
         }
     }
 
+    /// The workshop dashboard's `establishBaselines`: p95 500 ms,
+    /// throughput 1000 req/s, error rate 1%, cache hit rate 80%; it has
+    /// none for the others (so it never checks them).
+    pub fn dashboard_baseline(self) -> Option<f64> {
+        match self {
+            Metric::P95 => Some(500.0),
+            Metric::Throughput => Some(1000.0),
+            Metric::ErrorRatio => Some(0.01),
+            Metric::HitRatio => Some(0.8),
+            _ => None,
+        }
+    }
+
+    /// Whether each window of a time series has it (what alerts watch).
+    pub fn windowed(self) -> bool {
+        matches!(
+            self,
+            Metric::P50
+                | Metric::P95
+                | Metric::P99
+                | Metric::Throughput
+                | Metric::ErrorRatio
+                | Metric::HitRatio
+        )
+    }
+
+    pub fn is_latency(self) -> bool {
+        matches!(self, Metric::P50 | Metric::P95 | Metric::P99)
+    }
+
+    fn is_ratio(self) -> bool {
+        matches!(
+            self,
+            Metric::HitRatio
+                | Metric::ByteHitRatio
+                | Metric::ErrorRatio
+                | Metric::LegitDenied
+                | Metric::AbusiveAllowed
+        )
+    }
+
+    /// The unit of its values in sentences ("" for ratios and counts).
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::P50 | Metric::P95 | Metric::P99 => "ms",
+            Metric::Throughput => "req/s",
+            _ => "",
+        }
+    }
+
     pub fn higher_is_better(self) -> bool {
         matches!(
             self,
@@ -133,6 +183,12 @@ impl Metric {
         };
         if !value.is_finite() || value < 0.0 {
             return Err(format!("expected a value of zero or more, found {text:?}"));
+        }
+        if self.is_ratio() && value > 1.0 {
+            return Err(format!(
+                "{} is a ratio from 0 to 1 (or a percentage such as \"5%\"), found {text}",
+                self.name()
+            ));
         }
         Ok(value)
     }
@@ -310,17 +366,21 @@ impl Target {
     /// The workshop dashboard's baselines as targets: p95 within 500 ms,
     /// 1000 req/s, at most 1% errors, a hit ratio of 80%.
     pub fn workshop() -> Vec<Target> {
-        let t = |metric, at_least, value| Target {
-            metric,
-            at_least,
-            value,
-        };
-        vec![
-            t(Metric::P95, false, 500.0),
-            t(Metric::Throughput, true, 1000.0),
-            t(Metric::ErrorRatio, false, 0.01),
-            t(Metric::HitRatio, true, 0.8),
+        [
+            Metric::P95,
+            Metric::Throughput,
+            Metric::ErrorRatio,
+            Metric::HitRatio,
         ]
+        .into_iter()
+        .filter_map(|metric| {
+            Some(Target {
+                metric,
+                at_least: metric.higher_is_better(),
+                value: metric.dashboard_baseline()?,
+            })
+        })
+        .collect()
     }
 }
 

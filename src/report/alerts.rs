@@ -10,7 +10,7 @@ use anyhow::Result;
 use super::levels::{self, ConfigKey};
 use super::{Cell, Export, Summary};
 use crate::engine::{SECOND, SimTime};
-use crate::experiment::{AlertMetric as Metric, AlertSpec, Condition};
+use crate::experiment::{AlertSpec, Condition, Metric};
 use crate::metrics::service::Window;
 use crate::runner::RunResult;
 
@@ -89,6 +89,8 @@ fn value(metric: Metric, w: &Window, seconds: f64) -> Option<f64> {
         Metric::Throughput => (seconds > 0.0).then(|| w.counts.ok as f64 / seconds),
         Metric::ErrorRatio => Some(w.counts.error_ratio()),
         Metric::HitRatio => Some(w.counts.hit_ratio()),
+        // Not in a window; refused when the alert is read.
+        _ => None,
     }
 }
 

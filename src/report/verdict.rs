@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::Summary;
-use super::decide::{Candidate, Comparison, Recommendation, Rule};
+use super::decide::{Candidate, Comparison, Recommendation, Rule, describe, shown, varying};
 use super::summary::Mean;
 use crate::experiment::{Metric, Target};
 use crate::units::format_bytes;
@@ -129,10 +129,7 @@ fn grades_text(c: &Comparison) -> String {
 
 /// The cache policy a candidate runs ("none" without a cache).
 fn policy_of(c: &Candidate) -> &str {
-    c.values
-        .iter()
-        .find(|(k, _)| k == "policy")
-        .map_or("none", |(_, v)| v.as_str())
+    c.value("policy").unwrap_or("none")
 }
 
 /// Metrics some candidate has, in table order.
@@ -445,25 +442,6 @@ fn against_baseline(md: &mut String, summary: &Summary, currency: &str) {
     md.push('\n');
 }
 
-/// Names of the values that differ between configurations, in order.
-fn varying(all: &[Candidate]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for c in all {
-        for (n, _) in &c.values {
-            if !names.contains(n) {
-                names.push(n.clone());
-            }
-        }
-    }
-    names.retain(|n| {
-        fn get<'c>(c: &'c Candidate, n: &str) -> Option<&'c String> {
-            c.values.iter().find(|(k, _)| k == n).map(|(_, v)| v)
-        }
-        all.iter().any(|c| get(c, n) != get(&all[0], n))
-    });
-    names
-}
-
 fn across(md: &mut String, summary: &Summary, currency: &str) {
     let all = &summary.candidates;
     let Some(rank) = summary.recommendations.first().map(|r| r.rank_by) else {
@@ -471,20 +449,16 @@ fn across(md: &mut String, summary: &Summary, currency: &str) {
     };
     let varying = varying(all);
     // Settings get a table across their values; categories (policy,
-    // limiter) are its rows.
-    let load = varying.iter().any(|n| n == "load");
+    // limiter) are its rows. Varying only by being absent (no cache has no
+    // capacity) is nothing to compare across.
     let settings = varying
         .iter()
+        .filter(|n| shown(&varying, n))
         .filter(|n| !matches!(n.as_str(), "policy" | "limiter" | "algorithm"))
-        .filter(|n| !(n.starts_with("limiter.") || (load && n.starts_with("load."))))
         .filter(|n| {
-            // Varying only by being absent (no cache has no capacity) is
-            // nothing to compare across.
-            let mut seen: Vec<&String> = Vec::new();
-            for c in all {
-                if let Some((_, v)) = c.values.iter().find(|(k, _)| k == *n)
-                    && !seen.contains(&v)
-                {
+            let mut seen: Vec<&str> = Vec::new();
+            for v in all.iter().filter_map(|c| c.value(n)) {
+                if !seen.contains(&v) {
                     seen.push(v);
                 }
             }
@@ -492,48 +466,13 @@ fn across(md: &mut String, summary: &Summary, currency: &str) {
         });
     for name in settings {
         let short = name.rsplit('.').next().unwrap_or(name).to_string();
-        let value_of = |c: &Candidate| {
-            c.values
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
+        let value_of = |c: &Candidate| c.value(name).map(String::from);
         let mut columns: Vec<String> = Vec::new();
         let mut rows: Vec<String> = Vec::new();
-        // A row: every other varying value, named as in labels.
-        let shows = |k: &str| {
-            varying.iter().any(|v| v == k)
-                && k != name
-                && !(name == "load" && k.starts_with("load."))
-                && k != "algorithm"
-                && !k.starts_with("limiter.")
-        };
+        // A row: every other value a label would show.
         let row_of = |c: &Candidate| {
-            let get = |k: &str| c.values.iter().find(|(n, _)| n == k).map(|(_, v)| v);
-            let mut parts: Vec<String> = Vec::new();
-            if shows("policy") || shows("capacity") {
-                parts.push(match (get("policy").map(String::as_str), get("capacity")) {
-                    (Some("none") | None, _) => "no cache".into(),
-                    (Some(p), Some(cap)) if shows("capacity") => format!("{p} {cap}"),
-                    (Some(p), _) => p.to_string(),
-                });
-            }
-            if shows("limiter") {
-                parts.push(match get("limiter").map(String::as_str) {
-                    Some("none") | None => "no limiter".into(),
-                    Some(l) => l.to_string(),
-                });
-            }
-            for (k, v) in &c.values {
-                match k.as_str() {
-                    "policy" | "capacity" | "limiter" => {}
-                    "load" if shows(k) => parts.push(v.clone()),
-                    _ if shows(k) => {
-                        parts.push(format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
-                    }
-                    _ => {}
-                }
-            }
+            let (choice, environment) = describe(c, |k| k != name && shown(&varying, k));
+            let parts = [choice, environment].concat();
             if parts.is_empty() {
                 "all".to_string()
             } else {

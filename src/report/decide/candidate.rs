@@ -56,6 +56,14 @@ impl Candidate {
     pub fn mean(&self, metric: Metric) -> Option<f64> {
         self.get(metric).map(|m| m.mean.mean)
     }
+
+    /// The value it has for `name` (see [`Experiment::config_values`]).
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Workload parameters that are choices a user makes (how long to cache,
@@ -235,67 +243,49 @@ fn cost(exp: &Experiment, r: &RunResult) -> Option<f64> {
     )
 }
 
-/// Names each candidate by the values that vary between them: its label
-/// by the choices, its environment label by the rest.
-fn label(candidates: &mut [Candidate]) {
-    let get = |c: &Candidate, name: &str| {
-        c.values
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
-    let varies = |name: &str| {
-        candidates
-            .iter()
-            .any(|c| get(c, name) != get(&candidates[0], name))
-    };
+/// Names of the values that differ between `candidates`, in first-seen order.
+pub fn varying(candidates: &[Candidate]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for c in candidates.iter() {
+    for c in candidates {
         for (n, _) in &c.values {
             if !names.contains(n) {
                 names.push(n.clone());
             }
         }
     }
-    let cache = varies("policy") || varies("capacity");
-    let limiter = varies("limiter");
-    // The load's label already says its swept values.
-    let load = varies("load");
-    let shown: Vec<String> = names
-        .into_iter()
-        .filter(|n| varies(n))
-        .filter(|n| {
-            !matches!(
-                n.as_str(),
-                "policy" | "capacity" | "limiter" | "algorithm" | "load"
-            )
-        })
-        .filter(|n| !(limiter && n.starts_with("limiter.")))
-        .filter(|n| !(load && n.starts_with("load.")))
-        .collect();
-    let labels: Vec<(String, String)> = candidates
-        .iter()
-        .map(|c| {
-            let mut choice: Vec<String> = Vec::new();
-            let mut environment: Vec<String> = Vec::new();
-            if cache {
-                choice.push(match (get(c, "policy").as_deref(), get(c, "capacity")) {
-                    (Some("none") | None, _) => "no cache".into(),
-                    (Some(p), Some(cap)) if varies("capacity") => format!("{p} {cap}"),
-                    (Some(p), _) => p.to_string(),
-                });
-            }
-            if limiter {
-                choice.push(match get(c, "limiter").as_deref() {
-                    Some("none") | None => "no limiter".into(),
-                    Some(l) => l.to_string(),
-                });
-            }
-            if load && let Some(l) = get(c, "load") {
-                environment.push(l);
-            }
-            for name in &shown {
-                let Some(v) = get(c, name) else { continue };
+    names.retain(|n| {
+        candidates
+            .iter()
+            .any(|c| c.value(n) != candidates[0].value(n))
+    });
+    names
+}
+
+/// The values of `c` that `shows` lets through, in words: the cache ("lru
+/// 5%", "no cache"), the limiter ("no limiter"), then the rest ("ttl=60s",
+/// the load level by its label). Split into choices and environment.
+pub fn describe(c: &Candidate, shows: impl Fn(&str) -> bool) -> (Vec<String>, Vec<String>) {
+    let mut choice: Vec<String> = Vec::new();
+    let mut environment: Vec<String> = Vec::new();
+    if shows("policy") || shows("capacity") {
+        choice.push(match (c.value("policy"), c.value("capacity")) {
+            (Some("none") | None, _) => "no cache".into(),
+            (Some(p), Some(cap)) if shows("capacity") => format!("{p} {cap}"),
+            (Some(p), _) => p.to_string(),
+        });
+    }
+    if shows("limiter") {
+        choice.push(match c.value("limiter") {
+            Some("none") | None => "no limiter".into(),
+            Some(l) => l.to_string(),
+        });
+    }
+    for (name, v) in &c.values {
+        match name.as_str() {
+            "policy" | "capacity" | "limiter" | "algorithm" => {}
+            _ if !shows(name) => {}
+            "load" => environment.push(v.clone()),
+            _ => {
                 let text = format!("{}={v}", name.rsplit('.').next().unwrap_or(name));
                 if c.environment.iter().any(|(n, _)| n == name) {
                     environment.push(text);
@@ -303,16 +293,32 @@ fn label(candidates: &mut [Candidate]) {
                     choice.push(text);
                 }
             }
-            let choice = if choice.is_empty() {
-                "the configuration".into()
-            } else {
-                choice.join(" · ")
-            };
-            (choice, environment.join(" · "))
-        })
-        .collect();
-    for (c, (label, environment)) in candidates.iter_mut().zip(labels) {
-        c.label = label;
-        c.environment_label = environment;
+        }
+    }
+    (choice, environment)
+}
+
+/// Whether a table of `varying` values shows `name`: not the limiter's
+/// swept values when its label varies, nor the load's when its label does
+/// (the labels already say them).
+pub fn shown(varying: &[String], name: &str) -> bool {
+    let varies = |n: &str| varying.iter().any(|v| v == n);
+    varies(name)
+        && !(varies("limiter") && (name == "algorithm" || name.starts_with("limiter.")))
+        && !(varies("load") && name.starts_with("load."))
+}
+
+/// Names each candidate by the values that vary between them: its label
+/// by the choices, its environment label by the rest.
+fn label(candidates: &mut [Candidate]) {
+    let varying = varying(candidates);
+    for c in candidates.iter_mut() {
+        let (choice, environment) = describe(c, |n| shown(&varying, n));
+        c.label = if choice.is_empty() {
+            "the configuration".into()
+        } else {
+            choice.join(" · ")
+        };
+        c.environment_label = environment.join(" · ");
     }
 }

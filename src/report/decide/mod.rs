@@ -6,7 +6,7 @@
 mod candidate;
 pub mod json;
 
-pub use candidate::{Candidate, Measure, candidates};
+pub use candidate::{Candidate, Measure, candidates, describe, shown, varying};
 
 use super::summary::Mean;
 use crate::experiment::{Bands, Baseline, Experiment, Metric, Target};
@@ -526,13 +526,7 @@ fn clearly_apart(a: &Candidate, b: &Candidate, metric: Metric) -> bool {
 /// The best of `deployable` at each cache size, when more than one policy
 /// and more than one size compete (else empty).
 fn per_size(all: &[Candidate], deployable: &[usize], metric: Metric) -> Vec<SizeWinner> {
-    let value = |i: usize, name: &str| {
-        all[i]
-            .values
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let value = |i: usize, name: &str| all[i].value(name).map(String::from);
     let distinct = |name: &str| {
         let mut seen: Vec<String> = Vec::new();
         for &i in deployable {
