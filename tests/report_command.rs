@@ -143,7 +143,7 @@ fn report_renders_every_output_again_byte_for_byte() {
     written.extend(assert_rerendered(&ladder));
     // Together the two experiments write every kind of output, so a new
     // export is covered here as soon as it exists.
-    for export in edgesim::report::EXPORTS {
+    for export in edgesim::report::exports() {
         assert!(
             written.iter().any(|w| w == export.file_name()),
             "no test experiment writes {}",

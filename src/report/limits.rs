@@ -4,12 +4,9 @@
 
 use std::fmt::Write;
 
-use anyhow::Result;
-
-use super::chart::{LineChart, Series};
+use super::Summary;
 use super::levels::ConfigKey;
 use super::summary::{Cell, Mean};
-use super::{Export, Summary};
 use crate::experiment::Experiment;
 use crate::limiter::LimiterSpec;
 use crate::runner::RunResult;
@@ -199,73 +196,6 @@ pub fn has_trade_off(summary: &Summary) -> bool {
     summary.limit_configs.iter().any(|c| c.abusers > 0)
 }
 
-/// Legitimate requests denied against abusive requests allowed, one series
-/// per algorithm (its points joined in order of the x value when a sweep
-/// gives it several); the best place is the lower left corner.
-pub fn chart(summary: &Summary) -> LineChart {
-    let mut series: Vec<Series> = Vec::new();
-    for c in &summary.limit_configs {
-        let point = (c.legit_denied.mean * 100.0, c.abusive_allowed.mean * 100.0);
-        match series.iter_mut().find(|s| s.label == c.algorithm) {
-            Some(s) => s.points.push(point),
-            None => series.push(Series {
-                label: c.algorithm.clone(),
-                points: vec![point],
-            }),
-        }
-    }
-    for s in &mut series {
-        s.points
-            .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    }
-    LineChart {
-        title: format!(
-            "{}: legitimate denied vs abusive allowed (lower left is better)",
-            summary.experiment.name
-        ),
-        x_label: "legitimate requests denied (%)".into(),
-        y_label: "abusive requests allowed (%)".into(),
-        series,
-        log_x: false,
-        y_max: 100.0,
-        marker: 6,
-        styles: Vec::new(),
-        rules: Vec::new(),
-        legend: Default::default(),
-        x_ticks: Vec::new(),
-        headroom: 0.0,
-    }
-}
-
-/// limiters.png or limiters.svg.
-pub struct Chart {
-    svg: bool,
-}
-
-impl Chart {
-    pub const PNG: Chart = Chart { svg: false };
-    pub const SVG: Chart = Chart { svg: true };
-}
-
-impl Export for Chart {
-    fn file_name(&self) -> &'static str {
-        if self.svg {
-            "limiters.svg"
-        } else {
-            "limiters.png"
-        }
-    }
-
-    fn applies(&self, summary: &Summary) -> bool {
-        has_trade_off(summary)
-    }
-
-    fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
-        let chart = chart(summary);
-        if self.svg { chart.svg() } else { chart.png() }
-    }
-}
-
 fn pct(m: Mean) -> String {
     if m.n > 1 {
         format!("{:.2}% ± {:.2}", m.mean * 100.0, m.half_width * 100.0)
@@ -297,10 +227,7 @@ pub fn markdown(md: &mut String, summary: &Summary) {
             "Every limiter sees the same requests (same seed). The best limiter denies few legitimate \
              requests (x axis) and lets few abusive ones through (y axis): the lower left corner.\n"
         );
-        let _ = writeln!(
-            md,
-            "![legitimate denied vs abusive allowed](limiters.png)\n"
-        );
+        super::chart::image(md, summary, &super::chart::Tradeoff);
     }
     for w in 0..exp.workloads.len() {
         let configs: Vec<&LimitConfig> = summary

@@ -36,9 +36,7 @@ fn render(summary: &Summary) -> String {
         uncertainty(summary)
     );
     super::verdict::markdown(&mut md, summary);
-    if super::chart::has_curve(summary) {
-        let _ = writeln!(md, "![hit ratio by cache size](mrc.png)\n");
-    }
+    super::chart::image(&mut md, summary, &super::chart::Mrc);
     if !summary.limit_configs.is_empty() {
         super::limits::markdown(&mut md, summary);
     }

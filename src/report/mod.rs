@@ -11,6 +11,7 @@ mod decide;
 mod json;
 mod levels;
 mod limits;
+mod line_chart;
 mod markdown;
 mod observed;
 pub mod runs;
@@ -39,16 +40,11 @@ pub trait Export: Sync {
     }
 }
 
-/// Every file `edgesim run` writes.
-pub const EXPORTS: &[&dyn Export] = &[
-    &csv::Csv,
-    &json::Json,
-    &runs::Runs,
-    &chart::Chart::PNG,
-    &chart::Chart::SVG,
-    &limits::Chart::PNG,
-    &limits::Chart::SVG,
-    &timeseries::Timeseries,
+/// The tables, before the charts.
+const TABLES: &[&dyn Export] = &[&csv::Csv, &json::Json, &runs::Runs, &timeseries::Timeseries];
+
+/// The service charts and reports, after the charts.
+const REPORTS: &[&dyn Export] = &[
     &service_charts::Chart::LATENCY_PNG,
     &service_charts::Chart::LATENCY_SVG,
     &service_charts::Chart::ERRORS_PNG,
@@ -58,6 +54,16 @@ pub const EXPORTS: &[&dyn Export] = &[
     &alerts::Alerts,
     &markdown::Markdown,
 ];
+
+/// Every file `edgesim run` writes.
+pub fn exports() -> impl Iterator<Item = &'static dyn Export> {
+    let charts = chart::FILES.iter().map(|f| f as &dyn Export);
+    TABLES
+        .iter()
+        .copied()
+        .chain(charts)
+        .chain(REPORTS.iter().copied())
+}
 
 /// Checks that `dir` can be created and written, before any work is done.
 pub fn prepare_dir(dir: &Path) -> Result<()> {
@@ -72,8 +78,7 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
 
 /// Renders every export, then writes them all into `dir`.
 pub fn write_all(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
-    let rendered: Vec<(&str, Vec<u8>)> = EXPORTS
-        .iter()
+    let rendered: Vec<(&str, Vec<u8>)> = exports()
         .filter(|e| e.applies(summary))
         .map(|e| {
             Ok((

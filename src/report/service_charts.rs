@@ -6,8 +6,8 @@
 use anyhow::Result;
 
 use super::breaking;
-use super::chart::{Legend, LineChart, Rule, Series, Style};
 use super::levels::{self, ConfigKey, Ladder, Level};
+use super::line_chart::{Legend, LineChart, Rule, Series, Style};
 use super::{Export, Summary};
 use crate::runner::RunResult;
 

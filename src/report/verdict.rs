@@ -165,7 +165,9 @@ pub fn markdown(md: &mut String, summary: &Summary) {
     for r in &summary.recommendations {
         recommendation(md, summary, r, currency);
     }
+    super::chart::image(md, summary, &super::chart::Configurations);
     configurations(md, summary, currency);
+    super::chart::image(md, summary, &super::chart::Grades);
     against_baseline(md, summary, currency);
     across(md, summary, currency);
 }

@@ -1,4 +1,4 @@
-//! Charts, drawn with plotters in PNG and SVG from the same description. The
+//! The service charts' line chart (to be moved onto `chart`), drawn with plotters in PNG and SVG from the same description. The
 //! font is embedded (DejaVu Sans), so drawing needs nothing from the system.
 
 use std::sync::Once;
@@ -8,20 +8,6 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-
-use super::{Export, Summary};
-use crate::experiment::short_dims;
-
-/// Whether the experiment has a miss-ratio curve to draw: a curve needs
-/// at least two cache sizes (one size gives a dot, or a meaningless
-/// vertical line across load levels).
-pub fn has_curve(summary: &Summary) -> bool {
-    let first = summary.configs.first().map(|c| &c.capacity_label);
-    summary
-        .configs
-        .iter()
-        .any(|c| Some(&c.capacity_label) != first)
-}
 
 /// One line of a chart.
 pub struct Series {
@@ -323,75 +309,4 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     })
-}
-
-/// The miss-ratio-curve chart of an experiment: hit ratio against cache size,
-/// one line per policy (and workload variant).
-pub fn mrc(summary: &Summary) -> LineChart {
-    let exp = summary.experiment;
-    let bytes = summary.configs.iter().all(|c| c.unit == "bytes");
-    let scale = if bytes { (1u64 << 20) as f64 } else { 1.0 };
-    let mut series: Vec<Series> = Vec::new();
-    for config in &summary.configs {
-        let mut label = config.policy.clone();
-        let dims = &exp.workloads[config.workload].dims;
-        if !dims.is_empty() {
-            label = format!("{label} ({})", short_dims(dims).join(", "));
-        }
-        let point = (config.capacity / scale, config.hit_ratio.mean);
-        match series.iter_mut().find(|s| s.label == label) {
-            Some(s) => s.points.push(point),
-            None => series.push(Series {
-                label,
-                points: vec![point],
-            }),
-        }
-    }
-    for s in &mut series {
-        s.points.sort_by(|a, b| a.0.total_cmp(&b.0));
-    }
-    let (lo, hi) = bounds(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
-    LineChart {
-        title: format!("{}: hit ratio by cache size", exp.name),
-        x_label: if bytes {
-            "cache size (MiB)".into()
-        } else {
-            "cache size (objects)".into()
-        },
-        y_label: "hit ratio".into(),
-        series,
-        log_x: lo > 0.0 && hi / lo > 20.0,
-        y_max: 1.0,
-        marker: 3,
-        styles: Vec::new(),
-        rules: Vec::new(),
-        legend: Legend::LowerRight,
-        x_ticks: Vec::new(),
-        headroom: 0.0,
-    }
-}
-
-/// mrc.png or mrc.svg.
-pub struct Chart {
-    svg: bool,
-}
-
-impl Chart {
-    pub const PNG: Chart = Chart { svg: false };
-    pub const SVG: Chart = Chart { svg: true };
-}
-
-impl Export for Chart {
-    fn file_name(&self) -> &'static str {
-        if self.svg { "mrc.svg" } else { "mrc.png" }
-    }
-
-    fn applies(&self, summary: &Summary) -> bool {
-        has_curve(summary)
-    }
-
-    fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
-        let chart = mrc(summary);
-        if self.svg { chart.svg() } else { chart.png() }
-    }
 }

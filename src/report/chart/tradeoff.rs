@@ -1,0 +1,148 @@
+//! The limiter trade-off: legitimate requests denied against abusive
+//! requests allowed, every configuration a labelled point, the Pareto
+//! front (no other point is better on both) dashed. Symmetric log axes
+//! spread the crowded corner near zero.
+
+use super::{Axis, Chart, Content, Figure, Panel, Point, Scale, Series, Style, Styles, Unit};
+use crate::experiment::Metric;
+use crate::report::Summary;
+use crate::report::decide::Candidate;
+
+pub struct Tradeoff;
+
+impl Chart for Tradeoff {
+    fn files(&self) -> [&'static str; 2] {
+        ["limiters.png", "limiters.svg"]
+    }
+
+    fn caption(&self) -> &'static str {
+        "legitimate denied vs abusive allowed"
+    }
+
+    fn figure(&self, summary: &Summary) -> Option<Figure> {
+        // Without abusive clients every point sits on one axis.
+        if !crate::report::limits::has_trade_off(summary) {
+            return None;
+        }
+        let styles = Styles::of(summary);
+        let points: Vec<(&Candidate, f64, f64)> = summary
+            .candidates
+            .iter()
+            .filter_map(|c| {
+                let legit = c.get(Metric::LegitDenied)?.mean;
+                let abusive = c.get(Metric::AbusiveAllowed)?.mean;
+                Some((c, legit.mean * 100.0, abusive.mean * 100.0))
+            })
+            .collect();
+        if points.len() < 2 {
+            return None;
+        }
+        let environments = points.iter().any(|p| !p.0.environment_label.is_empty());
+        let mut series: Vec<Series> = points
+            .iter()
+            .map(|&(c, x, y)| {
+                let m = c.get(Metric::AbusiveAllowed).map(|m| m.mean)?;
+                let half = m.half_width * 100.0;
+                let label = if environments {
+                    format!("{} ({})", c.label, c.environment_label)
+                } else {
+                    c.label.clone()
+                };
+                Some(Series {
+                    label: label.clone(),
+                    points: vec![Point {
+                        y_interval: (half > 0.0).then_some((y - half, y + half)),
+                        label: Some(label),
+                        ..Point::at(x, y)
+                    }],
+                    style: styles.get(c).points_only(),
+                    keyed: false,
+                    end_label: false,
+                })
+            })
+            .collect::<Option<_>>()?;
+        let front = pareto(points.iter().map(|p| (p.1, p.2)).collect());
+        if front.len() > 1 {
+            series.insert(
+                0,
+                Series {
+                    label: "Pareto front".into(),
+                    points: front.into_iter().map(|(x, y)| Point::at(x, y)).collect(),
+                    style: Style::bound(),
+                    keyed: true,
+                    end_label: false,
+                },
+            );
+        }
+        let threshold = |values: Vec<f64>| {
+            let smallest = values
+                .into_iter()
+                .filter(|v| *v > 0.0)
+                .fold(f64::INFINITY, f64::min);
+            if smallest.is_finite() {
+                10f64.powf(smallest.log10().floor()).clamp(0.01, 1.0)
+            } else {
+                1.0
+            }
+        };
+        let x = Axis::new("legitimate requests denied", Unit::Percent).scale(Scale::SymLog(
+            threshold(points.iter().map(|p| p.1).collect()),
+        ));
+        let y = Axis::new("abusive requests allowed", Unit::Percent).scale(Scale::SymLog(
+            threshold(points.iter().map(|p| p.2).collect()),
+        ));
+        let legend = series
+            .iter()
+            .filter(|s| s.keyed)
+            .map(|s| super::Key {
+                label: s.label.clone(),
+                style: s.style,
+            })
+            .collect();
+        Some(Figure {
+            title: format!(
+                "{}: legitimate denied vs abusive allowed (lower left is better)",
+                summary.experiment.name
+            ),
+            panels: vec![Panel {
+                title: String::new(),
+                x,
+                y,
+                content: Content::Xy {
+                    series,
+                    rules: Vec::new(),
+                },
+            }],
+            columns: 1,
+            legend,
+        })
+    }
+}
+
+/// The points no other point beats on both values (lower is better),
+/// by increasing x.
+fn pareto(mut points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut front: Vec<(f64, f64)> = Vec::new();
+    for p in points {
+        if front.last().is_none_or(|last| p.1 < last.1) {
+            front.push(p);
+        }
+    }
+    front
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_front_keeps_only_undominated_points() {
+        let front = super::pareto(vec![
+            (0.0, 100.0),
+            (0.4, 10.0),
+            (0.5, 10.0),
+            (1.2, 0.0),
+            (40.0, 60.0),
+        ]);
+        assert_eq!(front, [(0.0, 100.0), (0.4, 10.0), (1.2, 0.0)]);
+    }
+}
