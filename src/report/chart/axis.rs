@@ -115,13 +115,8 @@ impl Axis {
                 let lo = lo.min(0.0);
                 let hi = if hi <= lo { lo + 1.0 } else { hi };
                 let step = nice_step((hi - lo) / 5.0, self.unit);
-                let hi = (hi / step).ceil() * step;
-                let hi = match self.unit {
-                    Unit::Ratio => hi.min(1.0).max(lo + step),
-                    Unit::Percent => hi.min(100.0).max(lo + step),
-                    _ => hi,
-                };
-                (lo, hi)
+                let lo = (lo / step).floor() * step;
+                ((lo), (hi / step).ceil() * step)
             }
         };
         let mut fitted = Fitted {

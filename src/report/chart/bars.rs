@@ -2,9 +2,10 @@
 //! best first, with 95% whiskers, the baseline, the pick and the offline
 //! bound marked: one panel per environment (load level, traffic).
 
-use super::{Axis, Bar, Chart, Content, Figure, Panel, Styles, metric_axis};
+use super::{Axis, Bar, Chart, Content, Figure, Panel, Styles, interval, metric_axis};
+use crate::experiment::Metric;
 use crate::report::Summary;
-use crate::report::decide::{self, Recommendation};
+use crate::report::decide::{self, Recommendation, Rule};
 
 pub struct Configurations;
 
@@ -31,7 +32,7 @@ impl Chart for Configurations {
         if panels.is_empty() {
             return None;
         }
-        let metric = summary.recommendations[0].rank_by;
+        let metric = shown_metric(summary, &summary.recommendations[0]);
         Some(Figure {
             title: format!(
                 "{}: {} of every configuration",
@@ -48,27 +49,34 @@ impl Chart for Configurations {
 fn panel(summary: &Summary, styles: &Styles, r: &Recommendation) -> Option<Panel> {
     let candidates = &summary.candidates;
     let currency = summary.currency();
-    let (unit, factor, name) = metric_axis(r.rank_by, currency);
+    let metric = shown_metric(summary, r);
+    let (unit, factor, name) = metric_axis(metric, currency);
     // At the pick's size (or the closest's), when sizes vary.
     let anchor = r.pick.or(r.runner_up).or(r.competing.first().copied())?;
-    let size = candidates[anchor].value("capacity");
+    // The cheapest pick weighs sizes against each other: all are shown.
+    let size = match r.rule {
+        Rule::Best => candidates[anchor].value("capacity"),
+        Rule::Cheapest => None,
+    };
     let mut shown: Vec<usize> = r
         .competing
         .iter()
         .chain(&r.bound)
         .copied()
-        .filter(|&i| candidates[i].value("capacity") == size || candidates[i].run.cache.is_none())
+        .filter(|&i| {
+            size.is_none()
+                || candidates[i].value("capacity") == size
+                || candidates[i].run.cache.is_none()
+        })
         .collect();
-    let value = |i: usize| candidates[i].mean(r.rank_by);
+    let value = |i: usize| candidates[i].mean(metric);
     shown.retain(|&i| value(i).is_some());
+    shown.sort_unstable();
+    shown.dedup();
     if shown.len() < 2 {
         return None;
     }
-    let sign = if r.rank_by.higher_is_better() {
-        -1.0
-    } else {
-        1.0
-    };
+    let sign = if metric.higher_is_better() { -1.0 } else { 1.0 };
     shown.sort_by(|&a, &b| {
         (sign * value(a).unwrap_or(0.0)).total_cmp(&(sign * value(b).unwrap_or(0.0)))
     });
@@ -77,7 +85,7 @@ fn panel(summary: &Summary, styles: &Styles, r: &Recommendation) -> Option<Panel
         .iter()
         .map(|&i| {
             let c = &candidates[i];
-            let m = c.get(r.rank_by).map(|m| m.mean).unwrap_or_default();
+            let m = c.get(metric).map(|m| m.mean).unwrap_or_default();
             let note = match (Some(i) == r.pick, Some(i) == baseline) {
                 (true, true) => "pick, baseline",
                 (true, false) => "pick",
@@ -88,12 +96,7 @@ fn panel(summary: &Summary, styles: &Styles, r: &Recommendation) -> Option<Panel
             Bar {
                 label: c.label.clone(),
                 value: m.mean * factor,
-                interval: (m.half_width > 0.0).then(|| {
-                    (
-                        (m.mean - m.half_width) * factor,
-                        (m.mean + m.half_width) * factor,
-                    )
-                }),
+                interval: interval(m, factor),
                 style: styles.get(c),
                 note: note.into(),
             }
@@ -111,4 +114,18 @@ fn panel(summary: &Summary, styles: &Styles, r: &Recommendation) -> Option<Panel
         y: Axis::new("", unit),
         content: Content::Bars(bars),
     })
+}
+
+/// What decided: the cost when the cheapest configuration meeting the
+/// targets is picked and prices are known, else the ranking metric.
+fn shown_metric(summary: &Summary, r: &Recommendation) -> Metric {
+    let priced = summary
+        .candidates
+        .iter()
+        .any(|c| c.get(Metric::Cost).is_some());
+    if r.rule == Rule::Cheapest && priced {
+        Metric::Cost
+    } else {
+        r.rank_by
+    }
 }

@@ -281,16 +281,7 @@ where
         area: Rect,
         right: i32,
     ) -> Result<Rect> {
-        let head = if panel.title.is_empty() { 12 } else { 34 };
-        if !panel.title.is_empty() {
-            self.text(
-                &panel.title,
-                ((area.0 + area.2) / 2, area.1 + 10),
-                16,
-                style::TEXT,
-                Pos::new(HPos::Center, VPos::Top),
-            )?;
-        }
+        let head = self.panel_title(&panel.title, area)?;
         let tick_width = y
             .ticks
             .iter()
@@ -301,29 +292,11 @@ where
             area.0 + 34 + tick_width + 8,
             area.1 + head,
             area.2 - right,
-            area.3 - 52,
+            area.3 - x_axis_height(x),
         );
         self.rect(plot, WHITE.filled())?;
+        self.x_axis(&panel.x.label, x, plot)?;
         let grid = style::LIGHT.stroke_width(1);
-        // Tick labels that would overlap the one before are left out.
-        let mut last_end = i32::MIN;
-        for (v, label) in &x.ticks {
-            let px = plot.0 + ((plot.2 - plot.0) as f64 * x.position(*v)).round() as i32;
-            self.root
-                .draw(&PathElement::new(vec![(px, plot.1), (px, plot.3)], grid))
-                .map_err(|e| anyhow!("{e}"))?;
-            let w = self.width(label, 13) as i32;
-            if px - w / 2 > last_end + 6 {
-                self.text(
-                    label,
-                    (px, plot.3 + 6),
-                    13,
-                    style::TEXT,
-                    Pos::new(HPos::Center, VPos::Top),
-                )?;
-                last_end = px + w / 2;
-            }
-        }
         let mut last_top = i32::MAX;
         for (v, label) in &y.ticks {
             let py = plot.3 - ((plot.3 - plot.1) as f64 * y.position(*v)).round() as i32;
@@ -347,15 +320,48 @@ where
                 style::GREY.stroke_width(1),
             ))
             .map_err(|e| anyhow!("{e}"))?;
+        self.vertical_text(&panel.y.label, (area.0 + 12, (plot.1 + plot.3) / 2), 15)?;
+        Ok(plot)
+    }
+
+    /// A panel's title, centred above it; returns the room it takes.
+    fn panel_title(&mut self, title: &str, area: Rect) -> Result<i32> {
+        if title.is_empty() {
+            return Ok(12);
+        }
+        let at = ((area.0 + area.2) / 2, area.1 + 10);
         self.text(
-            &panel.x.label,
-            ((plot.0 + plot.2) / 2, plot.3 + 28),
-            15,
+            title,
+            at,
+            16,
             style::TEXT,
             Pos::new(HPos::Center, VPos::Top),
         )?;
-        self.vertical_text(&panel.y.label, (area.0 + 12, (plot.1 + plot.3) / 2), 15)?;
-        Ok(plot)
+        Ok(34)
+    }
+
+    /// Grid lines and tick labels along the bottom of `plot`, then the
+    /// axis name. A label may have several lines; labels that would
+    /// overlap the one before are left out.
+    fn x_axis(&mut self, name: &str, x: &Fitted, plot: Rect) -> Result<()> {
+        let grid = style::LIGHT.stroke_width(1);
+        let mut last_end = i32::MIN;
+        for (v, label) in &x.ticks {
+            let px = plot.0 + ((plot.2 - plot.0) as f64 * x.position(*v)).round() as i32;
+            self.root
+                .draw(&PathElement::new(vec![(px, plot.1), (px, plot.3)], grid))
+                .map_err(|e| anyhow!("{e}"))?;
+            let w = label.lines().map(|l| self.width(l, 13)).max().unwrap_or(0) as i32;
+            if px - w / 2 > last_end + 6 {
+                for (k, line) in label.lines().enumerate() {
+                    let at = (px, plot.3 + 6 + LINE * k as i32);
+                    self.text(line, at, 13, style::TEXT, Pos::new(HPos::Center, VPos::Top))?;
+                }
+                last_end = px + w / 2;
+            }
+        }
+        let at = ((plot.0 + plot.2) / 2, plot.3 + x_axis_height(x) - 24);
+        self.text(name, at, 15, style::TEXT, Pos::new(HPos::Center, VPos::Top))
     }
 
     fn xy(&mut self, panel: &Panel, series: &[Series], rules: &[Rule], area: Rect) -> Result<()> {
@@ -419,6 +425,15 @@ where
             }
             if s.style.line && points.len() > 1 {
                 self.line(points.clone(), &s.style)?;
+                // Labels keep off the line too: boxes along each segment.
+                for w in points.windows(2) {
+                    let steps = ((w[1].0 - w[0].0).abs().max((w[1].1 - w[0].1).abs()) / 6).max(1);
+                    for k in 0..=steps {
+                        let x = w[0].0 + (w[1].0 - w[0].0) * k / steps;
+                        let y = w[0].1 + (w[1].1 - w[0].1) * k / steps;
+                        occupied.push((x - 2, y - 2, x + 2, y + 2));
+                    }
+                }
             }
             for &p in &points {
                 self.marker(p, &s.style)?;
@@ -501,7 +516,8 @@ where
         labelled.sort_by(|a, b| a.0.x.total_cmp(&b.0.x).then(a.0.y.total_cmp(&b.0.y)));
         for (p, s) in labelled {
             let text = p.label.as_deref().unwrap_or_default();
-            let (w, h) = (self.width(text, 12) as i32, 14);
+            let w = text.lines().map(|l| self.width(l, 12)).max().unwrap_or(0) as i32;
+            let h = 14 * text.lines().count().max(1) as i32;
             let (px, py) = to_px(p.x, p.y);
             let mut best: Option<(i64, Rect, bool)> = None;
             'rings: for (ring, d) in [(false, 8), (true, 34), (true, 64)] {
@@ -553,7 +569,10 @@ where
             }
             occupied.push(r);
             let color = if s.is_context() { style::TEXT } else { s.color };
-            self.text(text, (r.0, r.1), 12, color, Pos::new(HPos::Left, VPos::Top))?;
+            for (k, line) in text.lines().enumerate() {
+                let at = (r.0, r.1 + 14 * k as i32);
+                self.text(line, at, 12, color, Pos::new(HPos::Left, VPos::Top))?;
+            }
         }
         Ok(())
     }
@@ -623,48 +642,17 @@ where
             .map(|b| self.width(&bar_text(b, &x), 12) as i32)
             .max()
             .unwrap_or(0);
-        let head = if panel.title.is_empty() { 12 } else { 34 };
-        if !panel.title.is_empty() {
-            self.text(
-                &panel.title,
-                ((area.0 + area.2) / 2, area.1 + 10),
-                16,
-                style::TEXT,
-                Pos::new(HPos::Center, VPos::Top),
-            )?;
-        }
+        let head = self.panel_title(&panel.title, area)?;
         let plot = (
             area.0 + name_width + 20,
             area.1 + head,
             area.2 - notes - 20,
-            area.3 - 52,
+            area.3 - x_axis_height(&x),
         );
         let px = |v: f64| {
             plot.0 + ((plot.2 - plot.0) as f64 * x.position(v).clamp(0.0, 1.0)).round() as i32
         };
-        let grid = style::LIGHT.stroke_width(1);
-        for (v, label) in &x.ticks {
-            self.root
-                .draw(&PathElement::new(
-                    vec![(px(*v), plot.1), (px(*v), plot.3)],
-                    grid,
-                ))
-                .map_err(|e| anyhow!("{e}"))?;
-            self.text(
-                label,
-                (px(*v), plot.3 + 6),
-                13,
-                style::TEXT,
-                Pos::new(HPos::Center, VPos::Top),
-            )?;
-        }
-        self.text(
-            &panel.x.label,
-            ((plot.0 + plot.2) / 2, plot.3 + 28),
-            15,
-            style::TEXT,
-            Pos::new(HPos::Center, VPos::Top),
-        )?;
+        self.x_axis(&panel.x.label, &x, plot)?;
         let zero = px(0.0f64.clamp(x.lo, x.hi));
         for (i, (b, name)) in bars.iter().zip(&names).enumerate() {
             let mid = plot.1 + BAR_ROW / 2 + i as i32 * BAR_ROW;
@@ -716,6 +704,20 @@ where
             },
         )
     }
+}
+
+/// Height of a tick label line.
+const LINE: i32 = 15;
+
+/// Room below a plot for its tick labels and axis name.
+fn x_axis_height(x: &Fitted) -> i32 {
+    let lines = x
+        .ticks
+        .iter()
+        .map(|t| t.1.lines().count())
+        .max()
+        .unwrap_or(1) as i32;
+    36 + LINE * lines
 }
 
 /// What a bar says after its end: its value, and its note.

@@ -26,6 +26,7 @@ pub use style::{Colors, Style};
 pub use tradeoff::Tradeoff;
 
 use super::decide::{self, Candidate};
+use super::summary::Mean;
 use super::{Export, Summary};
 use crate::experiment::Metric;
 use crate::runner::RunResult;
@@ -110,42 +111,58 @@ impl Styles {
             varying,
             colors: Colors::default(),
         };
-        // Each key with its best value of the ranking metric (offline
-        // bounds aside) and whether it holds a baseline.
-        let mut keys: Vec<(String, f64, bool, bool)> = Vec::new();
-        let metric = summary
-            .recommendations
-            .first()
-            .map(|r| r.rank_by)
-            .unwrap_or(crate::experiment::Metric::HitRatio);
-        let sign = if metric.higher_is_better() { -1.0 } else { 1.0 };
-        let baselines: Vec<usize> = summary
+        let keys: Vec<String> = summary.candidates.iter().map(|c| styles.key(c)).collect();
+        // Featured, in this order until there are enough: baselines,
+        // picks and runners-up, then the best by the ranking metric among
+        // those meeting the targets, then among all.
+        let mut featured: Vec<usize> = summary
             .comparisons
             .iter()
             .filter_map(|c| c.baseline)
             .collect();
-        for (i, c) in summary.candidates.iter().enumerate() {
-            let key = styles.key(c);
-            let score = c.mean(metric).map_or(f64::INFINITY, |v| sign * v);
-            let base = baselines.contains(&i);
-            match keys.iter_mut().find(|k| k.0 == key) {
-                Some(k) => {
-                    k.1 = k.1.min(score);
-                    k.2 |= base;
-                }
-                None => keys.push((key, score, base, c.offline)),
+        for r in &summary.recommendations {
+            featured.extend(r.pick.iter().chain(&r.runner_up));
+        }
+        let mut wanted = FEATURED;
+        for (n, i) in featured.iter().enumerate() {
+            if !featured[..n].iter().any(|j| keys[*j] == keys[*i]) {
+                wanted += 1;
             }
         }
-        let mut ranked: Vec<&(String, f64, bool, bool)> = keys.iter().filter(|k| !k.3).collect();
-        ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let best: Vec<&str> = ranked.iter().take(FEATURED).map(|k| k.0.as_str()).collect();
-        let featured: Vec<(String, bool, bool)> = keys
-            .iter()
-            .map(|(key, _, base, offline)| {
-                (key.clone(), *base || best.contains(&key.as_str()), *offline)
-            })
-            .collect();
-        styles.colors = Colors::new(&featured);
+        for r in &summary.recommendations {
+            let sign = if r.rank_by.higher_is_better() {
+                -1.0
+            } else {
+                1.0
+            };
+            let score = |i: &usize| {
+                summary.candidates[*i]
+                    .mean(r.rank_by)
+                    .map_or(f64::INFINITY, |v| sign * v)
+            };
+            let mut ranked: Vec<usize> = r.meeting.clone();
+            ranked.sort_by(|a, b| score(a).total_cmp(&score(b)));
+            let mut rest: Vec<usize> = r.competing.clone();
+            rest.sort_by(|a, b| score(a).total_cmp(&score(b)));
+            featured.extend(ranked.into_iter().chain(rest));
+        }
+        let wanted = wanted.min(style::PALETTE.len());
+        let mut chosen: Vec<&str> = Vec::new();
+        for i in featured {
+            if chosen.len() >= wanted {
+                break;
+            }
+            if !chosen.contains(&keys[i].as_str()) {
+                chosen.push(&keys[i]);
+            }
+        }
+        let mut entries: Vec<(String, bool, bool)> = Vec::new();
+        for (c, key) in summary.candidates.iter().zip(&keys) {
+            if !entries.iter().any(|e| e.0 == *key) {
+                entries.push((key.clone(), chosen.contains(&key.as_str()), c.offline));
+            }
+        }
+        styles.colors = Colors::new(&entries);
         styles
     }
 
@@ -201,6 +218,14 @@ pub fn legend(entries: impl Iterator<Item = (String, Style)>, others: &str) -> V
         });
     }
     keys
+}
+
+/// The 95% interval of `m` times `factor`, for a whisker; None without one.
+pub fn interval(m: Mean, factor: f64) -> Option<(f64, f64)> {
+    (m.half_width > 0.0).then_some((
+        (m.mean - m.half_width) * factor,
+        (m.mean + m.half_width) * factor,
+    ))
 }
 
 /// How a metric's values are drawn: the axis unit, the factor from the

@@ -2,7 +2,9 @@
 //! differ) against cache size, one line per configuration, Belady as a
 //! dashed bound.
 
-use super::{Axis, Chart, Content, Figure, Panel, Point, Series, Styles, Unit, first_run, legend};
+use super::{
+    Axis, Chart, Content, Figure, Panel, Point, Series, Styles, Unit, first_run, interval, legend,
+};
 use crate::experiment::Metric;
 use crate::report::Summary;
 
@@ -52,8 +54,7 @@ impl Chart for Mrc {
                 };
                 let m = c.get(metric)?.mean;
                 let point = Point {
-                    y_interval: (m.half_width > 0.0)
-                        .then(|| (m.mean - m.half_width, m.mean + m.half_width)),
+                    y_interval: interval(m, 1.0),
                     ..Point::at(first_run(summary, c).capacity as f64, m.mean)
                 };
                 match series.iter_mut().find(|s| s.label == label) {
@@ -106,7 +107,7 @@ impl Chart for Mrc {
                 let text = c
                     .value("capacity")
                     .filter(|w| w.ends_with('%'))
-                    .map(|w| format!("{w} ({})", super::axis::format_value(x, unit)));
+                    .map(|w| format!("{w}\n{}", super::axis::format_value(x, unit)));
                 (x, text)
             })
             .collect();

@@ -7,7 +7,7 @@ use plotters::style::RGBColor;
 
 /// Okabe & Ito's palette in an order that keeps neighbours far apart;
 /// black is kept for bounds (Belady) and grey for context.
-const PALETTE: [RGBColor; 7] = [
+pub const PALETTE: [RGBColor; 7] = [
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
     RGBColor(0x00, 0x9E, 0x73), // bluish green

@@ -3,7 +3,9 @@
 //! front (no other point is better on both) dashed. Symmetric log axes
 //! spread the crowded corner near zero.
 
-use super::{Axis, Chart, Content, Figure, Panel, Point, Scale, Series, Style, Styles, Unit};
+use super::{
+    Axis, Chart, Content, Figure, Panel, Point, Scale, Series, Style, Styles, Unit, interval,
+};
 use crate::experiment::Metric;
 use crate::report::Summary;
 use crate::report::decide::Candidate;
@@ -25,42 +27,67 @@ impl Chart for Tradeoff {
             return None;
         }
         let styles = Styles::of(summary);
+        // No limiter lets every abusive request through.
         let points: Vec<(&Candidate, f64, f64)> = summary
             .candidates
             .iter()
             .filter_map(|c| {
                 let legit = c.get(Metric::LegitDenied)?.mean;
-                let abusive = c.get(Metric::AbusiveAllowed)?.mean;
-                Some((c, legit.mean * 100.0, abusive.mean * 100.0))
+                let abusive = match c.get(Metric::AbusiveAllowed) {
+                    Some(m) => m.mean.mean,
+                    None if c.value("limiter") == Some("none") => 1.0,
+                    None => return None,
+                };
+                Some((c, legit.mean * 100.0, abusive * 100.0))
             })
             .collect();
         if points.len() < 2 {
             return None;
         }
         let environments = points.iter().any(|p| !p.0.environment_label.is_empty());
-        let mut series: Vec<Series> = points
+        // Settings every limiter shares ("2/s burst 20") are said once.
+        let limited: Vec<&str> = points
             .iter()
-            .map(|&(c, x, y)| {
-                let m = c.get(Metric::AbusiveAllowed).map(|m| m.mean)?;
-                let half = m.half_width * 100.0;
-                let label = if environments {
-                    format!("{} ({})", c.label, c.environment_label)
-                } else {
-                    c.label.clone()
-                };
-                Some(Series {
-                    label: label.clone(),
+            .map(|p| p.0.label.as_str())
+            .filter(|l| *l != "no limiter")
+            .collect();
+        let shared = common_suffix(&limited);
+        let name = |c: &Candidate| {
+            let label = c.label.strip_suffix(shared).unwrap_or(&c.label);
+            if environments {
+                format!("{label} ({})", c.environment_label)
+            } else {
+                label.to_string()
+            }
+        };
+        // Configurations with the very same outcome share one point, its
+        // label listing them all.
+        let mut series: Vec<Series> = Vec::new();
+        for &(c, x, y) in &points {
+            match series
+                .iter_mut()
+                .find(|s| s.points[0].x == x && s.points[0].y == y)
+            {
+                Some(s) => {
+                    let label = s.points[0].label.get_or_insert_default();
+                    label.push('\n');
+                    label.push_str(&name(c));
+                }
+                None => series.push(Series {
+                    label: name(c),
                     points: vec![Point {
-                        y_interval: (half > 0.0).then_some((y - half, y + half)),
-                        label: Some(label),
+                        y_interval: c
+                            .get(Metric::AbusiveAllowed)
+                            .and_then(|m| interval(m.mean, 100.0)),
+                        label: Some(name(c)),
                         ..Point::at(x, y)
                     }],
                     style: styles.get(c).points_only(),
                     keyed: false,
                     end_label: false,
-                })
-            })
-            .collect::<Option<_>>()?;
+                }),
+            }
+        }
         let front = pareto(points.iter().map(|p| (p.1, p.2)).collect());
         if front.len() > 1 {
             series.insert(
@@ -105,7 +132,10 @@ impl Chart for Tradeoff {
                 summary.experiment.name
             ),
             panels: vec![Panel {
-                title: String::new(),
+                title: match shared.trim() {
+                    "" => String::new(),
+                    s => format!("every limiter at {s}"),
+                },
                 x,
                 y,
                 content: Content::Xy {
@@ -132,6 +162,25 @@ fn pareto(mut points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     front
 }
 
+/// The longest run of whole words that ends every label (with its
+/// leading space), when there are several labels.
+fn common_suffix<'a>(labels: &[&'a str]) -> &'a str {
+    let Some((first, rest)) = labels.split_first() else {
+        return "";
+    };
+    if rest.is_empty() {
+        return "";
+    }
+    first
+        .match_indices(' ')
+        .map(|(i, _)| &first[i..])
+        .find(|suffix| {
+            rest.iter()
+                .all(|l| l.ends_with(suffix) && l.len() > suffix.len())
+        })
+        .unwrap_or("")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -144,5 +193,13 @@ mod tests {
             (40.0, 60.0),
         ]);
         assert_eq!(front, [(0.0, 100.0), (0.4, 10.0), (1.2, 0.0)]);
+    }
+
+    #[test]
+    fn shared_settings_are_found_word_by_word() {
+        let labels = ["gcra 2/s burst 20", "fixed-window(count=all) 2/s burst 20"];
+        assert_eq!(super::common_suffix(&labels), " 2/s burst 20");
+        assert_eq!(super::common_suffix(&["gcra 2/s", "gcra 12/s"]), "");
+        assert_eq!(super::common_suffix(&["gcra 2/s"]), "");
     }
 }
