@@ -146,7 +146,7 @@ impl Styles {
             rest.sort_by(|a, b| score(a).total_cmp(&score(b)));
             featured.extend(ranked.into_iter().chain(rest));
         }
-        let wanted = wanted.min(style::PALETTE.len());
+        let wanted = wanted.min(style::MAX_COLOURED);
         let mut chosen: Vec<&str> = Vec::new();
         for i in featured {
             if chosen.len() >= wanted {

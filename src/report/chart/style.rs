@@ -7,7 +7,7 @@ use plotters::style::RGBColor;
 
 /// Okabe & Ito's palette in an order that keeps neighbours far apart;
 /// black is kept for bounds (Belady) and grey for context.
-pub const PALETTE: [RGBColor; 7] = [
+const PALETTE: [RGBColor; 7] = [
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
     RGBColor(0x00, 0x9E, 0x73), // bluish green
@@ -22,8 +22,9 @@ pub const GREY: RGBColor = RGBColor(0xA8, 0xA8, 0xA8);
 pub const LIGHT: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 pub const TEXT: RGBColor = RGBColor(0x33, 0x33, 0x33);
 
-/// Beyond this many series, only the featured ones get colours.
-pub const MAX_COLOURED: usize = 8;
+/// Beyond this many series (one per colour), only the featured ones get
+/// colours.
+pub const MAX_COLOURED: usize = PALETTE.len();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Marker {
