@@ -112,11 +112,15 @@ impl Axis {
                 (lo / 1.12, hi * 1.12)
             }
             (None, _) => {
-                let lo = lo.min(0.0);
+                // A ratio lies in [0, 1], whatever its interval says.
+                let (lo, hi) = match self.unit {
+                    Unit::Ratio => (0.0, hi.clamp(0.0, 1.0)),
+                    _ => (lo.min(0.0), hi),
+                };
                 let hi = if hi <= lo { lo + 1.0 } else { hi };
                 let step = nice_step((hi - lo) / 5.0, self.unit);
                 let lo = (lo / step).floor() * step;
-                ((lo), (hi / step).ceil() * step)
+                (lo, (hi / step).ceil() * step)
             }
         };
         let mut fitted = Fitted {

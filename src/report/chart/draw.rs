@@ -394,8 +394,8 @@ where
             .unwrap_or(24);
         let plot = self.frame(panel, &x, &y, area, right)?;
         let to_px = |vx: f64, vy: f64| -> (i32, i32) {
-            let px = plot.0 as f64 + (plot.2 - plot.0) as f64 * x.position(vx).clamp(-0.02, 1.02);
-            let py = plot.3 as f64 - (plot.3 - plot.1) as f64 * y.position(vy).clamp(-0.02, 1.02);
+            let px = plot.0 as f64 + (plot.2 - plot.0) as f64 * x.position(vx).clamp(0.0, 1.0);
+            let py = plot.3 as f64 - (plot.3 - plot.1) as f64 * y.position(vy).clamp(0.0, 1.0);
             (px.round() as i32, py.round() as i32)
         };
         // Context first, so the featured series are drawn over it.

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::experiment::Metric;
 use crate::report::Summary;
+use crate::report::decide::Candidate;
 
 pub struct Mrc;
 
@@ -21,19 +22,17 @@ impl Chart for Mrc {
 
     fn figure(&self, summary: &Summary) -> Option<Figure> {
         let styles = Styles::of(summary);
-        let cached: Vec<_> = summary
+        let mut cached: Vec<&Candidate> = summary
             .candidates
             .iter()
             .filter(|c| c.run.cache.is_some() && c.get(Metric::HitRatio).is_some())
             .collect();
-        let objects = cached.iter().any(|c| first_run(summary, c).count_objects);
-        // A curve needs sizes in one unit: mixed units have no common axis.
-        if cached
-            .iter()
-            .any(|c| first_run(summary, c).count_objects != objects)
-        {
-            return None;
-        }
+        // Sizes in bytes and in objects share no axis: the unit most
+        // configurations use is drawn, and the title says what is left out.
+        let in_objects = |c: &Candidate| first_run(summary, c).count_objects;
+        let objects = cached.iter().filter(|c| in_objects(c)).count() * 2 > cached.len();
+        let left_out = cached.iter().filter(|c| in_objects(c) != objects).count();
+        cached.retain(|c| in_objects(c) == objects);
         let environments: Vec<&str> = cached.iter().fold(Vec::new(), |mut e, c| {
             if !e.contains(&c.environment_label.as_str()) {
                 e.push(c.environment_label.as_str());
@@ -143,7 +142,14 @@ impl Chart for Mrc {
             None => panels.push(make("", "hit ratio", hits)),
         }
         Some(Figure {
-            title: format!("{}: hit ratio by cache size", summary.experiment.name),
+            title: match left_out {
+                0 => format!("{}: hit ratio by cache size", summary.experiment.name),
+                n => format!(
+                    "{}: hit ratio by cache size ({n} configurations sized in {} not shown)",
+                    summary.experiment.name,
+                    if objects { "bytes" } else { "objects" }
+                ),
+            },
             columns: panels.len(),
             panels,
             legend: keys,
