@@ -8,6 +8,7 @@ mod breaking;
 mod chart;
 mod csv;
 mod decide;
+mod html;
 mod json;
 mod levels;
 mod limits;
@@ -57,6 +58,7 @@ pub const EXPORTS: &[&dyn Export] = &[
     &service_charts::Chart::TIMESERIES_SVG,
     &alerts::Alerts,
     &markdown::Markdown,
+    &html::Html,
 ];
 
 /// Checks that `dir` can be created and written, before any work is done.
