@@ -29,7 +29,7 @@ fn render(summary: &Summary) -> Result<String> {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let events: Vec<Event> = Parser::new_ext(&markdown, options).collect();
     let mut body = String::new();
-    html::push_html(&mut body, with_charts(events, summary)?.into_iter());
+    html::push_html(&mut body, for_page(events, summary)?.into_iter());
 
     let mut page = String::new();
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n");
@@ -47,9 +47,10 @@ fn render(summary: &Summary) -> Result<String> {
 }
 
 /// The events with every image replaced by a figure (the chart's SVG inline
-/// when an export draws it), and raw HTML shown as text: report.md holds
-/// none on purpose, so anything that looks like a tag is text to escape.
-fn with_charts<'a>(events: Vec<Event<'a>>, summary: &Summary) -> Result<Vec<Event<'a>>> {
+/// when an export draws it), each table in a box, and raw HTML shown as
+/// text: report.md holds none on purpose, so anything that looks like a tag
+/// is text to escape.
+fn for_page<'a>(events: Vec<Event<'a>>, summary: &Summary) -> Result<Vec<Event<'a>>> {
     let mut out = Vec::with_capacity(events.len());
     let mut in_paragraph = false;
     let mut i = 0;
@@ -81,12 +82,17 @@ fn with_charts<'a>(events: Vec<Event<'a>>, summary: &Summary) -> Result<Vec<Even
             }
             Event::Start(Tag::Paragraph) => in_paragraph = true,
             Event::End(TagEnd::Paragraph) => in_paragraph = false,
+            // A box around each table, which may be wider than the text.
+            Event::Start(Tag::Table(_)) => out.push(Event::Html("<div class=\"table\">\n".into())),
             _ => {}
         }
         out.push(match &events[i] {
             Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw.clone()),
             event => event.clone(),
         });
+        if let Event::End(TagEnd::Table) = events[i] {
+            out.push(Event::Html("</div>\n".into()));
+        }
         i += 1;
     }
     Ok(out)
@@ -219,10 +225,18 @@ code, pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, mono
 code { background: #f3f4f6; border-radius: 3px; padding: 0.1em 0.3em; }
 pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 4px; padding: 0.75rem; overflow-x: auto; }
 pre code { background: none; padding: 0; }
-table { display: block; max-width: 100%; overflow-x: auto; border-collapse: collapse;
-  margin: 0.75rem 0 1.25rem; font-size: 0.88rem; font-variant-numeric: tabular-nums; }
+/* A table starts at the text's left edge and may be wider than the text:
+   up to the window's right edge, then moved left as far as it needs, up to
+   the window's whole width; past that it scrolls. (The text is
+   min(60rem, 100vw - 2.5rem) wide and centred; translate's % is the box's.) */
+.table { width: max-content; min-width: 100%; max-width: calc(100vw - 2.5rem);
+  margin: 0.75rem 0 1.25rem; overflow-x: auto;
+  transform: translateX(min(0px, 50vw + min(30rem, 50vw - 1.25rem) - 1.25rem - 100%)); }
+table { border-collapse: collapse; font-size: 0.88rem; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #d0d7de; padding: 0.3rem 0.55rem; vertical-align: top; }
 th { background: #eef1f4; text-align: left; }
+td[style*="right"] { white-space: nowrap; }
+td:not([style*="right"]) { min-width: 6rem; }
 tbody tr:nth-child(even) { background: #f6f8fa; }
 figure { margin: 1.25rem 0; }
 .chart svg, .chart img { display: block; width: 100%; height: auto; }
@@ -234,7 +248,10 @@ details.experiment summary { cursor: pointer; font-weight: 600; }
   main { max-width: none; padding: 0; }
   a { color: inherit; text-decoration: none; }
   figcaption .files { display: none; }
-  table { display: table; font-size: 8.5pt; }
+  .table { width: auto; min-width: 0; max-width: none; transform: none; overflow: visible; }
+  table { font-size: 8pt; }
+  td[style*="right"] { white-space: normal; }
+  td:not([style*="right"]) { min-width: 0; }
   h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
   figure, tr, pre { break-inside: avoid; page-break-inside: avoid; }
   .chart svg, .chart img { max-height: 90vh; }
