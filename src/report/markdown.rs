@@ -20,7 +20,7 @@ impl Export for Markdown {
     }
 }
 
-fn render(summary: &Summary) -> String {
+pub(super) fn render(summary: &Summary) -> String {
     let exp = summary.experiment;
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", exp.name);

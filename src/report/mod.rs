@@ -8,6 +8,7 @@ mod breaking;
 mod chart;
 mod csv;
 mod decide;
+mod html;
 mod json;
 mod levels;
 mod limits;
@@ -53,6 +54,7 @@ const REPORTS: &[&dyn Export] = &[
     &service_charts::Chart::TIMESERIES_SVG,
     &alerts::Alerts,
     &markdown::Markdown,
+    &html::Html,
 ];
 
 /// Every file `edgesim run` writes.
