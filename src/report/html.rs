@@ -133,11 +133,9 @@ fn plain_text(events: &[Event]) -> String {
 /// with links to both files; the PNG as an image when no export draws it.
 fn figure(dest: &CowStr, alt: &str, summary: &Summary) -> Result<String> {
     let svg_name = dest.strip_suffix(".png").map(|stem| format!("{stem}.svg"));
-    let export = svg_name.as_deref().and_then(|name| {
-        super::EXPORTS
-            .iter()
-            .find(|e| e.file_name() == name && e.applies(summary))
-    });
+    let export = svg_name
+        .as_deref()
+        .and_then(|name| super::exports().find(|e| e.file_name() == name && e.applies(summary)));
     let (dest, alt) = (escape(dest), escape(alt));
     let mut html = String::from("<figure>\n");
     match export {
@@ -161,33 +159,11 @@ fn figure(dest: &CowStr, alt: &str, summary: &Summary) -> Result<String> {
     Ok(html)
 }
 
-/// An SVG document as an element inside the page: without what comes
-/// before its root (XML declaration, doctype, comments), and with a
-/// viewBox so that the style can scale it to the page's width.
-fn inline_svg(svg: &str) -> String {
-    let svg = svg.find("<svg").map_or(svg, |at| &svg[at..]).trim_end();
-    let open_end = svg.find('>').unwrap_or(svg.len());
-    let open = &svg[..open_end];
-    if open.contains("viewBox") {
-        return svg.to_string();
-    }
-    let (Some(width), Some(height)) = (attribute(open, "width"), attribute(open, "height")) else {
-        return svg.to_string();
-    };
-    let at = "<svg".len();
-    format!(
-        "{} viewBox=\"0 0 {width} {height}\"{}",
-        &svg[..at],
-        &svg[at..]
-    )
-}
-
-/// A plain number attribute of an opening tag (`width="640"` or `width="640px"`).
-fn attribute(open: &str, name: &str) -> Option<f64> {
-    let key = format!(" {name}=\"");
-    let start = open.find(&key)? + key.len();
-    let value = &open[start..start + open[start..].find('"')?];
-    value.trim_end_matches("px").parse().ok()
+/// An SVG document as an element inside the page: without what may come
+/// before its root (XML declaration, doctype, comments). Plotters gives
+/// the root a viewBox, so the style can scale it to the page's width.
+fn inline_svg(svg: &str) -> &str {
+    svg.find("<svg").map_or(svg, |at| &svg[at..]).trim_end()
 }
 
 /// Text for HTML content or a quoted attribute.
@@ -264,15 +240,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_viewbox_is_added_only_when_missing() {
-        let plain =
-            "<?xml version=\"1.0\"?>\n<svg width=\"640\" height=\"480\" xmlns=\"x\">\n</svg>\n";
-        assert_eq!(
-            inline_svg(plain),
-            "<svg viewBox=\"0 0 640 480\" width=\"640\" height=\"480\" xmlns=\"x\">\n</svg>"
-        );
-        let boxed = "<svg width=\"640\" height=\"480\" viewBox=\"0 0 640 480\"></svg>";
-        assert_eq!(inline_svg(boxed), boxed);
+    fn an_svg_is_inlined_from_its_root() {
+        let svg = "<?xml version=\"1.0\"?>\n<svg viewBox=\"0 0 4 3\">\n</svg>\n";
+        assert_eq!(inline_svg(svg), "<svg viewBox=\"0 0 4 3\">\n</svg>");
     }
 
     #[test]
