@@ -2,10 +2,11 @@
 //! every chart of report.md inline as SVG, links only to files that exist
 //! beside it, nothing fetched from the network, and the experiment echoed.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use roxmltree::{Document, Node, ParsingOptions};
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
@@ -15,17 +16,9 @@ fn run(name: &str) -> (tempfile::TempDir, PathBuf, String) {
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("experiments")
         .join(format!("{name}.toml"));
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    Command::cargo_bin("edgesim")
-        .unwrap()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
     let source = fs::read_to_string(&file).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::run_in(dir.path(), &source, &[]);
     (dir, out, source)
 }
 
