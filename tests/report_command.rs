@@ -213,7 +213,8 @@ fn report_refuses_missing_damaged_and_foreign_files() {
     assert_refused(&out, &["runs.json", "damaged", &again]);
 
     let text = String::from_utf8(saved_runs.clone()).unwrap();
-    let future = text.replacen("\"version\":1,", "\"version\":999,", 1);
+    let current = format!("\"version\":{},", edgesim::report::runs::FORMAT_VERSION);
+    let future = text.replacen(&current, "\"version\":999,", 1);
     assert_ne!(future, text);
     fs::write(&runs, future).unwrap();
     assert_refused(&out, &["runs.json", "runs format 999", &again]);

@@ -144,11 +144,16 @@ fn ladder_outputs_agree_with_the_runs_and_the_arithmetic() {
         bare["breaks_error_ratio"].as_f64().unwrap() * 100.0
     );
     assert!(service.contains(&breaks), "{breaks} not in {service}");
-    assert!(service.contains("![latency by load](latency.png)"));
-    for chart in ["latency", "errors", "timeseries"] {
+    for chart in ["latency", "errors", "latency_cdf", "timeseries"] {
+        assert!(
+            service.contains(&format!("]({chart}.png)")),
+            "{chart}: {service}"
+        );
         let png = fs::read(dir.join(format!("{chart}.png"))).unwrap();
         assert!(png.starts_with(b"\x89PNG"), "{chart}.png");
-        assert!(read(dir, &format!("{chart}.svg")).contains("<svg"));
+        let svg = read(dir, &format!("{chart}.svg"));
+        assert!(svg.contains("<svg"));
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{chart}.svg");
     }
 }
 

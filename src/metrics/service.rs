@@ -136,12 +136,7 @@ impl Latency {
 
     /// Of `values`, in ns.
     pub fn of_values(values: impl IntoIterator<Item = SimTime>) -> Self {
-        let mut h = histogram();
-        let mut sum = 0u128;
-        for v in values {
-            h.record(v.max(1)).expect("the histogram grows as needed");
-            sum += v as u128;
-        }
+        let (h, sum) = recorded(values);
         Latency::of(&h, sum)
     }
 
@@ -176,6 +171,48 @@ impl Latency {
                 .map(Fate::latency),
         )
     }
+}
+
+/// `values` in a histogram, with their exact sum.
+fn recorded(values: impl IntoIterator<Item = SimTime>) -> (Histogram<u64>, u128) {
+    let mut h = histogram();
+    let mut sum = 0u128;
+    for v in values {
+        h.record(v.max(1)).expect("the histogram grows as needed");
+        sum += v as u128;
+    }
+    (h, sum)
+}
+
+/// The shares at which [`ServiceStats::quantiles`] reads the latency: from
+/// 0.1% to 99.99%, every 5% in the body and densest in the tail, where
+/// latencies spread out.
+pub const QUANTILES: [f64; 33] = [
+    0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6,
+    0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999,
+    0.9995, 0.9999,
+];
+
+/// The latency at or under which a share of the requests were answered.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quantile {
+    /// The share, between 0 and 1.
+    pub quantile: f64,
+    pub ns: u64,
+}
+
+/// [`QUANTILES`] of `h`; none when it is empty.
+fn quantiles(h: &Histogram<u64>) -> Vec<Quantile> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    QUANTILES
+        .iter()
+        .map(|&quantile| Quantile {
+            quantile,
+            ns: h.value_at_quantile(quantile),
+        })
+        .collect()
 }
 
 /// Answers counted by kind.
@@ -299,6 +336,9 @@ pub struct ServiceStats {
     pub counts: Counts,
     /// Of answered, non-denied requests (200, 503, 504).
     pub latency: Latency,
+    /// The same requests' latency at each of [`QUANTILES`] (empty when
+    /// none was answered): the latency CDF.
+    pub quantiles: Vec<Quantile>,
     /// Of denied requests (429).
     pub denied_latency: Latency,
     /// Simulated time from the first send to the last answer.
@@ -338,7 +378,13 @@ impl ServiceStats {
         window: SimTime,
     ) -> Self {
         let counts = Counts::of(fates);
-        let latency = Latency::of_fates(fates);
+        let (answered, sum) = recorded(
+            fates
+                .iter()
+                .filter(|f| f.status != Status::Denied)
+                .map(Fate::latency),
+        );
+        let latency = Latency::of(&answered, sum);
         let denied_latency = Latency::of_values(
             fates
                 .iter()
@@ -373,6 +419,7 @@ impl ServiceStats {
         ServiceStats {
             counts,
             latency,
+            quantiles: quantiles(&answered),
             denied_latency,
             span,
             throughput_rps: per_second(counts.ok as f64),
@@ -475,5 +522,39 @@ mod tests {
             ..Latency::default()
         };
         assert!((latency_spread_ms(&l) - (4200.0f64 / 3.0).sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn quantiles_agree_with_the_percentiles_and_leave_out_denials() {
+        // Latencies 1..=1000 ms, and 500 denials answered at once.
+        let mut fates: Vec<Fate> = (1..=1000u64)
+            .map(|i| Fate {
+                sent: 0,
+                done: i * 1_000_000,
+                ..Fate::default()
+            })
+            .collect();
+        fates.extend((0..500).map(|_| Fate {
+            status: Status::Denied,
+            ..Fate::default()
+        }));
+        let stats = ServiceStats::of(&fates, &[], &[], &LoopStats::default(), SECOND);
+        let at = |q: f64| {
+            stats
+                .quantiles
+                .iter()
+                .find(|x| x.quantile == q)
+                .map(|x| x.ns)
+        };
+        assert_eq!(stats.quantiles.len(), QUANTILES.len());
+        assert_eq!(at(0.5), Some(stats.latency.p50));
+        assert_eq!(at(0.95), Some(stats.latency.p95));
+        assert_eq!(at(0.99), Some(stats.latency.p99));
+        // Within the histogram's 3 significant digits of the exact values.
+        assert!((at(0.001).unwrap() as f64 / 1e6 - 1.0).abs() < 0.01);
+        assert!((at(0.9999).unwrap() as f64 / 1e6 - 1000.0).abs() < 1.0);
+        assert!(stats.quantiles.windows(2).all(|w| w[0].ns <= w[1].ns));
+        let none = ServiceStats::of(&[], &[], &[], &LoopStats::default(), SECOND);
+        assert!(none.quantiles.is_empty());
     }
 }

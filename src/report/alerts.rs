@@ -10,7 +10,7 @@ use anyhow::Result;
 use super::levels::{self, ConfigKey};
 use super::{Cell, Export, Summary};
 use crate::engine::{SECOND, SimTime};
-use crate::experiment::{AlertSpec, Condition, Metric};
+use crate::experiment::{AlertSpec, Condition, Experiment, Metric};
 use crate::metrics::service::Window;
 use crate::runner::RunResult;
 
@@ -141,19 +141,43 @@ pub fn evaluate(
     out
 }
 
+/// Every firing of `exp`'s alerts in run `r` (none without a time series).
+fn run_firings(exp: &Experiment, r: &RunResult) -> Vec<Firing> {
+    let Some(s) = &r.service else {
+        return Vec::new();
+    };
+    let end = s.windows.first().map_or(0, |w| w.start) + s.span;
+    evaluate(&exp.alerts, &s.windows, exp.report.window(), end)
+}
+
 /// Every firing of every run with a time series, in run order.
 fn firings<'a>(summary: &Summary<'a>) -> Vec<(&'a RunResult, Firing)> {
-    let exp = summary.experiment;
-    let width = exp.report.window();
     summary
         .results
         .iter()
-        .filter_map(|r| r.service.as_ref().map(|s| (r, s)))
-        .flat_map(|(r, s)| {
-            let end = s.windows.first().map_or(0, |w| w.start) + s.span;
-            evaluate(&exp.alerts, &s.windows, width, end)
+        .flat_map(|r| {
+            run_firings(summary.experiment, r)
                 .into_iter()
                 .map(move |f| (r, f))
+        })
+        .collect()
+}
+
+/// When each alert fired in run `r`: the alerts that fired, in file order,
+/// each with the start of every window it fired in (since the run's first
+/// window, as in timeseries.csv and alerts.csv).
+pub fn fired<'e>(exp: &'e Experiment, r: &RunResult) -> Vec<(&'e AlertSpec, Vec<SimTime>)> {
+    let firings = run_firings(exp, r);
+    exp.alerts
+        .iter()
+        .enumerate()
+        .filter_map(|(a, alert)| {
+            let times: Vec<SimTime> = firings
+                .iter()
+                .filter(|f| f.alert == a)
+                .map(|f| f.time)
+                .collect();
+            (!times.is_empty()).then_some((alert, times))
         })
         .collect()
 }
@@ -593,6 +617,39 @@ mod tests {
         slow.key = "slow_response_time_p95".into();
         let f = evaluate(&[slow, other], &windows, SECOND, 2 * SECOND);
         assert_eq!(f.iter().map(|f| f.alert).collect::<Vec<_>>(), [0]);
+    }
+
+    #[test]
+    fn fired_groups_the_firings_of_a_run_by_alert() {
+        let source = r#"
+            [workload]
+            keys = 10
+            [[load]]
+            connections = 2
+            duration = "3s"
+            [service]
+            servers = 1
+            service_time = { dist = "fixed", time = "5ms" }
+            [[alert]]
+            name = "slow"
+            metric = "p95"
+            condition = "above"
+            threshold = "1ms"
+            [[alert]]
+            name = "never"
+            metric = "p95"
+            condition = "above"
+            threshold = "10s"
+        "#;
+        let exp = Experiment::parse(std::path::Path::new("t.toml"), source.into()).unwrap();
+        let results = crate::runner::run(&exp, Some(1)).unwrap();
+        let fired = fired(&exp, &results[0]);
+        // Every window is slow; the dashboard's quiet time keeps the first.
+        assert_eq!(fired.len(), 1);
+        assert_eq!(
+            (fired[0].0.name.as_str(), fired[0].1.as_slice()),
+            ("slow", &[0][..])
+        );
     }
 
     #[test]

@@ -12,12 +12,10 @@ mod html;
 mod json;
 mod levels;
 mod limits;
-mod line_chart;
 mod markdown;
 mod observed;
 pub mod runs;
 mod service;
-mod service_charts;
 mod summary;
 mod timeseries;
 mod verdict;
@@ -44,18 +42,8 @@ pub trait Export: Sync {
 /// The tables, before the charts.
 const TABLES: &[&dyn Export] = &[&csv::Csv, &json::Json, &runs::Runs, &timeseries::Timeseries];
 
-/// The service charts and reports, after the charts.
-const REPORTS: &[&dyn Export] = &[
-    &service_charts::Chart::LATENCY_PNG,
-    &service_charts::Chart::LATENCY_SVG,
-    &service_charts::Chart::ERRORS_PNG,
-    &service_charts::Chart::ERRORS_SVG,
-    &service_charts::Chart::TIMESERIES_PNG,
-    &service_charts::Chart::TIMESERIES_SVG,
-    &alerts::Alerts,
-    &markdown::Markdown,
-    &html::Html,
-];
+/// The reports, after the charts.
+const REPORTS: &[&dyn Export] = &[&alerts::Alerts, &markdown::Markdown, &html::Html];
 
 /// Every file `edgesim run` writes.
 pub fn exports() -> impl Iterator<Item = &'static dyn Export> {

@@ -26,7 +26,7 @@ pub const FILE: &str = "runs.json";
 /// The layout of runs.json: bumped whenever `RunResult`, or anything it
 /// holds, changes shape or meaning, so that an older file is refused with
 /// a clear message instead of being misread.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What `format` says, so a stray JSON file is not taken for ours.
 const FORMAT_NAME: &str = "edgesim-runs";

@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use super::Summary;
 use super::breaking;
+use super::chart;
 use super::levels::{self, ConfigKey, Level};
-use super::service_charts;
 use super::summary::Mean;
 use crate::experiment::Experiment;
 use crate::units::format_bytes;
@@ -103,17 +103,14 @@ pub fn markdown(md: &mut String, summary: &Summary) {
         );
     }
     let _ = writeln!(md, "{intro}.\n");
-    if service_charts::has_ladder(summary) {
-        let _ = writeln!(md, "![latency by load](latency.png)\n");
-        let _ = writeln!(md, "![error ratio by load](errors.png)\n");
-    }
+    chart::image(md, summary, &chart::LATENCY);
+    chart::image(md, summary, &chart::ERRORS);
+    chart::image(md, summary, &chart::Cdf);
     tables(md, exp, &levels, has_cache);
     before_after(md, exp, &levels);
     breaking_points(md, exp, &levels);
     endurance(md, exp, &levels, has_cache);
-    if service_charts::has_timeseries(summary) {
-        let _ = writeln!(md, "![p95 over time](timeseries.png)\n");
-    }
+    chart::image(md, summary, &chart::Timeseries);
     routes(md, exp, &levels, has_cache);
 }
 

@@ -91,7 +91,10 @@ impl Figure {
     where
         DB::ErrorType: 'static,
     {
-        let mut pen = Pen { root };
+        let mut pen = Pen {
+            root,
+            tick_floor: 0,
+        };
         pen.root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
         pen.text(
             &self.title,
@@ -112,6 +115,20 @@ impl Figure {
             widest.min(MAX_LABEL) as i32 + 56
         };
         let width = WIDTH as i32 - key_width;
+        // Stacked panels line up: their plots start after the widest y tick.
+        if self.columns == 1 {
+            pen.tick_floor = self
+                .panels
+                .iter()
+                .filter_map(|p| match &p.content {
+                    Content::Xy { series, rules } => Some(fit_y(p, series, rules)),
+                    Content::Bars(_) => None,
+                })
+                .flat_map(|y| y.ticks)
+                .map(|t| pen.width(&t.1, 13) as i32)
+                .max()
+                .unwrap_or(0);
+        }
         let mut top = TITLE;
         for row in self.rows() {
             let height = self.row_height(row);
@@ -130,6 +147,8 @@ impl Figure {
 /// Drawing helpers over one drawing area.
 struct Pen<'a, DB: DrawingBackend> {
     root: &'a DrawingArea<DB, Shift>,
+    /// The least room left for y tick labels.
+    tick_floor: i32,
 }
 
 impl<DB: DrawingBackend> Pen<'_, DB>
@@ -190,6 +209,16 @@ where
     fn line(&mut self, points: Vec<(i32, i32)>, style: &Style) -> Result<()> {
         let stroke = style.color.stroke_width(style.width);
         match style.dash {
+            // A wide line's join at a sharp turn (a spike in a time series)
+            // is drawn as a long miter in bitmaps: split it there.
+            None if style.width > 1 && points.len() > 2 => {
+                for piece in at_sharp_turns(&points) {
+                    self.root
+                        .draw(&PathElement::new(piece.to_vec(), stroke))
+                        .map_err(|e| anyhow!("{e}"))?;
+                }
+                Ok(())
+            }
             None => self.root.draw(&PathElement::new(points, stroke)),
             Some((dash, gap)) => self
                 .root
@@ -287,7 +316,8 @@ where
             .iter()
             .map(|t| self.width(&t.1, 13))
             .max()
-            .unwrap_or(0) as i32;
+            .unwrap_or(0)
+            .max(self.tick_floor as u32) as i32;
         let plot = (
             area.0 + 34 + tick_width + 8,
             area.1 + head,
@@ -376,13 +406,7 @@ where
             .iter()
             .flat_map(|s| s.points.iter().filter(finite).map(|p| p.x));
         let x = panel.x.fit(xs.chain(rule_values(true)));
-        let ys = series.iter().flat_map(|s| {
-            s.points.iter().filter(finite).flat_map(|p| {
-                let (lo, hi) = p.y_interval.unwrap_or((p.y, p.y));
-                [p.y, lo, hi]
-            })
-        });
-        let y = panel.y.fit(ys.chain(rule_values(false)));
+        let y = fit_y(panel, series, rules);
         let end_labels: Vec<&Series> = series
             .iter()
             .filter(|s| s.end_label && !s.points.is_empty())
@@ -468,8 +492,9 @@ where
             let w = self.width(&r.label, 12) as i32;
             let (mut at, pos) = if r.vertical {
                 let (px, _) = to_px(r.at, y.hi);
-                let left = px + w + 10 > plot.2;
-                let x0 = if left { px - 4 } else { px + 4 };
+                // Clear of the markers on the rule.
+                let left = px + w + 14 > plot.2;
+                let x0 = if left { px - 8 } else { px + 8 };
                 (
                     (x0, plot.1 + 4),
                     Pos::new(if left { HPos::Right } else { HPos::Left }, VPos::Top),
@@ -720,6 +745,21 @@ fn x_axis_height(x: &Fitted) -> i32 {
     36 + LINE * lines
 }
 
+/// The y axis of an xy panel, fitted to its points, whiskers and rules.
+fn fit_y(panel: &Panel, series: &[Series], rules: &[Rule]) -> Fitted {
+    let ys = series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .filter(|p| p.x.is_finite() && p.y.is_finite())
+            .flat_map(|p| {
+                let (lo, hi) = p.y_interval.unwrap_or((p.y, p.y));
+                [p.y, lo, hi]
+            })
+    });
+    let at = rules.iter().filter(|r| !r.vertical).map(|r| r.at);
+    panel.y.fit(ys.chain(at))
+}
+
 /// What a bar says after its end: its value, and its note.
 fn bar_text(b: &Bar, x: &Fitted) -> String {
     let value = format_value(b.value, x.unit);
@@ -728,6 +768,23 @@ fn bar_text(b: &Bar, x: &Fitted) -> String {
     } else {
         format!("{value}  {}", b.note)
     }
+}
+
+/// `points` in pieces that turn by less than a right angle at each inner
+/// point (neighbouring pieces share their end point).
+fn at_sharp_turns(points: &[(i32, i32)]) -> Vec<&[(i32, i32)]> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for i in 1..points.len() - 1 {
+        let (a, b, c) = (points[i - 1], points[i], points[i + 1]);
+        let dot = (b.0 - a.0) as i64 * (c.0 - b.0) as i64 + (b.1 - a.1) as i64 * (c.1 - b.1) as i64;
+        if dot < 0 {
+            pieces.push(&points[start..=i]);
+            start = i;
+        }
+    }
+    pieces.push(&points[start..]);
+    pieces
 }
 
 /// The area two rectangles share, in square pixels.

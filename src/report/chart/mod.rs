@@ -9,8 +9,11 @@ mod figure;
 mod style;
 
 mod bars;
+mod cdf;
 mod grades;
+mod load;
 mod mrc;
+mod timeseries;
 mod tradeoff;
 
 use std::fmt::Write;
@@ -19,16 +22,19 @@ use anyhow::{Result, anyhow};
 
 pub use axis::{Axis, Scale, Unit};
 pub use bars::Configurations;
+pub use cdf::Cdf;
 pub use figure::{Bar, Content, Figure, Key, Panel, Point, Rule, Series};
 pub use grades::Grades;
+pub use load::{ERRORS, LATENCY};
 pub use mrc::Mrc;
 pub use style::{Colors, Style};
+pub use timeseries::Timeseries;
 pub use tradeoff::Tradeoff;
 
 use super::decide::{self, Candidate};
 use super::summary::Mean;
 use super::{Export, Summary};
-use crate::experiment::Metric;
+use crate::experiment::{Metric, Run};
 use crate::runner::RunResult;
 
 /// One kind of chart.
@@ -47,6 +53,10 @@ pub const CHARTS: &[&dyn Chart] = &[
     &bars::Configurations,
     &grades::Grades,
     &tradeoff::Tradeoff,
+    &load::LATENCY,
+    &load::ERRORS,
+    &cdf::Cdf,
+    &timeseries::Timeseries,
 ];
 
 /// A chart as an output file.
@@ -194,6 +204,92 @@ pub fn first_run<'a>(summary: &Summary<'a>, c: &Candidate) -> &'a RunResult {
         .expect("a candidate's runs are in the results")
 }
 
+/// The candidate (configuration) `run` is a replication of.
+pub fn candidate<'s>(summary: &'s Summary, run: &Run) -> Option<&'s Candidate> {
+    summary
+        .candidates
+        .iter()
+        .find(|c| c.run.configuration() == run.configuration())
+}
+
+/// Lines that share a colour (the sizes of one policy, a configuration on
+/// two ladders) told apart by their rank among the lines of that colour.
+#[derive(Default)]
+pub struct Variants(Vec<(String, Vec<String>)>);
+
+impl Variants {
+    /// The rank of line `label` among the lines of colour `key`, in
+    /// first-seen order: 0 for the first.
+    pub fn of(&mut self, key: &str, label: &str) -> usize {
+        let index = match self.0.iter().position(|(k, _)| k == key) {
+            Some(i) => i,
+            None => {
+                self.0.push((key.to_string(), Vec::new()));
+                self.0.len() - 1
+            }
+        };
+        let labels = &mut self.0[index].1;
+        match labels.iter().position(|l| l == label) {
+            Some(rank) => rank,
+            None => {
+                labels.push(label.to_string());
+                labels.len() - 1
+            }
+        }
+    }
+
+    /// How many lines have colour `key`.
+    pub fn count(&self, key: &str) -> usize {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(0, |(_, labels)| labels.len())
+    }
+
+    /// `style` dashed as the `rank`-th line of its colour: solid, then
+    /// long dashes, dots, even dashes, sparse dots.
+    pub fn dashed(style: Style, rank: usize) -> Style {
+        const DASHES: [style::Dash; 5] = [(14, 4), (2, 3), (6, 6), (2, 9), (24, 6)];
+        match rank {
+            0 => style,
+            _ => style.dashed(Some(DASHES[(rank - 1) % DASHES.len()])),
+        }
+    }
+
+    /// `style` with the `rank`-th marker after its own, for lines whose
+    /// dashes say something else.
+    pub fn marked(style: Style, rank: usize) -> Style {
+        let own = style::MARKERS
+            .iter()
+            .position(|m| *m == style.marker)
+            .unwrap_or(0);
+        Style {
+            marker: style::MARKERS[(own + rank) % style::MARKERS.len()],
+            ..style
+        }
+    }
+}
+
+/// Lines drawn exactly over an earlier one (two configurations that
+/// measured the same, e.g. a limiter that never denied) get gaps, so the
+/// line under them shows through in its own colour.
+pub fn show_hidden(series: &mut [Series]) {
+    for i in 1..series.len() {
+        let covers = series[..i].iter().any(|s| {
+            !s.style.is_context()
+                && s.points.len() == series[i].points.len()
+                && s.points
+                    .iter()
+                    .zip(&series[i].points)
+                    .all(|(a, b)| a.x == b.x && a.y == b.y)
+        });
+        let solid = series[i].style.dash.is_none() && !series[i].style.is_context();
+        if covers && solid && series[i].style.line {
+            series[i].style = series[i].style.dashed(Some((10, 10)));
+        }
+    }
+}
+
 /// The key of a figure: each featured series once, then one grey entry for
 /// the rest, named `others`.
 pub fn legend(entries: impl Iterator<Item = (String, Style)>, others: &str) -> Vec<Key> {
@@ -257,3 +353,195 @@ pub const FILES: [File; 2 * CHARTS.len()] = {
     }
     files
 };
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::experiment::Experiment;
+
+    /// Two cache choices with and without a limiter on a closed-loop
+    /// ladder of three levels (the bare origin breaks at 20 connections),
+    /// and a longer load named `endurance`, with an alert that fires in
+    /// every window.
+    const SERVICE: &str = r#"
+        [experiment]
+        name = "charts"
+        seed = 3
+        [workload]
+        keys = 200
+        [[load]]
+        name = "ladder"
+        connections = [1, 5, 20]
+        duration = "2s"
+        [[load]]
+        name = "endurance"
+        connections = 5
+        duration = "4s"
+        [[cache]]
+        policy = ["none", "lru"]
+        capacity = "50%"
+        [[limiter]]
+        algorithm = ["none", "gcra"]
+        rate = "400/s"
+        burst = 5
+        key = "global"
+        [service]
+        servers = 1
+        queue = 10
+        timeout = "50ms"
+        service_time = { dist = "fixed", time = "10ms" }
+        rtt = { dist = "fixed", time = "1ms" }
+        [report]
+        window = "500ms"
+        [[alert]]
+        name = "slow"
+        metric = "p95"
+        condition = "above"
+        threshold = "1ms"
+    "#;
+
+    fn figure(chart: &dyn Chart, source: &str) -> Option<Figure> {
+        let exp = Experiment::parse(Path::new("t.toml"), source.into()).unwrap();
+        let results = crate::runner::run(&exp, Some(1)).unwrap();
+        let summary = Summary::new(&exp, &results);
+        chart.figure(&summary)
+    }
+
+    fn xy(panel: &Panel) -> (&[Series], &[Rule]) {
+        match &panel.content {
+            Content::Xy { series, rules } => (series, rules),
+            Content::Bars(_) => panic!("bars in {}", panel.title),
+        }
+    }
+
+    fn finite(figure: &Figure) -> bool {
+        figure.panels.iter().all(|p| {
+            let (series, rules) = xy(p);
+            series
+                .iter()
+                .flat_map(|s| &s.points)
+                .all(|p| p.x.is_finite() && p.y.is_finite())
+                && rules.iter().all(|r| r.at.is_finite())
+        })
+    }
+
+    #[test]
+    fn load_charts_mark_where_each_configuration_breaks() {
+        for (chart, file, errors) in [
+            (&LATENCY, "latency.png", false),
+            (&ERRORS, "errors.png", true),
+        ] {
+            assert_eq!(chart.files()[0], file);
+            let f = figure(chart, SERVICE).unwrap();
+            assert!(finite(&f));
+            let (series, rules) = xy(&f.panels[0]);
+            // Three percentiles or one ratio per configuration.
+            assert_eq!(series.len(), if errors { 4 } else { 12 });
+            let bare = series
+                .iter()
+                .find(|s| s.label == "no cache · no limiter")
+                .unwrap();
+            let breaks = rules
+                .iter()
+                .find(|r| r.vertical && r.label.starts_with(&bare.label))
+                .expect("the bare origin breaks");
+            assert_eq!((breaks.at, breaks.style.color), (20.0, bare.style.color));
+            if errors {
+                assert!(rules.iter().any(|r| !r.vertical && r.at == 10.0));
+            }
+            // Ticks at the tested levels.
+            assert_eq!(f.panels[0].x.ticks.len(), 3);
+        }
+    }
+
+    #[test]
+    fn timeseries_stacks_what_the_runs_measured_with_the_alerts() {
+        let f = figure(&Timeseries, SERVICE).unwrap();
+        assert!(finite(&f));
+        let names: Vec<&str> = f.panels.iter().map(|p| p.y.label.as_str()).collect();
+        assert!(names.starts_with(&["hit ratio", "p95"]), "{names:?}");
+        assert!(names.contains(&"429s per window") || f.title.contains("429s"));
+        for p in &f.panels {
+            assert_eq!(p.x.range, f.panels[0].x.range, "one time axis");
+            let (series, rules) = xy(p);
+            // Sending stops at 4s: the drain is left out.
+            assert!(series.iter().flat_map(|s| &s.points).all(|p| p.x < 4.0));
+            assert!(rules.iter().all(|r| r.vertical && r.at < 4.0));
+        }
+        // Every firing on every panel, named once, on the p95 panel.
+        let named: Vec<usize> = f
+            .panels
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| xy(p).1.iter().any(|r| r.label == "slow"))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(named, [1]);
+        assert!(f.panels.iter().all(|p| !xy(p).1.is_empty()));
+    }
+
+    #[test]
+    fn the_cdf_rises_from_the_fastest_answer_to_the_slowest() {
+        let f = figure(&Cdf, SERVICE).unwrap();
+        assert!(finite(&f));
+        assert!(f.panels.len() <= 4);
+        for p in &f.panels {
+            for s in xy(p).0 {
+                assert!(s.points.len() > 10, "{}", s.label);
+                assert!(
+                    s.points
+                        .windows(2)
+                        .all(|w| w[0].x <= w[1].x && w[0].y <= w[1].y)
+                );
+                assert!(
+                    s.points
+                        .iter()
+                        .all(|p| p.x >= 0.0 && p.y > 0.0 && p.y < 1.0)
+                );
+            }
+        }
+        // Without a service there is nothing to draw.
+        let cache_only = "[workload]\nrequests = 500\nkeys = 50\n[[cache]]\npolicy = \"lru\"\ncapacity = \"10%\"\n";
+        assert!(figure(&Cdf, cache_only).is_none());
+        assert!(figure(&Timeseries, cache_only).is_none());
+        assert!(figure(&LATENCY, cache_only).is_none());
+    }
+
+    #[test]
+    fn a_line_drawn_over_an_equal_one_gets_gaps() {
+        let line = |label: &str, style: Style| Series {
+            label: label.into(),
+            points: vec![Point::at(0.0, 1.0), Point::at(1.0, 2.0)],
+            style,
+            keyed: true,
+            end_label: false,
+        };
+        let mut series = vec![
+            line("a", Style::nth(0)),
+            line("b", Style::nth(1)),
+            line("c", Style::nth(2)),
+        ];
+        series[2].points[1].y = 3.0;
+        show_hidden(&mut series);
+        assert_eq!(series[0].style.dash, None);
+        assert!(series[1].style.dash.is_some());
+        assert_eq!(series[2].style.dash, None);
+    }
+
+    #[test]
+    fn lines_of_one_colour_are_ranked_in_first_seen_order() {
+        let mut v = Variants::default();
+        assert_eq!(v.of("lru", "lru 1%"), 0);
+        assert_eq!(v.of("lru", "lru 5%"), 1);
+        assert_eq!(v.of("fifo", "fifo 1%"), 0);
+        assert_eq!(v.of("lru", "lru 1%"), 0);
+        assert_eq!((v.count("lru"), v.count("fifo"), v.count("x")), (2, 1, 0));
+        let base = Style::nth(0);
+        let dashes: Vec<_> = (0..6).map(|r| Variants::dashed(base, r).dash).collect();
+        assert_eq!(dashes[0], None);
+        assert!(dashes[1..].iter().all(|d| d.is_some()));
+        assert_ne!(Variants::marked(base, 1).marker, base.marker);
+    }
+}

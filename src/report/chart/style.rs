@@ -37,7 +37,7 @@ pub enum Marker {
     None,
 }
 
-const MARKERS: [Marker; 5] = [
+pub const MARKERS: [Marker; 5] = [
     Marker::Circle,
     Marker::Square,
     Marker::Triangle,
@@ -47,7 +47,7 @@ const MARKERS: [Marker; 5] = [
 
 /// Dash and gap in pixels.
 pub type Dash = (u32, u32);
-const DASHES: [Option<Dash>; 4] = [None, Some((10, 5)), Some((3, 4)), Some((14, 4))];
+pub const DASHES: [Option<Dash>; 4] = [None, Some((10, 5)), Some((3, 4)), Some((14, 4))];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Style {
