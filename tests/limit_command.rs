@@ -187,3 +187,25 @@ fn workshop_adaptive_on_a_trace_doubles_premium_limits() {
         .collect();
     assert_eq!(allowed, [120, 220]);
 }
+
+#[test]
+fn a_trace_without_clients_is_limited_globally_and_summarised_without_them() {
+    // Denials used to index the (empty) client names and panic.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    fs::write(&trace, "key,size\na,10\nb,10\na,10\na,10\n").unwrap();
+    let out = edgesim()
+        .arg("limit")
+        .arg(&trace)
+        .args(["--algorithm", "gcra", "--rate", "1/min", "--burst", "1"])
+        .args(["--key", "global"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.contains("4 requests (clients not recorded)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("denied 3 (75.00%)"), "{stdout}");
+    assert!(!stdout.contains("most denied"), "{stdout}");
+}

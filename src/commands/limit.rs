@@ -157,12 +157,9 @@ fn summarize(
     admitted: &[bool],
     outcome: &service::Outcome,
 ) -> String {
-    struct Client {
-        requests: u64,
-        denied: u64,
-        first: SimTime,
-        first_denied: Option<SimTime>,
-    }
+    // Without a client field every request is client 0, with no name: the
+    // per-client lines would describe nobody.
+    let named = !log.clients.is_empty();
     let mut clients: Vec<Client> = (0..log.clients.len().max(1))
         .map(|_| Client {
             requests: 0,
@@ -192,11 +189,15 @@ fn summarize(
     let span = log.requests.iter().map(|r| r.time).max().unwrap_or(0) - first;
     let pct = |x: u64| edgesim::metrics::ratio(x, n) * 100.0;
     let mut s = String::new();
+    let from = if named {
+        format!("from {} client(s)", log.clients.len())
+    } else {
+        "(clients not recorded)".into()
+    };
     let _ = writeln!(
         s,
-        "{}: {n} requests from {} client(s) over {}",
+        "{}: {n} requests {from} over {}",
         trace.display(),
-        log.clients.len(),
         seconds(span)
     );
     let _ = writeln!(s, "{}, key {}", spec.label(), spec.key);
@@ -207,6 +208,28 @@ fn summarize(
         n - allowed,
         pct(n - allowed)
     );
+    if named {
+        clients_denied(&mut s, log, &clients);
+    }
+    let _ = writeln!(
+        s,
+        "  peak keys {}, limiter state {}",
+        outcome.peak_keys,
+        format_bytes(outcome.peak_state_bytes as u64)
+    );
+    s
+}
+
+/// Per-client statistics of a limiter's denials.
+struct Client {
+    requests: u64,
+    denied: u64,
+    first: SimTime,
+    first_denied: Option<SimTime>,
+}
+
+/// How many clients were denied, how soon, and the most denied by name.
+fn clients_denied(s: &mut String, log: &Trace, clients: &[Client]) {
     let blocked: Vec<SimTime> = clients
         .iter()
         .filter_map(|c| c.first_denied.map(|d| d - c.first))
@@ -242,13 +265,6 @@ fn summarize(
             .collect();
         let _ = writeln!(s, "  most denied: {}", top.join(", "));
     }
-    let _ = writeln!(
-        s,
-        "  peak keys {}, limiter state {}",
-        outcome.peak_keys,
-        format_bytes(outcome.peak_state_bytes as u64)
-    );
-    s
 }
 
 /// `index,time_ns,key,allowed` per request in input order; the key is what
