@@ -217,3 +217,41 @@ fn validate_lists_the_runs_without_writing() {
     );
     assert!(!Path::new(&dir.path().join("outputs")).exists());
 }
+
+#[test]
+fn a_trace_without_requests_is_an_error_not_a_pick_on_nothing() {
+    // It used to report hit ratio 0.0000 and "Pick lru" on 0 requests.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("t.csv"), "time,key,size\nx,a,10\n").unwrap();
+    let experiment = "[experiment]\nname = \"empty\"\n[workload]\nkind = \"trace\"\npath = \"t.csv\"\ntime_unit = \"s\"\non_error = \"skip\"\n[[cache]]\npolicy = [\"lru\", \"fifo\"]\ncapacity = 10\n";
+    let file = dir.path().join("exp.toml");
+    fs::write(&file, experiment).unwrap();
+    let out = edgesim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .failure();
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("t.csv: holds no requests (1 bad line(s) skipped; the first: ")
+            && stderr.contains("t.csv:2:1: "),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/results.csv").exists());
+}
+
+#[test]
+fn an_exact_tie_is_called_a_tie() {
+    // A cache that holds everything: LRU and FIFO miss only the first
+    // request of each key, the very same number.
+    let experiment = "[experiment]\nname = \"tie\"\n[workload]\nkind = \"synthetic\"\nrequests = 20_000\nkeys = 100\n[[cache]]\npolicy = [\"lru\", \"fifo\"]\ncapacity = \"100%\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::run_in(dir.path(), experiment, &[]);
+    let report = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("Pick `lru`: they tie exactly, and it comes first in the experiment."),
+        "{report}"
+    );
+}

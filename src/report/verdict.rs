@@ -229,6 +229,8 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
             p.label,
             if p.size < other.size {
                 "it is the smaller"
+            } else if p.mean(rank) == other.mean(rank) {
+                "they tie exactly, and it comes first in the experiment"
             } else {
                 "its mean is ahead, within the noise"
             }

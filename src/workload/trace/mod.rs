@@ -271,18 +271,33 @@ trait Decode {
 pub struct TraceReader {
     decoder: Box<dyn Decode>,
     cx: Context,
+    /// Requests handed out so far.
+    read: u64,
 }
 
 impl TraceReader {
     /// Refills `out` with the next batch; false at the end of the trace.
+    /// A trace that ends without a single request is an error: every
+    /// figure computed from it would be a meaningless zero.
     pub fn next_batch(&mut self, out: &mut Vec<Request>) -> Result<bool, TraceError> {
         out.clear();
         while out.is_empty() {
             if !self.decoder.decode(out, &mut self.cx)? {
-                return Ok(!out.is_empty());
+                break;
             }
         }
-        Ok(true)
+        self.read += out.len() as u64;
+        if self.read == 0 {
+            let why = match self.cx.skipped.lines {
+                0 => String::new(),
+                n => format!(
+                    " ({n} bad line(s) skipped; the first: {})",
+                    self.cx.skipped.examples[0]
+                ),
+            };
+            return Err(self.cx.invalid(format!("holds no requests{why}")));
+        }
+        Ok(!out.is_empty())
     }
 
     /// Whether the requests carry next-access positions from the file.
@@ -349,7 +364,11 @@ fn open_recording(
             combined::Combined::new(opts.log_key),
         )),
     };
-    Ok(TraceReader { decoder, cx })
+    Ok(TraceReader {
+        decoder,
+        cx,
+        read: 0,
+    })
 }
 
 /// A whole trace in memory.
