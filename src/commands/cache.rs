@@ -60,23 +60,30 @@ struct Row {
 /// parentheses.
 fn split_policies(lists: &[String]) -> Result<Vec<PolicySpec>> {
     let mut specs = Vec::new();
+    let mut push = |item: &str| -> Result<()> {
+        let item = item.trim();
+        if !item.is_empty() {
+            specs.push(item.parse().map_err(anyhow::Error::msg)?);
+        }
+        Ok(())
+    };
     for list in lists {
         let mut depth = 0i32;
         let mut start = 0;
-        for (i, c) in list.char_indices().chain([(list.len(), ',')]) {
+        for (i, c) in list.char_indices() {
             match c {
                 '(' => depth += 1,
                 ')' => depth -= 1,
                 ',' if depth == 0 => {
-                    let item = list[start..i].trim();
-                    if !item.is_empty() {
-                        specs.push(item.parse().map_err(anyhow::Error::msg)?);
-                    }
+                    push(&list[start..i])?;
                     start = i + 1;
                 }
                 _ => {}
             }
         }
+        // The last item, even with a parenthesis left open: its parser
+        // says what is wrong rather than the item vanishing.
+        push(&list[start..])?;
     }
     Ok(specs)
 }
@@ -274,5 +281,11 @@ mod tests {
             split_policies(&["lru, s3fifo(small=0.1,threshold=2)".into(), "fifo".into()]).unwrap();
         let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
         assert_eq!(names, ["lru", "s3fifo(small=0.1,threshold=2)", "fifo"]);
+    }
+
+    #[test]
+    fn an_unclosed_parenthesis_is_an_error_not_a_dropped_policy() {
+        let err = split_policies(&["lru,s3fifo(small=0.1".into()]).unwrap_err();
+        assert!(err.to_string().contains("s3fifo(small=0.1"), "{err}");
     }
 }
