@@ -333,6 +333,21 @@ pub mod checked {
         Ok(v as u64)
     }
 
+    /// A time to live as requests keep it: whole milliseconds from 1 ms to
+    /// u32::MAX ms (about 49.7 days). Zero would expire every object at
+    /// once and is not "never": that is written by leaving `ttl` out.
+    pub fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<super::Duration>, D::Error> {
+        let t = super::Duration::deserialize(d)?;
+        let ms = t.0 / 1_000_000;
+        if t.0 % 1_000_000 != 0 || ms == 0 || ms > u32::MAX as u64 {
+            return Err(D::Error::custom(format!(
+                "a TTL is a whole number of milliseconds from 1ms to 49 days (leave `ttl` out for objects that never expire), found {} ns",
+                t.0
+            )));
+        }
+        Ok(Some(t))
+    }
+
     /// A finite number of at least 0.
     pub fn non_negative<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         let v = f64::deserialize(d)?;

@@ -255,3 +255,20 @@ fn an_exact_tie_is_called_a_tie() {
         "{report}"
     );
 }
+
+#[test]
+fn a_ttl_that_requests_cannot_keep_is_refused_where_written() {
+    // "0s" used to become 1 ms, and 500us never to expire.
+    for (ttl, column) in [("\"0s\"", 7), ("\"500us\"", 7), ("[\"30s\", \"60d\"]", 15)] {
+        let experiment = format!(
+            "[experiment]\nname = \"t\"\n[workload]\nkind = \"synthetic\"\nrequests = 100\nkeys = 10\nttl = {ttl}\n[[cache]]\npolicy = \"lru\"\ncapacity = \"10%\"\n"
+        );
+        assert_rejected(
+            &experiment,
+            &[
+                &format!("bad.toml:7:{column}: "),
+                "a TTL is a whole number of milliseconds from 1ms to 49 days",
+            ],
+        );
+    }
+}

@@ -33,6 +33,7 @@ pub struct SyntheticSpec {
     #[serde(default = "default_rate")]
     pub rate: Rate,
     /// Time to live of every object; none means objects never expire.
+    #[serde(default, deserialize_with = "checked::ttl")]
     pub ttl: Option<Duration>,
     /// A client population for rate limiting; without one every request
     /// comes from client 0 at the Poisson `rate` above (which a population
@@ -60,6 +61,7 @@ pub struct RouteSpec {
     /// Its own origin service time [default: the service's].
     pub service_time: Option<TimeDist>,
     /// Its own time to live [default: the workload's].
+    #[serde(default, deserialize_with = "checked::ttl")]
     pub ttl: Option<Duration>,
 }
 
@@ -239,9 +241,9 @@ pub struct Requests {
     route_rng: RngStream,
 }
 
+/// A TTL in whole milliseconds (checked when read), 0 for none.
 fn ttl_ms(ttl: Option<Duration>) -> u32 {
-    ttl.map(|t| (t.0 / 1_000_000).clamp(1, u32::MAX as u64) as u32)
-        .unwrap_or(0)
+    ttl.map_or(0, |t| (t.0 / 1_000_000) as u32)
 }
 
 impl Requests {

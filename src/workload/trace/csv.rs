@@ -3,7 +3,7 @@
 //! needed columns decoded.
 
 use super::cache_status::{self, Observed};
-use super::fields::{clamp_size, client_tier, parse_u64, show, tier};
+use super::fields::{clamp_size, client_tier, parse_u64, show, tier, ttl_ms};
 use super::lines::{LineError, LineFormat, LineReader, Lines};
 use super::source::Input;
 use super::time::{parse_number, scale};
@@ -370,7 +370,7 @@ impl LineFormat for Csv {
             }
             if roles & TTL != 0 {
                 let ns = duration(text, start, number, self.ttl_unit)?;
-                req.ttl_ms = (ns / 1_000_000).min(u32::MAX as u64) as u32;
+                req.ttl_ms = ttl_ms(ns);
             }
             if roles & CLIENT != 0 {
                 client = Some(text);

@@ -60,9 +60,27 @@ pub(super) fn clamp_size(bytes: u64) -> u32 {
     bytes.min(u32::MAX as u64) as u32
 }
 
+/// A TTL in ns as requests keep it, in whole milliseconds: a positive TTL
+/// under a millisecond rounds up to one (it must still expire: 0 means
+/// never), and one past u32::MAX ms (49.7 days) saturates.
+#[inline]
+pub(super) fn ttl_ms(ns: u64) -> u32 {
+    ns.div_ceil(1_000_000).min(u32::MAX as u64) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sub_millisecond_ttl_still_expires() {
+        assert_eq!(ttl_ms(0), 0);
+        assert_eq!(ttl_ms(1), 1);
+        assert_eq!(ttl_ms(999_999), 1);
+        assert_eq!(ttl_ms(1_000_000), 1);
+        assert_eq!(ttl_ms(1_500_000), 2);
+        assert_eq!(ttl_ms(u64::MAX), u32::MAX);
+    }
 
     #[test]
     fn integers_and_keys() {

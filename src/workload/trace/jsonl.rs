@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::cache_status::{self, Observed};
 use super::csv::time_expected;
-use super::fields::{clamp_size, client_tier, parse_u64, show, tier};
+use super::fields::{clamp_size, client_tier, parse_u64, show, tier, ttl_ms};
 use super::lines::{LineError, LineFormat, LineReader};
 use super::source::Input;
 use super::time::parse_number;
@@ -253,7 +253,7 @@ impl LineFormat for Jsonl {
             time: time.unwrap_or(0),
             key: key.unwrap_or(0),
             size: size.map_or(1, clamp_size),
-            ttl_ms: (ttl_ns.unwrap_or(0) / 1_000_000).min(u32::MAX as u64) as u32,
+            ttl_ms: ttl_ms(ttl_ns.unwrap_or(0)),
             client: client.map_or(0, |c| c.0),
             tier: given_tier.or(client.map(|c| c.1)).unwrap_or(0),
             route,
