@@ -272,3 +272,27 @@ fn a_ttl_that_requests_cannot_keep_is_refused_where_written() {
         );
     }
 }
+
+#[test]
+fn thousands_of_threads_are_capped_with_a_note_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exp.toml");
+    fs::write(&file, EXPERIMENT).unwrap();
+    let out = dir.path().join("out");
+    let result = edgesim()
+        .arg("run")
+        .arg(&file)
+        .args(["--threads", "10000", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8(result.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("note: 10000 threads capped at "),
+        "{stderr}"
+    );
+    let one = run(EXPERIMENT, &["--threads", "1"]);
+    for (name, bytes) in OUTPUTS.iter().zip(&one) {
+        assert_eq!(&fs::read(out.join(name)).unwrap(), bytes, "{name} differs");
+    }
+}

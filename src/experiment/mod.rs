@@ -392,6 +392,19 @@ impl Experiment {
     /// All runs, in their fixed order: workload variant, then load level,
     /// then service variant, then cache choice, then limiter choice, then
     /// replication.
+    /// How many runs [`Experiment::runs`] gives, without building them.
+    pub fn run_count(&self) -> u64 {
+        [
+            self.workloads.len(),
+            self.loads.len(),
+            self.services.len().max(1),
+            self.cache_slots.len(),
+            self.limiter_slots.len(),
+        ]
+        .into_iter()
+        .fold(self.meta.replications, |n, k| n.saturating_mul(k as u64))
+    }
+
     pub fn runs(&self) -> Vec<Run> {
         let services: Vec<Option<usize>> = if self.services.is_empty() {
             vec![None]
