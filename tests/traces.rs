@@ -656,4 +656,21 @@ fn log_keys_apply_alike_to_access_logs_csv_and_json_lines() {
         &["--host-column", "host"],
         "needs a CSV or JSON lines trace",
     );
+    // Options for named fields on formats without them used to be ignored.
+    let lirs = write("t.lirs", "1\n2\n1\n");
+    refused(
+        &lirs,
+        &["--ops", "get"],
+        "--ops (TOML: ops) needs a CSV or JSON lines trace; a lirs trace has no such field",
+    );
+    refused(
+        &text,
+        &["--client-column", "ip"],
+        "--client-column (TOML: client_column) needs a CSV or JSON lines trace",
+    );
+    refused(
+        &jsonl,
+        &["--delimiter", "tab"],
+        "--delimiter (TOML: delimiter) needs a CSV trace, not jsonl",
+    );
 }

@@ -329,16 +329,50 @@ impl TraceOptions {
                 self.log_key.name()
             ));
         }
-        if self.cache_status_column.is_some() && !columns {
-            return Err(format!(
-                "--cache-status-column (TOML: cache_status_column) needs a CSV or JSON lines \
-                 trace; a {name} trace has no such field (see docs/traces.md)"
-            ));
-        }
-        if self.host_column.is_some() && !columns {
-            return Err(format!(
-                "--host-column (TOML: host_column) needs a CSV or JSON lines trace, not {name}"
-            ));
+        // Options naming fields, which only formats with named fields have.
+        let fields = [
+            ("--time-column", "time_column", self.time_column.is_some()),
+            ("--key-column", "key_column", self.key_column.is_some()),
+            ("--size-column", "size_column", self.size_column.is_some()),
+            (
+                "--client-column",
+                "client_column",
+                self.client_column.is_some(),
+            ),
+            ("--tier-column", "tier_column", self.tier_column.is_some()),
+            (
+                "--route-column",
+                "route_column",
+                self.route_column.is_some(),
+            ),
+            ("--host-column", "host_column", self.host_column.is_some()),
+            (
+                "--cache-status-column",
+                "cache_status_column",
+                self.cache_status_column.is_some(),
+            ),
+            ("--ttl-column", "ttl_column", self.ttl_column.is_some()),
+            ("--ttl-unit", "ttl_unit", self.ttl_unit.is_some()),
+            ("--op-column", "op_column", self.op_column.is_some()),
+            ("--ops", "ops", self.ops.is_some()),
+        ];
+        let csv_only = [
+            ("--delimiter", "delimiter", self.delimiter.is_some()),
+            ("--no-header", "no_header", self.no_header),
+        ];
+        let refused = fields
+            .iter()
+            .filter(|_| !columns)
+            .chain(csv_only.iter().filter(|_| format != TraceFormat::Csv))
+            .find(|(_, _, given)| *given);
+        if let Some((flag, key, _)) = refused {
+            return Err(if csv_only.iter().any(|o| o.0 == *flag) {
+                format!("{flag} (TOML: {key}) needs a CSV trace, not {name}")
+            } else {
+                format!(
+                    "{flag} (TOML: {key}) needs a CSV or JSON lines trace; a {name} trace has no such field (see docs/traces.md)"
+                )
+            });
         }
         if columns && (self.log_key == LogKey::HostPath) != self.host_column.is_some() {
             return Err(if self.host_column.is_some() {
