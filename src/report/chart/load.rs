@@ -38,7 +38,7 @@ const PERCENTILES: [Measure; 3] = [
         name: "p50",
         value: |l| l.p50,
         factor: 1.0,
-        dash: style::DASHES[2],
+        dash: Some(style::DASHES[1]),
         interval: false,
     },
     Measure {
@@ -52,7 +52,7 @@ const PERCENTILES: [Measure; 3] = [
         name: "p99",
         value: |l| l.p99,
         factor: 1.0,
-        dash: style::DASHES[3],
+        dash: Some(style::DASHES[0]),
         interval: false,
     },
 ];

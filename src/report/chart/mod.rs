@@ -247,12 +247,11 @@ impl Variants {
     }
 
     /// `style` dashed as the `rank`-th line of its colour: solid, then
-    /// long dashes, dots, even dashes, sparse dots.
+    /// each of [`style::DASHES`].
     pub fn dashed(style: Style, rank: usize) -> Style {
-        const DASHES: [style::Dash; 5] = [(14, 4), (2, 3), (6, 6), (2, 9), (24, 6)];
         match rank {
             0 => style,
-            _ => style.dashed(Some(DASHES[(rank - 1) % DASHES.len()])),
+            _ => style.dashed(Some(style::DASHES[(rank - 1) % style::DASHES.len()])),
         }
     }
 

@@ -3,7 +3,8 @@
 //! dashed bound.
 
 use super::{
-    Axis, Chart, Content, Figure, Panel, Point, Series, Styles, Unit, first_run, interval, legend,
+    Axis, Chart, Content, Figure, Panel, Point, Series, Styles, Unit, Variants, first_run,
+    interval, legend,
 };
 use crate::experiment::Metric;
 use crate::report::Summary;
@@ -59,11 +60,10 @@ impl Chart for Mrc {
                 match series.iter_mut().find(|s| s.label == label) {
                     Some(s) => s.points.push(point),
                     None => {
-                        let style = styles.get(c);
-                        let style = if env == 0 || c.offline {
-                            style
-                        } else {
-                            style.dashed(Some((4 + 4 * env as u32, 4)))
+                        // Another environment: the same colour, dashed.
+                        let style = match c.offline {
+                            true => styles.get(c),
+                            false => Variants::dashed(styles.get(c), env),
                         };
                         series.push(Series {
                             label,

@@ -47,7 +47,9 @@ pub const MARKERS: [Marker; 5] = [
 
 /// Dash and gap in pixels.
 pub type Dash = (u32, u32);
-pub const DASHES: [Option<Dash>; 4] = [None, Some((10, 5)), Some((3, 4)), Some((14, 4))];
+/// Patterns that tell apart lines of one colour: long dashes, dots, even
+/// dashes, sparse dots, very long dashes.
+pub const DASHES: [Dash; 5] = [(14, 4), (3, 4), (6, 6), (2, 9), (24, 6)];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Style {
@@ -61,13 +63,14 @@ pub struct Style {
 }
 
 impl Style {
-    /// The `i`-th of a set of series: colours first, then markers and
-    /// dashes, so two series never look alike.
+    /// The `i`-th of a set of series: its own colour (at most
+    /// [`MAX_COLOURED`] are coloured) and a marker of its own among its
+    /// neighbours.
     pub fn nth(i: usize) -> Style {
         Style {
             color: PALETTE[i % PALETTE.len()],
             width: 2,
-            dash: DASHES[(i / PALETTE.len()) % DASHES.len()],
+            dash: None,
             marker: MARKERS[i % MARKERS.len()],
             line: true,
         }
