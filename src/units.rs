@@ -24,10 +24,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, UnitError> {
 /// Splits "12.5MiB" into (12.5, "MiB"); the number must be finite and non-negative.
 fn split_number(text: &str, what: &str) -> Result<(f64, String), UnitError> {
     let text = text.trim();
-    let end = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_' || c == '-' || c == '+'))
-        .unwrap_or(text.len());
-    let (num, unit) = text.split_at(end);
+    let (num, unit) = text.split_at(number_end(text));
     let num = num.replace('_', "");
     let value: f64 = match num.parse() {
         Ok(v) => v,
@@ -37,6 +34,29 @@ fn split_number(text: &str, what: &str) -> Result<(f64, String), UnitError> {
         return err(format!("{what} must not be negative, found {text:?}"));
     }
     Ok((value, unit.trim().to_string()))
+}
+
+/// Where the number at the start of `text` ends: digits, `_`, `.`, a sign,
+/// and an exponent (`1e-9`, `2E6`) when digits follow its `e`, so that a
+/// unit starting with `e` is never taken for one.
+fn number_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() {
+        let c = bytes[end];
+        if c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-' | b'+') {
+            end += 1;
+        } else if matches!(c, b'e' | b'E') && end > 0 {
+            let sign = matches!(bytes.get(end + 1), Some(b'-' | b'+')) as usize;
+            if !bytes.get(end + 1 + sign).is_some_and(u8::is_ascii_digit) {
+                break;
+            }
+            end += 1 + sign;
+        } else {
+            break;
+        }
+    }
+    end
 }
 
 /// Bytes in one unit of a size suffix, or None when the suffix is unknown.
@@ -229,6 +249,13 @@ macro_rules! quantity_deserialize {
                     fn visit_u64<E: de::Error>(self, v: u64) -> Result<$ty, E> {
                         $from_int(v as i64).map_err(E::custom)
                     }
+                    /// `4.096e3`: TOML reads exponent forms as floats.
+                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$ty, E> {
+                        if v.fract() != 0.0 || v.abs() >= 9.2e18 {
+                            return Err(E::custom(format!("expected a whole number, found {v}")));
+                        }
+                        $from_int(v as i64).map_err(E::custom)
+                    }
                 }
                 d.deserialize_any(V)
             }
@@ -322,15 +349,60 @@ mod tests {
 /// Serde helpers that reject out-of-range numbers where they are read, so
 /// the error points at the offending value in the experiment file.
 pub mod checked {
-    use serde::{Deserialize, Deserializer, de::Error};
+    use std::fmt;
 
-    /// An integer of at least 1.
+    use serde::de::{Error, Visitor};
+    use serde::{Deserialize, Deserializer};
+
+    /// A whole number of at least 0, written as an integer or in exponent
+    /// form (`1e6`, which TOML reads as a float): counts are written both ways.
+    pub fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        struct Whole;
+        impl Visitor<'_> for Whole {
+            type Value = u64;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number such as 1000 or 1e3")
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<u64, E> {
+                Ok(v)
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<u64, E> {
+                u64::try_from(v).map_err(|_| E::custom(format!("must not be negative, found {v}")))
+            }
+            fn visit_f64<E: Error>(self, v: f64) -> Result<u64, E> {
+                // 2^64 is the first float past u64::MAX.
+                if v.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&v) {
+                    Ok(v as u64)
+                } else {
+                    Err(E::custom(format!(
+                        "expected a whole number from 0 to {}, found {v}",
+                        u64::MAX
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(Whole)
+    }
+
+    /// A whole number of at least 1.
     pub fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        let v = i64::deserialize(d)?;
+        let v = whole(d)?;
         if v < 1 {
             return Err(D::Error::custom(format!("must be at least 1, found {v}")));
         }
-        Ok(v as u64)
+        Ok(v)
+    }
+
+    /// A whole number that fits in 32 bits (counts kept per request).
+    pub fn whole_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let v = whole(d)?;
+        u32::try_from(v)
+            .map_err(|_| D::Error::custom(format!("must be at most {}, found {v}", u32::MAX)))
+    }
+
+    /// An optional [`whole`] number (for fields that may be left out).
+    pub fn some_whole<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        whole(d).map(Some)
     }
 
     /// A time to live as requests keep it: whole milliseconds from 1 ms to

@@ -40,9 +40,15 @@ impl FromStr for CapacitySpec {
         let text = text.trim();
         let spec = if text.ends_with('%') {
             CapacitySpec::Fraction(parse_percent(text).map_err(|e| e.0)?)
-        } else if let Ok(n) = text.replace('_', "").parse::<i64>() {
-            if n < 0 {
-                return Err(format!("capacity must not be negative, found {n}"));
+        } else if let Ok(n) = text.replace('_', "").parse::<f64>() {
+            // A bare number, plain or in exponent form ("1e5"), counts objects.
+            if n < 0.0 {
+                return Err(format!("capacity must not be negative, found {text}"));
+            }
+            if !(n.fract() == 0.0 && n < 1e19) {
+                return Err(format!(
+                    "a capacity in objects is a whole number of at least 1, found {text:?}"
+                ));
             }
             CapacitySpec::Objects(n as u64)
         } else {
@@ -83,6 +89,9 @@ impl<'de> serde::Deserialize<'de> for CapacitySpec {
                 v.to_string().parse().map_err(E::custom)
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<CapacitySpec, E> {
+                v.to_string().parse().map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<CapacitySpec, E> {
                 v.to_string().parse().map_err(E::custom)
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CapacitySpec, E> {

@@ -76,7 +76,7 @@ pub struct Meta {
     /// Names the output directory; defaults to the file name.
     pub name: Option<String>,
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::units::checked::whole")]
     pub seed: u64,
     /// Independent repetitions of every configuration, each with its own seed.
     #[serde(default = "one", deserialize_with = "crate::units::checked::positive")]
@@ -247,11 +247,11 @@ impl Experiment {
 
     /// Parses `source` (read from `path`, which names it in errors).
     pub fn parse(path: &Path, source: String) -> Result<Self, ExperimentError> {
-        let parsed =
-            parse_sections(&source).map_err(|at| ExperimentError::new(path, &source, at))?;
+        let parsed = parse_sections(&source, path.parent().unwrap_or(Path::new("")))
+            .map_err(|at| ExperimentError::new(path, &source, at))?;
         let Sections {
             meta,
-            mut workloads,
+            workloads,
             loads,
             caches,
             cache_slots,
@@ -263,11 +263,6 @@ impl Experiment {
             cost,
             alerts,
         } = parsed;
-        for w in &mut workloads {
-            if let WorkloadSpec::Trace(t) = &mut w.spec {
-                t.path = path.parent().unwrap_or(Path::new("")).join(&t.path);
-            }
-        }
         let name = meta.name.clone().unwrap_or_else(|| {
             path.file_stem()
                 .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
@@ -563,7 +558,7 @@ fn stage_choices<T: DeserializeOwned, C>(
     name: &str,
     field: &str,
     section: Option<Spanned<DeValue>>,
-    make: impl Fn(T, Vec<(String, String)>, String) -> C,
+    make: impl Fn(T, Vec<(String, String)>, String) -> Result<C, String>,
 ) -> Result<(Vec<C>, Vec<Option<usize>>), Located> {
     let Some(section) = section else {
         return Ok((Vec::new(), vec![None]));
@@ -579,16 +574,24 @@ fn stage_choices<T: DeserializeOwned, C>(
             continue;
         }
         slots.push(Some(out.len()));
-        out.push(make(
+        // A choice that cannot be built is refused at the field naming it.
+        let span = match v.value.get_ref() {
+            DeValue::Table(t) => t.get(field).map(|f| f.span()),
+            _ => None,
+        }
+        .unwrap_or_else(|| v.value.span());
+        let choice = make(
             deserialize(v.value.clone())?,
             v.dims,
             render(v.value.get_ref()),
-        ));
+        );
+        out.push(choice.map_err(|m| Located::at(span, m))?);
     }
     Ok((out, slots))
 }
 
-fn parse_sections(source: &str) -> Result<Sections, Located> {
+/// Reads every section of `source`; trace paths are relative to `base`.
+fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
     let doc = DeTable::parse(source).map_err(toml_error)?;
     let whole = doc.span();
     let doc = doc.into_inner();
@@ -609,6 +612,15 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         Some(v) => deserialize(v)?,
         None => deserialize(Spanned::new(whole.clone(), DeValue::Table(DeTable::new())))?,
     };
+    if let Some(name) = &meta.name
+        && let Err(why) = plain_file_name(name)
+    {
+        let span = match section("experiment").as_ref().map(|e| e.get_ref()) {
+            Some(DeValue::Table(t)) => t.get("name").map(|n| n.span()),
+            _ => None,
+        };
+        return Err(Located::at(span.unwrap_or(0..0), why));
+    }
     let report: ReportSpec = section("report")
         .map(deserialize)
         .transpose()?
@@ -626,12 +638,25 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
             "missing [workload] section: say what traffic to replay",
         )
     })?;
+    // Traces that are not plain files (a pipe such as `<(zcat ...)`), by
+    // where their path is written: they can be read only once.
+    let mut read_once = Vec::new();
     let workloads = sweep::expand("workload", &workload)?
         .into_iter()
         .map(|v| {
+            let path_span = match v.value.get_ref() {
+                DeValue::Table(t) => t.get("path").map(|p| p.span()),
+                _ => None,
+            };
+            let spec = workload_spec(v.value.clone(), base)?;
+            if let WorkloadSpec::Trace(t) = &spec
+                && !std::fs::metadata(&t.path).is_ok_and(|m| m.is_file())
+            {
+                read_once.push(path_span.unwrap_or_else(|| v.value.span()));
+            }
             Ok(Workload {
                 identity: render_without(v.value.get_ref(), STREAM_NEUTRAL),
-                spec: workload_spec(v.value)?,
+                spec,
                 dims: v.dims,
             })
         })
@@ -641,20 +666,25 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         "cache",
         "policy",
         section("cache"),
-        |spec, dims, identity| CacheChoice {
-            spec,
-            dims,
-            identity,
+        |spec, dims, identity| {
+            Ok(CacheChoice {
+                spec,
+                dims,
+                identity,
+            })
         },
     )?;
     let (limiters, limiter_slots) = stage_choices(
         "limiter",
         "algorithm",
         section("limiter"),
-        |spec, dims, identity| LimiterChoice {
-            spec,
-            dims,
-            identity,
+        |spec: LimiterSpec, dims, identity| {
+            check_limiter(&spec, section("service").is_some())?;
+            Ok(LimiterChoice {
+                spec,
+                dims,
+                identity,
+            })
         },
     )?;
     let loads = match section("load") {
@@ -679,6 +709,17 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
             })
             .collect::<Result<_, Located>>()?,
     };
+    let reads = meta.replications.saturating_mul(loads.len() as u64);
+    if let Some(span) = read_once.into_iter().next()
+        && reads > 1
+    {
+        return Err(Located::at(
+            span,
+            format!(
+                "this trace is not a plain file (a pipe?), so it can be read only once, but the experiment reads it {reads} times (replications x load levels): save it to a file first"
+            ),
+        ));
+    }
     if section("service").is_none()
         && cache_slots
             .iter()
@@ -739,8 +780,37 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
     })
 }
 
+/// The experiment's name names its output directory under outputs/, so it
+/// must be one plain file name: no separator, no `..`, nothing hidden.
+fn plain_file_name(name: &str) -> Result<(), String> {
+    let bad = name.is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\', '\0'])
+        || name.chars().any(char::is_control);
+    if bad {
+        return Err(format!(
+            "name {name:?} names the output directory outputs/<name>, so it must be a plain file name: letters, digits, '-', '_' or spaces, no '/' and not starting with '.'"
+        ));
+    }
+    Ok(())
+}
+
+/// Builds the limiter `spec` describes, as each run will, so that its
+/// parameters are refused before any run starts.
+fn check_limiter(spec: &LimiterSpec, has_service: bool) -> Result<(), String> {
+    let limiter = crate::limiter::build(spec)?;
+    if limiter.holds_slots() && !has_service {
+        return Err(format!(
+            "{}: {}",
+            spec.label(),
+            crate::service::NEEDS_ORIGIN
+        ));
+    }
+    Ok(())
+}
+
 /// Reads a `[workload]` table by its `kind` (default `synthetic`).
-fn workload_spec(value: Spanned<DeValue>) -> Result<WorkloadSpec, Located> {
+fn workload_spec(value: Spanned<DeValue>, base: &Path) -> Result<WorkloadSpec, Located> {
     let span = value.span();
     let DeValue::Table(mut table) = value.into_inner() else {
         return Err(Located::at(span, "`workload` must be a table"));
@@ -760,7 +830,7 @@ fn workload_spec(value: Spanned<DeValue>) -> Result<WorkloadSpec, Located> {
     let rest = Spanned::new(span.clone(), DeValue::Table(table));
     match kind.as_str() {
         "synthetic" => Ok(WorkloadSpec::Synthetic(deserialize(rest)?)),
-        "trace" => trace_spec(rest),
+        "trace" => trace_spec(rest, base),
         other => Err(Located::at(
             span,
             format!("unknown workload kind {other:?}, expected \"synthetic\" or \"trace\""),
@@ -768,8 +838,9 @@ fn workload_spec(value: Spanned<DeValue>) -> Result<WorkloadSpec, Located> {
     }
 }
 
-/// `kind = "trace"`: `path` plus the trace options.
-fn trace_spec(value: Spanned<DeValue>) -> Result<WorkloadSpec, Located> {
+/// `kind = "trace"`: `path` (relative to `base`, and readable: every
+/// variant of a sweep is checked before any run) plus the trace options.
+fn trace_spec(value: Spanned<DeValue>, base: &Path) -> Result<WorkloadSpec, Located> {
     let span = value.span();
     let DeValue::Table(mut table) = value.into_inner() else {
         return Err(Located::at(span, "`workload` must be a table"));
@@ -780,7 +851,15 @@ fn trace_spec(value: Spanned<DeValue>) -> Result<WorkloadSpec, Located> {
             "a trace workload needs `path`, the trace file",
         )
     })?;
-    let path: PathBuf = deserialize(path)?;
+    let path_span = path.span();
+    let path = base.join(deserialize::<PathBuf>(path)?);
+    // Metadata only: opening a pipe here would take bytes from the run.
+    if let Err(e) = std::fs::metadata(&path) {
+        return Err(Located::at(
+            path_span,
+            format!("cannot read trace {}: {e}", path.display()),
+        ));
+    }
     let options: TraceOptions = deserialize(Spanned::new(span.clone(), DeValue::Table(table)))?;
     // Options the format cannot honour are refused here, so `validate`
     // catches them too (a format that cannot be guessed is left to the read).

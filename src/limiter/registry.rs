@@ -217,7 +217,8 @@ pub struct LimiterSpec {
 }
 
 fn burst<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    check_burst(i64::deserialize(d)?)
+    let v = crate::units::checked::whole(d)?;
+    check_burst(i64::try_from(v).unwrap_or(i64::MAX))
         .map(Some)
         .map_err(D::Error::custom)
 }

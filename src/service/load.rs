@@ -87,6 +87,7 @@ struct RawLoad {
     off_rate: Option<Rate>,
     period: Option<Duration>,
     amplitude: Option<f64>,
+    #[serde(default, deserialize_with = "crate::units::checked::some_whole")]
     connections: Option<u64>,
     think: Option<Duration>,
     duration: Option<Duration>,
@@ -99,6 +100,7 @@ struct RawLoad {
 struct RawPhase {
     duration: Duration,
     rate: Option<Rate>,
+    #[serde(default, deserialize_with = "crate::units::checked::some_whole")]
     connections: Option<u64>,
 }
 

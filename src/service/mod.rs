@@ -28,7 +28,9 @@ mod origin;
 mod pipeline;
 
 pub use load::{ConnPhase, Load, LoadSpec};
-pub use pipeline::{Outcome, Source, Stages, in_time_order, simulate, simulate_in_time_order};
+pub use pipeline::{
+    NEEDS_ORIGIN, Outcome, Source, Stages, in_time_order, simulate, simulate_in_time_order,
+};
 
 use rand_distr::{Distribution, Exp, LogNormal};
 use serde::{Deserialize, Deserializer};
@@ -44,6 +46,7 @@ pub struct ServiceSpec {
     #[serde(deserialize_with = "checked::positive")]
     pub servers: u64,
     /// Requests that may wait for a server [default: unbounded].
+    #[serde(default, deserialize_with = "crate::units::checked::some_whole")]
     pub queue: Option<u64>,
     #[serde(deserialize_with = "positive_time")]
     pub service_time: TimeDist,

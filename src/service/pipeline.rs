@@ -460,6 +460,9 @@ impl Pipeline<'_, '_> {
     }
 }
 
+/// Why a limiter that holds slots cannot run without a service.
+pub const NEEDS_ORIGIN: &str = "this limiter holds a slot per request until it completes, so it needs an origin that completes requests: add a [service] table (servers, service_time)";
+
 /// Runs `source` through `stages`. Open-loop requests must be in time order
 /// ([`simulate_in_time_order`] sorts them first). Fails when a stage's
 /// parameters are invalid or a concurrency limiter has no origin to
@@ -473,7 +476,7 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
         window,
     } = stages;
     if limiter.as_ref().is_some_and(|l| l.holds_slots()) && service.is_none() {
-        return Err("this limiter holds a slot per request until it completes, so it needs an origin that completes requests: add a [service] table (servers, service_time)".into());
+        return Err(NEEDS_ORIGIN.into());
     }
     if let Source::Closed { think: 0, .. } = source
         && let Some(why) = super::stalls(service, cache.is_some(), limiter.is_some())

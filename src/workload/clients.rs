@@ -26,7 +26,7 @@ use crate::units::{Duration, Rate, checked};
 #[serde(deny_unknown_fields)]
 pub struct ClientsSpec {
     /// Legitimate clients.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "checked::whole_u32")]
     pub legit: u32,
     /// Mean rate of one legitimate client; per-client rates are Pareto
     /// distributed with this mean [default: "0.5/s"].
@@ -40,7 +40,7 @@ pub struct ClientsSpec {
     #[serde(default, deserialize_with = "share")]
     pub premium_share: f64,
     /// Abusive clients.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "checked::whole_u32")]
     pub abusive: u32,
     /// How they send [default: "constant"].
     #[serde(default)]
@@ -188,7 +188,15 @@ impl ClientsSpec {
         let mean = self.legit_rate.0;
         let scale = mean * (self.legit_alpha - 1.0) / self.legit_alpha;
         let rates = Pareto::new(scale, self.legit_alpha).map_err(|e| format!("clients: {e}"))?;
-        let mut clients = Vec::new();
+        let flash = self.flash_crowd.as_ref().map_or(0, |f| f.clients);
+        let total = self.legit as u64 + self.abusive as u64 + flash;
+        if total > u32::MAX as u64 {
+            return Err(format!(
+                "clients: {total} in all, more than the {} a run can tell apart",
+                u32::MAX
+            ));
+        }
+        let mut clients = super::with_room(total, "clients")?;
         for _ in 0..self.legit {
             let client = Client {
                 arrivals: Arrivals::Poisson {

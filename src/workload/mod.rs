@@ -50,6 +50,24 @@ pub enum Label {
     Abusive,
 }
 
+/// An empty vector with room for `n` items, or a message saying that `n`
+/// `what` cannot be held in memory (instead of an abort on a failed
+/// allocation).
+pub(crate) fn with_room<T>(n: u64, what: &str) -> Result<Vec<T>, String> {
+    let mut items = Vec::new();
+    usize::try_from(n)
+        .ok()
+        .and_then(|n| items.try_reserve_exact(n).ok())
+        .ok_or_else(|| {
+            let bytes = n.saturating_mul(std::mem::size_of::<T>() as u64);
+            format!(
+                "{n} {what} need {} of memory, more than this machine can give; use fewer",
+                crate::units::format_bytes(bytes)
+            )
+        })?;
+    Ok(items)
+}
+
 /// Fills `next_access` of every request: the index of the next request for
 /// the same key, or [`NEVER`].
 pub fn annotate_next_access(requests: &mut [Request]) {

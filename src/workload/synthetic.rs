@@ -27,7 +27,7 @@ pub struct SyntheticSpec {
     pub keys: u64,
     #[serde(default)]
     pub popularity: Popularity,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "size_dist")]
     pub size: SizeDist,
     /// Mean arrival rate of the Poisson arrival process.
     #[serde(default = "default_rate")]
@@ -41,6 +41,21 @@ pub struct SyntheticSpec {
     pub clients: Option<ClientsSpec>,
     /// A route mix (endpoints), each with its share of the requests.
     pub routes: Option<Routes>,
+}
+
+/// A size law whose bounds are in order, checked where it is written.
+fn size_dist<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SizeDist, D::Error> {
+    let dist = SizeDist::deserialize(d)?;
+    if let &SizeDist::Uniform { min, max } = &dist
+        && min > max
+    {
+        return Err(serde::de::Error::custom(format!(
+            "uniform sizes: min {} is above max {}",
+            crate::units::format_bytes(min.0),
+            crate::units::format_bytes(max.0)
+        )));
+    }
+    Ok(dist)
 }
 
 fn some_positive<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -178,28 +193,25 @@ impl SizeDist {
     fn sample_sizes(&self, n: u64, seed: u64) -> Result<Vec<u32>, String> {
         let mut rng = stream(seed, "sizes");
         let clamp = |x: f64| x.round().clamp(1.0, u32::MAX as f64) as u32;
-        let sizes = match *self {
-            SizeDist::Fixed { size } => vec![clamp(size.0 as f64); n as usize],
+        let mut sizes = super::with_room(n, "keys (one size each)")?;
+        let n = n as usize;
+        match *self {
+            SizeDist::Fixed { size } => sizes.resize(n, clamp(size.0 as f64)),
             SizeDist::Uniform { min, max } => {
-                if min > max {
-                    return Err(format!("size: min {} is above max {}", min.0, max.0));
-                }
                 let (lo, hi) = (min.0.max(1), max.0.max(1));
-                (0..n)
-                    .map(|_| clamp(rng.random_range(lo..=hi) as f64))
-                    .collect()
+                sizes.extend((0..n).map(|_| clamp(rng.random_range(lo..=hi) as f64)));
             }
             SizeDist::Lognormal { median, sigma } => {
                 let d = LogNormal::new((median.0.max(1) as f64).ln(), sigma)
                     .map_err(|e| format!("size: {e}"))?;
-                (0..n).map(|_| clamp(d.sample(&mut rng))).collect()
+                sizes.extend((0..n).map(|_| clamp(d.sample(&mut rng))));
             }
             SizeDist::Pareto { min, alpha } => {
                 let d =
                     Pareto::new(min.0.max(1) as f64, alpha).map_err(|e| format!("size: {e}"))?;
-                (0..n).map(|_| clamp(d.sample(&mut rng))).collect()
+                sizes.extend((0..n).map(|_| clamp(d.sample(&mut rng))));
             }
-        };
+        }
         Ok(sizes)
     }
 }

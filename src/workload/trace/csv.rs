@@ -3,7 +3,7 @@
 //! needed columns decoded.
 
 use super::cache_status::{self, Observed};
-use super::fields::{clamp_size, client_tier, parse_u64, show, tier, ttl_ms};
+use super::fields::{SIZE_EXPECTED, clamp_size, client_tier, parse_size, show, tier, ttl_ms};
 use super::lines::{LineError, LineFormat, LineReader, Lines};
 use super::source::Input;
 use super::time::{parse_number, scale};
@@ -362,9 +362,7 @@ impl LineFormat for Csv {
             if roles & SIZE != 0 {
                 let size = match number {
                     Some(size) => size,
-                    None => field(text, start, parse_u64, || {
-                        "a size in bytes (an unsigned integer)".into()
-                    })?,
+                    None => field(text, start, parse_size, || SIZE_EXPECTED.into())?,
                 };
                 req.size = clamp_size(size);
             }

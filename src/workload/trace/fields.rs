@@ -29,6 +29,29 @@ pub(super) fn parse_u64(field: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// A number in exponent form (`1e3`, `2.5E6`: spreadsheets and some
+/// loggers write large values so) times `scale`, rounded to a whole; None
+/// unless it has an exponent and the result is finite, not negative and
+/// fits in 64 bits.
+pub(super) fn parse_exponent(field: &[u8], scale: u64) -> Option<u64> {
+    if !field.iter().any(|&b| b == b'e' || b == b'E') {
+        return None;
+    }
+    let value: f64 = std::str::from_utf8(field).ok()?.parse().ok()?;
+    let scaled = value * scale as f64;
+    // 2^64 is the first float past u64::MAX.
+    (scaled.is_finite() && (0.0..18_446_744_073_709_551_616.0).contains(&scaled))
+        .then(|| scaled.round() as u64)
+}
+
+/// A size in bytes: a whole number, plain or in exponent form.
+pub(super) fn parse_size(field: &[u8]) -> Option<u64> {
+    parse_u64(field).or_else(|| parse_exponent(field, 1))
+}
+
+/// What [`parse_size`] accepts, for error messages.
+pub(super) const SIZE_EXPECTED: &str = "a size in bytes (a whole number such as 4096 or 4.096e3)";
+
 /// A field as text for an error message, shortened when long.
 pub(super) fn show(field: &[u8]) -> String {
     const MAX: usize = 40;
@@ -87,6 +110,13 @@ mod tests {
         assert_eq!(parse_u64(b"0"), Some(0));
         assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
         assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_exponent(b"1e3", 1), Some(1000));
+        assert_eq!(parse_exponent(b"2.5E6", 1), Some(2_500_000));
+        assert_eq!(parse_exponent(b"1.5e-3", 1_000_000_000), Some(1_500_000));
+        assert_eq!(parse_exponent(b"1000", 1), None);
+        assert_eq!(parse_exponent(b"-1e3", 1), None);
+        assert_eq!(parse_exponent(b"1e20", 1), None);
+        assert_eq!(parse_exponent(b"1e999", 1), None);
         assert_eq!(parse_u64(b"99999999999999999999"), None);
         assert_eq!(
             parse_u64(b"9999999999999999999"),

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::cache_status::{self, Observed};
 use super::csv::time_expected;
-use super::fields::{clamp_size, client_tier, parse_u64, show, tier, ttl_ms};
+use super::fields::{SIZE_EXPECTED, clamp_size, client_tier, parse_size, show, tier, ttl_ms};
 use super::lines::{LineError, LineFormat, LineReader};
 use super::source::Input;
 use super::time::parse_number;
@@ -200,8 +200,8 @@ impl LineFormat for Jsonl {
             |t| parse_number(t, *unit),
             || time_expected(*unit),
         )?;
-        let size = Self::get(line, &object, &self.size, parse_u64, || {
-            "a size in bytes (an unsigned integer)".into()
+        let size = Self::get(line, &object, &self.size, parse_size, || {
+            SIZE_EXPECTED.into()
         })?;
         let (ttl_field, ttl_unit) = &self.ttl;
         let ttl_ns = Self::get(

@@ -4,7 +4,7 @@
 //! epoch (numbers: since whatever origin the trace uses).
 
 use super::TimeUnit;
-use super::fields::parse_u64;
+use super::fields::{parse_exponent, parse_u64};
 
 /// A number of `unit`s (`1.25` allowed) in nanoseconds; None if malformed.
 pub(super) fn parse_number(field: &[u8], unit: TimeUnit) -> Option<u64> {
@@ -13,6 +13,9 @@ pub(super) fn parse_number(field: &[u8], unit: TimeUnit) -> Option<u64> {
     };
     if let Some(whole) = parse_u64(field) {
         return whole.checked_mul(scale);
+    }
+    if let Some(ns) = parse_exponent(field, scale) {
+        return Some(ns);
     }
     let (int, frac) = match memchr::memchr(b'.', field) {
         Some(dot) => (&field[..dot], &field[dot + 1..]),
@@ -142,6 +145,8 @@ mod tests {
         assert_eq!(parse_number(b"1.25", TimeUnit::S), Some(1_250_000_000));
         assert_eq!(parse_number(b"1.5", TimeUnit::Ms), Some(1_500_000));
         assert_eq!(parse_number(b"7", TimeUnit::Ns), Some(7));
+        assert_eq!(parse_number(b"1e3", TimeUnit::S), Some(1000 * S));
+        assert_eq!(parse_number(b"1.7e9", TimeUnit::S), Some(1_700_000_000 * S));
         assert_eq!(
             parse_number(b"0.1234567891", TimeUnit::S),
             Some(123_456_789)
