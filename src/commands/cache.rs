@@ -15,7 +15,7 @@ use edgesim::engine::derive_seed;
 use edgesim::workload::WorkingSet;
 use edgesim::workload::trace::{self, Observed, TraceOptions, TraceReader};
 
-use super::{emit, read_trace};
+use super::{emit, read_rest};
 
 #[derive(Args)]
 pub struct CacheArgs {
@@ -104,8 +104,7 @@ pub fn run(args: CacheArgs) -> Result<()> {
         if needs_working_set || (needs_next_access && !reader.carries_next_access()) {
             // Sizes relative to the working set, or next accesses to compute:
             // read the whole trace first, then replay it from memory.
-            drop(reader);
-            let trace = read_trace(&args.trace, &args.opts, false)?;
+            let trace = read_rest(&args.trace, reader)?;
             let mut runs = caches(&args, &policies, WorkingSet::of(&trace.requests))?;
             runs.par_iter_mut()
                 .for_each(|run| run.cache.replay_dyn(&trace.requests, &mut run.state));

@@ -11,16 +11,17 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::Result;
-use edgesim::workload::trace::{Trace, TraceOptions, read, read_with_key_names};
+use edgesim::workload::trace::{Trace, TraceOptions, TraceReader, open_recording};
 
 /// Reads a whole trace for a command (keeping the text of hashed keys when
 /// `key_names`), reporting skipped lines on stderr.
 fn read_trace(path: &Path, opts: &TraceOptions, key_names: bool) -> Result<Trace> {
-    let trace = if key_names {
-        read_with_key_names(path, opts)?
-    } else {
-        read(path, opts)?
-    };
+    read_rest(path, open_recording(path, opts, key_names)?)
+}
+
+/// Reads the rest of a trace already open, reporting skipped lines.
+fn read_rest(path: &Path, reader: TraceReader) -> Result<Trace> {
+    let trace = reader.read_all()?;
     if trace.skipped.lines > 0 {
         eprintln!("{}: {}", path.display(), trace.skipped);
     }

@@ -331,8 +331,9 @@ pub fn open(path: &Path, opts: &TraceOptions) -> Result<TraceReader, TraceError>
     open_recording(path, opts, false)
 }
 
-/// Opens `path`, recording the text of hashed keys when `key_names`.
-fn open_recording(
+/// Opens `path`, recording the text of hashed keys when `key_names`
+/// (memory grows with the distinct keys: for reports such as `trace stats`).
+pub fn open_recording(
     path: &Path,
     opts: &TraceOptions,
     key_names: bool,
@@ -390,33 +391,38 @@ pub struct Trace {
 /// Reads all of `path`, computing next-access positions when the format
 /// does not carry them.
 pub fn read(path: &Path, opts: &TraceOptions) -> Result<Trace, TraceError> {
-    read_all(open(path, opts)?)
+    open(path, opts)?.read_all()
 }
 
 /// [`read`], also keeping the text of every hashed key (memory grows with
 /// the distinct keys: for reports such as `trace stats`).
 pub fn read_with_key_names(path: &Path, opts: &TraceOptions) -> Result<Trace, TraceError> {
-    read_all(open_recording(path, opts, true)?)
+    open_recording(path, opts, true)?.read_all()
 }
 
-fn read_all(mut reader: TraceReader) -> Result<Trace, TraceError> {
-    let mut requests = Vec::new();
-    let mut batch = Vec::with_capacity(BATCH);
-    while reader.next_batch(&mut batch)? {
-        requests.extend_from_slice(&batch);
+impl TraceReader {
+    /// The rest of the trace in memory, with next-access positions (a
+    /// reader already open is read on, never reopened: a pipe has no second
+    /// reading).
+    pub fn read_all(mut self) -> Result<Trace, TraceError> {
+        let mut requests = Vec::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        while self.next_batch(&mut batch)? {
+            requests.extend_from_slice(&batch);
+        }
+        if !self.carries_next_access() {
+            annotate_next_access(&mut requests);
+        }
+        let observed = self.observed();
+        Ok(Trace {
+            requests,
+            clients: self.cx.names.clients,
+            routes: self.cx.names.routes,
+            key_names: self.cx.names.keys.unwrap_or_default(),
+            skipped: self.cx.skipped,
+            observed,
+        })
     }
-    if !reader.carries_next_access() {
-        annotate_next_access(&mut requests);
-    }
-    let observed = reader.observed();
-    Ok(Trace {
-        requests,
-        clients: reader.cx.names.clients,
-        routes: reader.cx.names.routes,
-        key_names: reader.cx.names.keys.unwrap_or_default(),
-        skipped: reader.cx.skipped,
-        observed,
-    })
 }
 
 /// `[workload] kind = "trace"`: a trace file and how to read it.

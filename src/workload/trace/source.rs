@@ -4,7 +4,7 @@
 
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -49,13 +49,14 @@ impl Input {
         let mut file = File::open(path)?;
         let mut magic = [0u8; 4];
         let got = read_full(&mut file, &mut magic)?;
+        // The magic bytes are put back in front, not re-read: a pipe can be
+        // read only once.
+        let head = io::Cursor::new(magic[..got].to_vec());
         if magic[..got] == ZSTD_MAGIC {
-            file.rewind()?;
             return Ok(Input {
-                source: Source::Zstd(Frames::new(file)?),
+                source: Source::Zstd(Frames::new(Box::new(head.chain(file)))?),
             });
         }
-        let head = io::Cursor::new(magic[..got].to_vec());
         let source = if got >= 2 && magic[..2] == GZIP_MAGIC {
             let consumed = Rc::new(Cell::new(0));
             let counted = Counting {

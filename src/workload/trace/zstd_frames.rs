@@ -10,7 +10,6 @@
 //! files, `zstd` output from a pipe) are streamed from there on, still on the
 //! helper thread, so decompression overlaps decoding.
 
-use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
@@ -77,8 +76,9 @@ pub(super) struct Frames {
 }
 
 impl Frames {
-    /// Starts decompressing `file` (positioned at its start).
-    pub fn new(file: File) -> io::Result<Self> {
+    /// Starts decompressing `file` from its first byte (a pipe too: it is
+    /// read once, never rewound).
+    pub fn new(file: Box<dyn Read + Send>) -> io::Result<Self> {
         let window = 2 * rayon::current_num_threads().max(1);
         let (send, chunks) = sync_channel(window);
         let (spent, reuse) = channel();
@@ -146,7 +146,7 @@ impl Read for Frames {
 
 /// The helper's side: finds frame boundaries in the compressed bytes.
 struct Splitter {
-    file: File,
+    file: Box<dyn Read + Send>,
     /// Compressed bytes read but not yet decompressed.
     pending: Vec<u8>,
     /// File offset of `pending[0]`.
@@ -367,7 +367,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cut.zst");
         std::fs::write(&path, &compressed[..compressed.len() - 10]).unwrap();
-        let mut frames = Frames::new(File::open(&path).unwrap()).unwrap();
+        let mut frames = Frames::new(Box::new(std::fs::File::open(&path).unwrap())).unwrap();
         let mut sink = Vec::new();
         assert!(frames.read_to_end(&mut sink).is_err());
         let mut buf = [0u8; 16];
