@@ -240,3 +240,58 @@ fn an_experiment_may_read_a_piped_trace_only_once() {
         "{stderr}"
     );
 }
+
+/// `trace stats` only counts: 3 M requests of one object must fit in 32 MB
+/// of data (it kept every request: 120 MB here, 219 MB for 5 M).
+#[cfg(unix)]
+#[test]
+fn trace_stats_streams_in_memory_that_follows_the_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("one.txt");
+    fs::write(&trace, "1\n".repeat(3_000_000)).unwrap();
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -d 32768 && exec '{}' trace stats --json '{}'",
+            env!("CARGO_BIN_EXE_edgesim"),
+            trace.display()
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stats: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (&stats["requests"], &stats["unique_objects"]),
+        (&3_000_000.into(), &1.into())
+    );
+}
+
+/// A key or a header of 10 MB is named in a message, not echoed whole.
+#[test]
+fn huge_fields_are_shortened_in_messages_and_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(10_000_000);
+    let csv = dir.path().join("wide.csv");
+    fs::write(&csv, format!("{long},key\n1,2\n")).unwrap();
+    let text = dir.path().join("long.txt");
+    fs::write(&text, format!("{long}\n")).unwrap();
+    for args in [
+        vec![
+            "trace",
+            "stats",
+            "--key-column",
+            "nope",
+            csv.to_str().unwrap(),
+        ],
+        vec!["trace", "stats", text.to_str().unwrap()],
+        vec!["trace", "stats", "--json", text.to_str().unwrap()],
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_edgesim"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let said = output.stdout.len() + output.stderr.len();
+        assert!(said < 4_000, "{args:?}: {said} bytes of output");
+    }
+}

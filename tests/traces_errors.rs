@@ -93,7 +93,7 @@ fn csv_unknown_column_names_the_header() {
     let (success, _, err) = stats(&f, &["--key-column", "lbn"]);
     assert!(!success);
     assert!(
-        err.contains("no column named \"lbn\"; the header has a, b"),
+        err.contains("no column named \"lbn\"; the header has \"a\", \"b\""),
         "{err}"
     );
 }

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::Result;
-use edgesim::workload::trace::{Trace, TraceOptions, TraceReader, open_recording};
+use edgesim::workload::trace::{Skipped, Trace, TraceOptions, TraceReader, open_recording};
 
 /// Reads a whole trace for a command (keeping the text of hashed keys when
 /// `key_names`), reporting skipped lines on stderr.
@@ -22,10 +22,15 @@ fn read_trace(path: &Path, opts: &TraceOptions, key_names: bool) -> Result<Trace
 /// Reads the rest of a trace already open, reporting skipped lines.
 fn read_rest(path: &Path, reader: TraceReader) -> Result<Trace> {
     let trace = reader.read_all()?;
-    if trace.skipped.lines > 0 {
-        eprintln!("{}: {}", path.display(), trace.skipped);
-    }
+    report_skipped(path, &trace.skipped);
     Ok(trace)
+}
+
+/// Says on stderr how many bad lines were skipped, if any.
+fn report_skipped(path: &Path, skipped: &Skipped) {
+    if skipped.lines > 0 {
+        eprintln!("{}: {skipped}", path.display());
+    }
 }
 
 /// Writes `text` to stdout; a closed pipe (`| head`) ends quietly.

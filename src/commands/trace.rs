@@ -10,7 +10,7 @@ use edgesim::experiment::Experiment;
 use edgesim::runner;
 use edgesim::workload::trace::{self, OutputFormat, Percentiles, TraceOptions, TraceStats};
 
-use super::{emit, read_trace};
+use super::{emit, read_trace, report_skipped};
 
 #[derive(Subcommand)]
 pub enum TraceCommand {
@@ -65,14 +65,17 @@ pub fn run(command: TraceCommand) -> Result<()> {
             json,
             top,
         } => {
-            let trace = read_trace(&file, &opts, true)?;
-            let stats = trace::compute_stats(
-                &trace.requests,
-                &trace.clients,
-                &trace.key_names,
-                top,
-                trace.observed,
-            );
+            // Streamed: memory follows the distinct objects, not the requests.
+            let mut reader = trace::open_recording(&file, &opts, true)?;
+            let mut tally = trace::Tally::default();
+            let mut batch = Vec::new();
+            while reader.next_batch(&mut batch)? {
+                batch.iter().for_each(|r| tally.add(r));
+            }
+            report_skipped(&file, reader.skipped());
+            let none = trace::KeyNames::default();
+            let keys = reader.key_names().unwrap_or(&none);
+            let stats = tally.finish(reader.clients(), keys, top, reader.observed());
             if json {
                 emit(&(serde_json::to_string_pretty(&stats)? + "\n"))
             } else {

@@ -149,7 +149,17 @@ fn describe(header: &[String]) -> String {
     if header.iter().all(|h| h.is_empty()) {
         "the header line is empty or missing (pass --no-header for a file without one)".into()
     } else {
-        format!("the header has {}", header.join(", "))
+        // A header can be a whole line of junk: name a few columns, shortly.
+        const NAMED: usize = 20;
+        let mut names: Vec<String> = header
+            .iter()
+            .take(NAMED)
+            .map(|h| show(h.as_bytes()))
+            .collect();
+        if header.len() > NAMED {
+            names.push(format!("and {} more", header.len() - NAMED));
+        }
+        format!("the header has {}", names.join(", "))
     }
 }
 

@@ -38,7 +38,7 @@ use crate::engine::fnv1a;
 
 pub use cache_status::Observed;
 pub use options::{Column, Delimiter, LogKey, TimeUnit, TraceFormat, TraceOptions};
-pub use stats::{Count, Percentiles, TraceStats, compute as compute_stats};
+pub use stats::{Count, Percentiles, Tally, TraceStats};
 pub use write::{OutputFormat, write};
 
 /// Requests a reader decodes per batch: large enough to amortise the
@@ -313,6 +313,11 @@ impl TraceReader {
     /// Route names by index (empty without a route column).
     pub fn routes(&self) -> &[String] {
         &self.cx.names.routes
+    }
+
+    /// The text of hashed keys read so far, when opened by [`open_recording`].
+    pub fn key_names(&self) -> Option<&KeyNames> {
+        self.cx.names.keys.as_ref()
     }
 
     pub fn skipped(&self) -> &Skipped {

@@ -87,7 +87,8 @@ pub struct TraceStats {
 /// Per-object tally.
 struct Object {
     requests: u64,
-    last_index: usize,
+    /// Position of its last request in the (compacted) request order.
+    last: usize,
     size: u32,
 }
 
@@ -96,6 +97,19 @@ struct Object {
 struct Fenwick(Vec<u32>);
 
 impl Fenwick {
+    /// A tree over `len` positions whose first `marked` are marked, built in
+    /// O(len).
+    fn with_marked(len: usize, marked: usize) -> Self {
+        let mut tree: Vec<u32> = (0..len).map(|i| (i < marked) as u32).collect();
+        for i in 1..=len {
+            let parent = i + (i & i.wrapping_neg());
+            if parent <= len {
+                tree[parent - 1] += tree[i - 1];
+            }
+        }
+        Fenwick(tree)
+    }
+
     fn add(&mut self, i: usize, delta: i32) {
         let mut i = i + 1;
         while i <= self.0.len() {
@@ -121,111 +135,181 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 1 << 40, 3).expect("valid histogram bounds")
 }
 
-/// Computes the statistics of `requests`, naming clients from `clients` and
-/// hashed keys from `keys`, with `top` entries in each top list, and the
-/// real cache's `observed` hits as the reader counted them.
-pub fn compute(
-    requests: &[Request],
-    clients: &[String],
-    keys: &KeyNames,
-    top: usize,
-    observed: Option<Observed>,
-) -> TraceStats {
-    let n = requests.len();
-    let mut objects: HashMap<u64, Object, FixedState> = HashMap::default();
-    let mut marks = Fenwick(vec![0; n]);
-    let mut reuse = histogram();
-    let mut sizes = histogram();
-    let mut per_client: Vec<u64> = vec![0; clients.len()];
-    let (mut start, mut end, mut bytes) = (u64::MAX, 0, 0u64);
-    for (i, r) in requests.iter().enumerate() {
-        start = start.min(r.time);
-        end = end.max(r.time);
-        bytes += r.size as u64;
-        sizes.saturating_record(r.size as u64);
-        let c = r.client as usize;
-        if c >= per_client.len() {
-            per_client.resize(c + 1, 0);
-        }
-        per_client[c] += 1;
-        let object = objects.entry(r.key).or_insert(Object {
+/// Statistics gathered one request at a time, in memory that grows with the
+/// distinct objects and clients, not with the requests: a trace of billions
+/// of requests of a few objects is summed up in kilobytes.
+pub struct Tally {
+    objects: HashMap<u64, Object, FixedState>,
+    /// One mark per object, at its last request's position. Positions are
+    /// renumbered (compacted) when the tree is full, so it holds about twice
+    /// the objects, whatever the requests.
+    marks: Fenwick,
+    next: usize,
+    reuse: Histogram<u64>,
+    sizes: Histogram<u64>,
+    per_client: Vec<u64>,
+    requests: u64,
+    start: u64,
+    end: u64,
+    bytes: u64,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            objects: HashMap::default(),
+            marks: Fenwick::with_marked(MIN_POSITIONS, 0),
+            next: 0,
+            reuse: histogram(),
+            sizes: histogram(),
+            per_client: Vec::new(),
             requests: 0,
-            last_index: usize::MAX,
+            start: u64::MAX,
+            end: 0,
+            bytes: 0,
+        }
+    }
+}
+
+/// The smallest position tree, so that small traces compact rarely.
+const MIN_POSITIONS: usize = 1 << 12;
+
+impl Tally {
+    pub fn add(&mut self, r: &Request) {
+        if self.next == self.marks.0.len() {
+            self.compact();
+        }
+        self.requests += 1;
+        self.start = self.start.min(r.time);
+        self.end = self.end.max(r.time);
+        self.bytes += r.size as u64;
+        self.sizes.saturating_record(r.size as u64);
+        let c = r.client as usize;
+        if c >= self.per_client.len() {
+            self.per_client.resize(c + 1, 0);
+        }
+        self.per_client[c] += 1;
+        let i = self.next;
+        let object = self.objects.entry(r.key).or_insert(Object {
+            requests: 0,
+            last: usize::MAX,
             size: r.size,
         });
-        if object.last_index != usize::MAX {
-            let j = object.last_index;
-            reuse.saturating_record(marks.prefix(i) - marks.prefix(j + 1));
-            marks.add(j, -1);
+        if object.last != usize::MAX {
+            let j = object.last;
+            self.reuse
+                .saturating_record(self.marks.prefix(i) - self.marks.prefix(j + 1));
+            self.marks.add(j, -1);
         }
-        marks.add(i, 1);
+        self.marks.add(i, 1);
         object.requests += 1;
-        object.last_index = i;
+        object.last = i;
         object.size = r.size;
+        self.next += 1;
     }
-    if n == 0 {
-        start = 0;
-    }
-    let mut counts: Vec<(u64, u64)> = objects.iter().map(|(&k, o)| (o.requests, k)).collect();
-    counts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let unique = counts.len() as u64;
-    let one_hit = counts.iter().filter(|c| c.0 == 1).count() as u64;
-    let share = |requests: u64| {
-        if n == 0 {
-            0.0
-        } else {
-            requests as f64 / n as f64
+
+    /// Renumbers the objects' last positions 0.. in their order (which keeps
+    /// every stack distance) and rebuilds the tree with room for as many
+    /// requests again.
+    fn compact(&mut self) {
+        let mut order: Vec<&mut Object> = self.objects.values_mut().collect();
+        order.sort_unstable_by_key(|o| o.last);
+        for (position, object) in order.into_iter().enumerate() {
+            object.last = position;
         }
-    };
-    let top_keys = counts
-        .iter()
-        .take(top)
-        .map(|&(requests, key)| Count {
-            name: keys.get(&key).cloned().unwrap_or_else(|| key.to_string()),
-            requests,
-            share: share(requests),
-        })
-        .collect();
-    let mut by_client: Vec<(u64, usize)> = per_client
-        .iter()
-        .enumerate()
-        .filter(|&(_, &c)| c > 0)
-        .map(|(id, &c)| (c, id))
-        .collect();
-    by_client.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let top_clients = by_client
-        .iter()
-        .take(top)
-        .map(|&(requests, id)| Count {
-            name: clients.get(id).cloned().unwrap_or_else(|| id.to_string()),
-            requests,
-            share: share(requests),
-        })
-        .collect();
-    let span = end - start;
-    TraceStats {
-        requests: n as u64,
-        unique_objects: unique,
-        working_set_objects: unique,
-        working_set_bytes: objects.values().map(|o| o.size as u64).sum(),
-        requested_bytes: bytes,
-        unique_clients: by_client.len() as u64,
-        start_ns: start,
-        end_ns: end,
-        time_span_s: span as f64 / SECOND as f64,
-        mean_rate_per_s: (span > 0).then(|| n as f64 * SECOND as f64 / span as f64),
-        one_hit_wonders: one_hit,
-        one_hit_wonder_ratio: if unique == 0 {
-            0.0
-        } else {
-            one_hit as f64 / unique as f64
-        },
-        zipf_alpha: zipf_alpha(counts.iter().map(|c| c.0)),
-        reuse_distance: Percentiles::of(&reuse),
-        size_bytes: Percentiles::of(&sizes),
-        top_keys,
-        top_clients,
-        observed,
+        let live = self.objects.len();
+        self.marks = Fenwick::with_marked((2 * live).max(MIN_POSITIONS), live);
+        self.next = live;
+    }
+
+    /// The statistics, naming clients from `clients` and hashed keys from
+    /// `keys`, with `top` entries in each top list, and the real cache's
+    /// `observed` hits as the reader counted them.
+    pub fn finish(
+        self,
+        clients: &[String],
+        keys: &KeyNames,
+        top: usize,
+        observed: Option<Observed>,
+    ) -> TraceStats {
+        let n = self.requests;
+        let start = if n == 0 { 0 } else { self.start };
+        let mut counts: Vec<(u64, u64)> =
+            self.objects.iter().map(|(&k, o)| (o.requests, k)).collect();
+        counts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let unique = counts.len() as u64;
+        let one_hit = counts.iter().filter(|c| c.0 == 1).count() as u64;
+        let share = |requests: u64| {
+            if n == 0 {
+                0.0
+            } else {
+                requests as f64 / n as f64
+            }
+        };
+        let top_keys = counts
+            .iter()
+            .take(top)
+            .map(|&(requests, key)| Count {
+                name: keys
+                    .get(&key)
+                    .map_or_else(|| key.to_string(), |k| shorten(k)),
+                requests,
+                share: share(requests),
+            })
+            .collect();
+        let mut by_client: Vec<(u64, usize)> = self
+            .per_client
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c > 0)
+            .map(|(id, &c)| (c, id))
+            .collect();
+        by_client.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let top_clients = by_client
+            .iter()
+            .take(top)
+            .map(|&(requests, id)| Count {
+                name: clients
+                    .get(id)
+                    .map_or_else(|| id.to_string(), |c| shorten(c)),
+                requests,
+                share: share(requests),
+            })
+            .collect();
+        let span = self.end.saturating_sub(start);
+        TraceStats {
+            requests: n,
+            unique_objects: unique,
+            working_set_objects: unique,
+            working_set_bytes: self.objects.values().map(|o| o.size as u64).sum(),
+            requested_bytes: self.bytes,
+            unique_clients: by_client.len() as u64,
+            start_ns: start,
+            end_ns: self.end,
+            time_span_s: span as f64 / SECOND as f64,
+            mean_rate_per_s: (span > 0).then(|| n as f64 * SECOND as f64 / span as f64),
+            one_hit_wonders: one_hit,
+            one_hit_wonder_ratio: if unique == 0 {
+                0.0
+            } else {
+                one_hit as f64 / unique as f64
+            },
+            zipf_alpha: zipf_alpha(counts.iter().map(|c| c.0)),
+            reuse_distance: Percentiles::of(&self.reuse),
+            size_bytes: Percentiles::of(&self.sizes),
+            top_keys,
+            top_clients,
+            observed,
+        }
+    }
+}
+
+/// A name for a top list, cut when long (a 10 MB key is not echoed whole).
+fn shorten(name: &str) -> String {
+    const MAX: usize = 200;
+    match name.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &name[..cut]),
+        None => name.to_string(),
     }
 }
 
@@ -249,6 +333,18 @@ fn zipf_alpha(counts: impl Iterator<Item = u64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn compute(
+        requests: &[Request],
+        clients: &[String],
+        keys: &KeyNames,
+        top: usize,
+        observed: Option<Observed>,
+    ) -> TraceStats {
+        let mut tally = Tally::default();
+        requests.iter().for_each(|r| tally.add(r));
+        tally.finish(clients, keys, top, observed)
+    }
 
     fn trace(keys: &[u64]) -> Vec<Request> {
         keys.iter()
@@ -282,6 +378,25 @@ mod tests {
         assert_eq!(s.top_keys[0].name, "2");
         assert_eq!(s.top_keys[1].name, "1");
         assert_eq!(s.top_clients[0].requests, 7);
+    }
+
+    /// Compaction renumbers positions: distances must match a naive LRU
+    /// stack on a trace far longer than the position tree.
+    #[test]
+    fn stack_distances_survive_compaction() {
+        let keys: Vec<u64> = (0..50_000u64).map(|i| (i * i * 7 + i / 3) % 97).collect();
+        let s = compute(&trace(&keys), &[], &KeyNames::default(), 1, None);
+        let mut stack: Vec<u64> = Vec::new();
+        let mut naive = histogram();
+        for &k in &keys {
+            if let Some(at) = stack.iter().rposition(|&x| x == k) {
+                naive.record((stack.len() - 1 - at) as u64).unwrap();
+                stack.remove(at);
+            }
+            stack.push(k);
+        }
+        assert_eq!(s.reuse_distance, Percentiles::of(&naive));
+        assert_eq!(s.requests, 50_000);
     }
 
     #[test]
