@@ -59,7 +59,7 @@ fn ensure_trace() -> PathBuf {
     let tmp = path.with_extension("tmp");
     let mut out = BufWriter::new(File::create(&tmp).unwrap());
     for r in &reqs {
-        out.write_all(&oracle::encode(r)).unwrap();
+        out.write_all(&oracle::encode(r).unwrap()).unwrap();
     }
     out.into_inner().unwrap().sync_all().unwrap();
     std::fs::rename(&tmp, &path).unwrap();

@@ -295,3 +295,63 @@ fn huge_fields_are_shortened_in_messages_and_lists() {
         assert!(said < 4_000, "{args:?}: {said} bytes of output");
     }
 }
+
+#[test]
+fn times_past_the_clock_are_refused_not_wrapped() {
+    let dir = tempfile::tempdir().unwrap();
+    // Near 2^64 ns, times plus a window wrapped (and the run was killed for
+    // memory); such times are refused where they are read.
+    let base = u64::MAX - 1_000_000_000;
+    let rows: String = (0..100)
+        .map(|i| format!("{},{},c{}\n", base + i * 100_000, i % 10, i % 3))
+        .collect();
+    fs::write(
+        dir.path().join("late.csv"),
+        format!("time_ns,key,client\n{rows}"),
+    )
+    .unwrap();
+    fails_cleanly(
+        &["limit", "late.csv", "--algorithm", "gcra", "--rate", "10/s"],
+        dir.path(),
+        &["late.csv", "request 1", "past the simulated clock's range"],
+    );
+    // A tiny rate over many requests used to wrap the generated times.
+    fs::write(
+        dir.path().join("slow.toml"),
+        "[workload]\nrequests = 2000\nkeys = 100\nrate = \"1e-9/s\"\n[[cache]]\npolicy = \"lru\"\ncapacity = 5\n",
+    )
+    .unwrap();
+    fails_cleanly(
+        &["run", "slow.toml", "--out", "o"],
+        dir.path(),
+        &["past the simulated clock's range"],
+    );
+    // oracleGeneral keeps 32-bit seconds: a later time is an error, not a wrap.
+    let late = u32::MAX as u64 + 10;
+    fs::write(
+        dir.path().join("2200.csv"),
+        format!("time_ns,key\n{},1\n", late * 1_000_000_000),
+    )
+    .unwrap();
+    fails_cleanly(
+        &["trace", "convert", "2200.csv", "2200.bin"],
+        dir.path(),
+        &["past oracleGeneral's 32-bit seconds"],
+    );
+    assert!(!dir.path().join("2200.bin").exists());
+}
+
+#[test]
+fn limit_refuses_zero_servers_as_the_experiment_file_does() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("t.csv"), "time_ns,key,client\n0,1,a\n").unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_edgesim"))
+        .args(["limit", "t.csv", "--algorithm", "concurrency(max=2)"])
+        .args(["--servers", "0", "--service-time", "10ms"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--servers"), "{stderr}");
+}

@@ -43,8 +43,9 @@ pub struct LimitArgs {
     /// per window) and the burst (20).
     #[arg(long, value_parser = window)]
     pub window: Option<Duration>,
-    /// Concurrency limiters: servers of the origin that completes requests.
-    #[arg(long, requires = "service_time")]
+    /// Concurrency limiters: servers of the origin that completes requests
+    /// (at least 1, as in [service]).
+    #[arg(long, requires = "service_time", value_parser = clap::value_parser!(u64).range(1..))]
     pub servers: Option<u64>,
     /// Concurrency limiters: how long each request takes at the origin.
     #[arg(long, requires = "servers", value_parser = window)]

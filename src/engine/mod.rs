@@ -12,3 +12,8 @@ pub type SimTime = u64;
 
 /// Nanoseconds in one second, for converting rates and durations.
 pub const SECOND: SimTime = 1_000_000_000;
+
+/// The latest time a request may be sent: 2^62 ns, in the year 2116 as a
+/// Unix time. Past it, times plus windows, latencies and TTLs could wrap
+/// the 64-bit clock; readers and generators refuse such times instead.
+pub const LATEST: SimTime = 1 << 62;

@@ -155,20 +155,20 @@ impl Client {
     /// The arrival after one at `t` (or the first, from `t` = start), if any.
     fn next(&self, t: SimTime, first: bool, rng: &mut crate::engine::RngStream) -> Option<SimTime> {
         let next = match self.arrivals {
-            Arrivals::Poisson { rate } => t + gap(rate, rng),
-            Arrivals::Even { interval } => t + if first { 0 } else { interval },
+            Arrivals::Poisson { rate } => t.saturating_add(gap(rate, rng)),
+            Arrivals::Even { interval } => t.saturating_add(if first { 0 } else { interval }),
             Arrivals::OnOff {
                 interval,
                 on,
                 cycle,
                 origin,
             } => {
-                let candidate = if first { t } else { t + interval };
+                let candidate = if first { t } else { t.saturating_add(interval) };
                 let phase = (candidate - origin) % cycle;
                 if phase < on {
                     candidate
                 } else {
-                    candidate + (cycle - phase)
+                    candidate.saturating_add(cycle - phase)
                 }
             }
         };
@@ -281,6 +281,7 @@ impl ClientsSpec {
                 break;
             };
             let client = &clients[id as usize].0;
+            let t = super::within_clock(t, out.len() + 1)?;
             out.push(request(t, id, client.label, client.tier));
             if let Some(next) = client.next(t, false, &mut arrivals) {
                 heap.push(Reverse((next, id)));

@@ -10,7 +10,7 @@ pub mod trace;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::SimTime;
+use crate::engine::{LATEST, SimTime};
 
 /// `next_access` of a request whose key is never requested again.
 pub const NEVER: u64 = u64::MAX;
@@ -66,6 +66,17 @@ pub(crate) fn with_room<T>(n: u64, what: &str) -> Result<Vec<T>, String> {
             )
         })?;
     Ok(items)
+}
+
+/// `time`, the send time of generated request number `n` (from 1), unless
+/// it is past the simulated clock's range (a tiny rate over many requests).
+pub(crate) fn within_clock(time: SimTime, n: usize) -> Result<SimTime, String> {
+    if time >= LATEST {
+        return Err(format!(
+            "request {n} would be sent after 2^62 ns (146 years), past the simulated clock's range: raise the rate or send fewer requests"
+        ));
+    }
+    Ok(time)
 }
 
 /// Fills `next_access` of every request: the index of the next request for

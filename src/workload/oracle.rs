@@ -28,10 +28,18 @@ pub fn decode(rec: &[u8; RECORD_BYTES]) -> Request {
     }
 }
 
-/// Encodes one record (time is stored in whole seconds).
-pub fn encode(req: &Request) -> [u8; RECORD_BYTES] {
+/// Encodes one record (time is stored in whole seconds, which must fit the
+/// format's 32 bits: up to the year 2106 for Unix times).
+pub fn encode(req: &Request) -> Result<[u8; RECORD_BYTES], String> {
+    let seconds = u32::try_from(req.time / SECOND).map_err(|_| {
+        format!(
+            "time {} s is past oracleGeneral's 32-bit seconds (at most {}); write CSV, which keeps 64-bit nanoseconds",
+            req.time / SECOND,
+            u32::MAX
+        )
+    })?;
     let mut rec = [0u8; RECORD_BYTES];
-    rec[0..4].copy_from_slice(&((req.time / SECOND) as u32).to_le_bytes());
+    rec[0..4].copy_from_slice(&seconds.to_le_bytes());
     rec[4..12].copy_from_slice(&req.key.to_le_bytes());
     rec[12..16].copy_from_slice(&req.size.to_le_bytes());
     let next = if req.next_access == NEVER {
@@ -40,7 +48,7 @@ pub fn encode(req: &Request) -> [u8; RECORD_BYTES] {
         req.next_access as i64 + 1
     };
     rec[16..24].copy_from_slice(&next.to_le_bytes());
-    rec
+    Ok(rec)
 }
 
 /// Decodes a whole buffer of records; a trailing partial record is an error
@@ -74,8 +82,8 @@ mod tests {
             next_access: NEVER,
             ..req
         };
-        let mut bytes = encode(&req).to_vec();
-        bytes.extend_from_slice(&encode(&never));
+        let mut bytes = encode(&req).unwrap().to_vec();
+        bytes.extend_from_slice(&encode(&never).unwrap());
         assert_eq!(decode_all(&bytes).unwrap(), vec![req, never]);
         bytes.extend_from_slice(&[1, 2, 3]);
         assert!(decode_all(&bytes).unwrap_err().contains("byte offset 48"));

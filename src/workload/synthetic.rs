@@ -370,17 +370,21 @@ pub fn generate(
             let mut arrivals = stream(seed, "arrivals");
             let mut time = 0u64;
             poisson = std::iter::from_fn(move || {
-                time += (gaps.sample(&mut arrivals) * SECOND as f64).round() as u64;
+                let gap = (gaps.sample(&mut arrivals) * SECOND as f64).round() as u64;
+                time = time.saturating_add(gap);
                 Some(time)
             });
             &mut poisson
         }
     };
-    Ok(times
-        .take_while(|&t| t < end)
-        .take(count.min(usize::MAX as u64) as usize)
-        .map(|t| requests.draw(t))
-        .collect())
+    let mut out = Vec::new();
+    while (out.len() as u64) < count {
+        let Some(t) = times.next().filter(|&t| t < end) else {
+            break;
+        };
+        out.push(requests.draw(super::within_clock(t, out.len() + 1)?));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

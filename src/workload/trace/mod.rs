@@ -34,7 +34,7 @@ use hashbrown::HashMap;
 use serde::Serialize;
 
 use super::{Request, annotate_next_access};
-use crate::engine::fnv1a;
+use crate::engine::{LATEST, fnv1a};
 
 pub use cache_status::Observed;
 pub use options::{Column, Delimiter, LogKey, TimeUnit, TraceFormat, TraceOptions};
@@ -285,6 +285,13 @@ impl TraceReader {
             if !self.decoder.decode(out, &mut self.cx)? {
                 break;
             }
+        }
+        if let Some(i) = out.iter().position(|r| r.time >= LATEST) {
+            return Err(self.cx.invalid(format!(
+                "request {}: time {} ns is past the simulated clock's range (2^62 ns, the year 2116 as a Unix time): is --time-unit (TOML: time_unit) right?",
+                self.read + i as u64 + 1,
+                out[i].time
+            )));
         }
         self.read += out.len() as u64;
         if self.read == 0 {

@@ -47,12 +47,14 @@ fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// The bytes of `requests` in `format`; `clients` names client ids in CSV
 /// (ids are written when it has no name for one).
-fn encode(requests: &[Request], clients: &[String], format: OutputFormat) -> Vec<u8> {
-    match format {
+fn encode(requests: &[Request], clients: &[String], format: OutputFormat) -> Result<Vec<u8>> {
+    Ok(match format {
         OutputFormat::OracleGeneral => {
             let mut out = Vec::with_capacity(requests.len() * RECORD_BYTES);
-            for r in requests {
-                out.extend_from_slice(&encode_record(r));
+            for (i, r) in requests.iter().enumerate() {
+                let record =
+                    encode_record(r).map_err(|why| anyhow::anyhow!("request {}: {why}", i + 1))?;
+                out.extend_from_slice(&record);
             }
             out
         }
@@ -80,7 +82,7 @@ fn encode(requests: &[Request], clients: &[String], format: OutputFormat) -> Vec
             }
             out
         }
-    }
+    })
 }
 
 /// Writes `requests` to `path` in `format`, compressed when `path` ends in
@@ -91,7 +93,7 @@ pub fn write(
     clients: &[String],
     format: OutputFormat,
 ) -> Result<()> {
-    let bytes = encode(requests, clients, format);
+    let bytes = encode(requests, clients, format)?;
     let name = path.to_string_lossy();
     let bytes = if name.ends_with(".zst") {
         zstd_frames::compress(&bytes).context("zstd compression failed")?
