@@ -355,3 +355,17 @@ fn limit_refuses_zero_servers_as_the_experiment_file_does() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--servers"), "{stderr}");
 }
+
+#[test]
+#[should_panic(expected = "CI must check against it")]
+fn a_missing_reference_file_fails_when_required() {
+    common::present("../shared/reference/no-such-file".into(), true);
+}
+
+#[test]
+fn a_missing_reference_file_is_skipped_on_a_laptop() {
+    assert_eq!(
+        common::present("../shared/reference/no-such-file".into(), false),
+        None
+    );
+}

@@ -6,27 +6,40 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// Whether a missing reference file fails the test instead of skipping it:
+/// set by .ci/run (`EDGESIM_REQUIRE_REFERENCE=1`), and under `CI=true`, so a
+/// check that silently stopped running cannot pass CI.
+fn reference_required() -> bool {
+    let set = |name: &str, value: &str| std::env::var(name).is_ok_and(|v| v == value);
+    set("EDGESIM_REQUIRE_REFERENCE", "1") || set("CI", "true")
+}
+
 /// The public reference data (`../shared/reference` beside the checkout), or
 /// None with a printed notice when it is absent (a user's clone has none).
-/// In CI (`CI=true`) its absence is a failure, not a skip.
 pub fn reference_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference");
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{} is absent, and CI must check against it", dir.display());
-    } else {
-        eprintln!(
-            "notice: {} is absent; skipping the reference-data checks",
-            dir.display()
-        );
-        None
-    }
+    present(dir, reference_required())
 }
 
 /// A file of the reference data, or None (with a notice) when absent.
 pub fn reference_file(name: &str) -> Option<PathBuf> {
-    reference_dir().map(|d| d.join(name))
+    present(reference_dir()?.join(name), reference_required())
+}
+
+/// `path` when it exists; otherwise a failure when `required`, else None
+/// with a notice.
+pub fn present(path: PathBuf, required: bool) -> Option<PathBuf> {
+    if path.exists() {
+        Some(path)
+    } else if required {
+        panic!("{} is absent, and CI must check against it", path.display());
+    } else {
+        eprintln!(
+            "notice: {} is absent; skipping the reference-data checks",
+            path.display()
+        );
+        None
+    }
 }
 
 /// Runs `edgesim run` on `experiment` (written as bad.toml) and checks it
