@@ -10,6 +10,7 @@ pub mod cache;
 pub mod engine;
 pub mod experiment;
 pub mod limiter;
+pub mod machine;
 pub mod metrics;
 pub mod report;
 pub mod runner;

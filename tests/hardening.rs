@@ -369,3 +369,41 @@ fn a_missing_reference_file_is_skipped_on_a_laptop() {
         None
     );
 }
+
+/// A small zstd file can hold billions of requests: read into memory, they
+/// stop at what the process may take (here `ulimit -d`), with a message,
+/// instead of an allocation failure or the OOM killer.
+#[cfg(unix)]
+#[test]
+fn a_zstd_bomb_stops_at_the_memory_the_process_has() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut zst = zstd::Encoder::new(Vec::new(), 1).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..300 {
+        zst.write_all(&zeros).unwrap();
+    }
+    let bomb = zst.finish().unwrap();
+    assert!(bomb.len() < 100_000, "{} bytes", bomb.len());
+    fs::write(dir.path().join("bomb.bin.zst"), bomb).unwrap();
+    fs::write(
+        dir.path().join("exp.toml"),
+        "[workload]\nkind = \"trace\"\npath = \"bomb.bin.zst\"\nformat = \"oracle-general\"\n[[cache]]\npolicy = \"lru\"\ncapacity = 100\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -d 400000 && exec '{}' run exp.toml --out out",
+            env!("CARGO_BIN_EXE_edgesim")
+        ))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("bomb.bin.zst: holds more requests than fit in this machine's memory"),
+        "{stderr}"
+    );
+}

@@ -419,7 +419,20 @@ impl TraceReader {
     pub fn read_all(mut self) -> Result<Trace, TraceError> {
         let mut requests = Vec::new();
         let mut batch = Vec::with_capacity(BATCH);
+        // Half of what the machine has: the copy that growing the vector
+        // makes must fit too. A small compressed file can hold billions of
+        // requests (a zstd bomb): an error, not the kernel's OOM killer.
+        let room = crate::machine::available_memory()
+            .map_or(u64::MAX, |bytes| bytes / 2 / size_of::<Request>() as u64);
         while self.next_batch(&mut batch)? {
+            if (requests.len() + batch.len()) as u64 > room {
+                return Err(self.cx.invalid(format!(
+                    "holds more requests than fit in this machine's memory ({} of {} available after {} requests); commands that stream (edgesim cache with sizes in bytes or objects, trace stats) read it in constant memory",
+                    crate::units::format_bytes(room * size_of::<Request>() as u64),
+                    crate::units::format_bytes(crate::machine::available_memory().unwrap_or(0)),
+                    requests.len()
+                )));
+            }
             requests.extend_from_slice(&batch);
         }
         if !self.carries_next_access() {
