@@ -407,3 +407,24 @@ fn a_zstd_bomb_stops_at_the_memory_the_process_has() {
         "{stderr}"
     );
 }
+
+/// Spreadsheets start a CSV with a UTF-8 byte-order mark: it was read as
+/// part of the first column's name, so `time` went unrecognised and every
+/// request was sent at 0.
+#[test]
+fn a_byte_order_mark_does_not_rename_the_first_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("excel.csv");
+    fs::write(&csv, b"\xef\xbb\xbftime_ns,key,size\n5,a,10\n9,b,20\n").unwrap();
+    let output = Command::cargo_bin("edgesim")
+        .unwrap()
+        .args(["trace", "stats", "--json"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let stats: serde_json::Value = serde_json::from_slice(&output.get_output().stdout).unwrap();
+    assert_eq!(
+        (&stats["start_ns"], &stats["end_ns"]),
+        (&5.into(), &9.into())
+    );
+}

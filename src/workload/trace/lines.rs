@@ -82,14 +82,15 @@ impl Lines {
         }
     }
 
-    /// The next line without `\n` or `\r\n`; None at the end.
+    /// The next line without `\n` or `\r\n` (nor, on the first line, a
+    /// UTF-8 byte-order mark, which spreadsheets write and which would
+    /// otherwise become part of the first column's name); None at the end.
     pub fn next_line(&mut self, cx: &Context) -> Result<Option<&[u8]>, TraceError> {
-        loop {
+        let (from, to) = loop {
             if let Some(pos) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
                 let from = self.start;
                 self.start += pos + 1;
-                self.number += 1;
-                return Ok(Some(trim_cr(&self.buf[from..from + pos])));
+                break (from, from + pos);
             }
             if self.eof {
                 if self.start == self.end {
@@ -97,11 +98,16 @@ impl Lines {
                 }
                 let from = self.start;
                 self.start = self.end;
-                self.number += 1;
-                return Ok(Some(trim_cr(&self.buf[from..self.end])));
+                break (from, self.end);
             }
             self.refill(cx)?;
+        };
+        self.number += 1;
+        let line = trim_cr(&self.buf[from..to]);
+        if self.number == 1 {
+            return Ok(Some(line.strip_prefix(BOM).unwrap_or(line)));
         }
+        Ok(Some(line))
     }
 
     /// Moves the partial line to the front and reads more after it.
@@ -129,6 +135,9 @@ impl Lines {
         Ok(())
     }
 }
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
 fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
