@@ -185,6 +185,29 @@ fn concurrent_runs_into_one_directory_never_mix() {
     }
 }
 
+/// The temporary directory of a run killed while writing is removed by a
+/// later run once it is provably dead (unlocked and old); a fresh one,
+/// which may belong to a live run, is left alone.
+#[test]
+fn a_dead_runs_temporary_directory_is_removed_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dir.path().join(".out.edgesim-dead01");
+    let fresh = dir.path().join(".out.edgesim-fresh1");
+    for d in [&dead, &fresh] {
+        fs::create_dir(d).unwrap();
+        fs::write(d.join("results.csv"), "half").unwrap();
+    }
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::open(&dead)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let out = run_in(dir.path(), &cache(1), &[]);
+    assert!(!dead.exists());
+    assert!(fresh.exists());
+    assert!(out.join("results.csv").exists());
+}
+
 /// A symlink planted at the temporary name an older edgesim used is not
 /// followed: its target is untouched, and the link goes with the old set.
 #[cfg(unix)]

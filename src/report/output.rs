@@ -90,11 +90,6 @@ impl Destination {
         self.parent.join(&self.name)
     }
 
-    /// The directory as the user named it.
-    pub fn shown(&self) -> &Path {
-        &self.shown
-    }
-
     /// Refuses a directory whose files edgesim did not write (unless
     /// `force`), and anything that is not a directory.
     fn check_replaceable(&self) -> Result<()> {
@@ -174,11 +169,12 @@ impl Destination {
             .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", temp.path().display()))?;
         for (name, bytes) in files {
             let path = temp.path().join(name);
-            let mut file = File::create_new(&path)
-                .and_then(|mut f| f.write_all(bytes).and(Ok(f)))
-                .with_context(|| format!("cannot write {}", self.path().join(name).display()))?;
-            file.flush()?;
-            file.sync_all()
+            let write = || -> io::Result<()> {
+                let mut file = File::create_new(&path)?;
+                file.write_all(bytes)?;
+                file.sync_all()
+            };
+            write()
                 .with_context(|| format!("cannot write {}", self.path().join(name).display()))?;
         }
         lock.sync_all()?;
@@ -267,7 +263,9 @@ fn swap_in(new: &Path, dir: &Path) -> io::Result<()> {
 /// Where the file system cannot exchange two directories: the old one is
 /// renamed aside first, so for an instant `dir` is absent (never mixed).
 fn swap_aside(new: &Path, dir: &Path) -> io::Result<()> {
-    let aside = new.with_extension("old");
+    let mut aside = new.as_os_str().to_owned();
+    aside.push(".old");
+    let aside = PathBuf::from(aside);
     fs::rename(dir, &aside)?;
     if let Err(e) = fs::rename(new, dir) {
         fs::rename(&aside, dir).ok();
