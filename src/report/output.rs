@@ -96,7 +96,15 @@ impl Destination {
         let dir = self.path();
         let meta = match fs::metadata(&dir) {
             Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            // Absent, or below a file: the parent's check says which.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(());
+            }
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
         };
         if !meta.is_dir() {
