@@ -20,6 +20,12 @@ pub enum Command {
     /// Writes results.csv, results.json, runs.json, the charts (PNG and SVG)
     /// and report.md into outputs/<experiment name>/ (or --out). The same
     /// file and seed give byte-identical outputs with any number of threads.
+    ///
+    /// The output directory is replaced whole, in one step, once every
+    /// result is ready: it holds the previous run's files or this run's,
+    /// never a mix. A directory holding files edgesim does not write is
+    /// refused (unless --force). Ctrl-C or SIGTERM stops the runs and
+    /// writes those completed, marked partial; --resume finishes them.
     Run {
         /// The experiment file (TOML); see experiments/quickstart.toml.
         file: PathBuf,
@@ -32,6 +38,22 @@ pub enum Command {
         /// Override the experiment's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Replace --out even when it holds files edgesim does not write
+        /// (they are deleted with it).
+        #[arg(long)]
+        force: bool,
+        /// Keep the runs that an interrupted run into the same --out
+        /// completed (same experiment file, seed and edgesim), and run
+        /// the others: the outputs are those of an uninterrupted run.
+        #[arg(long)]
+        resume: bool,
+        /// Refuse experiments with more runs than this, before starting.
+        #[arg(long, default_value_t = edgesim::runner::budget::DEFAULT_MAX_RUNS)]
+        max_runs: u64,
+        /// Run even when the estimated memory exceeds what the machine has
+        /// available.
+        #[arg(long)]
+        yes: bool,
     },
     /// Render report.md, the charts and the tables of an output directory
     /// again, without simulating.
@@ -41,10 +63,14 @@ pub enum Command {
     /// file of DIR with this edgesim's report code: after a change to the
     /// reports, or to restore deleted charts. Neither the experiment file
     /// nor its traces are read. Nothing is written until everything is read
-    /// and rendered, and each file is replaced whole.
+    /// and rendered, and the directory is replaced whole, in one step.
     Report {
         /// An output directory written by `edgesim run`.
         dir: PathBuf,
+        /// Replace DIR even when it holds files edgesim does not write
+        /// (they are deleted with it).
+        #[arg(long)]
+        force: bool,
     },
     /// Check an experiment file and list the runs it would make, without running.
     Validate {

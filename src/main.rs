@@ -14,7 +14,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // A run stopped by a signal exits as a shell reports one
+            // killed by it (130 for Ctrl-C).
+            match e.downcast_ref::<edgesim::runner::Interrupted>() {
+                Some(i) => ExitCode::from(i.exit_code()),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -26,8 +31,20 @@ fn dispatch(command: Command) -> Result<()> {
             out,
             threads,
             seed,
-        } => commands::experiment::run(file, out, threads, seed),
-        Command::Report { dir } => commands::report::run(dir),
+            force,
+            resume,
+            max_runs,
+            yes,
+        } => commands::experiment::run(commands::experiment::RunArgs {
+            file,
+            out,
+            threads,
+            seed,
+            force,
+            resume,
+            limits: edgesim::runner::budget::Limits { max_runs, yes },
+        }),
+        Command::Report { dir, force } => commands::report::run(dir, force),
         Command::Validate { file } => commands::experiment::validate(file),
         Command::Trace { command } => commands::trace::run(command),
         Command::Cache(args) => commands::cache::run(args),

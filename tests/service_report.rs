@@ -44,7 +44,8 @@ rtt = { dist = "fixed", time = "1ms" }
 window = "500ms"
 "#;
 
-/// Runs `source` through the library into a temporary directory.
+/// Runs `source` through the library into `out` in a temporary directory
+/// (beside the experiment file: an output directory is replaced whole).
 fn run(source: &str) -> (tempfile::TempDir, Vec<RunResult>) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("exp.toml");
@@ -52,7 +53,7 @@ fn run(source: &str) -> (tempfile::TempDir, Vec<RunResult>) {
     let exp = Experiment::load(&file).unwrap();
     let results = runner::run(&exp, Some(2)).unwrap();
     let summary = Summary::new(&exp, &results);
-    report::write_all(dir.path(), &summary).unwrap();
+    report::write_all(&dir.path().join("out"), &summary).unwrap();
     (dir, results)
 }
 
@@ -81,7 +82,7 @@ fn column(header: &[String], name: &str) -> usize {
 #[test]
 fn ladder_outputs_agree_with_the_runs_and_the_arithmetic() {
     let (dir, results) = run(LADDER);
-    let dir = dir.path();
+    let dir = &dir.path().join("out");
 
     // timeseries.csv: one row per window of each run, adding up to the run.
     let (header, rows) = csv(&read(dir, "timeseries.csv"));
@@ -171,7 +172,7 @@ servers = 2
 service_time = { dist = "fixed", time = "5ms" }
 "#;
     let (dir, results) = run(source);
-    let dir = dir.path();
+    let dir = &dir.path().join("out");
     let md = read(dir, "report.md");
     assert!(!md.contains("## Limiters"), "{md}");
     assert!(!md.contains("mrc.png"), "{md}");

@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use edgesim::experiment::Experiment;
-use edgesim::report::{self, Summary};
-use edgesim::runner;
+use edgesim::experiment::{Experiment, WorkloadSpec};
+use edgesim::report::{self, Destination, Partial, Summary};
+use edgesim::runner::budget::{self, Estimate, Limits};
+use edgesim::runner::{self, Interrupted, Plan, Stop};
 
 use super::emit;
 
@@ -30,29 +31,107 @@ fn sensible_threads(asked: Option<usize>, runs: u64) -> Option<usize> {
     Some(asked)
 }
 
-/// `edgesim run`: runs every configuration and writes the outputs.
-pub fn run(
-    file: PathBuf,
-    out: Option<PathBuf>,
-    threads: Option<usize>,
-    seed: Option<u64>,
-) -> Result<()> {
+/// What `edgesim run` is asked to do.
+pub struct RunArgs {
+    pub file: PathBuf,
+    pub out: Option<PathBuf>,
+    pub threads: Option<usize>,
+    pub seed: Option<u64>,
+    /// Replace `out` even if it is not an edgesim output directory.
+    pub force: bool,
+    /// Keep the runs an interrupted run into `out` completed.
+    pub resume: bool,
+    pub limits: Limits,
+}
+
+/// `edgesim run`: runs every configuration and writes the outputs as one
+/// unit. Everything that can be refused is refused before the first run,
+/// and nothing is created until the results are ready. On SIGINT or
+/// SIGTERM the runs completed so far are written, marked partial, for
+/// `--resume`.
+pub fn run(args: RunArgs) -> Result<()> {
+    let file = args.file;
     let mut exp = Experiment::load(&file)?;
-    if let Some(seed) = seed {
+    if let Some(seed) = args.seed {
         exp.meta.seed = seed;
     }
-    let out = out.unwrap_or_else(|| PathBuf::from("outputs").join(&exp.name));
-    report::prepare_dir(&out)?;
+    let total = exp.run_count();
+    let threads = sensible_threads(args.threads, total);
+    let workers =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    budget::check(&exp, &file.display().to_string(), workers, args.limits)?;
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("outputs").join(&exp.name));
+    report::refuse_overwrite(&file, &out, "--out")?;
+    for w in &exp.workloads {
+        if let WorkloadSpec::Trace(t) = &w.spec {
+            report::refuse_overwrite(&t.path, &out, "--out")?;
+        }
+    }
+    let dest = Destination::check(&out, args.force, report::file_names())?;
+    let done = if args.resume && dest.path().exists() {
+        report::runs::completed(&dest.path(), &exp)?
+    } else {
+        if args.resume {
+            eprintln!(
+                "note: {} does not exist yet: running every run",
+                out.display()
+            );
+        }
+        Vec::new()
+    };
+    let resumed = done.len();
     let started = Instant::now();
-    let results = runner::run(&exp, sensible_threads(threads, exp.run_count()))?;
+    let outcome = runner::run_resuming(&exp, threads, done, Stop::on_signals()?)?;
+    let results = outcome.results;
     // Echoed in results.json relative to the output directory: the outputs
     // stay the same wherever they are made, and `edgesim report` finds the
     // file from the directory alone.
-    exp.path = relative_to(&out, &file);
+    exp.path = relative_to(&dest.path(), &file);
+    let mut resume = format!(
+        "edgesim run {} --out {} --seed {} --resume",
+        file.display(),
+        out.display(),
+        exp.meta.seed
+    );
+    if args.force {
+        resume.push_str(" --force");
+    }
+    let partial = outcome.stopped.map(|_| Partial {
+        completed: results.len(),
+        total,
+        resume: resume.clone(),
+    });
+    if let Some(signal) = outcome.stopped
+        && results.is_empty()
+    {
+        return Err(Interrupted {
+            signal,
+            message: format!("no run completed; {} left as it was", out.display()),
+        }
+        .into());
+    }
     let summary = Summary::new(&exp, &results);
-    let written = report::write_all(&out, &summary)?;
+    let written = dest.write(&report::render(&summary, partial.as_ref())?)?;
+    if let Some(signal) = outcome.stopped {
+        return Err(Interrupted {
+            signal,
+            message: format!(
+                "{} of {total} runs completed, written to {} marked partial; finish with `{resume}`",
+                results.len(),
+                out.display()
+            ),
+        }
+        .into());
+    }
+    let resumed = if resumed > 0 {
+        format!(" ({resumed} from the interrupted run)")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "{} runs in {:.2}s; wrote {}",
+        "{} runs{resumed} in {:.2}s; wrote {}",
         results.len(),
         started.elapsed().as_secs_f64(),
         report::list(&written)
@@ -60,11 +139,12 @@ pub fn run(
     Ok(())
 }
 
-/// `file` as a path relative to directory `dir` (`../exp.toml`), from their
-/// canonical forms; `file` as given when either cannot be resolved, and
-/// absolute when they share no root.
+/// `file` as a path relative to directory `dir` (`../exp.toml`, `dir`
+/// already resolved, as it may not exist yet), from `file`'s canonical
+/// form; `file` as given when it cannot be resolved, and absolute when
+/// they share no root.
 fn relative_to(dir: &Path, file: &Path) -> PathBuf {
-    let (Ok(dir), Ok(canonical)) = (dir.canonicalize(), file.canonicalize()) else {
+    let Ok(canonical) = file.canonicalize() else {
         return file.to_path_buf();
     };
     let dir: Vec<_> = dir.components().collect();
@@ -78,18 +158,36 @@ fn relative_to(dir: &Path, file: &Path) -> PathBuf {
     relative
 }
 
-/// `edgesim validate`: checks the file and lists the runs, without running.
+/// Runs `validate` lists; more are counted, not listed, so that a huge
+/// sweep validates in bounded memory.
+const LISTED: u64 = 1000;
+
+/// `edgesim validate`: checks the file and lists the runs (the first
+/// [`LISTED`]), with the estimated memory, without running.
 pub fn validate(file: PathBuf) -> Result<()> {
     let exp = Experiment::load(&file)?;
-    let runs = exp.runs();
+    let total = exp.run_count();
+    let plan = Plan::of(&exp);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let estimate = Estimate::of(&exp, workers);
     let mut text = format!(
-        "{}: ok, {} runs ({})",
+        "{}: ok, {} runs ({})\nmemory: an estimated {} ({})",
         file.display(),
-        exp.run_count(),
-        exp.run_product()
+        total,
+        exp.run_product(),
+        estimate.size(),
+        estimate.breakdown()
     );
+    if let Some(available) = edgesim::machine::available_memory() {
+        let _ = write!(
+            text,
+            "; {} available",
+            edgesim::units::format_bytes(available)
+        );
+    }
     text.push('\n');
-    for run in &runs {
+    for index in 0..total.min(LISTED) {
+        let run = plan.run(&exp, index);
         let w = &exp.workloads[run.workload];
         let mut parts: Vec<String> = Vec::new();
         if exp.loads.len() > 1 || exp.loads[0].spec.name.is_some() {
@@ -119,6 +217,9 @@ pub fn validate(file: PathBuf) -> Result<()> {
             parts.join(" "),
             run.replication
         );
+    }
+    if total > LISTED {
+        let _ = writeln!(text, "  ... and {} more runs", total - LISTED);
     }
     emit(&text)
 }

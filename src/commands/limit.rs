@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use edgesim::engine::SimTime;
 use edgesim::limiter::{self, KeyBy, KeyedLimiter, LimiterSpec, check_burst};
-use edgesim::report::write_atomic;
+use edgesim::report::{refuse_overwrite, write_atomic};
 use edgesim::service::{self, ServiceSpec, Stages};
 use edgesim::units::{Duration, Rate, format_bytes, parse_duration, parse_rate};
 use edgesim::workload::trace::{Trace, TraceOptions};
@@ -103,6 +103,9 @@ pub fn run(args: LimitArgs) -> Result<()> {
             "--algorithm {}: this limiter holds a slot per request until it completes: give the origin that completes them with --servers and --service-time",
             args.algorithm
         );
+    }
+    if let Some(decisions) = &args.decisions {
+        refuse_overwrite(&args.trace, decisions, "--decisions")?;
     }
     let route_names = args.decisions.is_some() && spec.key == KeyBy::ClientRoute;
     let log = read_trace(&args.trace, &args.opts, route_names)?;

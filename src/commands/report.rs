@@ -2,32 +2,15 @@
 //! directory again from what `edgesim run` saved there (the experiment echoed
 //! in results.json and the measurements in runs.json), without simulating.
 
-use std::fs;
-use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
-use serde::Deserialize;
+use anyhow::{Result, anyhow, bail};
 
 use edgesim::experiment::Experiment;
 use edgesim::report::{self, Summary};
 
-/// The part of results.json that names the experiment.
-#[derive(Deserialize)]
-struct Results {
-    edgesim_version: String,
-    experiment: Echo,
-}
-
-#[derive(Deserialize)]
-struct Echo {
-    seed: u64,
-    path: Option<PathBuf>,
-    source: String,
-}
-
 /// `edgesim report`: rewrites every output of `dir` from its saved runs.
-pub fn run(dir: PathBuf) -> Result<()> {
+pub fn run(dir: PathBuf, force: bool) -> Result<()> {
     if !dir.is_dir() {
         bail!(
             "{}: no such directory: give the output directory of an `edgesim run`",
@@ -35,24 +18,21 @@ pub fn run(dir: PathBuf) -> Result<()> {
         );
     }
     let results_path = dir.join("results.json");
-    let bytes = match fs::read(&results_path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => bail!(
-            "{}: not found: is {} the output directory of an `edgesim run`?",
-            results_path.display(),
+    let results = report::runs::read_echo(
+        &dir,
+        &format!(
+            "run the experiment again with `edgesim run EXPERIMENT --out {}`",
             dir.display()
         ),
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot read {}", results_path.display()));
-        }
-    };
-    let results: Results = serde_json::from_slice(&bytes).map_err(|e| {
-        anyhow!(
-            "{}: damaged or not written by edgesim ({e}): run the experiment again with `edgesim run EXPERIMENT --out {}`",
-            results_path.display(),
+    )?;
+    if dir.join(report::PARTIAL_FILE).exists() {
+        bail!(
+            "{}: holds the outputs of an interrupted run (see its file `{}`): finish it with `edgesim run EXPERIMENT --out {} --resume`",
+            dir.display(),
+            report::PARTIAL_FILE,
             dir.display()
-        )
-    })?;
+        );
+    }
     let echo = results.experiment;
     let Some(recorded) = echo.path else {
         bail!(
@@ -81,7 +61,8 @@ pub fn run(dir: PathBuf) -> Result<()> {
     let runs = report::runs::read(&dir, &again)?;
     check_runs(&dir, &exp, &runs, &again)?;
     let summary = Summary::new(&exp, &runs);
-    let written = report::write_all(&dir, &summary)?;
+    let dest = report::Destination::check(&dir, force, report::file_names())?;
+    let written = dest.write(&report::render(&summary, None)?)?;
     eprintln!(
         "{} runs re-rendered; wrote {}",
         runs.len(),

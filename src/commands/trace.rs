@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
-use edgesim::experiment::Experiment;
+use edgesim::experiment::{Experiment, WorkloadSpec};
+use edgesim::report::refuse_overwrite;
 use edgesim::runner;
 use edgesim::workload::trace::{self, OutputFormat, Percentiles, TraceOptions, TraceStats};
 
@@ -89,6 +90,7 @@ pub fn run(command: TraceCommand) -> Result<()> {
             opts,
         } => {
             let format = output_format(to, &output)?;
+            refuse_overwrite(&input, &output, "output")?;
             let trace = read_trace(&input, &opts, false)?;
             trace::write(&output, &trace.requests, &trace.clients, format)?;
             eprintln!(
@@ -105,7 +107,11 @@ pub fn run(command: TraceCommand) -> Result<()> {
             replication,
         } => {
             let format = output_format(to, &output)?;
+            refuse_overwrite(&experiment, &output, "output")?;
             let exp = Experiment::load(&experiment)?;
+            if let WorkloadSpec::Trace(t) = &exp.workloads[0].spec {
+                refuse_overwrite(&t.path, &output, "output")?;
+            }
             if exp.workloads.len() != 1 {
                 bail!(
                     "{}: the workload sweeps {} variants; `trace generate` writes one, so fix the swept values",

@@ -1,7 +1,8 @@
 //! Everything a run writes: tables, charts and the report. Each output format
 //! is one small file behind [`Export`]; all are rendered in memory first and
-//! then written under temporary names and renamed, so a failure never leaves
-//! a half-written file, and never destroys an earlier result.
+//! then written as one unit (see `output.rs`), so a failure never leaves a
+//! half-written file or a mix of two runs, and never destroys an earlier
+//! result.
 
 mod alerts;
 mod breaking;
@@ -14,19 +15,19 @@ mod levels;
 mod limits;
 mod markdown;
 mod observed;
+mod output;
 pub mod runs;
 mod service;
 mod summary;
 mod timeseries;
 mod verdict;
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 pub use limits::LimitConfig;
+pub use output::{Destination, refuse_overwrite, write_atomic};
 pub use summary::{Cell, Config, Summary};
 
 /// One output file.
@@ -55,20 +56,43 @@ pub fn exports() -> impl Iterator<Item = &'static dyn Export> {
         .chain(REPORTS.iter().copied())
 }
 
-/// Checks that `dir` can be created and written, before any work is done.
-pub fn prepare_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
-    let probe = dir.join(".edgesim-write-test");
-    fs::write(&probe, b"")
-        .with_context(|| format!("cannot write to output directory {}", dir.display()))?;
-    fs::remove_file(&probe).ok();
-    Ok(())
+/// The marker file of a run stopped before all its runs were done.
+pub const PARTIAL_FILE: &str = "partial";
+
+/// A run stopped before the end: its outputs hold the runs completed.
+#[derive(Debug, Clone)]
+pub struct Partial {
+    pub completed: usize,
+    pub total: u64,
+    /// The command that finishes it.
+    pub resume: String,
 }
 
-/// Renders every export, then writes them all into `dir`.
-pub fn write_all(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
-    let rendered: Vec<(&str, Vec<u8>)> = exports()
+impl Partial {
+    fn line(&self) -> String {
+        format!(
+            "Partial: {} of {} runs completed; run again with --resume to finish.",
+            self.completed, self.total
+        )
+    }
+}
+
+/// Every file name edgesim may write into an output directory.
+pub fn file_names() -> Vec<&'static str> {
+    exports()
+        .map(|e| e.file_name())
+        .chain([PARTIAL_FILE])
+        .collect()
+}
+
+/// Renders every export that applies, in memory. A partial run's files
+/// say so: a `partial` marker with the command that finishes it, and a
+/// first line in report.md and report.html.
+pub fn render(
+    summary: &Summary,
+    partial: Option<&Partial>,
+) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut files: Vec<(&str, Vec<u8>)> = exports()
         .filter(|e| e.applies(summary))
         .map(|e| {
             Ok((
@@ -78,14 +102,37 @@ pub fn write_all(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
             ))
         })
         .collect::<Result<_>>()?;
-    rendered
-        .into_iter()
-        .map(|(name, bytes)| {
-            let path = dir.join(name);
-            write_atomic(&path, &bytes)?;
-            Ok(path)
-        })
-        .collect()
+    if let Some(p) = partial {
+        for (name, bytes) in &mut files {
+            match *name {
+                "report.md" => {
+                    let line = format!("**{}**\n\n", p.line());
+                    bytes.splice(0..0, line.into_bytes());
+                }
+                "report.html" => {
+                    let line = format!("\n<p><strong>{}</strong></p>", p.line());
+                    if let Some(at) = find(bytes, b"<main>") {
+                        bytes.splice(at + 6..at + 6, line.into_bytes());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let marker = format!("{}\n{}\n", p.line(), p.resume);
+        files.push((PARTIAL_FILE, marker.into_bytes()));
+    }
+    Ok(files)
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Renders every export, then writes them as the whole new content of
+/// output directory `dir` (see [`Destination`]).
+pub fn write_all(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
+    Destination::check(dir, false, file_names())?.write(&render(summary, None)?)
 }
 
 /// The files written, for the closing line on the terminal.
@@ -95,24 +142,4 @@ pub fn list(paths: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over
-/// `path`, so readers see the old file or the new one, never a part.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp",
-        path.file_name()
-            .map_or("out".into(), |n| n.to_string_lossy())
-    ));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        fs::remove_file(&tmp).ok();
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
 }

@@ -11,14 +11,15 @@
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use super::{Export, Summary};
-use crate::runner::RunResult;
+use crate::experiment::Experiment;
+use crate::runner::{Plan, RunResult};
 
 /// The file's name in an output directory.
 pub const FILE: &str = "runs.json";
@@ -113,6 +114,86 @@ pub fn read(dir: &Path, again: &str) -> Result<Vec<RunResult>> {
     }
     let read: Read = serde_json::from_slice(&bytes).map_err(damaged)?;
     Ok(read.runs)
+}
+
+/// What results.json says about the experiment that made it.
+#[derive(Deserialize)]
+pub struct Echoed {
+    pub edgesim_version: String,
+    pub experiment: Echo,
+}
+
+/// The experiment as results.json echoes it.
+#[derive(Deserialize)]
+pub struct Echo {
+    pub seed: u64,
+    /// Relative to the output directory.
+    pub path: Option<PathBuf>,
+    pub source: String,
+}
+
+/// Reads the echo in `dir`/results.json; `again` ends the message about
+/// a file that is missing or damaged.
+pub fn read_echo(dir: &Path, again: &str) -> Result<Echoed> {
+    let path = dir.join("results.json");
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => bail!(
+            "{}: not found: is {} the output directory of an `edgesim run`? {again}",
+            path.display(),
+            dir.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow!(
+            "{}: damaged or not written by edgesim ({e}): {again}",
+            path.display()
+        )
+    })
+}
+
+/// The runs that an earlier (interrupted) `edgesim run` of `exp` completed
+/// in `dir`, for `--resume`: refused unless that run had the same
+/// experiment file content, seed and edgesim version, since only then are
+/// its results the ones this run would compute.
+pub fn completed(dir: &Path, exp: &Experiment) -> Result<Vec<RunResult>> {
+    let again = "run without --resume to start over, or give another --out";
+    let echo = read_echo(dir, again)?;
+    let ours = env!("CARGO_PKG_VERSION");
+    let differs = if echo.edgesim_version != ours {
+        Some(format!(
+            "edgesim {} wrote it, this is edgesim {ours}",
+            echo.edgesim_version
+        ))
+    } else if echo.experiment.source != exp.source {
+        Some(format!(
+            "it ran another version of the experiment file than {}",
+            exp.path.display()
+        ))
+    } else if echo.experiment.seed != exp.meta.seed {
+        Some(format!(
+            "it ran seed {}, this run seed {}",
+            echo.experiment.seed, exp.meta.seed
+        ))
+    } else {
+        None
+    };
+    if let Some(why) = differs {
+        bail!("cannot resume into {}: {why}: {again}", dir.display());
+    }
+    let runs = read(dir, again)?;
+    let plan = Plan::of(exp);
+    for r in &runs {
+        if r.run.index as u64 >= plan.runs() || plan.run(exp, r.run.index as u64) != r.run {
+            bail!(
+                "cannot resume into {}: run {} in {FILE} is not this experiment's: {again}",
+                dir.display(),
+                r.run.index
+            );
+        }
+    }
+    Ok(runs)
 }
 
 #[cfg(test)]

@@ -1,14 +1,19 @@
 //! Runs an experiment's runs in parallel. Workloads are generated once per
-//! (variant, load level, replication) and shared read-only by every cache
-//! and limiter that replays them; results come back in run order whatever
-//! the thread count.
+//! (variant, load level, replication) when their first run starts, shared
+//! read-only by every cache and limiter that replays them, and dropped when
+//! their last run ends; results come back in run order whatever the thread
+//! count.
 
+pub mod budget;
+mod plan;
 mod progress;
+mod stop;
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, BoxedCache, DynReplay, Replay};
@@ -21,7 +26,9 @@ use crate::service::{self, Load, Route, Source, Stages};
 use crate::workload::arrivals::Arrivals;
 use crate::workload::{Request, WorkingSet, annotate_next_access, synthetic, trace};
 
+pub use plan::Plan;
 pub use progress::Progress;
+pub use stop::{Interrupted, Stop};
 
 /// One replayed workload, shared by the runs that use it.
 pub struct Instance {
@@ -77,52 +84,232 @@ pub struct RunResult {
 
 /// Executes every run of `exp` on `threads` threads (all cores when None).
 pub fn run(exp: &Experiment, threads: Option<usize>) -> Result<Vec<RunResult>> {
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = threads {
-        pool = pool.num_threads(n);
-    }
-    let pool = pool.build().context("cannot start the worker threads")?;
-    pool.install(|| run_all(exp))
+    Ok(run_resuming(exp, threads, Vec::new(), Stop::never())?.results)
 }
 
-fn run_all(exp: &Experiment) -> Result<Vec<RunResult>> {
-    let reps = exp.meta.replications;
-    let keys: Vec<(usize, usize, u64)> = (0..exp.workloads.len())
-        .flat_map(|w| (0..exp.loads.len()).flat_map(move |l| (0..reps).map(move |r| (w, l, r))))
-        .collect();
-    // Offline policies (Belady) read next-access positions: annotate once per
-    // workload, before it is shared.
-    let next_access = exp.caches.iter().any(|c| c.spec.policy.needs_next_access());
-    let progress = Progress::new("generating workloads", keys.len() as u64);
-    let instances: Vec<Arc<Instance>> = keys
-        .par_iter()
-        .map(|&(w, l, r)| {
-            let instance = generate(
+/// What [`run_resuming`] got done.
+pub struct Outcome {
+    /// The runs completed (those given back plus the new ones), in run order.
+    pub results: Vec<RunResult>,
+    /// The signal that stopped the runs before all were done.
+    pub stopped: Option<i32>,
+}
+
+/// Executes the runs of `exp` that `done` does not hold (results of an
+/// earlier, interrupted run of the same experiment, checked by the caller),
+/// until they are all done or `stop` says so.
+///
+/// Each workload instance (variant, load level, replication) is generated
+/// when its first run starts and dropped when its last run ends, so that
+/// memory is bounded by the threads, not by the sweep: see [`Schedule`].
+/// Results do not depend on the thread count or the order runs finish in:
+/// each run has its own seeds and its slot in the run order.
+pub fn run_resuming(
+    exp: &Experiment,
+    threads: Option<usize>,
+    done: Vec<RunResult>,
+    stop: Stop,
+) -> Result<Outcome> {
+    let plan = Plan::of(exp);
+    let mut results: Vec<Option<RunResult>> = (0..plan.runs()).map(|_| None).collect();
+    for result in done {
+        let index = result.run.index;
+        results[index] = Some(result);
+    }
+    let todo = results.iter().filter(|r| r.is_none()).count();
+    let workers = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, todo.max(1));
+    // Generating a trace instance decodes in parallel: on a pool of its own
+    // size, so that `threads` bounds the cores used.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .context("cannot start the worker threads")?;
+    let work = Work {
+        exp,
+        plan,
+        stop,
+        schedule: Mutex::new(Schedule::default()),
+        changed: Condvar::new(),
+        results: Mutex::new(results),
+        pool,
+        progress: Progress::new("simulating", todo as u64),
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| work.worker());
+        }
+    });
+    work.progress.finish();
+    let schedule = work.schedule.into_inner().expect("no worker panicked");
+    if let Some((_, error)) = schedule.failed {
+        return Err(error);
+    }
+    let results = work.results.into_inner().expect("no worker panicked");
+    let complete = results.iter().all(Option::is_some);
+    Ok(Outcome {
+        results: results.into_iter().flatten().collect(),
+        stopped: if complete { None } else { stop.signal() },
+    })
+}
+
+/// Which runs are handed out next. A worker takes, in this order: the next
+/// run of the instance it generated; a new instance to generate; a run of
+/// another worker's instance. So every live instance is in some worker's
+/// hands (at most one instance per thread), and the threads stay busy
+/// whether the sweep has many instances with few runs or one with many.
+#[derive(Default)]
+struct Schedule {
+    /// The next instance to generate, in instance order.
+    next_instance: u64,
+    /// Instances being generated.
+    generating: usize,
+    /// Generated instances with runs not yet handed out: the next one
+    /// (`k`, in the instance's run order) and the instance.
+    open: BTreeMap<u64, (u64, Arc<Instance>)>,
+    /// The first failure in run order, which stops every worker.
+    failed: Option<(u64, anyhow::Error)>,
+}
+
+/// A worker's next task.
+enum Task {
+    Generate(u64),
+    Replay(u64, Arc<Instance>),
+}
+
+/// What the worker threads share.
+struct Work<'a> {
+    exp: &'a Experiment,
+    plan: Plan,
+    stop: Stop,
+    schedule: Mutex<Schedule>,
+    /// Signalled when an instance is ready or a worker failed.
+    changed: Condvar,
+    results: Mutex<Vec<Option<RunResult>>>,
+    pool: rayon::ThreadPool,
+    progress: Progress,
+}
+
+impl Work<'_> {
+    /// Runs tasks until none is left, one failed, or a stop is requested.
+    fn worker(&self) {
+        let mut own = None;
+        while let Some(task) = self.next_task(&mut own) {
+            let (index, result) = match task {
+                Task::Generate(slot) => {
+                    let generated = self.generate(slot);
+                    let mut schedule = self.schedule.lock().expect("lock");
+                    schedule.generating -= 1;
+                    match generated {
+                        Ok(instance) => {
+                            schedule.open.insert(slot, (0, Arc::new(instance)));
+                            own = Some(slot);
+                        }
+                        Err(e) => fail(&mut schedule, self.plan.run_of_instance(slot, 0), e),
+                    }
+                    self.changed.notify_all();
+                    continue;
+                }
+                Task::Replay(index, instance) => {
+                    let run = self.plan.run(self.exp, index);
+                    (index, replay(self.exp, &run, &instance, self.stop))
+                }
+            };
+            match result {
+                Ok(Some(result)) => {
+                    self.results.lock().expect("lock")[index as usize] = Some(result);
+                    self.progress.inc();
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    fail(&mut self.schedule.lock().expect("lock"), index, e);
+                    self.changed.notify_all();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The next task for a worker whose instance is `own`; None when
+    /// there is nothing left to do (or a stop or a failure says so).
+    fn next_task(&self, own: &mut Option<u64>) -> Option<Task> {
+        let results = &self.results;
+        let is_done = |index: u64| results.lock().expect("lock")[index as usize].is_some();
+        let per = self.plan.runs_per_instance();
+        let mut schedule = self.schedule.lock().expect("lock");
+        loop {
+            if self.stop.requested() || schedule.failed.is_some() {
+                return None;
+            }
+            let mine = own.filter(|s| schedule.open.contains_key(s));
+            let helping = schedule.open.keys().next().copied();
+            if let Some(slot) = mine.or_else(|| {
+                // A new instance before helping: more work in parallel.
+                if schedule.next_instance < self.plan.instances() {
+                    None
+                } else {
+                    helping
+                }
+            }) {
+                let (k, instance) = schedule.open.get_mut(&slot).expect("open");
+                let index = self.plan.run_of_instance(slot, *k);
+                *k += 1;
+                let instance = instance.clone();
+                if *k == per {
+                    schedule.open.remove(&slot);
+                }
+                if is_done(index) {
+                    continue;
+                }
+                return Some(Task::Replay(index, instance));
+            }
+            if schedule.next_instance < self.plan.instances() {
+                let slot = schedule.next_instance;
+                schedule.next_instance += 1;
+                // Instances whose runs an earlier run completed are skipped.
+                if (0..per).all(|k| is_done(self.plan.run_of_instance(slot, k))) {
+                    continue;
+                }
+                schedule.generating += 1;
+                return Some(Task::Generate(slot));
+            }
+            if schedule.generating == 0 {
+                return None;
+            }
+            // Wait for an instance; wake now and then to see a stop.
+            schedule = self
+                .changed
+                .wait_timeout(schedule, Duration::from_millis(100))
+                .expect("lock")
+                .0;
+        }
+    }
+
+    /// Generates instance `slot`.
+    fn generate(&self, slot: u64) -> Result<Instance> {
+        let exp = self.exp;
+        let (w, l, r) = self.plan.instance(slot);
+        // Offline policies (Belady) read next-access positions: annotated
+        // once, before the instance is shared.
+        let next_access = exp.caches.iter().any(|c| c.spec.policy.needs_next_access());
+        self.pool.install(|| {
+            generate(
                 &exp.workloads[w].spec,
                 &exp.loads[l].spec.load,
                 exp.workload_seed(w, r),
                 next_access,
-            );
-            progress.inc();
-            instance.map(Arc::new)
+            )
         })
-        .collect::<Result<_>>()?;
-    progress.finish();
+    }
+}
 
-    let runs = exp.runs();
-    let progress = Progress::new("simulating", runs.len() as u64);
-    let results = runs
-        .par_iter()
-        .map(|run| {
-            let at = (run.workload * exp.loads.len() + run.load) * reps as usize
-                + run.replication as usize;
-            let result = replay(exp, run, &instances[at]);
-            progress.inc();
-            result
-        })
-        .collect::<Result<Vec<_>>>()?;
-    progress.finish();
-    Ok(results)
+/// Records a failure of run `index`, keeping the first in run order so that
+/// the error reported does not depend on the threads.
+fn fail(schedule: &mut Schedule, index: u64, error: anyhow::Error) {
+    if schedule.failed.as_ref().is_none_or(|(at, _)| index < *at) {
+        schedule.failed = Some((index, error));
+    }
 }
 
 /// The requests of one workload variant under `seed` (a trace ignores it)
@@ -232,7 +419,13 @@ fn speed_up(requests: &mut [Request], speedup: f64) {
     }
 }
 
-fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult> {
+/// One run on its instance; None when `stop` ended it before the end.
+fn replay(
+    exp: &Experiment,
+    run: &Run,
+    instance: &Instance,
+    stop: Stop,
+) -> Result<Option<RunResult>> {
     let seed = exp.run_seed(run);
     let context = || {
         let cache = run.cache.map(|c| exp.caches[c].identity.as_str());
@@ -274,6 +467,9 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         Some(cache) if cache_only && !matches!(load, Load::Closed { .. }) => {
             let n = instance.requests.len();
             for b in 0..BATCHES {
+                if stop.requested() {
+                    return Ok(None);
+                }
                 let before = state.stats;
                 cache.replay_dyn(
                     &instance.requests[b * n / BATCHES..(b + 1) * n / BATCHES],
@@ -292,7 +488,7 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
             times.clone().max().unwrap_or(0) - times.min().unwrap_or(0)
         }
     };
-    Ok(RunResult {
+    Ok(Some(RunResult {
         run: run.clone(),
         seed,
         capacity,
@@ -305,7 +501,7 @@ fn replay(exp: &Experiment, run: &Run, instance: &Instance) -> Result<RunResult>
         limits,
         service,
         observed: instance.observed,
-    })
+    }))
 }
 
 /// A run through the whole pipeline: its limiter and service metrics.

@@ -93,3 +93,31 @@ pub fn run_in(dir: &Path, experiment: &str, extra: &[&str]) -> PathBuf {
 pub fn results_json(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&fs::read(out.join("results.json")).unwrap()).unwrap()
 }
+
+/// Every file of directory `dir` (not below), by name, with its bytes.
+pub fn files_of(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+/// Names under `dir` (at any depth) that look like a temporary file or
+/// directory of an edgesim run: `.NAME.edgesim-*` or `*.tmp`.
+pub fn stray_temp_names(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.contains(".edgesim-") || name.ends_with(".tmp") {
+            found.push(entry.path().display().to_string());
+        } else if entry.file_type().unwrap().is_dir() {
+            found.extend(stray_temp_names(&entry.path()));
+        }
+    }
+    found
+}
