@@ -428,3 +428,33 @@ fn a_byte_order_mark_does_not_rename_the_first_column() {
         (&5.into(), &9.into())
     );
 }
+
+/// `validate` on a sweep of 6 x 10^8 runs with a baseline: counted and
+/// matched without building the runs (it grew to gigabytes and aborted).
+#[cfg(unix)]
+#[test]
+fn validate_counts_a_huge_sweep_in_little_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("huge.toml"),
+        "[experiment]\nreplications = 1e8\n[workload]\nrequests = 10\nkeys = 5\n[[cache]]\npolicy = [\"lru\", \"fifo\"]\ncapacity = [1, 2, 3]\n[report]\nbaseline = { policy = \"lru\" }\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -d 65536 && exec '{}' validate huge.toml",
+            env!("CARGO_BIN_EXE_edgesim")
+        ))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("ok, 600000000 runs"), "{stdout}");
+    assert!(stdout.contains("and 599999000 more runs"), "{stdout}");
+}

@@ -338,16 +338,15 @@ impl Experiment {
 
     /// Whether some run matches `baseline`, else what can be written.
     fn check_baseline(&self, baseline: &Baseline) -> Result<(), String> {
-        let runs = self.runs();
-        if runs
-            .iter()
-            .any(|r| baseline.matches(&self.config_values(r)))
+        if self
+            .configurations()
+            .any(|r| baseline.matches(&self.config_values(&r)))
         {
             return Ok(());
         }
         let mut known: Vec<String> = Vec::new();
-        for r in &runs {
-            for (k, v) in self.config_values(r) {
+        for r in self.configurations() {
+            for (k, v) in self.config_values(&r) {
                 let item = format!("{k} = {v:?}");
                 if !known.contains(&item) {
                     known.push(item);
@@ -398,6 +397,31 @@ impl Experiment {
         ]
         .into_iter()
         .fold(self.meta.replications, |n, k| n.saturating_mul(k as u64))
+    }
+
+    /// One run of each configuration (its first replication), made as
+    /// they are asked for: a sweep of 10^9 replications is one item.
+    fn configurations(&self) -> impl Iterator<Item = Run> + '_ {
+        let services = self.services.len().max(1);
+        let (caches, limiters) = (self.cache_slots.len(), self.limiter_slots.len());
+        let count = [self.loads.len(), services, caches, limiters]
+            .into_iter()
+            .fold(self.workloads.len(), usize::saturating_mul);
+        (0..count).map(move |i| {
+            let (rest, limiter) = (i / limiters, i % limiters);
+            let (rest, cache) = (rest / caches, rest % caches);
+            let (rest, service) = (rest / services, rest % services);
+            let (workload, load) = (rest / self.loads.len(), rest % self.loads.len());
+            Run {
+                index: i,
+                workload,
+                load,
+                service: (!self.services.is_empty()).then_some(service),
+                cache: self.cache_slots[cache],
+                limiter: self.limiter_slots[limiter],
+                replication: 0,
+            }
+        })
     }
 
     pub fn runs(&self) -> Vec<Run> {

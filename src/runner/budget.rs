@@ -19,8 +19,8 @@ use anyhow::{Result, bail};
 use super::Plan;
 use crate::engine::SECOND;
 use crate::experiment::{Experiment, WorkloadSpec};
-use crate::service::Load;
 use crate::machine::available_memory;
+use crate::service::Load;
 use crate::units::format_bytes;
 use crate::workload::Request;
 
