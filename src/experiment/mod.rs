@@ -207,6 +207,11 @@ impl Run {
     }
 }
 
+/// Most runs an experiment may have: each sweep stays under
+/// [`sweep::MAX_VARIANTS`], but their product across sections (and
+/// replications) could still be astronomically large.
+pub const MAX_RUNS: u64 = 1_000_000;
+
 /// A parsed, validated and expanded experiment.
 #[derive(Debug, Clone)]
 pub struct Experiment {
@@ -288,6 +293,18 @@ impl Experiment {
             alerts,
             source,
         };
+        let runs = experiment.run_count();
+        if runs > MAX_RUNS {
+            let why = format!(
+                "the experiment multiplies out to {} = {runs} runs, more than the {MAX_RUNS} allowed; sweep fewer values or split it",
+                experiment.run_product()
+            );
+            return Err(ExperimentError::new(
+                path,
+                &experiment.source,
+                Located::at(0..0, why),
+            ));
+        }
         if let Some(b) = &experiment.report.baseline
             && let Err(why) = experiment.check_baseline(b)
         {
