@@ -110,3 +110,29 @@ fn a_sweep_at_the_limit_parses() {
     assert_eq!(exp.caches.len(), 10_000);
     assert_eq!(exp.run_count(), 10_000);
 }
+
+/// A count of 301 digits made `parse_rate` return an infinite rate, and a
+/// rate of one per million days one no simulation can send a request at:
+/// `run` then reported 0 requests of the 100 asked for, without an error.
+#[test]
+fn rates_beyond_the_clock_are_errors() {
+    let huge = format!("1{}/s", "0".repeat(300));
+    let e = edgesim::units::parse_rate(&huge).unwrap_err().0;
+    assert!(e.ends_with("is too large"), "{e}");
+    let tiny = format!("0.{}1/s", "0".repeat(320));
+    let e = edgesim::units::parse_rate(&tiny).unwrap_err().0;
+    assert!(
+        e.contains("is too slow: less than one event in 584 years"),
+        "{e}"
+    );
+    let e = edgesim::units::parse_rate("0.000001/d").unwrap_err().0;
+    assert!(e.contains("too slow"), "{e}");
+    // The slowest and fastest rates that still make sense are kept.
+    assert!(edgesim::units::parse_rate("1/d").is_ok());
+    assert!(edgesim::units::parse_rate("1000000000/ns").is_ok());
+
+    let text = "[workload]\nrequests = 100\nkeys = 10\nrate = \"0.000001/d\"\n[[cache]]\npolicy = \"lru\"\ncapacity = 1\n";
+    let e = parse_error("slow.toml", text);
+    assert!(e.starts_with("slow.toml:4:8: "), "{e}");
+    assert!(e.contains("too slow"), "{e}");
+}
