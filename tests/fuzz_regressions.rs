@@ -136,3 +136,45 @@ fn rates_beyond_the_clock_are_errors() {
     assert!(e.starts_with("slow.toml:4:8: "), "{e}");
     assert!(e.contains("too slow"), "{e}");
 }
+
+/// Found by tests/properties.rs: `validate` passed these, `run` refused
+/// them after generating the workloads. Now parsing refuses them at the
+/// table, with the same reason.
+#[test]
+fn validate_refuses_what_run_would() {
+    let bytes_without_sizes = r#"[workload]
+requests = 100
+keys = 23
+[[cache]]
+policy = ["random"]
+capacity = "1MiB"
+ignore_size = true
+"#;
+    let e = parse_error("sizes.toml", bytes_without_sizes);
+    assert!(
+        e.starts_with("sizes.toml:4:1: capacity 1MiB is in bytes, but object sizes are ignored"),
+        "{e}"
+    );
+
+    let window_too_short = r#"[workload]
+requests = 904
+keys = 242
+[[limiter]]
+algorithm = "fixed-window"
+rate = "1/s"
+burst = 29
+window = "250ms"
+key = "global"
+"#;
+    let e = parse_error("window.toml", window_too_short);
+    assert!(
+        e.starts_with(
+            "window.toml:4:1: limiter fixed-window: rate x window is below one request per window"
+        ),
+        "{e}"
+    );
+    common::assert_rejected(
+        window_too_short,
+        &["bad.toml:4:1:", "below one request per window"],
+    );
+}

@@ -111,7 +111,7 @@ const POLICIES: &[&str] = &[
 ];
 
 /// One `[[cache]]` table.
-fn cache(belady: bool) -> impl Strategy<Value = String> {
+fn cache(belady: bool, risky: bool) -> impl Strategy<Value = String> {
     let policy = prop_oneof![
         8 => value_or_sweep(POLICIES),
         1 => Just(if belady { "\"belady\"" } else { "\"lru\"" }.to_string()),
@@ -126,7 +126,11 @@ fn cache(belady: bool) -> impl Strategy<Value = String> {
         "\"64KiB\"",
         "\"1MiB\"",
     ]);
-    let counted = value_or_sweep(&["\"1%\"", "\"10%\"", "\"50%\"", "1", "100"]);
+    let counted = if risky {
+        value_or_sweep(&["\"1%\"", "1", "100", "\"64KiB\""])
+    } else {
+        value_or_sweep(&["\"1%\"", "\"10%\"", "\"50%\"", "1", "100"])
+    };
     let capacity = prop_oneof![
         sized.prop_map(|c| format!("capacity = {c}\n")),
         counted.prop_map(|c| format!("capacity = {c}\nignore_size = true\n")),
@@ -137,7 +141,7 @@ fn cache(belady: bool) -> impl Strategy<Value = String> {
 
 /// One `[[limiter]]` table: a rate limiter, or (with a service) a
 /// concurrency limiter.
-fn limiter(service: bool) -> impl Strategy<Value = String> {
+fn limiter(service: bool, risky: bool) -> impl Strategy<Value = String> {
     let rate = (
         value_or_sweep(&[
             "\"fixed-window\"",
@@ -152,7 +156,11 @@ fn limiter(service: bool) -> impl Strategy<Value = String> {
         value_or_sweep(&["\"1/s\"", "\"10/s\"", "\"600/min\""]),
         1u32..=50,
         // rate x window of at least one request (else a run-time error).
-        select(&["\"1s\"", "\"10s\"", "\"2500ms\""][..]),
+        select(if risky {
+            &["\"1s\"", "\"250ms\"", "\"10ms\""][..]
+        } else {
+            &["\"1s\"", "\"10s\"", "\"2500ms\""][..]
+        }),
         select(&["client", "global"][..]),
     )
         .prop_map(|(algorithm, rate, burst, window, key)| {
@@ -206,33 +214,35 @@ fn service() -> impl Strategy<Value = String> {
 
 /// A whole valid experiment: meta, workload, then any of caches, limiters
 /// and a service (at least one of them).
-fn experiment() -> impl Strategy<Value = String> {
-    (any::<bool>(), 0usize..=2, 0usize..=1).prop_flat_map(|(with_service, caches, limiters)| {
-        let caches = if caches + limiters == 0 && !with_service {
-            1
-        } else {
-            caches
-        };
-        (
-            meta(),
-            workload(limiters > 0),
-            proptest::collection::vec(cache(!with_service), caches),
-            proptest::collection::vec(limiter(with_service), limiters),
-            if with_service {
-                service().prop_map(Some).boxed()
+fn experiment(risky: bool) -> impl Strategy<Value = String> {
+    (any::<bool>(), 0usize..=2, 0usize..=1).prop_flat_map(
+        move |(with_service, caches, limiters)| {
+            let caches = if caches + limiters == 0 && !with_service {
+                1
             } else {
-                Just(None).boxed()
-            },
-        )
-            .prop_map(|(meta, workload, caches, limiters, service)| {
-                let mut s = meta + "\n" + &workload;
-                for part in caches.iter().chain(&limiters).chain(&service) {
-                    s.push('\n');
-                    s.push_str(part);
-                }
-                s
-            })
-    })
+                caches
+            };
+            (
+                meta(),
+                workload(limiters > 0),
+                proptest::collection::vec(cache(!with_service, risky), caches),
+                proptest::collection::vec(limiter(with_service, risky), limiters),
+                if with_service {
+                    service().prop_map(Some).boxed()
+                } else {
+                    Just(None).boxed()
+                },
+            )
+                .prop_map(|(meta, workload, caches, limiters, service)| {
+                    let mut s = meta + "\n" + &workload;
+                    for part in caches.iter().chain(&limiters).chain(&service) {
+                        s.push('\n');
+                        s.push_str(part);
+                    }
+                    s
+                })
+        },
+    )
 }
 
 /// `default` cases, or `PROPTEST_CASES` when set (`with_cases` alone would
@@ -253,7 +263,7 @@ proptest! {
     /// Generated experiments parse, count their runs right and run through
     /// the library's runner (one thread, no outputs written).
     #[test]
-    fn generated_experiments_validate_and_run(text in experiment()) {
+    fn generated_experiments_validate_and_run(text in experiment(false)) {
         let exp = Experiment::parse(Path::new("generated.toml"), text.clone())
             .unwrap_or_else(|e| panic!("{e}\n--- generated.toml:\n{text}"));
         let count = exp.run_count();
@@ -266,12 +276,36 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(40)))]
+
+    /// With settings that are sometimes wrong together (sizes in bytes
+    /// with `ignore_size`, limiter windows too short for their rate): what
+    /// parsing accepts runs, and what it refuses is refused at a place in
+    /// the file, so `validate` never passes a file `run` then rejects.
+    #[test]
+    fn what_validates_runs(text in experiment(true)) {
+        match Experiment::parse(Path::new("risky.toml"), text.clone()) {
+            Ok(exp) => {
+                prop_assume!(exp.run_count() <= MAX_RUNS);
+                let run = edgesim::runner::run(&exp, Some(1));
+                prop_assert!(run.is_ok(), "validated, but: {:#}\n--- risky.toml:\n{text}", run.unwrap_err());
+            }
+            Err(e) => {
+                let place = format!("risky.toml:{}:{}: ", e.line, e.column);
+                prop_assert!(e.to_string().starts_with(&place), "{e}");
+                prop_assert!(e.line > 1, "{e}");
+            }
+        }
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(6)))]
 
     /// A few through the command line too: `validate`, then `run` with every
     /// report and chart written.
     #[test]
-    fn generated_experiments_run_from_the_command_line(text in experiment()) {
+    fn generated_experiments_run_from_the_command_line(text in experiment(false)) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("generated.toml");
         std::fs::write(&file, &text).unwrap();

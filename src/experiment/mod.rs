@@ -580,12 +580,13 @@ fn stage_choices<T: DeserializeOwned, C>(
     name: &str,
     field: &str,
     section: Option<Spanned<DeValue>>,
+    check: impl Fn(&T) -> Result<(), String>,
     make: impl Fn(T, Vec<(String, String)>, String) -> C,
 ) -> Result<(Vec<C>, Vec<Option<usize>>), Located> {
     let Some(section) = section else {
         return Ok((Vec::new(), vec![None]));
     };
-    let mut out = Vec::new();
+    let mut read = Vec::new();
     let mut slots = Vec::new();
     for (_, v) in choices(name, &section)? {
         if is_none(&v.value, field) {
@@ -595,12 +596,15 @@ fn stage_choices<T: DeserializeOwned, C>(
             }
             continue;
         }
-        slots.push(Some(out.len()));
-        out.push(make(
-            deserialize(v.value.clone())?,
-            v.dims,
-            render(v.value.get_ref()),
-        ));
+        slots.push(Some(read.len()));
+        let spec: T = deserialize(v.value.clone())?;
+        read.push((spec, v));
+    }
+    // Once every field reads: what the fields mean together.
+    let mut out = Vec::new();
+    for (spec, v) in read {
+        check(&spec).map_err(|m| Located::at(v.value.span(), m))?;
+        out.push(make(spec, v.dims, render(v.value.get_ref())));
     }
     Ok((out, slots))
 }
@@ -658,6 +662,14 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         "cache",
         "policy",
         section("cache"),
+        |spec: &CacheSpec| match spec.capacity {
+            // Caught here, so `validate` refuses it, not the run.
+            CapacitySpec::Bytes(_) if spec.ignore_size => Err(format!(
+                "capacity {} is in bytes, but object sizes are ignored (ignore_size): give a number of objects or a percentage",
+                spec.capacity
+            )),
+            _ => Ok(()),
+        },
         |spec, dims, identity| CacheChoice {
             spec,
             dims,
@@ -668,6 +680,9 @@ fn parse_sections(source: &str) -> Result<Sections, Located> {
         "limiter",
         "algorithm",
         section("limiter"),
+        // Building one checks what its fields mean together (rate x
+        // window), so `validate` refuses what the run would.
+        |spec: &LimiterSpec| crate::limiter::build(spec).map(drop),
         |spec, dims, identity| LimiterChoice {
             spec,
             dims,
