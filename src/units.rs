@@ -149,7 +149,18 @@ pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
     if count == 0.0 {
         return err(format!("a rate must be above zero, found {text:?}"));
     }
-    Ok(count * 1e9 / window as f64)
+    let rate = count * 1e9 / window as f64;
+    if !rate.is_finite() {
+        return err(format!("rate {text:?} is too large"));
+    }
+    // The clock counts nanoseconds in a u64 (about 584 years): a rate
+    // whose mean interval is longer never sends a request in a simulation.
+    if rate * (u64::MAX as f64 / 1e9) < 1.0 {
+        return err(format!(
+            "rate {text:?} is too slow: less than one event in 584 years, the longest time edgesim simulates"
+        ));
+    }
+    Ok(rate)
 }
 
 /// Parses "10%" into 0.1.

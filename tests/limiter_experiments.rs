@@ -177,8 +177,10 @@ fn bad_limiter_parameters_are_errors_that_name_the_place() {
     assert!(err.contains("[[cache]] or [[limiter]]"), "{err}");
 }
 
+/// A limiter that cannot be built is refused by `validate` at the choice
+/// that names it (it used to fail the run, naming only the run).
 #[test]
-fn run_time_limiter_errors_name_the_run() {
+fn limiter_errors_name_the_choice_in_a_sweep() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("exp.toml");
     let source = "[workload]\nrequests = 10\nkeys = 10\n\n[[limiter]]\nalgorithm = [\"gcra\", \"concurrency\"]\nrate = \"1/s\"\n";
@@ -192,7 +194,7 @@ fn run_time_limiter_errors_name_the_run() {
         .failure();
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(
-        err.contains("run 1") && err.contains("add a [service] table"),
+        err.contains("exp.toml:6:22") && err.contains("add a [service] table"),
         "{err}"
     );
 }

@@ -582,12 +582,13 @@ fn stage_choices<T: DeserializeOwned, C>(
     name: &str,
     field: &str,
     section: Option<Spanned<DeValue>>,
-    make: impl Fn(T, Vec<(String, String)>, String) -> Result<C, String>,
+    check: impl Fn(&T) -> Result<(), String>,
+    make: impl Fn(T, Vec<(String, String)>, String) -> C,
 ) -> Result<(Vec<C>, Vec<Option<usize>>), Located> {
     let Some(section) = section else {
         return Ok((Vec::new(), vec![None]));
     };
-    let mut out = Vec::new();
+    let mut read = Vec::new();
     let mut slots = Vec::new();
     for (_, v) in choices(name, &section)? {
         if is_none(&v.value, field) {
@@ -597,19 +598,21 @@ fn stage_choices<T: DeserializeOwned, C>(
             }
             continue;
         }
-        slots.push(Some(out.len()));
-        // A choice that cannot be built is refused at the field naming it.
+        slots.push(Some(read.len()));
+        let spec: T = deserialize(v.value.clone())?;
+        read.push((spec, v));
+    }
+    // Once every field reads: what the fields mean together, refused at the
+    // field naming the choice (so a broken element of a swept list is named).
+    let mut out = Vec::new();
+    for (spec, v) in read {
         let span = match v.value.get_ref() {
             DeValue::Table(t) => t.get(field).map(|f| f.span()),
             _ => None,
         }
         .unwrap_or_else(|| v.value.span());
-        let choice = make(
-            deserialize(v.value.clone())?,
-            v.dims,
-            render(v.value.get_ref()),
-        );
-        out.push(choice.map_err(|m| Located::at(span, m))?);
+        check(&spec).map_err(|m| Located::at(span, m))?;
+        out.push(make(spec, v.dims, render(v.value.get_ref())));
     }
     Ok((out, slots))
 }
@@ -690,25 +693,29 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
         "cache",
         "policy",
         section("cache"),
-        |spec, dims, identity| {
-            Ok(CacheChoice {
-                spec,
-                dims,
-                identity,
-            })
+        |spec: &CacheSpec| match spec.capacity {
+            // Caught here, so `validate` refuses it, not the run.
+            CapacitySpec::Bytes(_) if spec.ignore_size => Err(format!(
+                "capacity {} is in bytes, but object sizes are ignored (ignore_size): give a number of objects or a percentage",
+                spec.capacity
+            )),
+            _ => Ok(()),
+        },
+        |spec, dims, identity| CacheChoice {
+            spec,
+            dims,
+            identity,
         },
     )?;
     let (limiters, limiter_slots) = stage_choices(
         "limiter",
         "algorithm",
         section("limiter"),
-        |spec: LimiterSpec, dims, identity| {
-            check_limiter(&spec, section("service").is_some())?;
-            Ok(LimiterChoice {
-                spec,
-                dims,
-                identity,
-            })
+        |spec: &LimiterSpec| check_limiter(spec, section("service").is_some()),
+        |spec, dims, identity| LimiterChoice {
+            spec,
+            dims,
+            identity,
         },
     )?;
     let loads = match section("load") {

@@ -27,6 +27,11 @@ fn is_structural(path: &str, value: &DeValue) -> bool {
             if items.iter().all(|i| matches!(i.get_ref(), DeValue::Table(_))))
 }
 
+/// Most variants one section may sweep into: the product of a few lists
+/// grows fast, and a typo such as ten lists of ten values must be an error
+/// at the list that crosses the line, not memory exhausted while expanding.
+pub const MAX_VARIANTS: usize = 10_000;
+
 /// Expands every list under `value` (whose dotted path is `path`) into the
 /// cartesian product of its elements, in file order, last dimension fastest.
 pub fn expand<'i>(path: &str, value: &Spanned<DeValue<'i>>) -> Result<Vec<Variant<'i>>, Located> {
@@ -52,6 +57,9 @@ pub fn expand<'i>(path: &str, value: &Spanned<DeValue<'i>>) -> Result<Vec<Varian
                     v.dims.insert(0, (path.to_string(), label.clone()));
                     out.push(v);
                 }
+                if out.len() > MAX_VARIANTS {
+                    return Err(too_many(item.span(), path, out.len()));
+                }
             }
             Ok(out)
         }
@@ -59,7 +67,12 @@ pub fn expand<'i>(path: &str, value: &Spanned<DeValue<'i>>) -> Result<Vec<Varian
             let mut partial: Vec<(DeTable<'i>, Vec<(String, String)>)> =
                 vec![(DeTable::new(), vec![])];
             for (key, field) in table {
-                let choices = expand(&format!("{path}.{}", key.get_ref()), field)?;
+                let field_path = format!("{path}.{}", key.get_ref());
+                let choices = expand(&field_path, field)?;
+                let product = partial.len().saturating_mul(choices.len());
+                if product > MAX_VARIANTS {
+                    return Err(too_many(field.span(), &field_path, product));
+                }
                 partial = partial
                     .into_iter()
                     .flat_map(|(t, dims)| {
@@ -86,6 +99,17 @@ pub fn expand<'i>(path: &str, value: &Spanned<DeValue<'i>>) -> Result<Vec<Varian
             dims: vec![],
         }]),
     }
+}
+
+/// The error of a sweep that crosses [`MAX_VARIANTS`] at `path`.
+fn too_many(span: std::ops::Range<usize>, path: &str, variants: usize) -> Located {
+    let section = path.split('.').next().unwrap_or(path);
+    Located::at(
+        span,
+        format!(
+            "{path}: with this list, `{section}` sweeps into {variants} variants, more than the {MAX_VARIANTS} allowed; sweep fewer values or split the experiment"
+        ),
+    )
 }
 
 /// A value as a short, stable label for tables and run identities.
