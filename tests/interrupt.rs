@@ -82,11 +82,15 @@ fn sigint_writes_a_partial_set_that_resume_finishes_byte_for_byte() {
     let exp = dir.path().join("exp.toml");
     fs::write(&exp, LONG).unwrap();
     let full = dir.path().join("full");
+    let started = Instant::now();
     run(&exp, &full, &[]);
+    // A third of the way through, whatever this machine's speed (a fixed
+    // two seconds came after the end on a fast one).
+    let midway = started.elapsed() / 3;
 
     let part = dir.path().join("part");
     let child = start(&exp, &part, &[]);
-    sleep(Duration::from_secs(2));
+    sleep(midway);
     signal(&child, libc::SIGINT);
     let output = child.wait_with_output().unwrap();
     let message = String::from_utf8_lossy(&output.stderr);
