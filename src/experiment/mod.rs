@@ -884,13 +884,6 @@ fn trace_spec(value: Spanned<DeValue>, base: &Path) -> Result<WorkloadSpec, Loca
     })?;
     let path_span = path.span();
     let path = base.join(deserialize::<PathBuf>(path)?);
-    // Metadata only: opening a pipe here would take bytes from the run.
-    if let Err(e) = std::fs::metadata(&path) {
-        return Err(Located::at(
-            path_span,
-            format!("cannot read trace {}: {e}", path.display()),
-        ));
-    }
     let options: TraceOptions = deserialize(Spanned::new(span.clone(), DeValue::Table(table)))?;
     // Options the format cannot honour are refused here, so `validate`
     // catches them too (a format that cannot be guessed is left to the read).
@@ -898,6 +891,14 @@ fn trace_spec(value: Spanned<DeValue>, base: &Path) -> Result<WorkloadSpec, Loca
         options
             .check_applies(format)
             .map_err(|m| Located::at(span, m))?;
+    }
+    // After the fields, which do not depend on the file. Metadata only:
+    // opening a pipe here would take bytes from the run.
+    if let Err(e) = std::fs::metadata(&path) {
+        return Err(Located::at(
+            path_span,
+            format!("cannot read trace {}: {e}", path.display()),
+        ));
     }
     Ok(WorkloadSpec::Trace(TraceSpec { path, options }))
 }
