@@ -26,35 +26,7 @@ pub enum Command {
     /// never a mix. A directory holding files edgesim does not write is
     /// refused (unless --force). Ctrl-C or SIGTERM stops the runs and
     /// writes those completed, marked partial; --resume finishes them.
-    Run {
-        /// The experiment file (TOML); see experiments/quickstart.toml.
-        file: PathBuf,
-        /// Directory for the outputs [default: outputs/<experiment name>].
-        #[arg(long, short)]
-        out: Option<PathBuf>,
-        /// Worker threads [default: one per core].
-        #[arg(long, short = 'j')]
-        threads: Option<usize>,
-        /// Override the experiment's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Replace --out even when it holds files edgesim does not write
-        /// (they are deleted with it).
-        #[arg(long)]
-        force: bool,
-        /// Keep the runs that an interrupted run into the same --out
-        /// completed (same experiment file, seed and edgesim), and run
-        /// the others: the outputs are those of an uninterrupted run.
-        #[arg(long)]
-        resume: bool,
-        /// Refuse experiments with more runs than this, before starting.
-        #[arg(long, default_value_t = edgesim::runner::budget::DEFAULT_MAX_RUNS)]
-        max_runs: u64,
-        /// Run even when the estimated memory exceeds what the machine has
-        /// available.
-        #[arg(long)]
-        yes: bool,
-    },
+    Run(crate::commands::experiment::RunArgs),
     /// Render report.md, the charts and the tables of an output directory
     /// again, without simulating.
     ///

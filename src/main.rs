@@ -26,24 +26,7 @@ fn main() -> ExitCode {
 
 fn dispatch(command: Command) -> Result<()> {
     match command {
-        Command::Run {
-            file,
-            out,
-            threads,
-            seed,
-            force,
-            resume,
-            max_runs,
-            yes,
-        } => commands::experiment::run(commands::experiment::RunArgs {
-            file,
-            out,
-            threads,
-            seed,
-            force,
-            resume,
-            limits: edgesim::runner::budget::Limits { max_runs, yes },
-        }),
+        Command::Run(args) => commands::experiment::run(args),
         Command::Report { dir, force } => commands::report::run(dir, force),
         Command::Validate { file } => commands::experiment::validate(file),
         Command::Trace { command } => commands::trace::run(command),

@@ -239,6 +239,18 @@ pub struct Duration(pub SimTime);
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Rate(pub f64);
 
+/// `v` as an integer when it is one (TOML reads `1e6` as a float, though
+/// people write counts so), else what was expected.
+pub fn whole_number(v: f64) -> Result<i64, String> {
+    // 2^63 is the first float past i64::MAX, and TOML's integers stop there.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+        Ok(v as i64)
+    } else {
+        Err(format!("expected a whole number, found {v}"))
+    }
+}
+
 /// Implements Deserialize for a quantity that is written as a string with a
 /// unit, and optionally as a plain integer.
 macro_rules! quantity_deserialize {
@@ -262,10 +274,7 @@ macro_rules! quantity_deserialize {
                     }
                     /// `4.096e3`: TOML reads exponent forms as floats.
                     fn visit_f64<E: de::Error>(self, v: f64) -> Result<$ty, E> {
-                        if v.fract() != 0.0 || v.abs() >= 9.2e18 {
-                            return Err(E::custom(format!("expected a whole number, found {v}")));
-                        }
-                        $from_int(v as i64).map_err(E::custom)
+                        $from_int(whole_number(v).map_err(E::custom)?).map_err(E::custom)
                     }
                 }
                 d.deserialize_any(V)
@@ -365,34 +374,32 @@ pub mod checked {
     use serde::de::{Error, Visitor};
     use serde::{Deserialize, Deserializer};
 
-    /// A whole number of at least 0, written as an integer or in exponent
-    /// form (`1e6`, which TOML reads as a float): counts are written both ways.
-    pub fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        struct Whole;
-        impl Visitor<'_> for Whole {
-            type Value = u64;
+    /// An integer, written as one or in exponent form (`1e6`, which TOML
+    /// reads as a float): counts are written both ways.
+    pub fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        struct Integer;
+        impl Visitor<'_> for Integer {
+            type Value = i64;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a whole number such as 1000 or 1e3")
             }
-            fn visit_u64<E: Error>(self, v: u64) -> Result<u64, E> {
+            fn visit_i64<E: Error>(self, v: i64) -> Result<i64, E> {
                 Ok(v)
             }
-            fn visit_i64<E: Error>(self, v: i64) -> Result<u64, E> {
-                u64::try_from(v).map_err(|_| E::custom(format!("must not be negative, found {v}")))
+            fn visit_u64<E: Error>(self, v: u64) -> Result<i64, E> {
+                i64::try_from(v).map_err(|_| E::custom(format!("{v} is too large")))
             }
-            fn visit_f64<E: Error>(self, v: f64) -> Result<u64, E> {
-                // 2^64 is the first float past u64::MAX.
-                if v.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&v) {
-                    Ok(v as u64)
-                } else {
-                    Err(E::custom(format!(
-                        "expected a whole number from 0 to {}, found {v}",
-                        u64::MAX
-                    )))
-                }
+            fn visit_f64<E: Error>(self, v: f64) -> Result<i64, E> {
+                super::whole_number(v).map_err(E::custom)
             }
         }
-        d.deserialize_any(Whole)
+        d.deserialize_any(Integer)
+    }
+
+    /// An [`integer`] of at least 0.
+    pub fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let v = integer(d)?;
+        u64::try_from(v).map_err(|_| D::Error::custom(format!("must not be negative, found {v}")))
     }
 
     /// A whole number of at least 1.

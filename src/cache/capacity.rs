@@ -42,13 +42,11 @@ impl FromStr for CapacitySpec {
             CapacitySpec::Fraction(parse_percent(text).map_err(|e| e.0)?)
         } else if let Ok(n) = text.replace('_', "").parse::<f64>() {
             // A bare number, plain or in exponent form ("1e5"), counts objects.
-            if n < 0.0 {
+            let n = crate::units::whole_number(n).map_err(|_| {
+                format!("a capacity in objects is a whole number of at least 1, found {text:?}")
+            })?;
+            if n < 0 {
                 return Err(format!("capacity must not be negative, found {text}"));
-            }
-            if !(n.fract() == 0.0 && n < 1e19) {
-                return Err(format!(
-                    "a capacity in objects is a whole number of at least 1, found {text:?}"
-                ));
             }
             CapacitySpec::Objects(n as u64)
         } else {

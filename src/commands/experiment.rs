@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
+use clap::Args;
 
 use edgesim::experiment::{Experiment, WorkloadSpec};
 use edgesim::report::{self, Destination, Partial, Summary};
 use edgesim::runner::budget::{self, Estimate, Limits};
-use edgesim::runner::{self, Interrupted, Plan, Stop};
+use edgesim::runner::{self, Interrupted, Stop};
 
 use super::emit;
 
@@ -32,16 +33,35 @@ fn sensible_threads(asked: Option<usize>, runs: u64) -> Option<usize> {
 }
 
 /// What `edgesim run` is asked to do.
+#[derive(Args)]
 pub struct RunArgs {
+    /// The experiment file (TOML); see experiments/quickstart.toml.
     pub file: PathBuf,
+    /// Directory for the outputs [default: outputs/<experiment name>].
+    #[arg(long, short)]
     pub out: Option<PathBuf>,
+    /// Worker threads [default: one per core].
+    #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Override the experiment's seed.
+    #[arg(long)]
     pub seed: Option<u64>,
-    /// Replace `out` even if it is not an edgesim output directory.
+    /// Replace --out even when it holds files edgesim does not write
+    /// (they are deleted with it).
+    #[arg(long)]
     pub force: bool,
-    /// Keep the runs an interrupted run into `out` completed.
+    /// Keep the runs that an interrupted run into the same --out
+    /// completed (same experiment file, seed and edgesim), and run
+    /// the others: the outputs are those of an uninterrupted run.
+    #[arg(long)]
     pub resume: bool,
-    pub limits: Limits,
+    /// Refuse experiments with more runs than this, before starting.
+    #[arg(long, default_value_t = budget::DEFAULT_MAX_RUNS)]
+    pub max_runs: u64,
+    /// Run even when the estimated memory exceeds what the machine has
+    /// available.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `edgesim run`: runs every configuration and writes the outputs as one
@@ -59,7 +79,11 @@ pub fn run(args: RunArgs) -> Result<()> {
     let threads = sensible_threads(args.threads, total);
     let workers =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    budget::check(&exp, &file.display().to_string(), workers, args.limits)?;
+    let limits = Limits {
+        max_runs: args.max_runs,
+        yes: args.yes,
+    };
+    budget::check(&exp, &file.display().to_string(), workers, limits)?;
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("outputs").join(&exp.name));
@@ -167,7 +191,6 @@ const LISTED: u64 = 1000;
 pub fn validate(file: PathBuf) -> Result<()> {
     let exp = Experiment::load(&file)?;
     let total = exp.run_count();
-    let plan = Plan::of(&exp);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let estimate = Estimate::of(&exp, workers);
     let mut text = format!(
@@ -187,7 +210,7 @@ pub fn validate(file: PathBuf) -> Result<()> {
     }
     text.push('\n');
     for index in 0..total.min(LISTED) {
-        let run = plan.run(&exp, index);
+        let run = exp.run(index);
         let w = &exp.workloads[run.workload];
         let mut parts: Vec<String> = Vec::new();
         if exp.loads.len() > 1 || exp.loads[0].spec.name.is_some() {

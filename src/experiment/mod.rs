@@ -383,9 +383,6 @@ impl Experiment {
         parts.join(" x ")
     }
 
-    /// All runs, in their fixed order: workload variant, then load level,
-    /// then service variant, then cache choice, then limiter choice, then
-    /// replication.
     /// How many runs [`Experiment::runs`] gives, without building them.
     pub fn run_count(&self) -> u64 {
         [
@@ -402,57 +399,41 @@ impl Experiment {
     /// One run of each configuration (its first replication), made as
     /// they are asked for: a sweep of 10^9 replications is one item.
     fn configurations(&self) -> impl Iterator<Item = Run> + '_ {
-        let services = self.services.len().max(1);
-        let (caches, limiters) = (self.cache_slots.len(), self.limiter_slots.len());
-        let count = [self.loads.len(), services, caches, limiters]
-            .into_iter()
-            .fold(self.workloads.len(), usize::saturating_mul);
-        (0..count).map(move |i| {
-            let (rest, limiter) = (i / limiters, i % limiters);
-            let (rest, cache) = (rest / caches, rest % caches);
-            let (rest, service) = (rest / services, rest % services);
-            let (workload, load) = (rest / self.loads.len(), rest % self.loads.len());
-            Run {
-                index: i,
-                workload,
-                load,
-                service: (!self.services.is_empty()).then_some(service),
-                cache: self.cache_slots[cache],
-                limiter: self.limiter_slots[limiter],
-                replication: 0,
-            }
-        })
+        let replications = self.meta.replications;
+        (0..self.run_count() / replications).map(move |c| self.run(c * replications))
     }
 
-    pub fn runs(&self) -> Vec<Run> {
-        let services: Vec<Option<usize>> = if self.services.is_empty() {
-            vec![None]
-        } else {
-            (0..self.services.len()).map(Some).collect()
+    /// Run `index` in run order, without listing the others: run order is
+    /// a mixed-radix number (workload variant, load level, service variant,
+    /// cache choice, limiter choice, replication; the last fastest), so a
+    /// run is its digits.
+    pub fn run(&self, index: u64) -> Run {
+        let mut rest = index;
+        let mut digit = |n: u64| {
+            let d = rest % n;
+            rest /= n;
+            d
         };
-        let mut runs = Vec::new();
-        for workload in 0..self.workloads.len() {
-            for load in 0..self.loads.len() {
-                for &service in &services {
-                    for &cache in &self.cache_slots {
-                        for &limiter in &self.limiter_slots {
-                            for replication in 0..self.meta.replications {
-                                runs.push(Run {
-                                    index: runs.len(),
-                                    workload,
-                                    load,
-                                    service,
-                                    cache,
-                                    limiter,
-                                    replication,
-                                });
-                            }
-                        }
-                    }
-                }
-            }
+        let replication = digit(self.meta.replications);
+        let limiter = self.limiter_slots[digit(self.limiter_slots.len() as u64) as usize];
+        let cache = self.cache_slots[digit(self.cache_slots.len() as u64) as usize];
+        let service = digit(self.services.len().max(1) as u64) as usize;
+        let load = digit(self.loads.len() as u64) as usize;
+        let workload = digit(self.workloads.len() as u64) as usize;
+        Run {
+            index: index as usize,
+            workload,
+            load,
+            service: (!self.services.is_empty()).then_some(service),
+            cache,
+            limiter,
+            replication,
         }
-        runs
+    }
+
+    /// Every run, in run order (for experiments known to be small).
+    pub fn runs(&self) -> Vec<Run> {
+        (0..self.run_count()).map(|i| self.run(i)).collect()
     }
 
     /// The service `run` goes through, if the experiment models one.
@@ -606,11 +587,7 @@ fn stage_choices<T: DeserializeOwned, C>(
     // field naming the choice (so a broken element of a swept list is named).
     let mut out = Vec::new();
     for (spec, v) in read {
-        let span = match v.value.get_ref() {
-            DeValue::Table(t) => t.get(field).map(|f| f.span()),
-            _ => None,
-        }
-        .unwrap_or_else(|| v.value.span());
+        let span = field_span(&v.value, field);
         check(&spec).map_err(|m| Located::at(span, m))?;
         out.push(make(spec, v.dims, render(v.value.get_ref())));
     }
@@ -642,21 +619,14 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
     if let Some(name) = &meta.name
         && let Err(why) = plain_file_name(name)
     {
-        let span = match section("experiment").as_ref().map(|e| e.get_ref()) {
-            Some(DeValue::Table(t)) => t.get("name").map(|n| n.span()),
-            _ => None,
-        };
-        return Err(Located::at(span.unwrap_or(0..0), why));
+        let span = section("experiment").map_or(0..0, |e| field_span(&e, "name"));
+        return Err(Located::at(span, why));
     }
     let report: ReportSpec = section("report")
         .map(deserialize)
         .transpose()?
         .unwrap_or_default();
-    let baseline_span = match section("report").as_ref().map(|r| r.get_ref()) {
-        Some(DeValue::Table(t)) => t.get("baseline").map(|b| b.span()),
-        _ => None,
-    }
-    .unwrap_or(0..0);
+    let baseline_span = section("report").map_or(0..0, |r| field_span(&r, "baseline"));
     let cost: Option<CostSpec> = section("cost").map(deserialize).transpose()?;
 
     let workload = section("workload").ok_or_else(|| {
@@ -671,15 +641,18 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
     let workloads = sweep::expand("workload", &workload)?
         .into_iter()
         .map(|v| {
-            let path_span = match v.value.get_ref() {
-                DeValue::Table(t) => t.get("path").map(|p| p.span()),
-                _ => None,
-            };
             let spec = workload_spec(v.value.clone(), base)?;
-            if let WorkloadSpec::Trace(t) = &spec
-                && !std::fs::metadata(&t.path).is_ok_and(|m| m.is_file())
-            {
-                read_once.push(path_span.unwrap_or_else(|| v.value.span()));
+            if let WorkloadSpec::Trace(t) = &spec {
+                // Every variant of a sweep, before any run. Metadata only:
+                // opening a pipe here would take bytes from the run.
+                let path_span = field_span(&v.value, "path");
+                let file = std::fs::metadata(&t.path).map_err(|e| {
+                    let why = format!("cannot read trace {}: {e}", t.path.display());
+                    Located::at(path_span.clone(), why)
+                })?;
+                if !file.is_file() {
+                    read_once.push(path_span);
+                }
             }
             Ok(Workload {
                 identity: render_without(v.value.get_ref(), STREAM_NEUTRAL),
@@ -869,8 +842,7 @@ fn workload_spec(value: Spanned<DeValue>, base: &Path) -> Result<WorkloadSpec, L
     }
 }
 
-/// `kind = "trace"`: `path` (relative to `base`, and readable: every
-/// variant of a sweep is checked before any run) plus the trace options.
+/// `kind = "trace"`: `path` (relative to `base`) plus the trace options.
 fn trace_spec(value: Spanned<DeValue>, base: &Path) -> Result<WorkloadSpec, Located> {
     let span = value.span();
     let DeValue::Table(mut table) = value.into_inner() else {
@@ -882,7 +854,6 @@ fn trace_spec(value: Spanned<DeValue>, base: &Path) -> Result<WorkloadSpec, Loca
             "a trace workload needs `path`, the trace file",
         )
     })?;
-    let path_span = path.span();
     let path = base.join(deserialize::<PathBuf>(path)?);
     let options: TraceOptions = deserialize(Spanned::new(span.clone(), DeValue::Table(table)))?;
     // Options the format cannot honour are refused here, so `validate`
@@ -892,15 +863,16 @@ fn trace_spec(value: Spanned<DeValue>, base: &Path) -> Result<WorkloadSpec, Loca
             .check_applies(format)
             .map_err(|m| Located::at(span, m))?;
     }
-    // After the fields, which do not depend on the file. Metadata only:
-    // opening a pipe here would take bytes from the run.
-    if let Err(e) = std::fs::metadata(&path) {
-        return Err(Located::at(
-            path_span,
-            format!("cannot read trace {}: {e}", path.display()),
-        ));
-    }
     Ok(WorkloadSpec::Trace(TraceSpec { path, options }))
+}
+
+/// Where `field` of a table is written, or the whole value's place.
+fn field_span(value: &Spanned<DeValue>, field: &str) -> Range<usize> {
+    match value.get_ref() {
+        DeValue::Table(t) => t.get(field).map(|f| f.span()),
+        _ => None,
+    }
+    .unwrap_or_else(|| value.span())
 }
 
 fn deserialize<T: DeserializeOwned>(value: Spanned<DeValue>) -> Result<T, Located> {

@@ -217,22 +217,7 @@ pub struct LimiterSpec {
 }
 
 fn burst<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    /// A count as TOML writes it: `20`, `-2` or `2e1`.
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Count {
-        Int(i64),
-        Float(f64),
-    }
-    let v = match Count::deserialize(d)? {
-        Count::Int(v) => v,
-        Count::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => f as i64,
-        Count::Float(f) => {
-            return Err(D::Error::custom(format!(
-                "burst must be a whole number, found {f}"
-            )));
-        }
-    };
+    let v = crate::units::checked::integer(d)?;
     check_burst(v).map(Some).map_err(D::Error::custom)
 }
 

@@ -166,8 +166,7 @@ impl Destination {
         fs::create_dir_all(&self.parent)
             .with_context(|| format!("cannot create {}", self.parent.display()))?;
         self.remove_stale();
-        let prefix = format!(".{}{TEMP_MARK}", self.name.to_string_lossy());
-        let temp = builder(&prefix, "", 0o777)
+        let temp = builder(&self.temp_prefix(), "", 0o777)
             .tempdir_in(&self.parent)
             .with_context(|| format!("cannot create a directory in {}", self.parent.display()))?;
         // Held while the directory lives, so that another run does not
@@ -207,11 +206,16 @@ impl Destination {
             .collect())
     }
 
+    /// The start of the names of this directory's temporary directories.
+    fn temp_prefix(&self) -> String {
+        format!(".{}{TEMP_MARK}", self.name.to_string_lossy())
+    }
+
     /// Removes the temporary directories of runs into this directory that
     /// died (killed while writing): unlocked and untouched for a while.
     /// Anything in doubt is left alone.
     fn remove_stale(&self) {
-        let prefix = format!(".{}{TEMP_MARK}", self.name.to_string_lossy());
+        let prefix = self.temp_prefix();
         let Ok(entries) = fs::read_dir(&self.parent) else {
             return;
         };

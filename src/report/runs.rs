@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Export, Summary};
 use crate::experiment::Experiment;
-use crate::runner::{Plan, RunResult};
+use crate::runner::RunResult;
 
 /// The file's name in an output directory.
 pub const FILE: &str = "runs.json";
@@ -183,9 +183,8 @@ pub fn completed(dir: &Path, exp: &Experiment) -> Result<Vec<RunResult>> {
         bail!("cannot resume into {}: {why}: {again}", dir.display());
     }
     let runs = read(dir, again)?;
-    let plan = Plan::of(exp);
     for r in &runs {
-        if r.run.index as u64 >= plan.runs() || plan.run(exp, r.run.index as u64) != r.run {
+        if r.run.index as u64 >= exp.run_count() || exp.run(r.run.index as u64) != r.run {
             bail!(
                 "cannot resume into {}: run {} in {FILE} is not this experiment's: {again}",
                 dir.display(),

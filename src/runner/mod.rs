@@ -26,7 +26,7 @@ use crate::service::{self, Load, Route, Source, Stages};
 use crate::workload::arrivals::Arrivals;
 use crate::workload::{Request, WorkingSet, annotate_next_access, synthetic, trace};
 
-pub use plan::Plan;
+use plan::Plan;
 pub use progress::Progress;
 pub use stop::{Interrupted, Stop};
 
@@ -212,7 +212,7 @@ impl Work<'_> {
                     continue;
                 }
                 Task::Replay(index, instance) => {
-                    let run = self.plan.run(self.exp, index);
+                    let run = self.exp.run(index);
                     (index, replay(self.exp, &run, &instance, self.stop))
                 }
             };

@@ -1,11 +1,9 @@
-//! The runs of an experiment computed from their position, without building
-//! the list: run order is a mixed-radix number (workload variant, load
-//! level, service variant, cache choice, limiter choice, replication), so
-//! run `i` is its digits. The runner takes runs grouped by the workload
-//! instance they replay (variant, load level, replication), so that each
+//! The runs of an experiment grouped by the workload instance they replay
+//! (variant, load level, replication), computed from their position in run
+//! order (see [`Experiment::run`]) without building the list, so that each
 //! instance is generated once, used by its runs and dropped.
 
-use crate::experiment::{Experiment, Run};
+use crate::experiment::Experiment;
 
 /// The dimensions of the run order, outermost first.
 #[derive(Debug, Clone, Copy)]
@@ -52,42 +50,10 @@ impl Plan {
         ((wl / self.loads) as usize, (wl % self.loads) as usize, r)
     }
 
-    /// The instance run `index` replays, as numbered by [`Plan::instances`].
-    pub fn instance_of(&self, index: u64) -> u64 {
-        let r = index % self.replications;
-        let wl = index / (self.runs_per_instance() * self.replications);
-        wl * self.replications + r
-    }
-
     /// The `k`-th run (in run order) of instance `instance`.
     pub fn run_of_instance(&self, instance: u64, k: u64) -> u64 {
         let (wl, r) = (instance / self.replications, instance % self.replications);
         (wl * self.runs_per_instance() + k) * self.replications + r
-    }
-
-    /// Run `index` of `exp`, equal to `exp.runs()[index]`.
-    pub fn run(&self, exp: &Experiment, index: u64) -> Run {
-        let mut rest = index;
-        let mut digit = |n: u64| {
-            let d = rest % n;
-            rest /= n;
-            d as usize
-        };
-        let replication = digit(self.replications) as u64;
-        let limiter = exp.limiter_slots[digit(self.limiters)];
-        let cache = exp.cache_slots[digit(self.caches)];
-        let service = digit(self.services);
-        let load = digit(self.loads);
-        let workload = digit(self.workloads);
-        Run {
-            index: index as usize,
-            workload,
-            load,
-            service: (!exp.services.is_empty()).then_some(service),
-            cache,
-            limiter,
-            replication,
-        }
     }
 }
 
@@ -96,6 +62,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::experiment::Run;
 
     /// Every dimension swept: the computed runs are the listed ones, and
     /// grouping by instance visits every run once.
@@ -129,17 +96,37 @@ mod tests {
         )
         .unwrap();
         let plan = Plan::of(&exp);
-        let listed = exp.runs();
-        assert_eq!(plan.runs(), listed.len() as u64);
-        for run in &listed {
-            assert_eq!(plan.run(&exp, run.index as u64), *run);
+        // Run order written out as nested loops, the last dimension fastest.
+        let services = [Some(0), Some(1)];
+        let mut listed = Vec::new();
+        for workload in 0..exp.workloads.len() {
+            for load in 0..exp.loads.len() {
+                for &service in &services {
+                    for &cache in &exp.cache_slots {
+                        for &limiter in &exp.limiter_slots {
+                            for replication in 0..exp.meta.replications {
+                                listed.push(Run {
+                                    index: listed.len(),
+                                    workload,
+                                    load,
+                                    service,
+                                    cache,
+                                    limiter,
+                                    replication,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
         }
+        assert_eq!(plan.runs(), listed.len() as u64);
+        assert_eq!(exp.runs(), listed);
         let mut seen = vec![false; listed.len()];
         for instance in 0..plan.instances() {
             for k in 0..plan.runs_per_instance() {
                 let index = plan.run_of_instance(instance, k);
                 let run = &listed[index as usize];
-                assert_eq!(plan.instance_of(index), instance);
                 assert!(!std::mem::replace(&mut seen[index as usize], true));
                 let (w, l) = (run.workload as u64, run.load as u64);
                 assert_eq!(
