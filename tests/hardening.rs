@@ -15,16 +15,7 @@ const WORKLOAD: &str = "[workload]\nrequests = 2000\nkeys = 100\nclients = { leg
 /// `validate` refuses `experiment` with a line naming `at` (file:line:col)
 /// and each of `expected`; `run` refuses it the same way, creating nothing.
 fn refused_up_front(experiment: &str, at: &str, expected: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    fs::write(&file, experiment).unwrap();
-    let out = Command::cargo_bin("edgesim")
-        .unwrap()
-        .arg("validate")
-        .arg(&file)
-        .assert()
-        .failure();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = common::validate_error("bad.toml", experiment);
     assert!(
         stderr.contains(&format!("bad.toml:{at}: ")),
         "{at} in {stderr}"

@@ -1,6 +1,8 @@
 //! Limiters inside experiments: the example file end to end, the sliding
 //! window counter's accuracy on a large population, and clear errors.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -129,11 +131,7 @@ window = "10s"
 }
 
 fn error_of(source: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    fs::write(&file, source).unwrap();
-    let out = edgesim().arg("validate").arg(&file).assert().failure();
-    String::from_utf8(out.get_output().stderr.clone()).unwrap()
+    common::validate_error("bad.toml", source)
 }
 
 #[test]

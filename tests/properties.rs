@@ -4,6 +4,8 @@
 //! Case counts are kept small for CI; `PROPTEST_CASES` raises them and
 //! `PROPTEST_RNG_SEED` replays a run.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -486,16 +488,7 @@ proptest! {
 fn a_broken_example_is_one_clean_line_from_validate() {
     let (_, text) = &examples()[0];
     let broken = text.replacen("[workload]", "[workload", 1);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("broken.toml");
-    std::fs::write(&file, &broken).unwrap();
-    let out = Command::cargo_bin("edgesim")
-        .unwrap()
-        .arg("validate")
-        .arg(&file)
-        .assert()
-        .failure();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = common::validate_error("broken.toml", &broken);
     assert!(stderr.contains("broken.toml:"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -42,6 +42,21 @@ pub fn present(path: PathBuf, required: bool) -> Option<PathBuf> {
     }
 }
 
+/// Runs `edgesim validate` on `experiment` written as `name`, checks that
+/// it fails, and returns what it said on stderr.
+pub fn validate_error(name: &str, experiment: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(name);
+    fs::write(&file, experiment).unwrap();
+    let out = Command::cargo_bin("edgesim")
+        .unwrap()
+        .arg("validate")
+        .arg(&file)
+        .assert()
+        .failure();
+    String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+}
+
 /// Runs `edgesim run` on `experiment` (written as bad.toml) and checks it
 /// fails with one clear line containing each of `expected`, without a
 /// panic and without creating the output directory.
