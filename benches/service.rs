@@ -35,7 +35,8 @@ fn main() {
     };
     let stages = || Stages {
         limiter: None,
-        cache: None,
+        caches: Vec::new(),
+        layout: None,
         service: Some(&origin),
         routes: &[],
         window: edgesim::engine::SECOND,

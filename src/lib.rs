@@ -15,5 +15,6 @@ pub mod metrics;
 pub mod report;
 pub mod runner;
 pub mod service;
+pub mod topology;
 pub mod units;
 pub mod workload;

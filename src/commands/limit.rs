@@ -120,7 +120,8 @@ pub fn run(args: LimitArgs) -> Result<()> {
     // file order), decisions given back in file order.
     let stages = Stages {
         limiter: Some(&mut limiter),
-        cache: None,
+        caches: Vec::new(),
+        layout: None,
         service: service.as_ref(),
         routes: &[],
         window: edgesim::engine::SECOND,

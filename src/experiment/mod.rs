@@ -16,6 +16,7 @@ use crate::cache::{CapacitySpec, PolicySpec};
 use crate::engine::derive_seed;
 use crate::limiter::LimiterSpec;
 use crate::service::{LoadSpec, ServiceSpec};
+use crate::topology::{self, TopologySpec};
 use crate::workload::synthetic::SyntheticSpec;
 use crate::workload::trace::{TraceOptions, TraceSpec};
 
@@ -131,10 +132,12 @@ pub struct CacheChoice {
     pub identity: String,
 }
 
-/// One `[service]` variant after sweeps are expanded.
+/// One `[service]` variant after sweeps are expanded, with one
+/// `[topology]` variant when the experiment has many locations.
 #[derive(Debug, Clone)]
 pub struct ServiceChoice {
     pub spec: ServiceSpec,
+    pub topology: Option<TopologySpec>,
     pub dims: Vec<(String, String)>,
     pub identity: String,
 }
@@ -505,13 +508,14 @@ struct Sections {
     alerts: Vec<AlertSpec>,
 }
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "experiment",
     "workload",
     "load",
     "cache",
     "limiter",
     "service",
+    "topology",
     "report",
     "cost",
     "alert",
@@ -743,10 +747,21 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
                 Ok(ServiceChoice {
                     identity: render(v.value.get_ref()),
                     spec: deserialize(v.value)?,
+                    topology: None,
                     dims: v.dims,
                 })
             })
-            .collect::<Result<_, Located>>()?,
+            .collect::<Result<Vec<_>, Located>>()?,
+    };
+    let services = match section("topology") {
+        None => services,
+        Some(section) if services.is_empty() => {
+            return Err(Located::at(
+                section.span(),
+                "a topology needs the origin behind its locations: add a [service] (servers, service_time)",
+            ));
+        }
+        Some(section) => with_topologies(services, &section)?,
     };
     if let Some(section) = section("load") {
         let cache = cache_slots.iter().any(Option::is_some);
@@ -782,6 +797,53 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
         cost,
         alerts,
     })
+}
+
+/// Every service variant under every `[topology]` variant (the topology's
+/// dimensions vary fastest).
+fn with_topologies(
+    services: Vec<ServiceChoice>,
+    section: &Spanned<DeValue>,
+) -> Result<Vec<ServiceChoice>, Located> {
+    let mut topologies = Vec::new();
+    for v in sweep::expand("topology", section)? {
+        let spec: TopologySpec = deserialize(v.value.clone())?;
+        spec.check()
+            .map_err(|(field, why)| Located::at(topology_span(&v.value, &field), why))?;
+        topologies.push((spec, v.dims, render(v.value.get_ref())));
+    }
+    let mut out = Vec::new();
+    for s in services {
+        for (spec, dims, identity) in &topologies {
+            out.push(ServiceChoice {
+                spec: s.spec.clone(),
+                topology: Some(spec.clone()),
+                dims: s.dims.iter().chain(dims).cloned().collect(),
+                identity: format!("{}|{identity}", s.identity),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Where a [`topology::Field`] is written in the `[topology]` table `value`.
+fn topology_span(value: &Spanned<DeValue>, field: &topology::Field) -> Range<usize> {
+    let nth = |list: &str, i: usize| match value.get_ref() {
+        DeValue::Table(t) => match t.get(list).map(|l| l.get_ref()) {
+            Some(DeValue::Array(items)) => items.get(i).cloned(),
+            _ => None,
+        },
+        _ => None,
+    };
+    match *field {
+        topology::Field::Top(name) => field_span(value, name),
+        topology::Field::Location(i, name) => {
+            nth("location", i).map_or_else(|| value.span(), |l| field_span(&l, name))
+        }
+        topology::Field::Region(i) => {
+            nth("region", i).map_or_else(|| value.span(), |r| field_span(&r, "name"))
+        }
+    }
 }
 
 /// The experiment's name names its output directory under outputs/, so it

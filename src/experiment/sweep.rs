@@ -16,9 +16,10 @@ pub struct Variant<'i> {
     pub dims: Vec<(String, String)>,
 }
 
-/// Fields whose value is a list of tables, not a sweep: a load's `phases`
-/// and a workload's `routes`. To sweep one, write a list of such lists.
-const STRUCTURAL: [&str; 2] = ["phases", "routes"];
+/// Fields whose value is a list of tables, not a sweep: a load's `phases`,
+/// a workload's `routes`, a topology's `location`s and `region`s. To sweep
+/// one, write a list of such lists.
+const STRUCTURAL: [&str; 4] = ["phases", "routes", "location", "region"];
 
 fn is_structural(path: &str, value: &DeValue) -> bool {
     let field = path.rsplit('.').next().unwrap_or(path);

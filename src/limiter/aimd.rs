@@ -10,6 +10,7 @@ use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::{SECOND, SimTime};
 
+#[derive(Clone)]
 pub struct Aimd {
     initial: u64,
     max: u64,

@@ -5,6 +5,7 @@ use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
+#[derive(Clone)]
 pub struct Concurrency {
     max: u64,
     in_flight: KeyMap<u64>,

@@ -9,6 +9,7 @@ use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
+#[derive(Clone)]
 pub struct FixedWindow {
     window: u64,
     limit: u64,

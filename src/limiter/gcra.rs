@@ -9,6 +9,7 @@ use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
+#[derive(Clone)]
 pub struct Gcra {
     /// Emission interval T in ns.
     t: u64,

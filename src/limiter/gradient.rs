@@ -19,6 +19,7 @@ use crate::engine::SimTime;
 /// Samples averaged plainly before the exponential average takes over.
 const WARMUP: u32 = 10;
 
+#[derive(Clone)]
 pub struct Gradient {
     initial: f64,
     min: f64,

@@ -8,6 +8,7 @@ use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
+#[derive(Clone)]
 pub struct LeakyBucket {
     t: u64,
     /// Highest water level at which one more request still fits.

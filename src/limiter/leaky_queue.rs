@@ -9,6 +9,7 @@ use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, Limiter};
 use crate::engine::SimTime;
 
+#[derive(Clone)]
 pub struct LeakyQueue(Gcra);
 
 pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {

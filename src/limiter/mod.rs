@@ -55,7 +55,7 @@ impl Decision {
 }
 
 /// One limiting algorithm with per-key state.
-pub trait Limiter: Send {
+pub trait Limiter: Send + CloneLimiter {
     /// Decides on a request for `key` arriving at `now` (never earlier than
     /// the previous call) and updates the state.
     fn decide(&mut self, key: u64, now: SimTime) -> Decision;
@@ -93,8 +93,27 @@ pub trait Limiter: Send {
 /// A limiter chosen at run time.
 pub type BoxedLimiter = Box<dyn Limiter>;
 
+/// Copies a limiter with its state: a lagged global scope hands each
+/// location a copy of the merged state.
+pub trait CloneLimiter {
+    fn clone_boxed(&self) -> BoxedLimiter;
+}
+
+impl<T: Limiter + Clone + 'static> CloneLimiter for T {
+    fn clone_boxed(&self) -> BoxedLimiter {
+        Box::new(self.clone())
+    }
+}
+
+impl Clone for BoxedLimiter {
+    fn clone(&self) -> Self {
+        self.clone_boxed()
+    }
+}
+
 /// Per-key state with a fixed hasher, so nothing depends on a random seed.
 /// Its iteration order never reaches any output.
+#[derive(Clone)]
 pub(crate) struct KeyMap<S> {
     map: HashMap<u64, S, FixedState>,
 }
@@ -140,6 +159,7 @@ impl<S> KeyMap<S> {
 /// multiplier, so that they get that many times the limit; an algorithm
 /// that handles tiers itself has one instance, which decides premium
 /// requests in [`Limiter::decide_premium`].
+#[derive(Clone)]
 pub struct KeyedLimiter {
     by: KeyBy,
     instances: Vec<BoxedLimiter>,

@@ -11,6 +11,7 @@ use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
+#[derive(Clone)]
 pub struct SlidingCounter {
     window: u64,
     limit: u64,

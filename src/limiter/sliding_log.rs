@@ -13,6 +13,7 @@ use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
+#[derive(Clone)]
 pub struct SlidingLog {
     window: u64,
     limit: u64,

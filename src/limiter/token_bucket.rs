@@ -7,6 +7,7 @@ use super::registry::Ctx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
+#[derive(Clone)]
 pub struct TokenBucket {
     /// One token, in ns of credit.
     t: u64,

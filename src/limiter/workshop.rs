@@ -56,6 +56,7 @@ use crate::engine::{SECOND, SimTime};
 /// Adaptation points the load factor averages.
 const HISTORY: usize = 10;
 
+#[derive(Clone)]
 pub struct Workshop {
     /// W [windowSize].
     window: SimTime,

@@ -2,6 +2,7 @@
 
 mod limits;
 pub mod service;
+pub mod topology;
 
 pub use limits::LimitStats;
 
@@ -26,6 +27,15 @@ impl CacheStats {
         self.hits += hit as u64;
         self.hit_bytes += if hit { size as u64 } else { 0 };
         self.expired += expired as u64;
+    }
+
+    /// Adds `other`'s counts (of another cache) to these.
+    pub fn add(&mut self, other: &CacheStats) {
+        self.requests += other.requests;
+        self.hits += other.hits;
+        self.expired += other.expired;
+        self.bytes += other.bytes;
+        self.hit_bytes += other.hit_bytes;
     }
 
     /// What was counted after `earlier`, a snapshot of these counts.

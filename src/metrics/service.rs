@@ -33,8 +33,10 @@ pub enum Served {
     /// Denied before reaching the cache.
     #[default]
     Nowhere,
-    /// A cache hit.
+    /// A hit in its location's cache.
     Cache,
+    /// A hit in an upper tier's cache.
+    Upper,
     /// An origin fetch of its own (answered at once when the run models no
     /// origin).
     Origin,

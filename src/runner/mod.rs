@@ -16,13 +16,15 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{self, BoxedCache, DynReplay, Replay};
-use crate::engine::{SimTime, stream};
-use crate::experiment::{Experiment, Run, WorkloadSpec};
+use crate::cache::{self, BoxedCache, Replay};
+use crate::engine::{SimTime, derive_seed, stream};
+use crate::experiment::{CacheSpec, Experiment, Run, WorkloadSpec};
 use crate::limiter;
 use crate::metrics::service::ServiceStats;
+use crate::metrics::topology::TopologyStats;
 use crate::metrics::{CacheStats, LimitStats};
-use crate::service::{self, Load, Route, Source, Stages};
+use crate::service::{self, CacheStage, Load, Route, Source, Stages};
+use crate::topology::Layout;
 use crate::workload::arrivals::Arrivals;
 use crate::workload::{Request, WorkingSet, annotate_next_access, synthetic, trace};
 
@@ -80,6 +82,9 @@ pub struct RunResult {
     /// The real cache's hits on the whole trace (not only the part a load
     /// replays), when the trace records its cache status.
     pub observed: Option<trace::Observed>,
+    /// Per location and tier, when the experiment has a `[topology]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<TopologyStats>,
 }
 
 /// Executes every run of `exp` on `threads` threads (all cores when None).
@@ -433,21 +438,54 @@ fn replay(
         let parts: Vec<&str> = cache.into_iter().chain(limiter).collect();
         format!("run {} ({})", run.index, parts.join(", "))
     };
-    let mut cache: Option<BoxedCache> = None;
+    let layout = run
+        .service
+        .and_then(|s| exp.services[s].topology.as_ref())
+        .map(Layout::of);
+    let locations = layout.as_ref().map_or(1, Layout::locations);
+    // One cache per location, then one per upper tier; location 0's seed is
+    // the run's, so that one location is the run without a topology.
+    let mut caches: Vec<Option<BoxedCache>> = Vec::new();
+    let mut states = Vec::new();
     let (mut capacity, mut count_objects) = (0, false);
-    if let Some(c) = run.cache {
-        let spec = &exp.caches[c].spec;
-        (capacity, count_objects) = spec
+    let build = |spec: &CacheSpec, seed| {
+        let (capacity, count_objects) = spec
             .capacity
             .resolve(instance.working_set, spec.ignore_size)
             .map_err(anyhow::Error::msg)?;
-        cache = Some(
-            cache::build(&spec.policy, capacity, count_objects, seed)
-                .map_err(anyhow::Error::msg)
-                .with_context(context)?,
-        );
+        let cache = cache::build(&spec.policy, capacity, count_objects, seed)
+            .map_err(anyhow::Error::msg)
+            .with_context(context)?;
+        Ok::<_, anyhow::Error>((cache, capacity, count_objects))
+    };
+    for l in 0..locations {
+        let site_seed = if l == 0 {
+            seed
+        } else {
+            derive_seed(seed, &format!("location {l}"))
+        };
+        match run.cache {
+            Some(c) => {
+                let built;
+                (built, capacity, count_objects) = build(&exp.caches[c].spec, site_seed)?;
+                caches.push(Some(built));
+            }
+            None => caches.push(None),
+        }
+        states.push(Replay::new(count_objects));
     }
-    let mut state = Replay::new(count_objects);
+    if let Some(layout) = &layout
+        && let Some(upper) = run
+            .service
+            .and_then(|s| exp.services[s].topology.as_ref())
+            .and_then(|t| t.upper.as_ref())
+    {
+        for u in 0..layout.upper_names.len() {
+            let (built, _, objects) = build(upper, derive_seed(seed, &format!("upper {u}")))?;
+            caches.push(Some(built));
+            states.push(Replay::new(objects));
+        }
+    }
     let load = &exp.loads[run.load].spec.load;
     if let (Some(l), Some(path)) = (run.limiter, &instance.clientless_trace)
         && exp.limiters[l].spec.key != limiter::KeyBy::Global
@@ -461,10 +499,11 @@ fn replay(
     }
     let cache_only = run.service.is_none() && run.limiter.is_none();
     let mut batches = Vec::new();
-    let (limits, service) = match cache.as_deref_mut() {
+    let (limits, service, topology) = match caches[0].as_deref_mut() {
         // The hot path: no event queue, the policy's own replay loop, in
         // slices so that one replication still gives batch means.
         Some(cache) if cache_only && !matches!(load, Load::Closed { .. }) => {
+            let state = &mut states[0];
             let n = instance.requests.len();
             for b in 0..BATCHES {
                 if stop.requested() {
@@ -473,14 +512,28 @@ fn replay(
                 let before = state.stats;
                 cache.replay_dyn(
                     &instance.requests[b * n / BATCHES..(b + 1) * n / BATCHES],
-                    &mut state,
+                    state,
                 );
                 batches.push(state.stats.since(&before));
             }
-            (None, None)
+            (None, None, None)
         }
-        cache => simulate(exp, run, instance, cache, &mut state).with_context(context)?,
+        _ => {
+            let stages = caches
+                .iter_mut()
+                .zip(states.iter_mut())
+                .map(|(c, state)| c.as_deref_mut().map(|c| (c, state)))
+                .collect();
+            simulate(exp, run, instance, stages, layout.as_ref()).with_context(context)?
+        }
     };
+    // A run's cache figures are its locations' together (the edge tier).
+    let mut stats = CacheStats::default();
+    let mut evictions = 0;
+    for (c, state) in caches.iter().zip(&states).take(locations) {
+        stats.add(&state.stats);
+        evictions += state.evictions(c.as_ref().map_or(0, |c| c.len()));
+    }
     let span = match &service {
         Some(s) => s.span,
         None => {
@@ -494,24 +547,39 @@ fn replay(
         capacity,
         count_objects,
         working_set: instance.working_set,
-        stats: state.stats,
-        evictions: state.evictions(cache.as_ref().map_or(0, |c| c.len())),
+        stats,
+        evictions,
         batches,
         span,
         limits,
         service,
         observed: instance.observed,
+        topology: topology.map(|mut t| {
+            for (site, state) in t.locations.iter_mut().chain(&mut t.upper).zip(&states) {
+                site.cache = state.stats;
+            }
+            t
+        }),
     }))
 }
 
-/// A run through the whole pipeline: its limiter and service metrics.
+/// What a run through the whole pipeline measured: limiter, service and
+/// topology metrics (the topology's cache figures are left to the caller).
+type Measured = (
+    Option<LimitStats>,
+    Option<ServiceStats>,
+    Option<TopologyStats>,
+);
+
+/// A run through the whole pipeline, with a cache per site of `layout`
+/// (one location without it).
 fn simulate(
     exp: &Experiment,
     run: &Run,
     instance: &Instance,
-    cache: Option<&mut (dyn DynReplay + 'static)>,
-    state: &mut Replay,
-) -> Result<(Option<LimitStats>, Option<ServiceStats>)> {
+    caches: Vec<Option<CacheStage>>,
+    layout: Option<&Layout>,
+) -> Result<Measured> {
     let spec = run.limiter.map(|l| &exp.limiters[l].spec);
     let mut limiter = spec
         .map(limiter::build)
@@ -519,7 +587,8 @@ fn simulate(
         .map_err(anyhow::Error::msg)?;
     let stages = Stages {
         limiter: limiter.as_mut(),
-        cache: cache.map(|c| (c, state)),
+        caches,
+        layout,
         service: exp.service(run),
         routes: &instance.routes,
         window: exp.report.window(),
@@ -574,5 +643,9 @@ fn simulate(
             exp.report.window(),
         )
     });
-    Ok((limits, service))
+    let topology = layout.map(|layout| {
+        let rate = spec.and_then(|s| s.rate).map(|r| r.0);
+        TopologyStats::of(layout, &outcome, requests, rate)
+    });
+    Ok((limits, service, topology))
 }

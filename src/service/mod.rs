@@ -29,7 +29,8 @@ mod pipeline;
 
 pub use load::{ConnPhase, Load, LoadSpec};
 pub use pipeline::{
-    NEEDS_ORIGIN, Outcome, Source, Stages, in_time_order, simulate, simulate_in_time_order,
+    CacheStage, NEEDS_ORIGIN, Outcome, SiteCounts, Source, Stages, in_time_order, simulate,
+    simulate_in_time_order,
 };
 
 use rand_distr::{Distribution, Exp, LogNormal};

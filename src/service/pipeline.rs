@@ -18,16 +18,25 @@ use crate::cache::{self, DynReplay, Lookup, Replay};
 use crate::engine::{EventQueue, RngStream, SECOND, SimTime, stream};
 use crate::limiter::{Decision, KeyedLimiter};
 use crate::metrics::service::{Fate, LoopStats, Sample, Served, Status};
+use crate::topology::limits::Limits;
+use crate::topology::{Layout, Placer};
 use crate::workload::Request;
 
 /// Idle limiter state is dropped once per this much simulated time.
 const EVICT_EVERY: SimTime = SECOND;
 
+/// A cache and the replay state it counts into.
+pub type CacheStage<'a> = (&'a mut (dyn DynReplay + 'static), &'a mut Replay);
+
 /// The stages a request may pass; each is optional.
 pub struct Stages<'a> {
+    /// Fresh; copied per location as the layout's scope says.
     pub limiter: Option<&'a mut KeyedLimiter>,
-    /// A cache and the replay state it counts into.
-    pub cache: Option<(&'a mut (dyn DynReplay + 'static), &'a mut Replay)>,
+    /// One per site: the locations in order, then the upper tiers. A site
+    /// past the end, or None, has no cache.
+    pub caches: Vec<Option<CacheStage<'a>>>,
+    /// The locations and upper tiers [default: one location].
+    pub layout: Option<&'a Layout>,
     pub service: Option<&'a ServiceSpec>,
     /// The workload's routes (`Request::route` indexes them); empty means one.
     pub routes: &'a [Route],
@@ -61,6 +70,20 @@ pub struct Outcome {
     /// Most limiter keys and state bytes held at any time.
     pub peak_keys: usize,
     pub peak_state_bytes: usize,
+    /// Each request's location, in the order sent; empty for one location.
+    pub locations: Vec<u32>,
+    /// What each site (locations, then upper tiers) passed on.
+    pub sites: Vec<SiteCounts>,
+    /// Bytes of the origin's successful answers.
+    pub origin_bytes: u64,
+}
+
+/// Requests one site received and the fetches it sent on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SiteCounts {
+    pub requests: u64,
+    pub forwarded: u64,
+    pub forwarded_bytes: u64,
 }
 
 impl Outcome {
@@ -83,11 +106,15 @@ enum Event {
     Edge(usize),
     /// An admitted request comes out of its shaping delay.
     Enter(usize),
+    /// A location's fetch reaches its upper tier.
+    Up(usize),
+    /// The upper tier's answer to a fetch reaches the location.
+    Down(usize, Status),
     /// A fetch reaches the origin.
     Origin(usize),
     /// A server finished a fetch.
     Served(usize),
-    /// The origin's answer to a fetch reaches the edge.
+    /// The origin's answer to a fetch reaches whoever fetched it.
     Fetched(usize, Status),
     /// An answer reaches its client.
     Reply(usize),
@@ -130,30 +157,42 @@ impl Hop {
     }
 }
 
+/// A location or an upper tier: a cache and the fetches in flight there.
+struct Site<'a> {
+    cache: Option<CacheStage<'a>>,
+    /// Key -> the request whose fetch of it is in flight.
+    fetching: HashMap<u64, usize, FixedState>,
+    /// Leader -> requests waiting for its fetch (coalescing).
+    followers: HashMap<usize, Vec<usize>, FixedState>,
+}
+
 struct Pipeline<'s, 'a> {
     open: &'s [Request],
     closed: Option<Closed<'s>>,
-    limiter: Option<&'a mut KeyedLimiter>,
-    cache: Option<(&'a mut (dyn DynReplay + 'static), &'a mut Replay)>,
+    limits: Option<Limits<'a>>,
+    layout: &'a Layout,
+    placer: Placer<'a>,
+    sites: Vec<Site<'a>>,
     cacheable: Vec<bool>,
     origin: Option<Origin>,
     timeout: Option<SimTime>,
     coalesce: bool,
-    rtt: Hop,
+    /// Client round trip samplers per location, drawn from one stream.
+    rtt: Vec<Option<Sampler>>,
+    rtt_rng: RngStream,
+    upper_rtt: Hop,
     origin_rtt: Hop,
     edge_time: Hop,
     events: EventQueue<Event>,
     /// (deadline, request) of fetches with a timeout, in deadline order.
     deadlines: VecDeque<(SimTime, usize)>,
-    /// Key -> the request whose fetch of it is in flight.
-    fetching: HashMap<u64, usize, FixedState>,
-    /// Leader -> requests waiting for its fetch (coalescing).
-    followers: HashMap<usize, Vec<usize>, FixedState>,
     out: Outcome,
-    /// Whether each request has been answered at the edge.
+    /// Whether each request has been answered at its location.
     answered: Vec<bool>,
-    /// Half of each request's client round trip, and of its fetch's.
+    /// Half of each request's client round trip, of its trip to the upper
+    /// tier, and of its fetch's from the origin.
     client_half: Vec<SimTime>,
+    upper_half: Vec<SimTime>,
     origin_half: Vec<SimTime>,
     in_system: u64,
     last: SimTime,
@@ -191,13 +230,11 @@ impl Pipeline<'_, '_> {
     }
 
     fn sample(&mut self) {
-        let (cache_objects, cache_bytes) = match &self.cache {
-            Some((c, state)) => (
-                c.len() as u64,
-                if state.count_objects { 0 } else { c.used() },
-            ),
-            None => (0, 0),
-        };
+        let (mut cache_objects, mut cache_bytes) = (0, 0);
+        for (c, state) in self.sites.iter().filter_map(|s| s.cache.as_ref()) {
+            cache_objects += c.len() as u64;
+            cache_bytes += if state.count_objects { 0 } else { c.used() };
+        }
         self.out.looped.samples.push(Sample {
             queue: self.origin.as_ref().map_or(0, |o| o.queued()),
             cache_objects,
@@ -205,7 +242,13 @@ impl Pipeline<'_, '_> {
         });
     }
 
-    /// The client sends request `i` at `now`.
+    /// The location of request `i`.
+    #[inline]
+    fn location(&self, i: usize) -> usize {
+        self.out.locations.get(i).map_or(0, |&l| l as usize)
+    }
+
+    /// The client sends request `i` at `now` to its location.
     fn send(&mut self, i: usize, now: SimTime) {
         debug_assert_eq!(i, self.out.fates.len());
         self.out.fates.push(Fate {
@@ -217,8 +260,21 @@ impl Pipeline<'_, '_> {
         if self.origin_rtt.sampler.is_some() {
             self.origin_half.push(0);
         }
-        let half = self.rtt.draw() / 2;
-        if self.rtt.sampler.is_some() {
+        if self.upper_rtt.sampler.is_some() {
+            self.upper_half.push(0);
+        }
+        let location = if self.layout.locations() > 1 {
+            let req = *self.request(i);
+            let l = self.placer.place(&req, i as u64);
+            self.out.locations.push(l as u32);
+            l
+        } else {
+            0
+        };
+        self.out.sites[location].requests += 1;
+        let rtt = self.rtt[location].as_ref();
+        let half = rtt.map_or(0, |s| s.sample(&mut self.rtt_rng) / 2);
+        if self.rtt.iter().any(Option::is_some) {
             self.client_half.push(half);
         }
         self.in_system += 1;
@@ -229,23 +285,24 @@ impl Pipeline<'_, '_> {
         }
     }
 
-    /// Request `i` reaches the edge: the limiter decides.
+    /// Request `i` reaches its location: the limiter decides.
     fn edge(&mut self, i: usize, now: SimTime) {
-        if self.limiter.is_none() {
+        if self.limits.is_none() {
             return self.enter(i, now);
         }
         let req = Request {
             time: now,
             ..*self.request(i)
         };
-        let limiter = self.limiter.as_deref_mut().expect("checked above");
+        let location = self.location(i);
+        let limits = self.limits.as_mut().expect("checked above");
         if now >= self.next_evict {
-            limiter.evict_idle(now);
+            limits.evict_idle(now);
             self.next_evict = (now / EVICT_EVERY + 1) * EVICT_EVERY;
         }
-        let decision = limiter.decide(&req, now);
-        self.out.peak_keys = self.out.peak_keys.max(limiter.keys());
-        self.out.peak_state_bytes = self.out.peak_state_bytes.max(limiter.state_bytes());
+        let decision = limits.decide(location, &req, now);
+        self.out.peak_keys = self.out.peak_keys.max(limits.keys());
+        self.out.peak_state_bytes = self.out.peak_state_bytes.max(limits.state_bytes());
         self.out.decisions.push(decision);
         match decision {
             Decision::Allow => self.enter(i, now),
@@ -254,9 +311,10 @@ impl Pipeline<'_, '_> {
         }
     }
 
-    /// An admitted request looks the cache up and goes on to the origin on
-    /// a miss.
-    fn enter(&mut self, i: usize, now: SimTime) {
+    /// What site `site`'s cache says about request `i`: None when it has
+    /// it (a hit), or when `i` waits for the fetch in flight (coalescing);
+    /// else `i` must fetch it, and whether it leads that fetch.
+    fn look_up(&mut self, site: usize, i: usize, now: SimTime) -> Option<bool> {
         let req = Request {
             time: now,
             ..*self.request(i)
@@ -266,27 +324,98 @@ impl Pipeline<'_, '_> {
             .get(req.route as usize)
             .copied()
             .unwrap_or(true);
-        if let Some((c, state)) = self.cache.as_mut().filter(|_| cacheable) {
-            let found = cache::lookup(&mut **c, &req, state);
-            let leader = self.fetching.get(&req.key).copied();
-            let hit = found == Lookup::Hit && leader.is_none();
-            state.stats.record(req.size, hit, found == Lookup::Expired);
-            if hit {
-                let t = self.edge_time.draw();
-                return self.respond(i, now, Status::Ok, Served::Cache, t);
-            }
-            if let Some(leader) = leader.filter(|_| self.coalesce) {
-                self.out.fates[i].served = Served::Coalesced;
-                self.followers.entry(leader).or_default().push(i);
-                return;
-            }
-            // The object arrives with the oldest fetch in flight: a later
-            // one (without coalescing) does not delay it.
-            if self.origin.is_some() && leader.is_none() {
-                self.fetching.insert(req.key, i);
-            }
+        let site = &mut self.sites[site];
+        let Some((c, state)) = site.cache.as_mut().filter(|_| cacheable) else {
+            return Some(false);
+        };
+        let found = cache::lookup(&mut **c, &req, state);
+        let leader = site.fetching.get(&req.key).copied();
+        let hit = found == Lookup::Hit && leader.is_none();
+        state.stats.record(req.size, hit, found == Lookup::Expired);
+        if hit {
+            return None;
         }
-        self.fetch(i, now);
+        if let Some(leader) = leader.filter(|_| self.coalesce) {
+            self.out.fates[i].served = Served::Coalesced;
+            site.followers.entry(leader).or_default().push(i);
+            return None;
+        }
+        // The object arrives with the oldest fetch in flight: a later one
+        // (without coalescing) does not delay it.
+        let leads = self.origin.is_some() && leader.is_none();
+        if leads {
+            site.fetching.insert(req.key, i);
+        }
+        Some(leads)
+    }
+
+    /// An admitted request looks its location's cache up and goes on (to
+    /// the upper tier or the origin) on a miss.
+    fn enter(&mut self, i: usize, now: SimTime) {
+        let location = self.location(i);
+        match self.look_up(location, i, now) {
+            None if self.out.fates[i].served == Served::Coalesced => {}
+            None => {
+                let t = self.edge_time.draw();
+                self.respond(i, now, Status::Ok, Served::Cache, t);
+            }
+            Some(_) => self.forward(i, location, now),
+        }
+    }
+
+    /// Site `site` sends request `i` on: a location to its upper tier or
+    /// the origin, an upper tier to the origin. The location's timeout
+    /// starts with its fetch.
+    fn forward(&mut self, i: usize, site: usize, now: SimTime) {
+        let size = self.request(i).size as u64;
+        let counts = &mut self.out.sites[site];
+        counts.forwarded += 1;
+        counts.forwarded_bytes += size;
+        let upper = match site < self.layout.locations() {
+            true => self.layout.parent_site(site),
+            false => None,
+        };
+        if site < self.layout.locations()
+            && self.origin.is_some()
+            && let Some(t) = self.timeout
+        {
+            self.deadlines.push_back((now + t, i));
+        }
+        let Some(upper) = upper else {
+            return self.fetch(i, now);
+        };
+        let half = self.upper_rtt.draw() / 2;
+        if half > 0 {
+            self.upper_half[i] = half;
+            self.events.push(now + half, Event::Up(i));
+        } else {
+            self.at_upper(i, upper, now);
+        }
+    }
+
+    /// Request `i` reaches upper tier `site`.
+    fn at_upper(&mut self, i: usize, site: usize, now: SimTime) {
+        self.out.sites[site].requests += 1;
+        match self.look_up(site, i, now) {
+            None if self.out.fates[i].served == Served::Coalesced => {}
+            None => {
+                self.out.fates[i].served = Served::Upper;
+                let t = self.edge_time.draw();
+                self.answer_down(i, now, t, Status::Ok);
+            }
+            Some(_) => self.forward(i, site, now),
+        }
+    }
+
+    /// The upper tier answers request `i` after `extra`; the answer takes
+    /// half the upper round trip to reach the location.
+    fn answer_down(&mut self, i: usize, now: SimTime, extra: SimTime, status: Status) {
+        let delay = extra + self.upper_half.get(i).copied().unwrap_or(0);
+        if delay > 0 {
+            self.events.push(now + delay, Event::Down(i, status));
+        } else {
+            self.fetched_at_location(i, now, status);
+        }
     }
 
     /// Request `i` goes to the origin (answered at once when there is none).
@@ -296,9 +425,6 @@ impl Pipeline<'_, '_> {
         }
         self.out.looped.origin_requests += 1;
         self.out.fates[i].served = Served::Origin;
-        if let Some(t) = self.timeout {
-            self.deadlines.push_back((now + t, i));
-        }
         let half = self.origin_rtt.draw() / 2;
         if half > 0 {
             self.origin_half[i] = half;
@@ -341,34 +467,57 @@ impl Pipeline<'_, '_> {
         }
     }
 
-    /// The edge has the origin's answer to fetch `i` (ignored if it already
-    /// gave up on it).
+    /// The origin's answer to fetch `i` reaches whoever fetched it: its
+    /// location, or the upper tier, which answers every location waiting.
     fn fetched(&mut self, i: usize, now: SimTime, status: Status) {
+        if status == Status::Ok {
+            self.out.origin_bytes += self.request(i).size as u64;
+        }
+        match self.layout.parent_site(self.location(i)) {
+            Some(upper) => {
+                for j in self.end_fetch_at(upper, i, status) {
+                    self.answer_down(j, now, 0, status);
+                }
+            }
+            None => self.fetched_at_location(i, now, status),
+        }
+    }
+
+    /// The location has the answer to fetch `i` (ignored if it already gave
+    /// up on it).
+    fn fetched_at_location(&mut self, i: usize, now: SimTime, status: Status) {
         if !self.answered[i] {
             self.end_fetch(i, now, status);
         }
     }
 
-    /// Answers fetch `i` and everyone waiting for it; a failed fetch leaves
-    /// nothing cached.
-    fn end_fetch(&mut self, i: usize, now: SimTime, status: Status) {
+    /// Ends fetch `i` at `site` (a failed fetch leaves nothing cached) and
+    /// gives the requests it answers: `i` and, with coalescing, those
+    /// waiting there for it.
+    fn end_fetch_at(&mut self, site: usize, i: usize, status: Status) -> Vec<usize> {
         let key = self.request(i).key;
-        if self.cache.is_some() && self.fetching.get(&key) == Some(&i) {
-            self.fetching.remove(&key);
-            if status != Status::Ok
-                && let Some((c, state)) = self.cache.as_mut()
-            {
+        let site = &mut self.sites[site];
+        if let Some((c, state)) = site.cache.as_mut()
+            && site.fetching.get(&key) == Some(&i)
+        {
+            site.fetching.remove(&key);
+            if status != Status::Ok {
                 state.removed += c.remove(key) as u64;
             }
         }
+        let mut answered = vec![i];
+        if self.coalesce {
+            answered.extend(site.followers.remove(&i).unwrap_or_default());
+        }
+        answered
+    }
+
+    /// Answers fetch `i` at its location, and everyone waiting there.
+    fn end_fetch(&mut self, i: usize, now: SimTime, status: Status) {
         let served = self.out.fates[i].served;
-        self.respond(i, now, status, served, 0);
-        if self.coalesce
-            && let Some(waiting) = self.followers.remove(&i)
-        {
-            for j in waiting {
-                self.respond(j, now, status, Served::Coalesced, 0);
-            }
+        for j in self.end_fetch_at(self.location(i), i, status) {
+            let served = if j == i { served } else { Served::Coalesced };
+            self.respond(j, now, status, served, 0);
         }
     }
 
@@ -397,11 +546,12 @@ impl Pipeline<'_, '_> {
     fn finish(&mut self, i: usize, now: SimTime) {
         self.out.fates[i].done = now;
         self.in_system -= 1;
-        if self.limiter.is_some() && self.out.decisions[i].admitted() {
+        if self.limits.is_some() && self.out.decisions[i].admitted() {
             let req = *self.request(i);
             let sent = self.out.fates[i].sent;
-            let limiter = self.limiter.as_deref_mut().expect("checked above");
-            limiter.complete(&req, now, now - sent);
+            let location = self.location(i);
+            let limits = self.limits.as_mut().expect("checked above");
+            limits.complete(location, &req, now, now - sent);
         }
         if let Some(closed) = self.closed.as_mut() {
             let c = closed.conn[i];
@@ -452,6 +602,11 @@ impl Pipeline<'_, '_> {
             Event::Phase(p) => self.phase(p, now),
             Event::Edge(i) => self.edge(i, now),
             Event::Enter(i) => self.enter(i, now),
+            Event::Up(i) => {
+                let upper = self.layout.parent_site(self.location(i));
+                self.at_upper(i, upper.expect("it went up"), now);
+            }
+            Event::Down(i, status) => self.fetched_at_location(i, now, status),
             Event::Origin(i) => self.at_origin(i, now),
             Event::Served(i) => self.served(i, now),
             Event::Fetched(i, status) => self.fetched(i, now, status),
@@ -470,16 +625,20 @@ pub const NEEDS_ORIGIN: &str = "this limiter holds a slot per request until it c
 pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, String> {
     let Stages {
         limiter,
-        cache,
+        caches,
+        layout,
         service,
         routes,
         window,
     } = stages;
+    let single = Layout::single();
+    let layout = layout.unwrap_or(&single);
+    let has_cache = caches.iter().any(Option::is_some);
     if limiter.as_ref().is_some_and(|l| l.holds_slots()) && service.is_none() {
         return Err(NEEDS_ORIGIN.into());
     }
     if let Source::Closed { think: 0, .. } = source
-        && let Some(why) = super::stalls(service, cache.is_some(), limiter.is_some())
+        && let Some(why) = super::stalls(service, has_cache, limiter.is_some())
     {
         return Err(why);
     }
@@ -487,6 +646,25 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
     let hop = |f: fn(&ServiceSpec) -> Option<&super::TimeDist>, name| {
         Hop::new(service.and_then(f), seed, name)
     };
+    let rtt = (0..layout.locations())
+        .map(|l| {
+            let dist = layout.rtt[l]
+                .as_ref()
+                .or(service.and_then(|s| s.rtt.as_ref()));
+            let dist = dist.filter(|d| !d.is_zero());
+            dist.map(|d| d.sampler().map_err(|e| format!("rtt: {e}")))
+                .transpose()
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let site_count = layout.locations() + layout.upper_names.len();
+    let mut caches = caches.into_iter();
+    let sites = (0..site_count)
+        .map(|_| Site {
+            cache: caches.next().flatten(),
+            fetching: HashMap::default(),
+            followers: HashMap::default(),
+        })
+        .collect();
     let (open, closed, capacity) = match source {
         Source::Open(requests) => (requests, None, requests.len()),
         Source::Closed {
@@ -509,19 +687,21 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
     let mut p = Pipeline {
         open,
         closed,
-        limiter,
-        cache,
+        limits: limiter.map(|l| Limits::new(l, layout.scope, layout.locations(), layout.sync)),
+        layout,
+        placer: Placer::new(layout, seed),
+        sites,
         cacheable: routes.iter().map(|r| r.cacheable).collect(),
         origin,
         timeout: service.and_then(|s| s.timeout).map(|t| t.0),
         coalesce: service.is_some_and(|s| s.coalesce),
-        rtt: hop(|s| s.rtt.as_ref(), "rtt")?,
+        rtt,
+        rtt_rng: stream(seed, "rtt"),
+        upper_rtt: Hop::new(layout.upper_rtt.as_ref(), seed, "upper-rtt")?,
         origin_rtt: hop(|s| s.origin_rtt.as_ref(), "origin-rtt")?,
         edge_time: hop(|s| s.edge_time.as_ref(), "edge-time")?,
         events: EventQueue::new(),
         deadlines: VecDeque::new(),
-        fetching: HashMap::default(),
-        followers: HashMap::default(),
         out: Outcome {
             decisions: Vec::with_capacity(capacity),
             fates: Vec::with_capacity(capacity),
@@ -533,9 +713,13 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
             },
             peak_keys: 0,
             peak_state_bytes: 0,
+            locations: Vec::new(),
+            sites: vec![SiteCounts::default(); site_count],
+            origin_bytes: 0,
         },
         answered: Vec::with_capacity(capacity),
         client_half: Vec::with_capacity(capacity),
+        upper_half: Vec::new(),
         origin_half: Vec::with_capacity(capacity),
         in_system: 0,
         last: start,
@@ -615,6 +799,9 @@ pub fn simulate_in_time_order(
     let mut out = simulate(Source::Open(&gather(requests, &order)), stages, seed)?;
     out.fates = scatter(&out.fates, &order);
     out.decisions = scatter(&out.decisions, &order);
+    if !out.locations.is_empty() {
+        out.locations = scatter(&out.locations, &order);
+    }
     Ok(out)
 }
 
