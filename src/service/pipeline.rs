@@ -278,6 +278,11 @@ impl Pipeline<'_, '_> {
             self.client_half.push(half);
         }
         self.in_system += 1;
+        if self.limits.is_some() {
+            // Set when it reaches the limiter: round trips that vary reorder
+            // requests on the way.
+            self.out.decisions.push(Decision::Allow);
+        }
         if half > 0 {
             self.events.push(now + half, Event::Edge(i));
         } else {
@@ -303,7 +308,7 @@ impl Pipeline<'_, '_> {
         let decision = limits.decide(location, &req, now);
         self.out.peak_keys = self.out.peak_keys.max(limits.keys());
         self.out.peak_state_bytes = self.out.peak_state_bytes.max(limits.state_bytes());
-        self.out.decisions.push(decision);
+        self.out.decisions[i] = decision;
         match decision {
             Decision::Allow => self.enter(i, now),
             Decision::Delay { by } => self.events.push(now + by, Event::Enter(i)),
@@ -815,5 +820,49 @@ pub fn in_time_order<T>(
     match time_order(requests) {
         None => f(requests, admitted),
         Some(order) => f(&gather(requests, &order), &gather(admitted, &order)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limiter::{self, KeyBy, LimiterSpec};
+    use crate::units::Duration;
+
+    #[test]
+    fn each_request_keeps_its_own_decision_when_round_trips_reorder_them() {
+        // Client 0 sends every 1 ms, client 1 every 7 ms; a bucket of 1 per 100 s
+        // admits each client's first request only. Lognormal round trips
+        // (up to seconds) bring requests to the limiter out of send order.
+        let requests: Vec<Request> = (0..400u64)
+            .map(|i| Request {
+                time: i * 1_000_000,
+                key: i,
+                client: (i % 7 == 0) as u32,
+                ..Request::default()
+            })
+            .collect();
+        let mut service = ServiceSpec::fixed(8, 1_000_000);
+        service.rtt = Some(super::super::TimeDist::Lognormal {
+            median: Duration(5_000_000),
+            sigma: Some(1.5),
+            p99: None,
+        });
+        let spec = LimiterSpec::new("token-bucket", Some(0.01), Some(1), KeyBy::Client).unwrap();
+        let mut limiter = limiter::build(&spec).unwrap();
+        let stages = Stages {
+            limiter: Some(&mut limiter),
+            caches: Vec::new(),
+            layout: None,
+            service: Some(&service),
+            routes: &[],
+            window: SECOND,
+        };
+        let out = simulate(Source::Open(&requests), stages, 3).unwrap();
+        for (d, f) in out.decisions.iter().zip(&out.fates) {
+            assert_eq!(d.admitted(), f.status != Status::Denied);
+        }
+        let admitted = out.decisions.iter().filter(|d| d.admitted()).count();
+        assert_eq!(admitted, 2, "one per client");
     }
 }
