@@ -761,7 +761,12 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
                 "a topology needs the origin behind its locations: add a [service] (servers, service_time)",
             ));
         }
-        Some(section) => with_topologies(services, &section)?,
+        Some(section) => {
+            let slots = limiters
+                .iter()
+                .find(|l| crate::limiter::build(&l.spec).is_ok_and(|k| k.holds_slots()));
+            with_topologies(services, &section, slots.map(|l| l.spec.label()))?
+        }
     };
     if let Some(section) = section("load") {
         let cache = cache_slots.iter().any(Option::is_some);
@@ -801,15 +806,28 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
 
 /// Every service variant under every `[topology]` variant (the topology's
 /// dimensions vary fastest).
+/// `holds_slots` names a limiter that holds a slot per request, which a
+/// lagged scope cannot share (its slots are released where they are taken).
 fn with_topologies(
     services: Vec<ServiceChoice>,
     section: &Spanned<DeValue>,
+    holds_slots: Option<String>,
 ) -> Result<Vec<ServiceChoice>, Located> {
     let mut topologies = Vec::new();
     for v in sweep::expand("topology", section)? {
         let spec: TopologySpec = deserialize(v.value.clone())?;
         spec.check()
             .map_err(|(field, why)| Located::at(topology_span(&v.value, &field), why))?;
+        if let Some(limiter) = &holds_slots
+            && spec.limit_scope == topology::Scope::Lagged
+        {
+            return Err(Located::at(
+                field_span(&v.value, "limit_scope"),
+                format!(
+                    "{limiter} holds a slot per request until it completes, and a lagged scope cannot share slots between locations: use limit_scope = \"location\" or \"global\" for it"
+                ),
+            ));
+        }
         topologies.push((spec, v.dims, render(v.value.get_ref())));
     }
     let mut out = Vec::new();

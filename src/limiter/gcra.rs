@@ -41,9 +41,14 @@ impl Gcra {
         if now < earliest {
             return Err(earliest - now);
         }
+        Ok(self.book(key, tat, now))
+    }
+
+    /// Moves `key`'s TAT on by one request at `now`: to `max(tat, now) + T`.
+    fn book(&mut self, key: u64, tat: SimTime, now: SimTime) -> SimTime {
         let start = tat.max(now);
         self.tat.insert(key, start + self.t);
-        Ok(start)
+        start
     }
 }
 
@@ -53,6 +58,13 @@ impl Limiter for Gcra {
             Ok(_) => Decision::Allow,
             Err(wait) => Decision::Deny { retry_after: wait },
         }
+    }
+
+    /// The TAT moves on whether or not the request conformed: it may run
+    /// past `now + tau`, a debt that later requests wait out.
+    fn consume(&mut self, key: u64, now: SimTime) {
+        let tat = self.tat.get(key).copied().unwrap_or(now);
+        self.book(key, tat, now);
     }
 
     /// A key whose TAT has passed behaves as a fresh one.

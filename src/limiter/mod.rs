@@ -68,6 +68,15 @@ pub trait Limiter: Send + CloneLimiter {
         self.decide(key, now)
     }
 
+    /// Counts a request that another copy of this limiter admitted for
+    /// `key` at `now`, even past the limit (a lagged scope merging the
+    /// locations' counts). By default the request is decided again, so a
+    /// merged state never goes past the limit; algorithms that can owe
+    /// (token bucket, GCRA) count it whole.
+    fn consume(&mut self, key: u64, now: SimTime) {
+        self.decide(key, now);
+    }
+
     /// A request admitted under `key` finished at `now` after `latency` ns.
     /// Concurrency limiters release its slot and learn from the latency.
     fn complete(&mut self, _key: u64, _now: SimTime, _latency: SimTime) {}
@@ -211,6 +220,12 @@ impl KeyedLimiter {
         } else {
             limiter.decide(key, now)
         }
+    }
+
+    /// See [`Limiter::consume`].
+    pub fn consume(&mut self, req: &Request, now: SimTime) {
+        let key = self.key(req);
+        self.instance(req).consume(key, now);
     }
 
     pub fn complete(&mut self, req: &Request, now: SimTime, latency: SimTime) {

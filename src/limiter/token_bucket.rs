@@ -18,7 +18,9 @@ pub struct TokenBucket {
 
 #[derive(Clone, Copy)]
 struct Bucket {
-    /// Credit in ns (tokens x T) at `at`.
+    /// Credit in ns (tokens x T) at `at`. A debt (a lagged scope's merged
+    /// count past the limit) is no credit at an `at` in the future: credit
+    /// refills one ns per ns, so owing d ns now is having none d ns later.
     credit: u64,
     at: SimTime,
 }
@@ -35,33 +37,66 @@ pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
 
 impl TokenBucket {
     fn refilled(&self, b: Bucket, now: SimTime) -> u64 {
-        b.credit.saturating_add(now - b.at).min(self.capacity)
+        b.credit
+            .saturating_add(now.saturating_sub(b.at))
+            .min(self.capacity)
+    }
+
+    fn bucket(&self, key: u64, now: SimTime) -> Bucket {
+        let full = Bucket {
+            credit: self.capacity,
+            at: now,
+        };
+        self.buckets.get(key).copied().unwrap_or(full)
     }
 }
 
 impl Limiter for TokenBucket {
     fn decide(&mut self, key: u64, now: SimTime) -> Decision {
-        let full = Bucket {
-            credit: self.capacity,
-            at: now,
-        };
-        let b = self.buckets.get(key).copied().unwrap_or(full);
+        let b = self.bucket(key, now);
         let credit = self.refilled(b, now);
-        let (credit, decision) = if credit >= self.t {
-            (credit - self.t, Decision::Allow)
-        } else {
-            let retry_after = self.t - credit;
-            (credit, Decision::Deny { retry_after })
+        if b.at > now || credit < self.t {
+            let owed = b.at.saturating_sub(now);
+            let retry_after = owed + self.t - credit;
+            self.buckets.insert(
+                key,
+                Bucket {
+                    credit,
+                    at: now.max(b.at),
+                },
+            );
+            return Decision::Deny { retry_after };
+        }
+        self.buckets.insert(
+            key,
+            Bucket {
+                credit: credit - self.t,
+                at: now,
+            },
+        );
+        Decision::Allow
+    }
+
+    /// Takes a token even from an empty bucket: the debt moves `at` on.
+    fn consume(&mut self, key: u64, now: SimTime) {
+        let b = self.bucket(key, now);
+        let credit = self.refilled(b, now);
+        let at = now.max(b.at);
+        let b = match credit.checked_sub(self.t) {
+            Some(credit) => Bucket { credit, at },
+            None => Bucket {
+                credit: 0,
+                at: at + (self.t - credit),
+            },
         };
-        self.buckets.insert(key, Bucket { credit, at: now });
-        decision
+        self.buckets.insert(key, b);
     }
 
     /// A full bucket behaves as a fresh one.
     fn evict_idle(&mut self, now: SimTime) {
         let cap = self.capacity;
         self.buckets
-            .retain(|b| b.credit.saturating_add(now - b.at) < cap);
+            .retain(|b| b.credit.saturating_add(now.saturating_sub(b.at)) < cap);
     }
 
     fn keys(&self) -> usize {

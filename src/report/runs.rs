@@ -256,6 +256,16 @@ mod tests {
                 requests: 400,
                 hits: 206,
             }),
+            topology: Some(crate::metrics::topology::TopologyStats {
+                locations: vec![crate::metrics::topology::SiteStats {
+                    name: "fra".into(),
+                    requests: 3,
+                    forwarded_bytes: u64::MAX,
+                    ..Default::default()
+                }],
+                origin_requests: 2,
+                ..Default::default()
+            }),
         };
         let latency = Latency {
             mean: 2.225_073_858_507_201e-308,

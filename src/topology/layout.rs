@@ -89,13 +89,15 @@ impl Layout {
     }
 }
 
+/// 2^64 / golden ratio: multiplying by it steps frac(c / golden ratio).
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// A number in [0, 1) from 53 bits of `h`.
 fn unit(h: u64) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Sends each request to its location: a client's home from a hash of its
-/// id, a roaming client's by the shares per request, an abusive client's
+/// Sends each request to its location: a client's home by its id, a roaming client's by the shares per request, an abusive client's
 /// in turn over `spread` locations from its home.
 pub struct Placer<'a> {
     layout: &'a Layout,
@@ -119,8 +121,11 @@ impl<'a> Placer<'a> {
         if layout.locations() == 1 {
             return 0;
         }
+        // Client c's home is where frac(c / golden ratio) falls among the
+        // shares: a low-discrepancy sequence, so even a few clients split by
+        // the shares, and a test can place them by hand.
+        let home = layout.by_share(unit((req.client as u64).wrapping_mul(GOLDEN)));
         let client = mix64(self.seed ^ req.client as u64);
-        let home = layout.by_share(unit(client));
         match req.label {
             Label::Abusive if layout.spread > 1 => {
                 let turn = self.turns.entry(req.client).or_default();

@@ -6,12 +6,14 @@
 //!   shared one exact counter.
 //! - `lagged`: each location decides on its own copy of the global state;
 //!   every `sync` the requests admitted anywhere since the last merge are
-//!   replayed, in time order, into the global state, and every location's
-//!   copy is replaced by it. A request that the merged state finds over the
-//!   limit is not counted twice (the overshoot is forgiven), so the leak
-//!   lies between the global and the per-location one: as `sync` goes to
-//!   zero the copies are the global state at every decision, and as it
-//!   grows they count alone.
+//!   counted, in time order, into the global state (past the limit if the
+//!   locations together let too many through: the overshoot is a debt
+//!   that later requests wait out, for the token bucket and GCRA; the
+//!   other algorithms cap the merged count at the limit), and every
+//!   location's copy is replaced by it. So the leak lies between the
+//!   global and the per-location one: as `sync` goes to zero the copies
+//!   are the global state at every decision, and as it grows they count
+//!   alone.
 
 use super::Scope;
 use crate::engine::SimTime;
@@ -80,7 +82,7 @@ impl<'a> Limits<'a> {
     /// hands every location a copy.
     fn merge(&mut self, at: SimTime) {
         for req in self.pending.drain(..) {
-            self.shared.decide(&req, req.time);
+            self.shared.consume(&req, req.time);
         }
         self.shared.evict_idle(at);
         for copy in &mut self.copies {

@@ -6,8 +6,10 @@
 //! location is a limiter and a cache, an upper tier is a cache whose misses
 //! go on to the origin, and the origin is the service's.
 //!
-//! - **Clients and locations.** A client sticks to one location, chosen by
-//!   the shares from a hash of its id; a `roam` share of the legitimate
+//! - **Clients and locations.** A client sticks to one location: client c
+//!   goes where frac(c / golden ratio) falls among the cumulative shares
+//!   (a low-discrepancy sequence: clients 0, 1, 2, 3 land at 0, 0.618,
+//!   0.236, 0.854); a `roam` share of the legitimate
 //!   clients picks a location by the shares for every request instead. An
 //!   abusive client sends its requests in turn to `spread` locations (its
 //!   own and the next ones), the attacker who spreads to stay under
@@ -63,7 +65,8 @@ pub struct TopologySpec {
     pub spread: u64,
     #[serde(default)]
     pub limit_scope: Scope,
-    /// How often a lagged scope merges the locations' counts.
+    /// How often a lagged scope merges the locations' counts (ignored by the
+    /// other scopes, so that one sweep can compare them all).
     pub sync: Option<Duration>,
 }
 
@@ -236,10 +239,6 @@ impl TopologySpec {
             (Scope::Lagged, Some(Duration(0))) => top(
                 "sync",
                 "sync must be longer than zero (a lag of zero is limit_scope = \"global\")".into(),
-            ),
-            (Scope::Location | Scope::Global, Some(_)) => top(
-                "sync",
-                "sync applies only to limit_scope = \"lagged\"".into(),
             ),
             _ => Ok(()),
         }
