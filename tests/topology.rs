@@ -169,6 +169,7 @@ keys = 100
 legit = 0
 abusive = 1
 abusive_rate = "200/s"
+spread = {spread}
 
 [[limiter]]
 algorithm = "token-bucket"
@@ -182,7 +183,6 @@ service_time = {{ dist = "fixed", time = "1ms" }}
 
 [topology]
 locations = {{ count = 8 }}
-spread = {spread}
 {scope}
 "#
     )
@@ -294,4 +294,19 @@ service_time = { dist = "fixed", time = "1ms" }
         let stderr = validate_error("bad.toml", &format!("{base}{topology}"));
         assert!(stderr.contains(expected), "{expected:?} not in {stderr:?}");
     }
+    // An attacker spreads over locations that exist.
+    let spread = "[workload.clients]\nabusive = 1\nspread = 4\n";
+    let stderr = validate_error("bad.toml", &format!("{base}{spread}"));
+    assert!(
+        stderr.contains(
+            "bad.toml:10:10: abusive clients spread over locations only under a [topology]"
+        ),
+        "{stderr}"
+    );
+    let three = "[topology]\nlocations = { count = 3 }\n";
+    let stderr = validate_error("bad.toml", &format!("{base}{spread}{three}"));
+    assert!(
+        stderr.contains("bad.toml:10:10: an attacker can spread over at most the 3 location(s)"),
+        "{stderr}"
+    );
 }

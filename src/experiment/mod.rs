@@ -122,7 +122,17 @@ pub struct Workload {
 /// Workload fields that change what a cache keeps but not which requests
 /// are drawn: variants that differ only in these replay identical requests
 /// (common random numbers), so their effect is not mixed with dice.
-const STREAM_NEUTRAL: &[&str] = &["ttl"];
+const STREAM_NEUTRAL: &[&str] = &["ttl", "spread"];
+
+impl Workload {
+    /// Locations each abusive client sends from (`[workload.clients]`).
+    pub fn spread(&self) -> u64 {
+        match &self.spec {
+            WorkloadSpec::Synthetic(s) => s.clients.as_ref().map_or(1, |c| c.spread),
+            WorkloadSpec::Trace(_) => 1,
+        }
+    }
+}
 
 /// One cache configuration choice.
 #[derive(Debug, Clone)]
@@ -787,6 +797,7 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
             return Err(Located::at(section.span(), why));
         }
     }
+    check_spread(&workload, &workloads, &services)?;
     let alerts = alert::parse(section("alert"), section("service").is_some())?;
     Ok(Sections {
         meta,
@@ -862,6 +873,39 @@ fn topology_span(value: &Spanned<DeValue>, field: &topology::Field) -> Range<usi
             nth("region", i).map_or_else(|| value.span(), |r| field_span(&r, "name"))
         }
     }
+}
+
+/// An attacker spreads over locations that exist: every workload variant's
+/// `spread` fits every topology variant.
+fn check_spread(
+    section: &Spanned<DeValue>,
+    workloads: &[Workload],
+    services: &[ServiceChoice],
+) -> Result<(), Located> {
+    let Some(spread) = workloads.iter().map(Workload::spread).max() else {
+        return Ok(());
+    };
+    let fewest = services
+        .iter()
+        .filter_map(|s| s.topology.as_ref())
+        .map(TopologySpec::location_count)
+        .min();
+    let why = match fewest {
+        _ if spread == 1 => return Ok(()),
+        None => "abusive clients spread over locations only under a [topology]".to_string(),
+        Some(n) if spread > n => {
+            format!(
+                "an attacker can spread over at most the {n} location(s) of the topology, found {spread}"
+            )
+        }
+        Some(_) => return Ok(()),
+    };
+    let clients = match section.get_ref() {
+        DeValue::Table(t) => t.get("clients").cloned(),
+        _ => None,
+    };
+    let span = clients.map_or_else(|| section.span(), |c| field_span(&c, "spread"));
+    Err(Located::at(span, why))
 }
 
 /// The experiment's name names its output directory under outputs/, so it

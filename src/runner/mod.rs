@@ -441,7 +441,7 @@ fn replay(
     let layout = run
         .service
         .and_then(|s| exp.services[s].topology.as_ref())
-        .map(Layout::of);
+        .map(|t| Layout::of(t, exp.workloads[run.workload].spread()));
     let locations = layout.as_ref().map_or(1, Layout::locations);
     // One cache per location, then one per upper tier; location 0's seed is
     // the run's, so that one location is the run without a topology.

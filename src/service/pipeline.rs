@@ -553,10 +553,11 @@ impl Pipeline<'_, '_> {
         self.in_system -= 1;
         if self.limits.is_some() && self.out.decisions[i].admitted() {
             let req = *self.request(i);
-            let sent = self.out.fates[i].sent;
+            let latency = now - self.out.fates[i].sent;
             let location = self.location(i);
-            let limits = self.limits.as_mut().expect("checked above");
-            limits.complete(location, &req, now, now - sent);
+            if let Some(limits) = self.limits.as_mut() {
+                limits.complete(location, &req, now, latency);
+            }
         }
         if let Some(closed) = self.closed.as_mut() {
             let c = closed.conn[i];

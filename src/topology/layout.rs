@@ -5,7 +5,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 
 use super::{Scope, TopologySpec};
-use crate::engine::{SimTime, mix64};
+use crate::engine::{SimTime, derive_seed, mix64};
 use crate::service::TimeDist;
 use crate::workload::{Label, Request};
 
@@ -29,7 +29,8 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn of(spec: &TopologySpec) -> Self {
+    /// `spec` for traffic whose abusive clients use `spread` locations.
+    pub fn of(spec: &TopologySpec, spread: u64) -> Self {
         let n = spec.location_count() as usize;
         let cumulative = spec
             .shares()
@@ -52,7 +53,7 @@ impl Layout {
             sync: spec.sync.map_or(0, |s| s.0),
             cumulative,
             roam: spec.roam,
-            spread: spec.spread,
+            spread,
         }
     }
 
@@ -110,7 +111,7 @@ impl<'a> Placer<'a> {
     pub fn new(layout: &'a Layout, seed: u64) -> Self {
         Placer {
             layout,
-            seed: mix64(seed ^ 0x70_7010_6),
+            seed: derive_seed(seed, "roaming"),
             turns: HashMap::default(),
         }
     }
@@ -157,7 +158,7 @@ mod tests {
 
     #[test]
     fn clients_land_by_the_shares() {
-        let layout = Layout::of(&spec(4, ShareDist::Zipf { alpha: 1.0 }));
+        let layout = Layout::of(&spec(4, ShareDist::Zipf { alpha: 1.0 }), 1);
         let mut placer = Placer::new(&layout, 7);
         let mut seen = [0u64; 4];
         let n = 200_000;
@@ -177,9 +178,7 @@ mod tests {
 
     #[test]
     fn an_attacker_takes_its_locations_in_turn() {
-        let mut s = spec(5, ShareDist::Equal);
-        s.spread = 3;
-        let layout = Layout::of(&s);
+        let layout = Layout::of(&spec(5, ShareDist::Equal), 3);
         let mut placer = Placer::new(&layout, 1);
         let req = Request {
             client: 9,

@@ -11,9 +11,9 @@
 //!   (a low-discrepancy sequence: clients 0, 1, 2, 3 land at 0, 0.618,
 //!   0.236, 0.854); a `roam` share of the legitimate
 //!   clients picks a location by the shares for every request instead. An
-//!   abusive client sends its requests in turn to `spread` locations (its
-//!   own and the next ones), the attacker who spreads to stay under
-//!   per-location limits.
+//!   abusive client sends its requests in turn to the workload's `spread`
+//!   locations (its own and the next ones), the attacker who spreads to
+//!   stay under per-location limits.
 //! - **Cache tiers.** `flat`: every location fetches from the origin.
 //!   `upper`: one upper tier for all (Cloudflare's Smart Tiered Cache, a CDN
 //!   shield); `regional`: one upper tier per `[[topology.region]]`. Only an
@@ -60,9 +60,6 @@ pub struct TopologySpec {
     /// Share of the legitimate clients that pick a location per request.
     #[serde(default, deserialize_with = "share")]
     pub roam: f64,
-    /// Locations each abusive client spreads its requests over, evenly.
-    #[serde(default = "one", deserialize_with = "checked::positive")]
-    pub spread: u64,
     #[serde(default)]
     pub limit_scope: Scope,
     /// How often a lagged scope merges the locations' counts (ignored by the
@@ -141,10 +138,6 @@ pub enum Scope {
     Lagged,
 }
 
-fn one() -> u64 {
-    1
-}
-
 fn some_share<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     share(d).map(Some)
 }
@@ -219,16 +212,6 @@ impl TopologySpec {
                     ));
                 }
             }
-        }
-        let count = self.location_count();
-        if self.spread > count {
-            return top(
-                "spread",
-                format!(
-                    "an attacker can spread over at most the {count} location(s), found {}",
-                    self.spread
-                ),
-            );
         }
         self.check_tiers()?;
         match (self.limit_scope, self.sync) {

@@ -56,6 +56,10 @@ pub struct ClientsSpec {
     /// When the abusers start [default: "0s"].
     #[serde(default)]
     pub attack_start: Option<Duration>,
+    /// Locations of a `[topology]` each abusive client sends from in turn,
+    /// to stay under per-location limits [default: 1].
+    #[serde(default = "one", deserialize_with = "checked::positive")]
+    pub spread: u64,
     pub flash_crowd: Option<FlashCrowd>,
 }
 
@@ -90,6 +94,10 @@ fn default_legit_rate() -> Rate {
 fn default_alpha() -> f64 {
     1.5
 }
+fn one() -> u64 {
+    1
+}
+
 fn default_abusive_rate() -> Rate {
     Rate(20.0)
 }
