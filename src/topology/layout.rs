@@ -177,6 +177,41 @@ mod tests {
     }
 
     #[test]
+    fn roaming_clients_move_by_the_shares_and_the_others_stay() {
+        let mut s = spec(4, ShareDist::Equal);
+        let req = |client, label| Request {
+            client,
+            label,
+            ..Request::default()
+        };
+        let places = |s: &TopologySpec, label| {
+            let layout = Layout::of(s, 1);
+            let mut placer = Placer::new(&layout, 2);
+            let mut seen = [0u32; 4];
+            for n in 0..4000 {
+                seen[placer.place(&req(5, label), n)] += 1;
+            }
+            seen
+        };
+        assert_eq!(
+            places(&s, Label::Legit).iter().filter(|&&n| n > 0).count(),
+            1
+        );
+        s.roam = 1.0;
+        for n in places(&s, Label::Legit) {
+            assert!((900..1100).contains(&n), "every location near a quarter");
+        }
+        // Only legitimate clients roam: an attacker moves by `spread`.
+        assert_eq!(
+            places(&s, Label::Abusive)
+                .iter()
+                .filter(|&&n| n > 0)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
     fn an_attacker_takes_its_locations_in_turn() {
         let layout = Layout::of(&spec(5, ShareDist::Equal), 3);
         let mut placer = Placer::new(&layout, 1);
