@@ -205,6 +205,7 @@ mod tests {
                 limits: None,
                 service: Some(stats_of(run.load, run.replication)),
                 observed: None,
+                topology: None,
                 run,
             })
             .collect();

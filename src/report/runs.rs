@@ -256,6 +256,7 @@ mod tests {
                 requests: 400,
                 hits: 206,
             }),
+            topology: None,
         };
         let latency = Latency {
             mean: 2.225_073_858_507_201e-308,
