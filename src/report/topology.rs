@@ -2,7 +2,8 @@
 //! and the Topology section of report.md: each configuration's tiers and
 //! origin load, flat against tiered, the limiter's scope against an
 //! attacker spread over locations, and the recommended configuration
-//! location by location.
+//! location by location. The tiers and spread charts read the same
+//! aggregates ([`configs`]), so they cannot disagree with the text.
 
 use std::fmt::Write;
 
@@ -11,7 +12,7 @@ use anyhow::Result;
 use super::decide::{Candidate, describe, shown, varying};
 use super::summary::{Cell, Mean};
 use super::verdict::{self, NA};
-use super::{Export, Summary, levels};
+use super::{Export, Summary, chart, levels};
 use crate::engine::SECOND;
 use crate::experiment::Metric;
 use crate::metrics::service::Latency;
@@ -545,6 +546,7 @@ pub fn markdown(md: &mut String, summary: &Summary) {
         "{} locations, each with its own cache and limiter copy. The edge hit ratio counts every location's cache together, the upper-tier hit ratio the fetches the locations sent on; origin bandwidth is the bytes the origin sent. Latency is of answered requests by where they were served, p50 / p95 / p99 in ms.\n",
         first.spec.location_count()
     );
+    chart::image(md, summary, &chart::Tiers);
     let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
     let named = Named::of(summary, configs.iter(), &skip);
     let _ = writeln!(
@@ -676,6 +678,7 @@ fn scope(md: &mut String, summary: &Summary, configs: &[TopoConfig]) {
         md,
         "An abusive client sends in turn to `spread` locations. The effective limit is what clients seen at more than one location were admitted per second of their sending, against the limiter's rate (at one location nothing is spread: –).\n"
     );
+    chart::image(md, summary, &chart::Spread);
     let skip = ["topology.limit_scope", "topology.sync", "topology.spread"];
     let named = Named::of(summary, rows.iter().copied(), &skip);
     let _ = writeln!(
