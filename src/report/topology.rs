@@ -190,6 +190,11 @@ impl TopoConfig<'_> {
         ])
     }
 
+    /// Whether a limiter decided, so that its scope means something.
+    pub fn limited(&self) -> bool {
+        self.runs[0].limits.is_some()
+    }
+
     /// The mean over replications of `f` of location `i`.
     fn location(
         &self,
@@ -291,14 +296,18 @@ fn sync_text(spec: &TopologySpec) -> Option<String> {
 }
 
 /// A topology configuration for people: what else varies, its tiers
-/// (with `tiers`) and its limiter scope ("spread=5 · upper tier · global
+/// (with `tiers`) and its limiter's scope ("spread=5 · upper tier · global
 /// scope").
 pub fn name(summary: &Summary, t: &TopoConfig, tiers: bool) -> String {
     let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
     let parts = [
         others(summary, &summary.candidates[t.candidate], &skip),
         if tiers { tiers_text(t.spec.tier) } else { "" }.into(),
-        format!("{} scope", scope_text(t.spec)),
+        if t.limited() {
+            format!("{} scope", scope_text(t.spec))
+        } else {
+            String::new()
+        },
     ];
     parts
         .into_iter()
@@ -397,9 +406,15 @@ pub fn compare(configs: &[TopoConfig], (flat, tiered): (usize, usize)) -> Compar
     }
 }
 
-/// "cuts ... by 40.4%" or "raises ... by 3.0%".
-fn cuts(share: f64) -> &'static str {
-    if share >= 0.0 { "cuts" } else { "raises" }
+/// What tiers do to an origin load they take `share` off: "cut" or
+/// "raise" (negative), for a subject in the `plural` or not.
+fn cuts(share: f64, plural: bool) -> &'static str {
+    match (share >= 0.0, plural) {
+        (true, false) => "cuts",
+        (true, true) => "cut",
+        (false, false) => "raises",
+        (false, true) => "raise",
+    }
 }
 
 fn ms_text(x: f64) -> String {
@@ -413,11 +428,12 @@ pub fn effect(configs: &[TopoConfig], c: &Compared) -> String {
     let tiers = tiers_text(t.spec.tier);
     let requests = |m: Mean| verdict::value(Metric::OriginRequests, m.mean, "");
     let bytes = |m: Mean| verdict::value(Metric::OriginBytes, m.mean, "");
-    let verb = cuts(c.requests_cut);
-    let again = if cuts(c.bytes_cut) == verb {
+    let plural = t.spec.tier == Tiering::Regional;
+    let verb = cuts(c.requests_cut, plural);
+    let again = if cuts(c.bytes_cut, plural) == verb {
         ""
     } else {
-        cuts(c.bytes_cut)
+        cuts(c.bytes_cut, plural)
     };
     let mut text = format!(
         "the {tiers} {verb} origin requests by {:.1}% ({} -> {}) and {again}{}origin bandwidth by {:.1}% ({} -> {})",
@@ -429,12 +445,21 @@ pub fn effect(configs: &[TopoConfig], c: &Compared) -> String {
         bytes(f.origin_bytes),
         bytes(t.origin_bytes),
     );
-    if let Some((a, b)) = c.p95_ms {
-        let _ = write!(text, "; p95 goes from {} to {}", ms_text(a), ms_text(b));
-    }
-    if let Some((a, b)) = c.mean_ms {
-        let _ = write!(text, ", the mean from {} to {}", ms_text(a), ms_text(b));
-    }
+    let mean = c.mean_ms.map(|(a, b)| (ms_text(a), ms_text(b)));
+    let _ = match (c.p95_ms.map(|(a, b)| (ms_text(a), ms_text(b))), mean) {
+        (Some((a, b)), Some((m, n))) if a == b => {
+            write!(text, "; p95 stays at {a} and the mean goes from {m} to {n}")
+        }
+        (Some((a, b)), Some((m, n))) => {
+            write!(
+                text,
+                "; p95 goes from {a} to {b} and the mean from {m} to {n}"
+            )
+        }
+        (Some((a, b)), None) => write!(text, "; p95 goes from {a} to {b}"),
+        (None, Some((m, n))) => write!(text, "; the mean latency goes from {m} to {n}"),
+        (None, None) => Ok(()),
+    };
     text
 }
 
@@ -458,8 +483,8 @@ fn why_not(c: &Compared) -> String {
     }
 }
 
-/// The topology to pick, from every comparison: the one holding the
-/// recommended configuration speaks for all, else the largest cut.
+/// The topology to pick, from every comparison: the largest cut speaks
+/// for all, among those holding the recommended configuration if any.
 pub fn advice<'c>(
     summary: &Summary,
     configs: &[TopoConfig],
@@ -475,14 +500,21 @@ pub fn advice<'c>(
     };
     let paying: Vec<&Compared> = compared.iter().filter(|c| c.pays).collect();
     let speaker = |among: Vec<&'c Compared>| -> Option<&'c Compared> {
-        let held = among.iter().copied().find(holds_pick);
-        held.or_else(|| {
-            (among.into_iter()).max_by(|a, b| a.requests_cut.total_cmp(&b.requests_cut))
-        })
+        let held: Vec<&Compared> = among.iter().copied().filter(holds_pick).collect();
+        let among = if held.is_empty() { among } else { held };
+        (among.into_iter()).max_by(|a, b| a.requests_cut.total_cmp(&b.requests_cut))
     };
     let all = compared.len();
     let label = |c: &Compared| format!("`{}`", name(summary, &configs[c.tiered], false));
-    let tier = |c: &Compared| tier_name(configs[c.tiered].spec.tier);
+    // The tiers, and what else sets the tiered configuration apart.
+    let tier = |c: &Compared| {
+        let t = &configs[c.tiered];
+        let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
+        match others(summary, &summary.candidates[t.candidate], &skip) {
+            o if o.is_empty() => tier_name(t.spec.tier).to_string(),
+            o => format!("{}, `{o}`", tier_name(t.spec.tier)),
+        }
+    };
     Some(match paying.len() {
         0 => {
             let c = speaker(compared.iter().collect())?;
@@ -536,15 +568,28 @@ pub fn advice<'c>(
 /// The Topology section of report.md, when runs had a topology.
 pub fn markdown(md: &mut String, summary: &Summary) {
     let configs = configs(summary);
-    let Some(first) = configs.first() else {
+    if configs.is_empty() {
         return;
-    };
+    }
+    let counts = configs.iter().map(|t| t.spec.location_count() as f64);
+    let lo = counts.clone().fold(f64::INFINITY, f64::min);
+    let hi = counts.fold(0.0, f64::max);
     let currency = summary.currency();
     let _ = writeln!(md, "## Topology\n");
+    let own = if configs.iter().any(TopoConfig::limited) {
+        "cache and limiter copy"
+    } else {
+        "cache"
+    };
     let _ = writeln!(
         md,
-        "{} locations, each with its own cache and limiter copy. The edge hit ratio counts every location's cache together, the upper-tier hit ratio the fetches the locations sent on; origin bandwidth is the bytes the origin sent. Latency is of answered requests by where they were served, p50 / p95 / p99 in ms.\n",
-        first.spec.location_count()
+        "{} locations, each with its own {own}. The edge hit ratio counts every location's cache together, the upper-tier hit ratio the fetches the locations sent on; origin bandwidth is the bytes the origin sent. Latency is of answered requests by where they were served, p50 / p95 / p99 in ms.\n",
+        levels::number(lo)
+            + &if hi > lo {
+                format!(" to {}", levels::number(hi))
+            } else {
+                String::new()
+            }
     );
     chart::image(md, summary, &chart::Tiers);
     let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
@@ -572,7 +617,11 @@ pub fn markdown(md: &mut String, summary: &Summary) {
             md,
             "|{head} {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             tier_name(t.spec.tier),
-            scope_text(t.spec),
+            if t.limited() {
+                scope_text(t.spec)
+            } else {
+                NA.into()
+            },
             mean(Metric::HitRatio, t.edge_hit),
             mean(Metric::HitRatio, t.upper_hit),
             mean(Metric::OriginRequests, Some(t.origin_requests)),
@@ -659,9 +708,7 @@ pub fn multiple_text(s: &AttackerSpread) -> String {
 /// Configurations whose limiter decided, ordered by scope, then by the
 /// locations the attacker used.
 pub fn limited<'c, 'a>(configs: &'c [TopoConfig<'a>]) -> Vec<&'c TopoConfig<'a>> {
-    let mut out: Vec<&TopoConfig> = (configs.iter())
-        .filter(|t| t.runs[0].limits.is_some())
-        .collect();
+    let mut out: Vec<&TopoConfig> = (configs.iter()).filter(|t| t.limited()).collect();
     let order = |t: &TopoConfig| (t.spec.limit_scope as u8, t.spec.sync, t.spec.spread);
     out.sort_by_key(|t| order(t));
     out
@@ -980,7 +1027,7 @@ pub(crate) mod tests {
         assert!(compared.pays);
         assert_eq!(
             effect(&configs, &compared),
-            "the upper tier cuts origin requests by 40.0% (1000 -> 600) and origin bandwidth by 40.0% (95.4MiB -> 57.2MiB); p95 goes from 80.0 ms to 95.0 ms, the mean from 40.0 ms to 35.0 ms"
+            "the upper tier cuts origin requests by 40.0% (1000 -> 600) and origin bandwidth by 40.0% (95.4MiB -> 57.2MiB); p95 goes from 80.0 ms to 95.0 ms and the mean from 40.0 ms to 35.0 ms"
         );
         let all: Vec<Compared> = [(0, 2), (1, 3)].map(|p| compare(&configs, p)).into();
         let advice = advice(&summary, &configs, &all).unwrap();
@@ -1035,6 +1082,12 @@ pub(crate) mod tests {
             ),
             "{}",
             keep(&results)
+        );
+        // Only with the location scope does it pay.
+        made_up(&mut results[2], 500, 50_000_000, 39.0, 95);
+        assert_eq!(
+            keep(&results),
+            "**Tiering pays in 1 of 2 comparisons**: pick tiered for `location scope` (upper); keep flat for `global scope`: the origin load barely changes (origin requests fall by 2.0%)."
         );
     }
 
