@@ -25,6 +25,7 @@ impl Chart for Tiers {
     fn figure(&self, summary: &Summary) -> Option<Figure> {
         let configs = topology::configs(summary);
         let tiered = configs.iter().any(|t| t.spec.tier != Tiering::Flat);
+        let regional = configs.iter().any(|t| t.spec.tier == Tiering::Regional);
         if configs.len() < 2 || !tiered {
             return None;
         }
@@ -71,7 +72,15 @@ impl Chart for Tiers {
         };
         let panels = [
             panel("edge: every location's cache", ratio.clone(), edge),
-            panel("upper tier", ratio, upper),
+            panel(
+                if regional {
+                    "upper tiers"
+                } else {
+                    "upper tier"
+                },
+                ratio,
+                upper,
+            ),
             panel(
                 "origin",
                 Axis::new("origin requests, share of all requests", Unit::Percent),
