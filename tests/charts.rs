@@ -103,6 +103,38 @@ condition = "above"
 threshold = 0.05
 "#;
 
+/// Locations, flat and tiered, each limiter scope against attackers
+/// spread over two and four of them: the topology charts.
+const TOPOLOGY: &str = r#"
+[experiment]
+name = "topology"
+seed = 4
+[workload]
+requests = 3000
+keys = 300
+[workload.clients]
+legit = 60
+legit_rate = "1/s"
+abusive = 2
+abusive_rate = "40/s"
+spread = [2, 4]
+[[cache]]
+policy = "lru"
+capacity = "10%"
+[[limiter]]
+algorithm = "token-bucket"
+rate = "5/s"
+burst = 5
+[service]
+servers = 16
+service_time = { dist = "fixed", time = "10ms" }
+[topology]
+locations = { count = 5, share = { dist = "zipf", alpha = 1.0 } }
+tier = ["flat", "upper"]
+upper = { policy = "lru", capacity = "30%" }
+limit_scope = ["location", "global"]
+"#;
+
 fn simulate(source: &str) -> (Experiment, Vec<RunResult>) {
     let exp = Experiment::parse(Path::new("test.toml"), source.to_string()).unwrap();
     let results = runner::run(&exp, Some(1)).unwrap();
@@ -148,6 +180,11 @@ fn variants(results: &[RunResult]) -> Vec<(&'static str, Vec<RunResult>)> {
                         .iter_mut()
                         .for_each(|w| w.latency = Default::default());
                 }
+                if let Some(t) = &mut r.topology {
+                    t.origin_requests = 0;
+                    t.locations.iter_mut().for_each(|s| s.cache.hits = 0);
+                    t.spread.iter_mut().for_each(|s| s.multiple = 0.0);
+                }
             }),
         ),
         (
@@ -160,6 +197,10 @@ fn variants(results: &[RunResult]) -> Vec<(&'static str, Vec<RunResult>)> {
                     s.latency.p99 = u64::MAX;
                     s.throughput_rps = 1e300;
                 }
+                if let Some(t) = &mut r.topology {
+                    t.origin_bytes = u64::MAX / 2;
+                    t.spread.iter_mut().for_each(|s| s.multiple = 1e12);
+                }
             }),
         ),
     ]
@@ -168,7 +209,7 @@ fn variants(results: &[RunResult]) -> Vec<(&'static str, Vec<RunResult>)> {
 #[test]
 fn every_chart_kind_draws_the_hard_cases_cleanly() {
     let mut drawn: Vec<&str> = Vec::new();
-    for source in [MANY_POLICIES, ONE_POINT, LIMITERS, SERVICE] {
+    for source in [MANY_POLICIES, ONE_POINT, LIMITERS, SERVICE, TOPOLOGY] {
         let (exp, results) = simulate(source);
         for (variant, results) in variants(&results) {
             let summary = Summary::new(&exp, &results);

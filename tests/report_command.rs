@@ -89,6 +89,45 @@ condition = "above"
 threshold = "1ms"
 "#;
 
+/// Locations, flat and tiered, each limiter scope against attackers
+/// spread over two and four of them: topology.csv and its charts.
+const TOPOLOGY: &str = r#"
+[experiment]
+name = "rerender-topology"
+seed = 4
+replications = 2
+
+[workload]
+requests = 3000
+keys = 300
+
+[workload.clients]
+legit = 60
+legit_rate = "1/s"
+abusive = 2
+abusive_rate = "40/s"
+spread = [2, 4]
+
+[[cache]]
+policy = "lru"
+capacity = "10%"
+
+[[limiter]]
+algorithm = "token-bucket"
+rate = "5/s"
+burst = 5
+
+[service]
+servers = 16
+service_time = { dist = "fixed", time = "10ms" }
+
+[topology]
+locations = { count = 5, share = { dist = "zipf", alpha = 1.0 } }
+tier = ["flat", "upper"]
+upper = { policy = "lru", capacity = "30%" }
+limit_scope = ["location", "global"]
+"#;
+
 fn edgesim() -> Command {
     Command::cargo_bin("edgesim").unwrap()
 }
@@ -139,9 +178,11 @@ fn assert_rerendered(out: &Path) -> Vec<String> {
 fn report_renders_every_output_again_byte_for_byte() {
     let (_open_dir, open) = run(OPEN, &[]);
     let (_ladder_dir, ladder) = run(LADDER, &[]);
+    let (_topology_dir, topology) = run(TOPOLOGY, &[]);
     let mut written = assert_rerendered(&open);
     written.extend(assert_rerendered(&ladder));
-    // Together the two experiments write every kind of output, so a new
+    written.extend(assert_rerendered(&topology));
+    // Together the experiments write every kind of output, so a new
     // export is covered here as soon as it exists.
     for export in edgesim::report::exports() {
         assert!(

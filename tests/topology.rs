@@ -7,7 +7,7 @@ mod common;
 
 use std::fs;
 
-use common::{results_json, run_in, validate_error};
+use common::{run_in, validate_error};
 use serde_json::Value;
 
 /// A service with every hop and the coalescing, timeout and limiter
@@ -259,7 +259,14 @@ upper = { policy = "lru", capacity = "20%" }
     let origin = |r: &Value| r["topology"]["origin_requests"].as_f64().unwrap();
     let (flat, tiered) = (origin(&runs[0]), origin(&runs[1]));
     assert!(tiered < 0.8 * flat, "flat {flat}, tiered {tiered}");
-    let _ = results_json(&out);
+    let report = fs::read_to_string(out.join("report.md")).unwrap();
+    let cut = 100.0 * (1.0 - tiered / flat);
+    let said = format!("the upper tier cuts origin requests by {cut:.1}% ({flat} -> {tiered})");
+    assert!(report.contains(&said), "{said:?} not in the report");
+    assert!(
+        report.contains("**Pick tiered (upper"),
+        "the report picks a topology"
+    );
 }
 
 #[test]

@@ -41,6 +41,7 @@ pub(super) fn render(summary: &Summary) -> String {
         super::limits::markdown(&mut md, summary);
     }
     super::service::markdown(&mut md, summary);
+    super::topology::markdown(&mut md, summary);
     super::alerts::markdown(&mut md, summary);
     super::observed::markdown(&mut md, summary);
     md

@@ -20,6 +20,7 @@ pub mod runs;
 mod service;
 mod summary;
 mod timeseries;
+mod topology;
 mod verdict;
 
 use std::path::{Path, PathBuf};
@@ -41,7 +42,13 @@ pub trait Export: Sync {
 }
 
 /// The tables, before the charts.
-const TABLES: &[&dyn Export] = &[&csv::Csv, &json::Json, &runs::Runs, &timeseries::Timeseries];
+const TABLES: &[&dyn Export] = &[
+    &csv::Csv,
+    &json::Json,
+    &runs::Runs,
+    &timeseries::Timeseries,
+    &topology::TopologyCsv,
+];
 
 /// The reports, after the charts.
 const REPORTS: &[&dyn Export] = &[&alerts::Alerts, &markdown::Markdown, &html::Html];

@@ -13,6 +13,8 @@ mod cdf;
 mod grades;
 mod load;
 mod mrc;
+mod spread;
+mod tiers;
 mod timeseries;
 mod tradeoff;
 
@@ -27,7 +29,9 @@ pub use figure::{Bar, Content, Figure, Key, Panel, Point, Rule, Series};
 pub use grades::Grades;
 pub use load::{ERRORS, LATENCY};
 pub use mrc::Mrc;
+pub use spread::Spread;
 pub use style::{Colors, Style};
+pub use tiers::Tiers;
 pub use timeseries::Timeseries;
 pub use tradeoff::Tradeoff;
 
@@ -57,6 +61,8 @@ pub const CHARTS: &[&dyn Chart] = &[
     &load::ERRORS,
     &cdf::Cdf,
     &timeseries::Timeseries,
+    &tiers::Tiers,
+    &spread::Spread,
 ];
 
 /// A chart as an output file.
