@@ -4,8 +4,11 @@
 //! values. Each must render in PNG and SVG without a panic and without
 //! NaN or infinity reaching the SVG.
 
+mod common;
+
 use std::path::Path;
 
+use common::TOPOLOGY;
 use edgesim::experiment::Experiment;
 use edgesim::report::{Summary, exports};
 use edgesim::runner::{self, RunResult};
@@ -101,38 +104,6 @@ name = "high_error_rate"
 metric = "error_ratio"
 condition = "above"
 threshold = 0.05
-"#;
-
-/// Locations, flat and tiered, each limiter scope against attackers
-/// spread over two and four of them: the topology charts.
-const TOPOLOGY: &str = r#"
-[experiment]
-name = "topology"
-seed = 4
-[workload]
-requests = 3000
-keys = 300
-[workload.clients]
-legit = 60
-legit_rate = "1/s"
-abusive = 2
-abusive_rate = "40/s"
-spread = [2, 4]
-[[cache]]
-policy = "lru"
-capacity = "10%"
-[[limiter]]
-algorithm = "token-bucket"
-rate = "5/s"
-burst = 5
-[service]
-servers = 16
-service_time = { dist = "fixed", time = "10ms" }
-[topology]
-locations = { count = 5, share = { dist = "zipf", alpha = 1.0 } }
-tier = ["flat", "upper"]
-upper = { policy = "lru", capacity = "30%" }
-limit_scope = ["location", "global"]
 "#;
 
 fn simulate(source: &str) -> (Experiment, Vec<RunResult>) {

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use common::run_in;
+use common::{TOPOLOGY, run_in};
 
 /// Caches behind limiters in front of a service, open loop, with abusive
 /// clients: the miss-ratio curve, the limiter chart and the time series.
@@ -87,45 +87,6 @@ service_time = { dist = "exponential", mean = "20ms" }
 metric = "p95"
 condition = "above"
 threshold = "1ms"
-"#;
-
-/// Locations, flat and tiered, each limiter scope against attackers
-/// spread over two and four of them: topology.csv and its charts.
-const TOPOLOGY: &str = r#"
-[experiment]
-name = "rerender-topology"
-seed = 4
-replications = 2
-
-[workload]
-requests = 3000
-keys = 300
-
-[workload.clients]
-legit = 60
-legit_rate = "1/s"
-abusive = 2
-abusive_rate = "40/s"
-spread = [2, 4]
-
-[[cache]]
-policy = "lru"
-capacity = "10%"
-
-[[limiter]]
-algorithm = "token-bucket"
-rate = "5/s"
-burst = 5
-
-[service]
-servers = 16
-service_time = { dist = "fixed", time = "10ms" }
-
-[topology]
-locations = { count = 5, share = { dist = "zipf", alpha = 1.0 } }
-tier = ["flat", "upper"]
-upper = { policy = "lru", capacity = "30%" }
-limit_scope = ["location", "global"]
 "#;
 
 fn edgesim() -> Command {

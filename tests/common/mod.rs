@@ -136,3 +136,43 @@ pub fn stray_temp_names(dir: &Path) -> Vec<String> {
     }
     found
 }
+
+/// Locations, flat and tiered, each limiter scope against attackers spread
+/// over two and four of them, two replications: a small topology run for
+/// the report and chart tests.
+pub const TOPOLOGY: &str = r#"
+[experiment]
+name = "topology"
+seed = 4
+replications = 2
+
+[workload]
+requests = 3000
+keys = 300
+
+[workload.clients]
+legit = 60
+legit_rate = "1/s"
+abusive = 2
+abusive_rate = "40/s"
+spread = [2, 4]
+
+[[cache]]
+policy = "lru"
+capacity = "10%"
+
+[[limiter]]
+algorithm = "token-bucket"
+rate = "5/s"
+burst = 5
+
+[service]
+servers = 16
+service_time = { dist = "fixed", time = "10ms" }
+
+[topology]
+locations = { count = 5, share = { dist = "zipf", alpha = 1.0 } }
+tier = ["flat", "upper"]
+upper = { policy = "lru", capacity = "30%" }
+limit_scope = ["location", "global"]
+"#;
