@@ -70,12 +70,15 @@ impl Estimate {
                 WorkloadSpec::Trace(_) => traces = true,
             }
         }
-        let has_cache = exp.cache_slots.iter().any(Option::is_some);
-        let cached = if has_cache {
-            keys.min(requests.max(1.0))
-        } else {
-            0.0
-        };
+        // Every cache may come to hold every key: one per location (one
+        // location without a topology) and one per upper tier.
+        let has_cache = exp.cache_slots.iter().any(Option::is_some) as u64;
+        let caches = (exp.services.iter())
+            .filter_map(|s| s.topology.as_ref())
+            .map(|t| has_cache * t.location_count() + t.upper_names().len() as u64)
+            .max()
+            .unwrap_or(has_cache);
+        let cached = keys.min(requests.max(1.0)) * caches as f64;
         let runs = exp.run_count();
         Estimate {
             runs,
