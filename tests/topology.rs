@@ -267,6 +267,8 @@ upper = { policy = "lru", capacity = "20%" }
         report.contains("**Pick tiered (upper"),
         "the report picks a topology"
     );
+    let row = format!("| upper tier | {flat} -> {tiered} | {:+.1}% |", -cut);
+    assert!(report.contains(&row), "{row:?}: the flat vs tiered table");
 }
 
 #[test]

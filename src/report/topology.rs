@@ -659,9 +659,40 @@ fn flat_vs_tiered(md: &mut String, summary: &Summary, configs: &[TopoConfig]) {
         return;
     };
     let _ = writeln!(md, "### Flat vs tiered\n");
+    let _ = writeln!(
+        md,
+        "| configuration | tiers | origin requests | change | origin bandwidth | change | p95 (ms) | mean (ms) |\n|---|---|---:|---:|---:|---:|---:|---:|"
+    );
+    let from_to = |metric: Metric, a: f64, b: f64| {
+        format!(
+            "{} -> {}",
+            verdict::value(metric, a, ""),
+            verdict::value(metric, b, "")
+        )
+    };
+    let ms = |pair: Option<(f64, f64)>| pair.map_or(NA.into(), |(a, b)| from_to(Metric::P95, a, b));
     for c in &compared {
-        let head = name(summary, &configs[c.tiered], false);
-        let _ = writeln!(md, "- `{head}`: {}.", effect(configs, c));
+        let (f, t) = (&configs[c.flat], &configs[c.tiered]);
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {:+.1}% | {} | {:+.1}% | {} | {} |",
+            name(summary, t, false),
+            tiers_text(t.spec.tier),
+            from_to(
+                Metric::OriginRequests,
+                f.origin_requests.mean,
+                t.origin_requests.mean
+            ),
+            -100.0 * c.requests_cut,
+            from_to(
+                Metric::OriginBytes,
+                f.origin_bytes.mean,
+                t.origin_bytes.mean
+            ),
+            -100.0 * c.bytes_cut,
+            ms(c.p95_ms),
+            ms(c.mean_ms),
+        );
     }
     let _ = writeln!(md, "\n{advice}\n");
 }
