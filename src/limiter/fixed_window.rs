@@ -34,15 +34,17 @@ pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
     }))
 }
 
-impl Limiter for FixedWindow {
-    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+impl FixedWindow {
+    /// Decides on a request for `key` at `now`; counts it even when it
+    /// is denied if `always`.
+    fn count(&mut self, key: u64, now: SimTime, always: bool) -> Decision {
         let window = now / self.window;
         let c = self.counts.entry(key, || Count { window, counted: 0 });
         if c.window != window {
             *c = Count { window, counted: 0 };
         }
         let admit = c.counted < self.limit;
-        if admit || self.count_all {
+        if admit || always {
             c.counted += 1;
         }
         if admit {
@@ -52,6 +54,17 @@ impl Limiter for FixedWindow {
                 retry_after: (window + 1) * self.window - now,
             }
         }
+    }
+}
+
+impl Limiter for FixedWindow {
+    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+        self.count(key, now, self.count_all)
+    }
+
+    /// Counts it even past the limit: the overshoot is owed.
+    fn consume(&mut self, key: u64, now: SimTime) {
+        self.count(key, now, true);
     }
 
     /// A count from an earlier window no longer matters.

@@ -33,8 +33,10 @@ pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
     }))
 }
 
-impl Limiter for LeakyBucket {
-    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+impl LeakyBucket {
+    /// Decides on a request for `key` at `now`; counts it even when it
+    /// is denied if `always`.
+    fn count(&mut self, key: u64, now: SimTime, always: bool) -> Decision {
         let w = self
             .buckets
             .get(key)
@@ -45,10 +47,22 @@ impl Limiter for LeakyBucket {
             (level + self.t, Decision::Allow)
         } else {
             let retry_after = level - self.limit;
+            let level = if always { level + self.t } else { level };
             (level, Decision::Deny { retry_after })
         };
         self.buckets.insert(key, Water { level, at: now });
         decision
+    }
+}
+
+impl Limiter for LeakyBucket {
+    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+        self.count(key, now, false)
+    }
+
+    /// Counts it even past the limit: the overshoot is owed.
+    fn consume(&mut self, key: u64, now: SimTime) {
+        self.count(key, now, true);
     }
 
     /// An empty bucket behaves as a fresh one.

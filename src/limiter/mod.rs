@@ -70,9 +70,9 @@ pub trait Limiter: Send + CloneLimiter {
 
     /// Counts a request that another copy of this limiter admitted for
     /// `key` at `now`, even past the limit (a lagged scope merging the
-    /// locations' counts). By default the request is decided again, so a
-    /// merged state never goes past the limit; algorithms that can owe
-    /// (token bucket, GCRA) count it whole.
+    /// locations' counts). The rate algorithms count it whole, so the
+    /// overshoot is owed; by default (the adaptive and concurrency
+    /// limiters) the request is decided again.
     fn consume(&mut self, key: u64, now: SimTime) {
         self.decide(key, now);
     }

@@ -60,8 +60,10 @@ pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
     }))
 }
 
-impl Limiter for SlidingCounter {
-    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+impl SlidingCounter {
+    /// Decides on a request for `key` at `now`; counts it even when it
+    /// is denied if `always`.
+    fn count(&mut self, key: u64, now: SimTime, always: bool) -> Decision {
         let (w, limit) = (self.window, self.limit);
         let c = self.counts.entry(key, || Counts {
             window: now / w,
@@ -70,7 +72,7 @@ impl Limiter for SlidingCounter {
         c.roll(now, w);
         let budget = limit as u128 * w as u128;
         let admit = c.scaled_estimate(now, w) < budget;
-        if admit || self.count_all {
+        if admit || always {
             c.current += 1;
         }
         if admit {
@@ -94,6 +96,17 @@ impl Limiter for SlidingCounter {
         Decision::Deny {
             retry_after: retry_at.saturating_sub(now).max(1),
         }
+    }
+}
+
+impl Limiter for SlidingCounter {
+    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+        self.count(key, now, self.count_all)
+    }
+
+    /// Counts it even past the limit: the overshoot is owed.
+    fn consume(&mut self, key: u64, now: SimTime) {
+        self.count(key, now, true);
     }
 
     /// Counts older than the previous window no longer matter.

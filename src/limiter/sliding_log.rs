@@ -43,15 +43,17 @@ fn expire(log: &mut VecDeque<SimTime>, now: SimTime, window: u64) -> usize {
     before - log.len()
 }
 
-impl Limiter for SlidingLog {
-    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+impl SlidingLog {
+    /// Decides on a request for `key` at `now`; counts it even when it
+    /// is denied if `always`.
+    fn count(&mut self, key: u64, now: SimTime, always: bool) -> Decision {
         let log = self.logs.entry(key, VecDeque::new);
         self.entries -= expire(log, now, self.window);
         let admit = (log.len() as u64) < self.limit;
         // Without this request, admission needs all but limit - 1 of the
         // logged times to expire.
         let retry_at = (!admit).then(|| log[log.len() - self.limit as usize] + self.window);
-        if admit || self.count_all {
+        if admit || always {
             log.push_back(now);
             self.entries += 1;
         }
@@ -61,6 +63,17 @@ impl Limiter for SlidingLog {
                 retry_after: at - now,
             },
         }
+    }
+}
+
+impl Limiter for SlidingLog {
+    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
+        self.count(key, now, self.count_all)
+    }
+
+    /// Counts it even past the limit: the overshoot is owed.
+    fn consume(&mut self, key: u64, now: SimTime) {
+        self.count(key, now, true);
     }
 
     fn evict_idle(&mut self, now: SimTime) {

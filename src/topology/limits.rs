@@ -7,10 +7,9 @@
 //! - `lagged`: each location decides on its own copy of the global state;
 //!   every `sync` the requests admitted anywhere since the last merge are
 //!   counted, in time order, into the global state (past the limit if the
-//!   locations together let too many through: the overshoot is a debt
-//!   that later requests wait out, for the token bucket and GCRA; the
-//!   other algorithms cap the merged count at the limit), and every
-//!   location's copy is replaced by it. So the leak lies between the
+//!   locations together let too many through: for the rate algorithms the
+//!   overshoot is a debt that later requests wait out, as summed counters
+//!   would), and every location's copy is replaced by it. So the leak lies between the
 //!   global and the per-location one: as `sync` goes to zero the copies
 //!   are the global state at every decision, and as it grows they count
 //!   alone.
@@ -122,5 +121,48 @@ impl<'a> Limits<'a> {
     fn all(&self) -> impl Iterator<Item = &KeyedLimiter> {
         let shared = (self.scope != Scope::Lagged).then_some(&*self.shared);
         shared.into_iter().chain(&self.copies)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::SECOND;
+    use crate::limiter::{self, KeyBy, LimiterSpec};
+    use crate::workload::Request;
+
+    /// When the first request after merging `n` admitted requests, one
+    /// every 25 ms from 0, is admitted, trying every 10 ms.
+    fn first_admitted_after(algorithm: &str, n: u64) -> u64 {
+        let spec = LimiterSpec::new(algorithm, Some(10.0), Some(10), KeyBy::Global).unwrap();
+        let mut l = limiter::build(&spec).unwrap();
+        let req = Request::default();
+        for i in 0..n {
+            l.consume(&req, i * SECOND / 40);
+        }
+        let last = (n - 1) * SECOND / 40;
+        (1..)
+            .map(|k| last + k * SECOND / 100)
+            .find(|&t| l.decide(&req, t).admitted())
+            .unwrap()
+    }
+
+    #[test]
+    fn a_merged_overshoot_is_owed_by_every_rate_algorithm() {
+        for algorithm in [
+            "token-bucket",
+            "gcra",
+            "leaky-bucket",
+            "sliding-window-log",
+            "sliding-window-counter",
+        ] {
+            let (at_limit, twice) = (
+                first_admitted_after(algorithm, 10),
+                first_admitted_after(algorithm, 20),
+            );
+            assert!(
+                twice > at_limit,
+                "{algorithm}: {at_limit} ns, then {twice} ns"
+            );
+        }
     }
 }
