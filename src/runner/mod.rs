@@ -438,52 +438,44 @@ fn replay(
         let parts: Vec<&str> = cache.into_iter().chain(limiter).collect();
         format!("run {} ({})", run.index, parts.join(", "))
     };
-    let layout = run
-        .service
-        .and_then(|s| exp.services[s].topology.as_ref())
-        .map(|t| Layout::of(t, exp.workloads[run.workload].spread()));
+    let topology = run.service.and_then(|s| exp.services[s].topology.as_ref());
+    let layout = topology.map(|t| Layout::of(t, exp.workloads[run.workload].spread()));
     let locations = layout.as_ref().map_or(1, Layout::locations);
+    let uppers = layout.as_ref().map_or(0, |l| l.upper_names.len());
+    let resolve = |spec: &CacheSpec| {
+        (spec.capacity)
+            .resolve(instance.working_set, spec.ignore_size)
+            .map_err(anyhow::Error::msg)
+    };
+    let build = |spec: &CacheSpec, (capacity, count_objects), seed| {
+        cache::build(&spec.policy, capacity, count_objects, seed)
+            .map_err(anyhow::Error::msg)
+            .with_context(context)
+    };
     // One cache per location, then one per upper tier; location 0's seed is
     // the run's, so that one location is the run without a topology.
+    let edge = run.cache.map(|c| &exp.caches[c].spec);
+    let (capacity, count_objects) = edge.map(resolve).transpose()?.unwrap_or((0, false));
     let mut caches: Vec<Option<BoxedCache>> = Vec::new();
     let mut states = Vec::new();
-    let (mut capacity, mut count_objects) = (0, false);
-    let build = |spec: &CacheSpec, seed| {
-        let (capacity, count_objects) = spec
-            .capacity
-            .resolve(instance.working_set, spec.ignore_size)
-            .map_err(anyhow::Error::msg)?;
-        let cache = cache::build(&spec.policy, capacity, count_objects, seed)
-            .map_err(anyhow::Error::msg)
-            .with_context(context)?;
-        Ok::<_, anyhow::Error>((cache, capacity, count_objects))
-    };
     for l in 0..locations {
-        let site_seed = if l == 0 {
-            seed
-        } else {
-            derive_seed(seed, &format!("location {l}"))
+        let site_seed = match l {
+            0 => seed,
+            _ => derive_seed(seed, &format!("location {l}")),
         };
-        match run.cache {
-            Some(c) => {
-                let built;
-                (built, capacity, count_objects) = build(&exp.caches[c].spec, site_seed)?;
-                caches.push(Some(built));
-            }
-            None => caches.push(None),
-        }
+        let built = edge.map(|spec| build(spec, (capacity, count_objects), site_seed));
+        caches.push(built.transpose()?);
         states.push(Replay::new(count_objects));
     }
-    if let Some(layout) = &layout
-        && let Some(upper) = run
-            .service
-            .and_then(|s| exp.services[s].topology.as_ref())
-            .and_then(|t| t.upper.as_ref())
+    if let Some(upper) = topology
+        .and_then(|t| t.upper.as_ref())
+        .filter(|_| uppers > 0)
     {
-        for u in 0..layout.upper_names.len() {
-            let (built, _, objects) = build(upper, derive_seed(seed, &format!("upper {u}")))?;
-            caches.push(Some(built));
-            states.push(Replay::new(objects));
+        let resolved = resolve(upper)?;
+        for u in 0..uppers {
+            let site_seed = derive_seed(seed, &format!("upper {u}"));
+            caches.push(Some(build(upper, resolved, site_seed)?));
+            states.push(Replay::new(resolved.1));
         }
     }
     let load = &exp.loads[run.load].spec.load;

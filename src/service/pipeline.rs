@@ -136,14 +136,17 @@ struct Hop {
     rng: RngStream,
 }
 
+/// The sampler of `dist`, or None when every draw is zero.
+fn sampler(dist: Option<&super::TimeDist>, name: &str) -> Result<Option<Sampler>, String> {
+    dist.filter(|d| !d.is_zero())
+        .map(|d| d.sampler().map_err(|e| format!("{name}: {e}")))
+        .transpose()
+}
+
 impl Hop {
     fn new(dist: Option<&super::TimeDist>, seed: u64, name: &str) -> Result<Self, String> {
-        let sampler = dist
-            .filter(|d| !d.is_zero())
-            .map(|d| d.sampler().map_err(|e| format!("{name}: {e}")))
-            .transpose()?;
         Ok(Hop {
-            sampler,
+            sampler: sampler(dist, name)?,
             rng: stream(seed, name),
         })
     }
@@ -155,6 +158,15 @@ impl Hop {
             None => 0,
         }
     }
+}
+
+/// What a site's cache does with a request.
+enum Found {
+    Hit,
+    /// It waits for the fetch of its key in flight (coalescing).
+    Waits,
+    /// It must be fetched from the next tier or the origin.
+    Fetch,
 }
 
 /// A location or an upper tier: a cache and the fetches in flight there.
@@ -179,6 +191,8 @@ struct Pipeline<'s, 'a> {
     coalesce: bool,
     /// Client round trip samplers per location, drawn from one stream.
     rtt: Vec<Option<Sampler>>,
+    /// Whether some location has a client round trip.
+    any_rtt: bool,
     rtt_rng: RngStream,
     upper_rtt: Hop,
     origin_rtt: Hop,
@@ -274,7 +288,7 @@ impl Pipeline<'_, '_> {
         self.out.sites[location].requests += 1;
         let rtt = self.rtt[location].as_ref();
         let half = rtt.map_or(0, |s| s.sample(&mut self.rtt_rng) / 2);
-        if self.rtt.iter().any(Option::is_some) {
+        if self.any_rtt {
             self.client_half.push(half);
         }
         self.in_system += 1;
@@ -316,10 +330,8 @@ impl Pipeline<'_, '_> {
         }
     }
 
-    /// What site `site`'s cache says about request `i`: None when it has
-    /// it (a hit), or when `i` waits for the fetch in flight (coalescing);
-    /// else `i` must fetch it, and whether it leads that fetch.
-    fn look_up(&mut self, site: usize, i: usize, now: SimTime) -> Option<bool> {
+    /// What site `site`'s cache does with request `i`.
+    fn look_up(&mut self, site: usize, i: usize, now: SimTime) -> Found {
         let req = Request {
             time: now,
             ..*self.request(i)
@@ -331,27 +343,26 @@ impl Pipeline<'_, '_> {
             .unwrap_or(true);
         let site = &mut self.sites[site];
         let Some((c, state)) = site.cache.as_mut().filter(|_| cacheable) else {
-            return Some(false);
+            return Found::Fetch;
         };
         let found = cache::lookup(&mut **c, &req, state);
         let leader = site.fetching.get(&req.key).copied();
         let hit = found == Lookup::Hit && leader.is_none();
         state.stats.record(req.size, hit, found == Lookup::Expired);
         if hit {
-            return None;
+            return Found::Hit;
         }
         if let Some(leader) = leader.filter(|_| self.coalesce) {
             self.out.fates[i].served = Served::Coalesced;
             site.followers.entry(leader).or_default().push(i);
-            return None;
+            return Found::Waits;
         }
         // The object arrives with the oldest fetch in flight: a later one
         // (without coalescing) does not delay it.
-        let leads = self.origin.is_some() && leader.is_none();
-        if leads {
+        if self.origin.is_some() && leader.is_none() {
             site.fetching.insert(req.key, i);
         }
-        Some(leads)
+        Found::Fetch
     }
 
     /// An admitted request looks its location's cache up and goes on (to
@@ -359,12 +370,12 @@ impl Pipeline<'_, '_> {
     fn enter(&mut self, i: usize, now: SimTime) {
         let location = self.location(i);
         match self.look_up(location, i, now) {
-            None if self.out.fates[i].served == Served::Coalesced => {}
-            None => {
+            Found::Hit => {
                 let t = self.edge_time.draw();
                 self.respond(i, now, Status::Ok, Served::Cache, t);
             }
-            Some(_) => self.forward(i, location, now),
+            Found::Waits => {}
+            Found::Fetch => self.forward(i, location, now),
         }
     }
 
@@ -376,16 +387,18 @@ impl Pipeline<'_, '_> {
         let counts = &mut self.out.sites[site];
         counts.forwarded += 1;
         counts.forwarded_bytes += size;
-        let upper = match site < self.layout.locations() {
-            true => self.layout.parent_site(site),
-            false => None,
-        };
-        if site < self.layout.locations()
+        let is_location = site < self.layout.locations();
+        if is_location
             && self.origin.is_some()
             && let Some(t) = self.timeout
         {
             self.deadlines.push_back((now + t, i));
         }
+        let upper = if is_location {
+            self.layout.parent_site(site)
+        } else {
+            None
+        };
         let Some(upper) = upper else {
             return self.fetch(i, now);
         };
@@ -402,13 +415,13 @@ impl Pipeline<'_, '_> {
     fn at_upper(&mut self, i: usize, site: usize, now: SimTime) {
         self.out.sites[site].requests += 1;
         match self.look_up(site, i, now) {
-            None if self.out.fates[i].served == Served::Coalesced => {}
-            None => {
+            Found::Hit => {
                 self.out.fates[i].served = Served::Upper;
                 let t = self.edge_time.draw();
                 self.answer_down(i, now, t, Status::Ok);
             }
-            Some(_) => self.forward(i, site, now),
+            Found::Waits => {}
+            Found::Fetch => self.forward(i, site, now),
         }
     }
 
@@ -480,7 +493,8 @@ impl Pipeline<'_, '_> {
         }
         match self.layout.parent_site(self.location(i)) {
             Some(upper) => {
-                for j in self.end_fetch_at(upper, i, status) {
+                let waiting = self.end_fetch_at(upper, i, status);
+                for j in std::iter::once(i).chain(waiting) {
                     self.answer_down(j, now, 0, status);
                 }
             }
@@ -497,8 +511,7 @@ impl Pipeline<'_, '_> {
     }
 
     /// Ends fetch `i` at `site` (a failed fetch leaves nothing cached) and
-    /// gives the requests it answers: `i` and, with coalescing, those
-    /// waiting there for it.
+    /// gives the requests waiting there for it (coalescing).
     fn end_fetch_at(&mut self, site: usize, i: usize, status: Status) -> Vec<usize> {
         let key = self.request(i).key;
         let site = &mut self.sites[site];
@@ -510,19 +523,19 @@ impl Pipeline<'_, '_> {
                 state.removed += c.remove(key) as u64;
             }
         }
-        let mut answered = vec![i];
-        if self.coalesce {
-            answered.extend(site.followers.remove(&i).unwrap_or_default());
+        match self.coalesce {
+            true => site.followers.remove(&i).unwrap_or_default(),
+            false => Vec::new(),
         }
-        answered
     }
 
     /// Answers fetch `i` at its location, and everyone waiting there.
     fn end_fetch(&mut self, i: usize, now: SimTime, status: Status) {
+        let waiting = self.end_fetch_at(self.location(i), i, status);
         let served = self.out.fates[i].served;
-        for j in self.end_fetch_at(self.location(i), i, status) {
-            let served = if j == i { served } else { Served::Coalesced };
-            self.respond(j, now, status, served, 0);
+        self.respond(i, now, status, served, 0);
+        for j in waiting {
+            self.respond(j, now, status, Served::Coalesced, 0);
         }
     }
 
@@ -652,15 +665,8 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
     let hop = |f: fn(&ServiceSpec) -> Option<&super::TimeDist>, name| {
         Hop::new(service.and_then(f), seed, name)
     };
-    let rtt = (0..layout.locations())
-        .map(|l| {
-            let dist = layout.rtt[l]
-                .as_ref()
-                .or(service.and_then(|s| s.rtt.as_ref()));
-            let dist = dist.filter(|d| !d.is_zero());
-            dist.map(|d| d.sampler().map_err(|e| format!("rtt: {e}")))
-                .transpose()
-        })
+    let rtt = (layout.rtt.iter())
+        .map(|own| sampler(own.as_ref().or(service.and_then(|s| s.rtt.as_ref())), "rtt"))
         .collect::<Result<Vec<_>, String>>()?;
     let site_count = layout.locations() + layout.upper_names.len();
     let mut caches = caches.into_iter();
@@ -701,6 +707,7 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
         origin,
         timeout: service.and_then(|s| s.timeout).map(|t| t.0),
         coalesce: service.is_some_and(|s| s.coalesce),
+        any_rtt: rtt.iter().any(Option::is_some),
         rtt,
         rtt_rng: stream(seed, "rtt"),
         upper_rtt: Hop::new(layout.upper_rtt.as_ref(), seed, "upper-rtt")?,
