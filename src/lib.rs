@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod report;
 pub mod runner;
 pub mod service;
+pub mod spec;
 pub mod topology;
 pub mod units;
 pub mod workload;
