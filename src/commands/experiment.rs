@@ -9,6 +9,7 @@ use anyhow::Result;
 use clap::Args;
 
 use edgesim::experiment::{Experiment, WorkloadSpec};
+use edgesim::io::refuse_overwrite;
 use edgesim::report::{self, Destination, Partial, Summary};
 use edgesim::runner::budget::{self, Estimate, Limits};
 use edgesim::runner::{self, Interrupted, Stop};
@@ -87,10 +88,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("outputs").join(&exp.name));
-    report::refuse_overwrite(&file, &out, "--out")?;
+    refuse_overwrite(&file, &out, "--out")?;
     for w in &exp.workloads {
         if let WorkloadSpec::Trace(t) = &w.spec {
-            report::refuse_overwrite(&t.path, &out, "--out")?;
+            refuse_overwrite(&t.path, &out, "--out")?;
         }
     }
     let dest = Destination::check(&out, args.force, report::file_names())?;

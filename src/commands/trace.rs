@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
 use edgesim::experiment::{Experiment, WorkloadSpec};
-use edgesim::report::refuse_overwrite;
+use edgesim::io::refuse_overwrite;
 use edgesim::runner;
 use edgesim::workload::trace::{self, OutputFormat, Percentiles, TraceOptions, TraceStats};
 

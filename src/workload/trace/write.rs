@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::{Request, zstd_frames};
-use crate::report::write_atomic;
+use crate::io::write_atomic;
 use crate::workload::NEVER;
 use crate::workload::oracle::{RECORD_BYTES, encode as encode_record};
 
