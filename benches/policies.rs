@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use edgesim::cache::{self, POLICIES, Replay};
 use edgesim::engine::{mix64, stream};
-use edgesim::workload::oracle::{self, RECORD_BYTES};
+use edgesim::workload::trace::oracle_general::{self, RECORD_BYTES};
 use edgesim::workload::{Request, annotate_next_access};
 use rand_distr::{Distribution, Zipf};
 
@@ -59,7 +59,7 @@ fn ensure_trace() -> PathBuf {
     let tmp = path.with_extension("tmp");
     let mut out = BufWriter::new(File::create(&tmp).unwrap());
     for r in &reqs {
-        out.write_all(&oracle::encode(r).unwrap()).unwrap();
+        out.write_all(&oracle_general::encode(r).unwrap()).unwrap();
     }
     out.into_inner().unwrap().sync_all().unwrap();
     std::fs::rename(&tmp, &path).unwrap();
@@ -80,7 +80,7 @@ fn for_each_batch(path: &PathBuf, mut f: impl FnMut(&[Request])) {
         batch.extend(
             bytes[..n]
                 .chunks_exact(RECORD_BYTES)
-                .map(|c| oracle::decode(c.try_into().unwrap())),
+                .map(|c| oracle_general::decode(c.try_into().unwrap())),
         );
         f(&batch);
     }
