@@ -33,7 +33,7 @@ pub use progress::Progress;
 pub use stop::{Interrupted, Stop};
 
 /// One replayed workload, shared by the runs that use it.
-pub struct Instance {
+pub struct WorkloadInstance {
     /// Open loop: the requests at their send times. Closed loop: the order
     /// connections take them in (their times are ignored); empty when a
     /// synthetic workload without a request count is drawn as it goes.
@@ -172,7 +172,7 @@ struct Schedule {
     generating: usize,
     /// Generated instances with runs not yet handed out: the next one
     /// (`k`, in the instance's run order) and the instance.
-    open: BTreeMap<u64, (u64, Arc<Instance>)>,
+    open: BTreeMap<u64, (u64, Arc<WorkloadInstance>)>,
     /// The first failure in run order, which stops every worker.
     failed: Option<(u64, anyhow::Error)>,
 }
@@ -180,7 +180,7 @@ struct Schedule {
 /// A worker's next task.
 enum Task {
     Generate(u64),
-    Replay(u64, Arc<Instance>),
+    Replay(u64, Arc<WorkloadInstance>),
 }
 
 /// What the worker threads share.
@@ -292,7 +292,7 @@ impl Work<'_> {
     }
 
     /// Generates instance `slot`.
-    fn generate(&self, slot: u64) -> Result<Instance> {
+    fn generate(&self, slot: u64) -> Result<WorkloadInstance> {
         let exp = self.exp;
         let (w, l, r) = self.plan.instance(slot);
         // Offline policies (Belady) read next-access positions: annotated
@@ -325,7 +325,7 @@ pub fn generate(
     load: &Load,
     seed: u64,
     next_access: bool,
-) -> Result<Instance> {
+) -> Result<WorkloadInstance> {
     let arrivals = |phases: &Vec<_>| Arrivals::new(phases.clone(), stream(seed, "load-arrivals"));
     let (mut requests, clientless_trace, routes, observed) = match spec {
         WorkloadSpec::Synthetic(s) => {
@@ -404,7 +404,7 @@ pub fn generate(
         }
         _ => WorkingSet::of(&requests),
     };
-    Ok(Instance {
+    Ok(WorkloadInstance {
         requests,
         working_set,
         clientless_trace,
@@ -428,7 +428,7 @@ fn speed_up(requests: &mut [Request], speedup: f64) {
 fn replay(
     exp: &Experiment,
     run: &Run,
-    instance: &Instance,
+    instance: &WorkloadInstance,
     stop: Stop,
 ) -> Result<Option<RunResult>> {
     let seed = exp.run_seed(run);
@@ -568,7 +568,7 @@ type Measured = (
 fn simulate(
     exp: &Experiment,
     run: &Run,
-    instance: &Instance,
+    instance: &WorkloadInstance,
     caches: Vec<Option<CacheStage>>,
     layout: Option<&Layout>,
 ) -> Result<Measured> {
