@@ -108,7 +108,11 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     let resumed = done.len();
     let started = Instant::now();
-    let outcome = runner::run_resuming(&exp, threads, done, Stop::on_signals()?)?;
+    let finished = runner::run_resuming(&exp, threads, done, Stop::on_signals()?);
+    for skipped in &finished.skipped {
+        eprintln!("{skipped}");
+    }
+    let outcome = finished.outcome?;
     let results = outcome.results;
     // Echoed in results.json relative to the output directory: the outputs
     // stay the same wherever they are made, and `edgesim report` finds the

@@ -125,6 +125,9 @@ pub fn run(command: TraceCommand) -> Result<()> {
                     .with_context(|| {
                         format!("generating the workload of {}", experiment.display())
                     })?;
+            if let Some(skipped) = &instance.skipped {
+                eprintln!("{skipped}");
+            }
             trace::write(&output, &instance.requests, &[], format)?;
             eprintln!(
                 "wrote {} requests to {}",
