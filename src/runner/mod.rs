@@ -674,7 +674,7 @@ fn simulate(
                 limiter::measure_accuracy(spec, r, a)
             })
             .map_err(anyhow::Error::msg)?;
-            Ok::<_, anyhow::Error>(LimitStats::of(requests, &outcome, accuracy))
+            Ok::<_, anyhow::Error>(outcome.limit_stats(requests, accuracy))
         })
         .transpose()?;
     let service = run.service.map(|_| {
@@ -690,7 +690,7 @@ fn simulate(
     });
     let topology = layout.map(|layout| {
         let rate = spec.and_then(|s| s.rate).map(|r| r.0);
-        TopologyStats::of(layout, &outcome, requests, rate)
+        outcome.topology_stats(layout, requests, rate)
     });
     Ok((limits, service, topology))
 }

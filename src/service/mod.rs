@@ -26,6 +26,7 @@
 mod load;
 mod origin;
 mod pipeline;
+mod stats;
 
 pub use load::{ConnPhase, Load, LoadSpec};
 pub use pipeline::{
