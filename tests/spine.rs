@@ -6,8 +6,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
-use common::assert_rejected;
+use common::{assert_rejected, edgesim};
 
 const EXPERIMENT: &str = r#"
 [experiment]
@@ -38,10 +37,6 @@ const OUTPUTS: [&str; 5] = [
     "mrc.png",
     "mrc.svg",
 ];
-
-fn edgesim() -> Command {
-    Command::cargo_bin("edgesim").unwrap()
-}
 
 /// Runs `experiment` into a fresh directory and returns the bytes of every output.
 fn run(experiment: &str, extra: &[&str]) -> Vec<Vec<u8>> {
