@@ -10,12 +10,12 @@
 //! the policies' indexes grow from their small byte-mode start.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use edgesim::cache::{self, POLICIES, Replay};
 use edgesim::engine::{mix64, stream};
+use edgesim::io::read_full;
 use edgesim::workload::trace::oracle_general::RECORD_BYTES;
 use edgesim::workload::trace::{self, OutputFormat, TraceFormat, TraceOptions};
 use edgesim::workload::{Request, annotate_next_access};
@@ -59,19 +59,6 @@ fn ensure_trace() -> PathBuf {
     annotate_next_access(&mut reqs);
     trace::write(&path, &reqs, &[], OutputFormat::OracleGeneral).unwrap();
     path
-}
-
-/// Reads until `buf` is full or the file ends: the bare loop takes the raw
-/// records, without the product's reader.
-fn read_full(file: &mut File, buf: &mut [u8]) -> usize {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..]).unwrap() {
-            0 => break,
-            k => n += k,
-        }
-    }
-    n
 }
 
 /// The product path: a registry-built policy replaying decoded batches.
@@ -122,7 +109,8 @@ fn bare_lru(path: &PathBuf) -> (f64, f64) {
     let mut file = File::open(path).unwrap();
     let mut bytes = vec![0u8; BATCH * RECORD_BYTES];
     loop {
-        let n = read_full(&mut file, &mut bytes);
+        // The raw records, without the product's reader.
+        let n = read_full(&mut file, &mut bytes).unwrap();
         if n == 0 {
             break;
         }

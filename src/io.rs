@@ -1,6 +1,7 @@
-//! Writing files so that nothing is ever half there.
+//! Reading and writing files so that nothing is ever half there.
 //!
-//! A single file (a converted trace, a decisions log) is written through a
+//! A read fills its buffer however the reader splits it ([`read_full`]). A
+//! single file (a converted trace, a decisions log) is written through a
 //! temporary file beside it and a rename ([`write_atomic`]); a directory is
 //! replaced whole by one atomic exchange with a new one ([`swap_in`]: Linux
 //! `renameat2(RENAME_EXCHANGE)`; elsewhere the old one is renamed aside
@@ -8,7 +9,7 @@
 //! writers never share one and a planted symlink is never followed.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -191,4 +192,18 @@ pub(crate) fn temp_builder<'a>(
     #[cfg(not(unix))]
     let _ = mode;
     builder
+}
+
+/// Reads until `buf` is full or `r` ends.
+pub fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
