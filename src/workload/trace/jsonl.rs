@@ -166,9 +166,6 @@ impl LineFormat for Jsonl {
         names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
-        if line.trim_ascii().is_empty() {
-            return Ok(());
-        }
         let object: Map<String, Value> = serde_json::from_slice(line).map_err(|e| {
             LineError::new(
                 e.column().saturating_sub(1),
