@@ -10,7 +10,7 @@
 //! the policies' indexes grow from their small byte-mode start.
 
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use edgesim::cache::{self, POLICIES, Replay};
@@ -62,7 +62,7 @@ fn ensure_trace() -> PathBuf {
 }
 
 /// The product path: a registry-built policy replaying decoded batches.
-fn product(path: &PathBuf, policy: &str, count_objects: bool) -> (f64, f64, f64) {
+fn product(path: &Path, policy: &str, count_objects: bool) -> (f64, f64, f64) {
     let start = Instant::now();
     let capacity = if count_objects {
         CAPACITY
