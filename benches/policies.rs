@@ -4,19 +4,20 @@
 //!
 //! `cargo bench --bench policies [-- POLICY...]`. The trace is generated
 //! once as an oracleGeneral file under target/ (or $EDGESIM_BENCH_TRACE)
-//! and every run reads it from disk: reading and decoding are timed, as in
-//! `edgesim cache`. With `EDGESIM_BENCH_BYTES` set, the capacity is counted
+//! and every run reads it from disk through the product's reader: reading
+//! and decoding are timed, as in `edgesim cache`. With `EDGESIM_BENCH_BYTES` set, the capacity is counted
 //! in bytes (the same 100,000 objects of 4 KiB, so the same misses), and
 //! the policies' indexes grow from their small byte-mode start.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use edgesim::cache::{self, POLICIES, Replay};
 use edgesim::engine::{mix64, stream};
-use edgesim::workload::oracle::{self, RECORD_BYTES};
+use edgesim::io::read_full;
+use edgesim::workload::trace::oracle_general::RECORD_BYTES;
+use edgesim::workload::trace::{self, OutputFormat, TraceFormat, TraceOptions};
 use edgesim::workload::{Request, annotate_next_access};
 use rand_distr::{Distribution, Zipf};
 
@@ -25,7 +26,7 @@ const OBJECTS: u64 = 1_000_000;
 const CAPACITY: u64 = 100_000;
 /// Every object's size in the generated trace.
 const OBJECT_BYTES: u32 = 4096;
-/// Records decoded and replayed per batch.
+/// Records the bare loop reads at a time.
 const BATCH: usize = 1 << 16;
 
 fn trace_path() -> PathBuf {
@@ -56,49 +57,12 @@ fn ensure_trace() -> PathBuf {
         })
         .collect();
     annotate_next_access(&mut reqs);
-    let tmp = path.with_extension("tmp");
-    let mut out = BufWriter::new(File::create(&tmp).unwrap());
-    for r in &reqs {
-        out.write_all(&oracle::encode(r).unwrap()).unwrap();
-    }
-    out.into_inner().unwrap().sync_all().unwrap();
-    std::fs::rename(&tmp, &path).unwrap();
+    trace::write(&path, &reqs, &[], OutputFormat::OracleGeneral).unwrap();
     path
 }
 
-/// Calls `f` with each batch of decoded requests, reading the file in chunks.
-fn for_each_batch(path: &PathBuf, mut f: impl FnMut(&[Request])) {
-    let mut file = File::open(path).unwrap();
-    let mut bytes = vec![0u8; BATCH * RECORD_BYTES];
-    let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        let n = read_full(&mut file, &mut bytes);
-        if n == 0 {
-            return;
-        }
-        batch.clear();
-        batch.extend(
-            bytes[..n]
-                .chunks_exact(RECORD_BYTES)
-                .map(|c| oracle::decode(c.try_into().unwrap())),
-        );
-        f(&batch);
-    }
-}
-
-fn read_full(file: &mut File, buf: &mut [u8]) -> usize {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..]).unwrap() {
-            0 => break,
-            k => n += k,
-        }
-    }
-    n
-}
-
 /// The product path: a registry-built policy replaying decoded batches.
-fn product(path: &PathBuf, policy: &str, count_objects: bool) -> (f64, f64, f64) {
+fn product(path: &Path, policy: &str, count_objects: bool) -> (f64, f64, f64) {
     let start = Instant::now();
     let capacity = if count_objects {
         CAPACITY
@@ -107,7 +71,16 @@ fn product(path: &PathBuf, policy: &str, count_objects: bool) -> (f64, f64, f64)
     };
     let mut cache = cache::build(&policy.parse().unwrap(), capacity, count_objects, 42).unwrap();
     let mut state = Replay::new(count_objects);
-    for_each_batch(path, |batch| cache.replay_dyn(batch, &mut state));
+    // Named by $EDGESIM_BENCH_TRACE, the file may have any extension.
+    let options = TraceOptions {
+        format: Some(TraceFormat::OracleGeneral),
+        ..TraceOptions::default()
+    };
+    let mut reader = trace::open(path, &options).unwrap();
+    let mut batch = Vec::with_capacity(trace::BATCH);
+    while reader.next_batch(&mut batch).unwrap() {
+        cache.replay_dyn(&batch, &mut state);
+    }
     let secs = start.elapsed().as_secs_f64();
     let per_object = cache.heap_bytes() as f64 / cache.len().max(1) as f64;
     (
@@ -136,7 +109,8 @@ fn bare_lru(path: &PathBuf) -> (f64, f64) {
     let mut file = File::open(path).unwrap();
     let mut bytes = vec![0u8; BATCH * RECORD_BYTES];
     loop {
-        let n = read_full(&mut file, &mut bytes);
+        // The raw records, without the product's reader.
+        let n = read_full(&mut file, &mut bytes).unwrap();
         if n == 0 {
             break;
         }

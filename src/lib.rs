@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod engine;
 pub mod experiment;
+pub mod io;
 pub mod limiter;
 pub mod machine;
 pub mod metrics;

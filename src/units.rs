@@ -457,4 +457,16 @@ pub mod checked {
         }
         Ok(v)
     }
+
+    /// A share, from 0 to 1; `why` words the error for a number outside.
+    pub fn share<'de, D: Deserializer<'de>>(
+        d: D,
+        why: impl FnOnce(f64) -> String,
+    ) -> Result<f64, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !(0.0..=1.0).contains(&v) {
+            return Err(D::Error::custom(why(v)));
+        }
+        Ok(v)
+    }
 }

@@ -7,7 +7,8 @@
 mod common;
 
 use edgesim::cache::{self, Replay};
-use edgesim::workload::{Request, oracle};
+use edgesim::workload::Request;
+use edgesim::workload::trace::oracle_general;
 
 const MIB: u64 = 1 << 20;
 const REQUESTS: u64 = 113_872;
@@ -15,7 +16,7 @@ const REQUESTS: u64 = 113_872;
 fn trace() -> Option<Vec<Request>> {
     let path = common::reference_file("cloudPhysicsIO.oracleGeneral.bin")?;
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Some(oracle::decode_all(&bytes).unwrap())
+    Some(oracle_general::decode_all(&bytes).unwrap())
 }
 
 /// (misses, byte misses) of `policy` at 128 MiB x 1..8.

@@ -7,8 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Stdio;
 
-use assert_cmd::Command;
-use common::{assert_rejected, results_json, run_in};
+use common::{assert_rejected, edgesim, results_json, run_in};
 
 const WORKLOAD: &str = "[workload]\nrequests = 2000\nkeys = 100\nclients = { legit = 10 }\n";
 
@@ -107,8 +106,7 @@ fn csv_times_and_sizes_in_exponent_form_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("t.csv");
     fs::write(&csv, "time,key,size\n1e3,a,4.096e3\n1.0005e3,b,4096\n").unwrap();
-    let out = Command::cargo_bin("edgesim")
-        .unwrap()
+    let out = edgesim()
         .args(["trace", "stats", "--json"])
         .arg(&csv)
         .assert()
@@ -407,8 +405,7 @@ fn a_byte_order_mark_does_not_rename_the_first_column() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("excel.csv");
     fs::write(&csv, b"\xef\xbb\xbftime_ns,key,size\n5,a,10\n9,b,20\n").unwrap();
-    let output = Command::cargo_bin("edgesim")
-        .unwrap()
+    let output = edgesim()
         .args(["trace", "stats", "--json"])
         .arg(&csv)
         .assert()

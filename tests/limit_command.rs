@@ -7,13 +7,9 @@ use std::fs;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use assert_cmd::Command;
+use common::edgesim;
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
-
-fn edgesim() -> Command {
-    Command::cargo_bin("edgesim").unwrap()
-}
 
 #[test]
 fn decisions_on_a_real_log_match_governor_line_by_line() {

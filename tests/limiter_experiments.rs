@@ -6,13 +6,9 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::edgesim;
 use edgesim::experiment::Experiment;
 use edgesim::runner;
-
-fn edgesim() -> Command {
-    Command::cargo_bin("edgesim").unwrap()
-}
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/limiters.toml")

@@ -8,14 +8,10 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::edgesim;
 use serde_json::Value;
 
 use edgesim::workload::trace::{self, Observed, TraceOptions};
-
-fn edgesim() -> Command {
-    Command::cargo_bin("edgesim").unwrap()
-}
 
 /// How docs/traces.md says a status counts: Some(true) a hit, Some(false)
 /// a miss, None left out.

@@ -11,8 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
-use common::{files_of, run_in, stray_temp_names};
+use common::{edgesim, files_of, run_in, stray_temp_names};
 
 /// A small cache-only experiment; `{seed}` is replaced.
 const CACHE: &str = r#"
@@ -57,10 +56,6 @@ key = "client"
 
 fn cache(seed: u64) -> String {
     CACHE.replace("{seed}", &seed.to_string())
-}
-
-fn edgesim() -> Command {
-    Command::cargo_bin("edgesim").unwrap()
 }
 
 fn stderr(output: &Output) -> String {

@@ -9,7 +9,7 @@ mod common;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::edgesim;
 use edgesim::experiment::Experiment;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -313,10 +313,9 @@ proptest! {
         std::fs::write(&file, &text).unwrap();
         let exp = Experiment::parse(&file, text.clone()).unwrap();
         prop_assume!(exp.run_count() <= MAX_RUNS);
-        Command::cargo_bin("edgesim").unwrap().arg("validate").arg(&file).assert().success();
+        edgesim().arg("validate").arg(&file).assert().success();
         let out = dir.path().join("out");
-        let run = Command::cargo_bin("edgesim")
-            .unwrap()
+        let run = edgesim()
             .args(["run", "--threads", "2", "--out"])
             .arg(&out)
             .arg(&file)

@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-use common::{TOPOLOGY, run_in};
+use common::{TOPOLOGY, edgesim, run_in};
 
 /// Caches behind limiters in front of a service, open loop, with abusive
 /// clients: the miss-ratio curve, the limiter chart and the time series.
@@ -88,10 +87,6 @@ metric = "p95"
 condition = "above"
 threshold = "1ms"
 "#;
-
-fn edgesim() -> Command {
-    Command::cargo_bin("edgesim").unwrap()
-}
 
 /// Every file of `dir` by name, with its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {

@@ -19,8 +19,7 @@ fn examples() -> Vec<PathBuf> {
 }
 
 fn run(example: &Path, out: &Path) {
-    assert_cmd::Command::cargo_bin("edgesim")
-        .unwrap()
+    common::edgesim()
         .arg("run")
         .arg(example)
         .arg("--out")

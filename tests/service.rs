@@ -4,14 +4,8 @@
 
 use std::fs;
 
-use assert_cmd::Command;
-
 mod common;
-use common::{assert_rejected as rejected, results_json, run_in};
-
-fn edgesim() -> Command {
-    Command::cargo_bin("edgesim").unwrap()
-}
+use common::{assert_rejected as rejected, edgesim, results_json, run_in};
 
 /// Six requests of one client, 100ms apart, in a CSV trace in `order`.
 fn trace(order: [usize; 6]) -> String {

@@ -6,17 +6,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::edgesim;
 use serde_json::Value;
 
 use edgesim::experiment::Experiment;
 use edgesim::runner;
 use edgesim::workload::trace::{self, TraceOptions};
 use edgesim::workload::{NEVER, Request};
-
-fn edgesim() -> Command {
-    Command::cargo_bin("edgesim").unwrap()
-}
 
 /// Runs edgesim with `args`, expecting success; returns stdout.
 fn ok(args: &[&str]) -> Vec<u8> {

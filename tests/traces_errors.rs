@@ -3,9 +3,10 @@
 //! binary and compressed input is an error naming the byte offset; nothing
 //! panics on arbitrary bytes.
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -14,8 +15,7 @@ use edgesim::workload::{NEVER, Request};
 
 /// `trace stats --json FILE ARGS`: (success, stdout JSON if any, stderr).
 fn stats(file: &Path, args: &[&str]) -> (bool, Option<Value>, String) {
-    let out = Command::cargo_bin("edgesim")
-        .unwrap()
+    let out = common::edgesim()
         .args(["trace", "stats", "--json"])
         .arg(file)
         .args(args)

@@ -123,7 +123,7 @@ pub fn run(args: CacheArgs) -> Result<()> {
             o.requests
         );
     }
-    let rows: Vec<Row> = runs.iter_mut().map(Run::row).collect();
+    let rows: Vec<Row> = runs.iter_mut().map(PolicyReplay::row).collect();
     if args.json {
         emit(&(serde_json::to_string_pretty(&rows)? + "\n"))
     } else {
@@ -132,7 +132,7 @@ pub fn run(args: CacheArgs) -> Result<()> {
 }
 
 /// One (policy, size) being replayed.
-struct Run<'a> {
+struct PolicyReplay<'a> {
     spec: &'a PolicySpec,
     capacity: u64,
     count_objects: bool,
@@ -140,7 +140,7 @@ struct Run<'a> {
     state: Replay,
 }
 
-impl Run<'_> {
+impl PolicyReplay<'_> {
     fn row(&mut self) -> Row {
         let s = self.state.stats;
         Row {
@@ -165,7 +165,7 @@ fn caches<'a>(
     args: &CacheArgs,
     policies: &'a [PolicySpec],
     working_set: WorkingSet,
-) -> Result<Vec<Run<'a>>> {
+) -> Result<Vec<PolicyReplay<'a>>> {
     let mut runs = Vec::new();
     for spec in policies {
         for size in &args.size {
@@ -176,7 +176,7 @@ fn caches<'a>(
             let cache = cache::build(spec, capacity, count_objects, seed)
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("policy {spec} at size {capacity}"))?;
-            runs.push(Run {
+            runs.push(PolicyReplay {
                 spec,
                 capacity,
                 count_objects,
@@ -195,7 +195,7 @@ fn stream<'a>(
     mut reader: TraceReader,
     args: &CacheArgs,
     policies: &'a [PolicySpec],
-) -> Result<(Vec<Run<'a>>, Option<Observed>)> {
+) -> Result<(Vec<PolicyReplay<'a>>, Option<Observed>)> {
     let mut runs = caches(args, policies, WorkingSet::default())?;
     let mut batch = Vec::new();
     while reader.next_batch(&mut batch)? {

@@ -9,6 +9,7 @@ use anyhow::Result;
 use clap::Args;
 
 use edgesim::experiment::{Experiment, WorkloadSpec};
+use edgesim::io::refuse_overwrite;
 use edgesim::report::{self, Destination, Partial, Summary};
 use edgesim::runner::budget::{self, Estimate, Limits};
 use edgesim::runner::{self, Interrupted, Stop};
@@ -87,10 +88,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("outputs").join(&exp.name));
-    report::refuse_overwrite(&file, &out, "--out")?;
+    refuse_overwrite(&file, &out, "--out")?;
     for w in &exp.workloads {
         if let WorkloadSpec::Trace(t) = &w.spec {
-            report::refuse_overwrite(&t.path, &out, "--out")?;
+            refuse_overwrite(&t.path, &out, "--out")?;
         }
     }
     let dest = Destination::check(&out, args.force, report::file_names())?;
@@ -107,7 +108,11 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     let resumed = done.len();
     let started = Instant::now();
-    let outcome = runner::run_resuming(&exp, threads, done, Stop::on_signals()?)?;
+    let finished = runner::run_resuming(&exp, threads, done, Stop::on_signals()?);
+    for skipped in &finished.skipped {
+        eprintln!("{skipped}");
+    }
+    let outcome = finished.outcome?;
     let results = outcome.results;
     // Echoed in results.json relative to the output directory: the outputs
     // stay the same wherever they are made, and `edgesim report` finds the

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 
 use edgesim::engine::SimTime;
+use edgesim::io::{refuse_overwrite, write_atomic};
 use edgesim::limiter::{self, KeyBy, KeyedLimiter, LimiterSpec, check_burst};
-use edgesim::report::{refuse_overwrite, write_atomic};
 use edgesim::service::{self, ServiceSpec, Stages};
 use edgesim::units::{Duration, Rate, format_bytes, parse_duration, parse_rate};
 use edgesim::workload::trace::{Trace, TraceOptions};

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
 use edgesim::experiment::{Experiment, WorkloadSpec};
-use edgesim::report::refuse_overwrite;
+use edgesim::io::refuse_overwrite;
 use edgesim::runner;
 use edgesim::workload::trace::{self, OutputFormat, Percentiles, TraceOptions, TraceStats};
 
@@ -125,6 +125,9 @@ pub fn run(command: TraceCommand) -> Result<()> {
                     .with_context(|| {
                         format!("generating the workload of {}", experiment.display())
                     })?;
+            if let Some(skipped) = &instance.skipped {
+                eprintln!("{skipped}");
+            }
             trace::write(&output, &instance.requests, &[], format)?;
             eprintln!(
                 "wrote {} requests to {}",

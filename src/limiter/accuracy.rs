@@ -7,11 +7,10 @@
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
-
 use super::sliding_counter::Counts;
 use super::{KeyMap, LimiterSpec, build};
 use crate::engine::SimTime;
+use crate::metrics::Accuracy;
 use crate::workload::Request;
 
 /// How an approximate algorithm estimates the count over the last window.
@@ -31,22 +30,6 @@ impl Approximation {
                 counts.scaled_estimate(now, window) as f64 / window as f64
             }
         }
-    }
-}
-
-/// Accuracy of one run of an approximate limiter.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Accuracy {
-    pub requests: u64,
-    /// Requests the exact sliding log decided differently.
-    pub misclassified: u64,
-    /// Mean over requests of |estimated - true| / true count in the window.
-    pub mean_rate_error: f64,
-}
-
-impl Accuracy {
-    pub fn misclassified_ratio(&self) -> f64 {
-        crate::metrics::ratio(self.misclassified, self.requests)
     }
 }
 

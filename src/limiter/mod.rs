@@ -20,7 +20,7 @@ mod sliding_log;
 mod token_bucket;
 mod workshop;
 
-pub use accuracy::{Accuracy, measure_accuracy};
+pub use accuracy::measure_accuracy;
 pub use registry::{
     ALGORITHMS, AlgorithmInfo, AlgorithmSpec, KeyBy, LimiterSpec, build, check_burst,
 };

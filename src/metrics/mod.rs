@@ -1,10 +1,13 @@
-//! Counters the models fill and the reports read.
+//! Counters the models fill and the reports read. Metrics depend on no
+//! model, so that every model can fill them: the cache counts its
+//! [`CacheStats`], the limiter its [`Accuracy`], and the service tallies
+//! the limiter's and the topology's figures from a pass's outcome.
 
 mod limits;
 pub mod service;
 pub mod topology;
 
-pub use limits::LimitStats;
+pub use limits::{Accuracy, LimitStats};
 
 use serde::{Deserialize, Serialize};
 

@@ -10,6 +10,8 @@ mod progress;
 mod stop;
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -33,7 +35,7 @@ pub use progress::Progress;
 pub use stop::{Interrupted, Stop};
 
 /// One replayed workload, shared by the runs that use it.
-pub struct Instance {
+pub struct WorkloadInstance {
     /// Open loop: the requests at their send times. Closed loop: the order
     /// connections take them in (their times are ignored); empty when a
     /// synthetic workload without a request count is drawn as it goes.
@@ -41,11 +43,27 @@ pub struct Instance {
     pub working_set: WorkingSet,
     /// Which trace gave the requests, when one did and it had no client
     /// field (so limiting by client would silently limit globally).
-    pub clientless_trace: Option<std::path::PathBuf>,
+    pub clientless_trace: Option<PathBuf>,
     /// The workload's routes (empty: one route).
     pub routes: Vec<Route>,
     /// The real cache's hits, when the trace records its cache status.
     pub observed: Option<trace::Observed>,
+    /// The bad lines the trace had, when it skipped some.
+    pub skipped: Option<SkippedLines>,
+}
+
+/// The bad lines a trace read with `on_error = "skip"` left out: the
+/// library does not print, so the command tells them.
+#[derive(Debug, Clone)]
+pub struct SkippedLines {
+    pub trace: PathBuf,
+    pub skipped: trace::Skipped,
+}
+
+impl fmt::Display for SkippedLines {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}: {}", self.trace.display(), self.skipped)
+    }
 }
 
 /// Slices a cache-only replay is cut into for batch means: enough for a
@@ -89,7 +107,9 @@ pub struct RunResult {
 
 /// Executes every run of `exp` on `threads` threads (all cores when None).
 pub fn run(exp: &Experiment, threads: Option<usize>) -> Result<Vec<RunResult>> {
-    Ok(run_resuming(exp, threads, Vec::new(), Stop::never())?.results)
+    Ok(run_resuming(exp, threads, Vec::new(), Stop::never())
+        .outcome?
+        .results)
 }
 
 /// What [`run_resuming`] got done.
@@ -98,6 +118,16 @@ pub struct Outcome {
     pub results: Vec<RunResult>,
     /// The signal that stopped the runs before all were done.
     pub stopped: Option<i32>,
+}
+
+/// What [`run_resuming`] gives back: the outcome, or the first failure in
+/// run order, and beside it the bad lines of the traces read by then,
+/// which are worth telling either way.
+pub struct Finished {
+    pub outcome: Result<Outcome>,
+    /// One per workload instance whose trace skipped lines, in instance
+    /// order.
+    pub skipped: Vec<SkippedLines>,
 }
 
 /// Executes the runs of `exp` that `done` does not hold (results of an
@@ -114,6 +144,20 @@ pub fn run_resuming(
     threads: Option<usize>,
     done: Vec<RunResult>,
     stop: Stop,
+) -> Finished {
+    let mut skipped = Vec::new();
+    let outcome = execute(exp, threads, done, stop, &mut skipped);
+    Finished { outcome, skipped }
+}
+
+/// The work of [`run_resuming`], which gets the traces' bad lines in
+/// `skipped` whether the runs fail or not.
+fn execute(
+    exp: &Experiment,
+    threads: Option<usize>,
+    done: Vec<RunResult>,
+    stop: Stop,
+    skipped: &mut Vec<SkippedLines>,
 ) -> Result<Outcome> {
     let plan = Plan::of(exp);
     let mut results: Vec<Option<RunResult>> = (0..plan.runs()).map(|_| None).collect();
@@ -148,6 +192,7 @@ pub fn run_resuming(
     });
     work.progress.finish();
     let schedule = work.schedule.into_inner().expect("no worker panicked");
+    *skipped = schedule.skipped.into_values().collect();
     if let Some((_, error)) = schedule.failed {
         return Err(error);
     }
@@ -172,15 +217,17 @@ struct Schedule {
     generating: usize,
     /// Generated instances with runs not yet handed out: the next one
     /// (`k`, in the instance's run order) and the instance.
-    open: BTreeMap<u64, (u64, Arc<Instance>)>,
+    open: BTreeMap<u64, (u64, Arc<WorkloadInstance>)>,
     /// The first failure in run order, which stops every worker.
     failed: Option<(u64, anyhow::Error)>,
+    /// The bad lines of the instances' traces, by instance.
+    skipped: BTreeMap<u64, SkippedLines>,
 }
 
 /// A worker's next task.
 enum Task {
     Generate(u64),
-    Replay(u64, Arc<Instance>),
+    Replay(u64, Arc<WorkloadInstance>),
 }
 
 /// What the worker threads share.
@@ -207,7 +254,10 @@ impl Work<'_> {
                     let mut schedule = self.schedule.lock().expect("lock");
                     schedule.generating -= 1;
                     match generated {
-                        Ok(instance) => {
+                        Ok(mut instance) => {
+                            if let Some(skipped) = instance.skipped.take() {
+                                schedule.skipped.insert(slot, skipped);
+                            }
                             schedule.open.insert(slot, (0, Arc::new(instance)));
                             own = Some(slot);
                         }
@@ -292,7 +342,7 @@ impl Work<'_> {
     }
 
     /// Generates instance `slot`.
-    fn generate(&self, slot: u64) -> Result<Instance> {
+    fn generate(&self, slot: u64) -> Result<WorkloadInstance> {
         let exp = self.exp;
         let (w, l, r) = self.plan.instance(slot);
         // Offline policies (Belady) read next-access positions: annotated
@@ -325,9 +375,9 @@ pub fn generate(
     load: &Load,
     seed: u64,
     next_access: bool,
-) -> Result<Instance> {
+) -> Result<WorkloadInstance> {
     let arrivals = |phases: &Vec<_>| Arrivals::new(phases.clone(), stream(seed, "load-arrivals"));
-    let (mut requests, clientless_trace, routes, observed) = match spec {
+    let (mut requests, clientless_trace, routes, observed, skipped) = match spec {
         WorkloadSpec::Synthetic(s) => {
             let requests = match load {
                 Load::Own { speedup, duration } => {
@@ -353,13 +403,15 @@ pub fn generate(
                 None,
                 s.service_routes(),
                 None,
+                None,
             )
         }
         WorkloadSpec::Trace(t) => {
             let trace = trace::read(&t.path, &t.options)?;
-            if trace.skipped.lines > 0 {
-                eprintln!("{}: {}", t.path.display(), trace.skipped);
-            }
+            let skipped = (trace.skipped.lines > 0).then(|| SkippedLines {
+                trace: t.path.clone(),
+                skipped: trace.skipped,
+            });
             let clientless =
                 (trace.clients.is_empty() && !trace.requests.is_empty()).then(|| t.path.clone());
             let mut requests = trace.requests;
@@ -392,7 +444,7 @@ pub fn generate(
                     service_time: None,
                 })
                 .collect();
-            (requests, clientless, routes, trace.observed)
+            (requests, clientless, routes, trace.observed, skipped)
         }
     };
     if next_access {
@@ -404,12 +456,13 @@ pub fn generate(
         }
         _ => WorkingSet::of(&requests),
     };
-    Ok(Instance {
+    Ok(WorkloadInstance {
         requests,
         working_set,
         clientless_trace,
         routes,
         observed,
+        skipped,
     })
 }
 
@@ -428,7 +481,7 @@ fn speed_up(requests: &mut [Request], speedup: f64) {
 fn replay(
     exp: &Experiment,
     run: &Run,
-    instance: &Instance,
+    instance: &WorkloadInstance,
     stop: Stop,
 ) -> Result<Option<RunResult>> {
     let seed = exp.run_seed(run);
@@ -568,7 +621,7 @@ type Measured = (
 fn simulate(
     exp: &Experiment,
     run: &Run,
-    instance: &Instance,
+    instance: &WorkloadInstance,
     caches: Vec<Option<CacheStage>>,
     layout: Option<&Layout>,
 ) -> Result<Measured> {
@@ -621,7 +674,7 @@ fn simulate(
                 limiter::measure_accuracy(spec, r, a)
             })
             .map_err(anyhow::Error::msg)?;
-            Ok::<_, anyhow::Error>(LimitStats::of(requests, &outcome, accuracy))
+            Ok::<_, anyhow::Error>(outcome.limit_stats(requests, accuracy))
         })
         .transpose()?;
     let service = run.service.map(|_| {
@@ -637,7 +690,7 @@ fn simulate(
     });
     let topology = layout.map(|layout| {
         let rate = spec.and_then(|s| s.rate).map(|r| r.0);
-        TopologyStats::of(layout, &outcome, requests, rate)
+        outcome.topology_stats(layout, requests, rate)
     });
     Ok((limits, service, topology))
 }

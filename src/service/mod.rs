@@ -26,6 +26,7 @@
 mod load;
 mod origin;
 mod pipeline;
+mod stats;
 
 pub use load::{ConnPhase, Load, LoadSpec};
 pub use pipeline::{
@@ -108,12 +109,12 @@ const Z99: f64 = 2.326_347_874_040_841;
 
 impl TimeDist {
     /// Checks the parameters and returns the sampler.
-    pub fn sampler(&self) -> Result<Sampler, String> {
+    pub fn sampler(&self) -> Result<TimeSampler, String> {
         let seconds = |d: Duration| d.0 as f64 / SECOND as f64;
         Ok(match *self {
-            TimeDist::Fixed { time } => Sampler::Fixed(time.0),
+            TimeDist::Fixed { time } => TimeSampler::Fixed(time.0),
             TimeDist::Exponential { mean } if mean.0 > 0 => {
-                Sampler::Exponential(Exp::new(1.0 / seconds(mean)).map_err(|e| e.to_string())?)
+                TimeSampler::Exponential(Exp::new(1.0 / seconds(mean)).map_err(|e| e.to_string())?)
             }
             TimeDist::Exponential { .. } => {
                 return Err("an exponential needs a mean longer than zero".into());
@@ -136,7 +137,7 @@ impl TimeDist {
                                 .into(),
                         ),
                     };
-                Sampler::Lognormal(
+                TimeSampler::Lognormal(
                     LogNormal::new(seconds(median).ln(), sigma).map_err(|e| e.to_string())?,
                 )
             }
@@ -151,19 +152,19 @@ impl TimeDist {
 
 /// Draws durations from a [`TimeDist`].
 #[derive(Debug, Clone)]
-pub enum Sampler {
+pub enum TimeSampler {
     Fixed(SimTime),
     Exponential(Exp<f64>),
     Lognormal(LogNormal<f64>),
 }
 
-impl Sampler {
+impl TimeSampler {
     #[inline]
     pub fn sample(&self, rng: &mut RngStream) -> SimTime {
         let seconds = match self {
-            Sampler::Fixed(t) => return *t,
-            Sampler::Exponential(d) => d.sample(rng),
-            Sampler::Lognormal(d) => d.sample(rng),
+            TimeSampler::Fixed(t) => return *t,
+            TimeSampler::Exponential(d) => d.sample(rng),
+            TimeSampler::Lognormal(d) => d.sample(rng),
         };
         // Draws are never negative, so adding a half and truncating rounds
         // to the nearest nanosecond without a call into libm's round.

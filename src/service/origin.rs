@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Route, Sampler, ServiceSpec};
+use super::{Route, ServiceSpec, TimeSampler};
 use crate::engine::{RngStream, SimTime, stream};
 
 /// What happened to a request arriving at the origin.
@@ -23,7 +23,7 @@ pub struct Origin {
     waiting: VecDeque<(usize, u8)>,
     limit: usize,
     /// Per route; routes without a service time of their own share the service's.
-    times: Vec<Sampler>,
+    times: Vec<TimeSampler>,
     rng: RngStream,
 }
 

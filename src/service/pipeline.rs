@@ -13,7 +13,7 @@ use hashbrown::HashMap;
 
 use super::load::ConnPhase;
 use super::origin::{self, Origin};
-use super::{Route, Sampler, ServiceSpec};
+use super::{Route, ServiceSpec, TimeSampler};
 use crate::cache::{self, DynReplay, Lookup, Replay};
 use crate::engine::{EventQueue, RngStream, SECOND, SimTime, stream};
 use crate::limiter::{Decision, KeyedLimiter};
@@ -132,12 +132,12 @@ struct Closed<'s> {
 
 /// A delay drawn per request: a round trip (half each way) or a time spent.
 struct Hop {
-    sampler: Option<Sampler>,
+    sampler: Option<TimeSampler>,
     rng: RngStream,
 }
 
 /// The sampler of `dist`, or None when every draw is zero.
-fn sampler(dist: Option<&super::TimeDist>, name: &str) -> Result<Option<Sampler>, String> {
+fn sampler(dist: Option<&super::TimeDist>, name: &str) -> Result<Option<TimeSampler>, String> {
     dist.filter(|d| !d.is_zero())
         .map(|d| d.sampler().map_err(|e| format!("{name}: {e}")))
         .transpose()
@@ -190,7 +190,7 @@ struct Pipeline<'s, 'a> {
     timeout: Option<SimTime>,
     coalesce: bool,
     /// Client round trip samplers per location, drawn from one stream.
-    rtt: Vec<Option<Sampler>>,
+    rtt: Vec<Option<TimeSampler>>,
     /// Whether some location has a client round trip.
     any_rtt: bool,
     rtt_rng: RngStream,

@@ -143,13 +143,7 @@ fn some_share<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> 
 }
 
 fn share<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    let v = f64::deserialize(d)?;
-    if !(0.0..=1.0).contains(&v) {
-        return Err(serde::de::Error::custom(format!(
-            "a share is between 0 and 1, found {v}"
-        )));
-    }
-    Ok(v)
+    checked::share(d, |v| format!("a share is between 0 and 1, found {v}"))
 }
 
 /// How far from 1 the shares may sum, for decimals written by hand.

@@ -119,13 +119,9 @@ fn shape<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 }
 
 fn share<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    let v = f64::deserialize(d)?;
-    if !(0.0..=1.0).contains(&v) {
-        return Err(serde::de::Error::custom(format!(
-            "premium_share must be between 0 and 1, found {v}"
-        )));
-    }
-    Ok(v)
+    checked::share(d, |v| {
+        format!("premium_share must be between 0 and 1, found {v}")
+    })
 }
 
 /// How one client's requests arrive.

@@ -3,7 +3,6 @@
 
 pub mod arrivals;
 pub mod clients;
-pub mod oracle;
 pub mod synthetic;
 pub mod trace;
 

@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// The edgesim binary, to give arguments to.
+pub fn edgesim() -> Command {
+    Command::cargo_bin("edgesim").unwrap()
+}
+
 /// Whether a missing reference file fails the test instead of skipping it:
 /// set by .ci/run (`EDGESIM_REQUIRE_REFERENCE=1`), and under `CI=true`, so a
 /// check that silently stopped running cannot pass CI.
@@ -48,12 +53,7 @@ pub fn validate_error(name: &str, experiment: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(name);
     fs::write(&file, experiment).unwrap();
-    let out = Command::cargo_bin("edgesim")
-        .unwrap()
-        .arg("validate")
-        .arg(&file)
-        .assert()
-        .failure();
+    let out = edgesim().arg("validate").arg(&file).assert().failure();
     String::from_utf8_lossy(&out.get_output().stderr).into_owned()
 }
 
@@ -65,8 +65,7 @@ pub fn assert_rejected(experiment: &str, expected: &[&str]) {
     let file = dir.path().join("bad.toml");
     fs::write(&file, experiment).unwrap();
     let out = dir.path().join("out");
-    let result = Command::cargo_bin("edgesim")
-        .unwrap()
+    let result = edgesim()
         .arg("run")
         .arg(&file)
         .arg("--out")
@@ -92,8 +91,7 @@ pub fn run_in(dir: &Path, experiment: &str, extra: &[&str]) -> PathBuf {
     let file = dir.join("exp.toml");
     fs::write(&file, experiment).unwrap();
     let out = dir.join("out");
-    Command::cargo_bin("edgesim")
-        .unwrap()
+    edgesim()
         .arg("run")
         .arg(&file)
         .arg("--out")

@@ -20,9 +20,6 @@ impl LineFormat for Arc {
         _: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
-        if line.trim_ascii().is_empty() {
-            return Ok(());
-        }
         let mut values = [0u64; 4];
         let mut rest = line;
         for (i, what) in FIELDS.iter().enumerate() {

@@ -40,9 +40,6 @@ impl LineFormat for Combined {
         names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
-        if line.trim_ascii().is_empty() {
-            return Ok(());
-        }
         let open = memchr::memchr(b'[', line).ok_or_else(|| {
             LineError::new(
                 0,

@@ -42,20 +42,26 @@ pub(super) struct Jsonl {
     cache_status: Option<(Field, Observed)>,
 }
 
-fn mapped(given: &Option<Column>, default: &str, flag: &str) -> Result<Field, String> {
-    match given {
-        Some(Column::Name(name)) => Ok(Field {
-            name: name.clone(),
+/// The field `--NAME-column` gives, or else an optional one called NAME.
+fn mapped(column: &Option<Column>, name: &str) -> Result<Field, String> {
+    match column {
+        Some(Column::Name(field)) => Ok(Field {
+            name: field.clone(),
             required: true,
         }),
         Some(Column::Index(i)) => Err(format!(
-            "--{flag}-column {i}: JSON lines fields have names, not positions"
+            "--{name}-column {i}: JSON lines fields have names, not positions"
         )),
         None => Ok(Field {
-            name: default.into(),
+            name: name.into(),
             required: false,
         }),
     }
+}
+
+/// The field `--NAME-column` gives, for one that has no default.
+fn given(column: &Option<Column>, name: &str) -> Result<Option<Field>, String> {
+    column.as_ref().map(|_| mapped(column, name)).transpose()
 }
 
 pub(super) fn open(
@@ -64,44 +70,28 @@ pub(super) fn open(
     cx: &Context,
 ) -> Result<LineReader<Jsonl>, TraceError> {
     let build = || -> Result<Jsonl, String> {
-        let mut key = mapped(&opts.key_column, "key", "key")?;
+        let mut key = mapped(&opts.key_column, "key")?;
         key.required = true;
         Ok(Jsonl {
             key,
             time: (
-                mapped(&opts.time_column, "time", "time")?,
+                mapped(&opts.time_column, "time")?,
                 opts.time_unit.unwrap_or(TimeUnit::S),
             ),
-            size: mapped(&opts.size_column, "size", "size")?,
+            size: mapped(&opts.size_column, "size")?,
             ttl: (
-                mapped(&opts.ttl_column, "ttl", "ttl")?,
+                mapped(&opts.ttl_column, "ttl")?,
                 opts.ttl_unit.unwrap_or(TimeUnit::S),
             ),
-            client: mapped(&opts.client_column, "client", "client")?,
-            tier: mapped(&opts.tier_column, "tier", "tier")?,
-            route: opts
-                .route_column
-                .as_ref()
-                .map(|c| mapped(&Some(c.clone()), "route", "route"))
-                .transpose()?,
-            op: opts
-                .op_column
-                .as_ref()
-                .map(|c| mapped(&Some(c.clone()), "op", "op"))
-                .transpose()?,
+            client: mapped(&opts.client_column, "client")?,
+            tier: mapped(&opts.tier_column, "tier")?,
+            route: given(&opts.route_column, "route")?,
+            op: given(&opts.op_column, "op")?,
             ops: opts.op_filter()?,
             log_key: opts.log_key,
-            host: opts
-                .host_column
-                .as_ref()
-                .map(|c| mapped(&Some(c.clone()), "host", "host"))
-                .transpose()?,
+            host: given(&opts.host_column, "host")?,
             scratch: Vec::new(),
-            cache_status: opts
-                .cache_status_column
-                .as_ref()
-                .map(|c| mapped(&Some(c.clone()), "cache-status", "cache-status"))
-                .transpose()?
+            cache_status: given(&opts.cache_status_column, "cache-status")?
                 .map(|f| (f, Observed::default())),
         })
     };
@@ -157,6 +147,21 @@ impl Jsonl {
                 }),
         }
     }
+
+    /// The value of a time `field` read in `unit`, in ns.
+    fn get_time(
+        line: &[u8],
+        object: &Map<String, Value>,
+        (field, unit): &(Field, TimeUnit),
+    ) -> Result<Option<u64>, LineError> {
+        Self::get(
+            line,
+            object,
+            field,
+            |t| parse_number(t, *unit),
+            || time_expected(*unit),
+        )
+    }
 }
 
 impl LineFormat for Jsonl {
@@ -166,9 +171,6 @@ impl LineFormat for Jsonl {
         names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
-        if line.trim_ascii().is_empty() {
-            return Ok(());
-        }
         let object: Map<String, Value> = serde_json::from_slice(line).map_err(|e| {
             LineError::new(
                 e.column().saturating_sub(1),
@@ -192,25 +194,11 @@ impl LineFormat for Jsonl {
         }
         let string = || "a string or a number".to_string();
         let target = Self::get(line, &object, &self.key, |t| Some(t.to_vec()), string)?;
-        let (time_field, unit) = &self.time;
-        let time = Self::get(
-            line,
-            &object,
-            time_field,
-            |t| parse_number(t, *unit),
-            || time_expected(*unit),
-        )?;
+        let time = Self::get_time(line, &object, &self.time)?;
         let size = Self::get(line, &object, &self.size, parse_size, || {
             SIZE_EXPECTED.into()
         })?;
-        let (ttl_field, ttl_unit) = &self.ttl;
-        let ttl_ns = Self::get(
-            line,
-            &object,
-            ttl_field,
-            |t| parse_number(t, *ttl_unit),
-            || time_expected(*ttl_unit),
-        )?;
+        let ttl_ns = Self::get_time(line, &object, &self.ttl)?;
         let client = Self::get(
             line,
             &object,

@@ -43,6 +43,12 @@ impl LineError {
 
 /// A text format: one line in, zero or more requests out.
 pub(super) trait LineFormat {
+    /// Whether `line` is passed over, neither a request nor an error: by
+    /// default a blank one.
+    fn skips(&self, line: &[u8]) -> bool {
+        line.trim_ascii().is_empty()
+    }
+
     /// Parses `line` (without its line ending), appending its requests; on
     /// error, appends nothing.
     fn parse(
@@ -166,6 +172,9 @@ impl<F: LineFormat> Decode for LineReader<F> {
             let Some(line) = self.lines.next_line(cx)? else {
                 return Ok(false);
             };
+            if self.format.skips(line) {
+                continue;
+            }
             if let Err(e) = self.format.parse(line, &mut cx.names, out) {
                 if e.fatal {
                     return Err(TraceError::Line {

@@ -9,6 +9,10 @@ use super::{Names, Request};
 pub(super) struct Lirs;
 
 impl LineFormat for Lirs {
+    fn skips(&self, line: &[u8]) -> bool {
+        matches!(line.trim_ascii(), b"" | b"*")
+    }
+
     fn parse(
         &mut self,
         line: &[u8],
@@ -16,9 +20,6 @@ impl LineFormat for Lirs {
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
         let field = line.trim_ascii();
-        if field.is_empty() || field == b"*" {
-            return Ok(());
-        }
         let key = parse_u64(field).ok_or_else(|| {
             let at = line.len() - line.trim_ascii_start().len();
             LineError::new(

@@ -17,7 +17,7 @@ mod jsonl;
 mod lines;
 mod lirs;
 mod options;
-mod oracle_general;
+pub mod oracle_general;
 mod source;
 mod stats;
 mod text;

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use super::zstd_frames::Frames;
 use super::{Context, TraceError};
+use crate::io::read_full;
 
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -119,18 +120,4 @@ impl Input {
             },
         }
     }
-}
-
-/// Reads until `buf` is full or `r` ends.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }

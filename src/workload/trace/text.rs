@@ -14,14 +14,11 @@ impl LineFormat for Text {
         names: &mut Names,
         out: &mut Vec<Request>,
     ) -> Result<(), LineError> {
-        let key = line.trim_ascii();
-        if !key.is_empty() {
-            out.push(Request {
-                key: names.key(key),
-                size: 1,
-                ..Request::default()
-            });
-        }
+        out.push(Request {
+            key: names.key(line.trim_ascii()),
+            size: 1,
+            ..Request::default()
+        });
         Ok(())
     }
 }

@@ -9,10 +9,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use super::oracle_general::{RECORD_BYTES, encode as encode_record};
 use super::{Request, zstd_frames};
-use crate::report::write_atomic;
+use crate::io::write_atomic;
 use crate::workload::NEVER;
-use crate::workload::oracle::{RECORD_BYTES, encode as encode_record};
 
 /// The formats edgesim writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

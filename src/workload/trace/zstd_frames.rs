@@ -16,6 +16,8 @@ use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
+use crate::io::read_full;
+
 /// Decompressed bytes per frame written: large enough to keep the ratio,
 /// small enough that a few frames keep two cores busy.
 pub(super) const FRAME_BYTES: usize = 4 << 20;
@@ -309,15 +311,8 @@ impl Splitter {
         loop {
             let mut chunk = self.reuse.try_recv().unwrap_or_default();
             chunk.resize(READ_BYTES, 0);
-            let mut got = 0;
-            while got < chunk.len() {
-                match decoder.read(&mut chunk[got..]) {
-                    Ok(0) => break,
-                    Ok(n) => got += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(failure_at(decoder.get_ref().get_ref().count, &e)),
-                }
-            }
+            let got = read_full(&mut decoder, &mut chunk)
+                .map_err(|e| failure_at(decoder.get_ref().get_ref().count, &e))?;
             if got == 0 {
                 return Ok(());
             }

@@ -6,8 +6,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
-use common::assert_rejected;
+use common::{assert_rejected, edgesim};
 
 const EXPERIMENT: &str = r#"
 [experiment]
@@ -38,10 +37,6 @@ const OUTPUTS: [&str; 5] = [
     "mrc.png",
     "mrc.svg",
 ];
-
-fn edgesim() -> Command {
-    Command::cargo_bin("edgesim").unwrap()
-}
 
 /// Runs `experiment` into a fresh directory and returns the bytes of every output.
 fn run(experiment: &str, extra: &[&str]) -> Vec<Vec<u8>> {
@@ -240,6 +235,52 @@ fn a_trace_without_requests_is_an_error_not_a_pick_on_nothing() {
         "{stderr}"
     );
     assert!(!dir.path().join("out/results.csv").exists());
+}
+
+#[test]
+fn skipped_trace_lines_are_told_before_the_outcome_even_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("t.csv"),
+        "time,key,size\n1,a,10\nx,b,10\n2,c,10\n",
+    )
+    .unwrap();
+    let notice = "t.csv: skipped 1 bad line(s)\n";
+    let workload =
+        "[workload]\nkind = \"trace\"\npath = \"t.csv\"\ntime_unit = \"s\"\non_error = \"skip\"\n";
+    let run = |experiment: String| {
+        let file = dir.path().join("exp.toml");
+        fs::write(&file, experiment).unwrap();
+        let out = edgesim()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (ok, stderr) = run(format!(
+        "[experiment]\nname = \"s\"\n{workload}[[cache]]\npolicy = \"lru\"\ncapacity = 10\n"
+    ));
+    assert!(
+        ok && stderr_order(&stderr, notice, "1 runs in "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("t.csv:3:1: expected a time"), "{stderr}");
+    // The trace has no client field: the limiter's run fails after the read.
+    let (ok, stderr) = run(format!(
+        "[experiment]\nname = \"s\"\n{workload}[[limiter]]\nalgorithm = \"token-bucket\"\nrate = \"10/s\"\nkey = \"client\"\n"
+    ));
+    assert!(
+        !ok && stderr_order(&stderr, notice, "error: ") && stderr.contains("limiter key"),
+        "{stderr}"
+    );
+}
+
+/// Whether `first` and then `then` appear in `text`.
+fn stderr_order(text: &str, first: &str, then: &str) -> bool {
+    text.find(first).is_some_and(|at| text[at..].contains(then))
 }
 
 #[test]
