@@ -107,17 +107,28 @@ pub struct CacheSpec {
     pub ignore_size: bool,
 }
 
-/// One workload variant: generated once per replication and shared by all
-/// the cache configurations that replay it (common random numbers).
+/// One variant of a section after sweeps are expanded: what it says, the
+/// swept values that chose it and its identity, from which seeds derive.
 #[derive(Debug, Clone)]
-pub struct Workload {
-    pub spec: WorkloadSpec,
-    /// Swept values that chose this variant.
+pub struct Choice<T> {
+    pub spec: T,
+    /// Swept values that chose this variant, as (dotted path, value).
     pub dims: Vec<(String, String)>,
-    /// Stable identity of its request stream, from which its seeds derive:
-    /// fields in [`STREAM_NEUTRAL`] are left out.
+    /// The variant as written, from which its seeds derive.
     pub identity: String,
 }
+
+/// One workload variant: generated once per replication and shared by all
+/// the cache configurations that replay it (common random numbers). Its
+/// identity is that of its request stream: fields in [`STREAM_NEUTRAL`]
+/// are left out.
+pub type Workload = Choice<WorkloadSpec>;
+
+/// One `[[cache]]` choice after sweeps are expanded.
+pub type CacheChoice = Choice<CacheSpec>;
+
+/// One `[[limiter]]` choice after sweeps are expanded.
+pub type LimiterChoice = Choice<LimiterSpec>;
 
 /// Workload fields that change what a cache keeps but not which requests
 /// are drawn: variants that differ only in these replay identical requests
@@ -134,16 +145,9 @@ impl Workload {
     }
 }
 
-/// One cache configuration choice.
-#[derive(Debug, Clone)]
-pub struct CacheChoice {
-    pub spec: CacheSpec,
-    pub dims: Vec<(String, String)>,
-    pub identity: String,
-}
-
 /// One `[service]` variant after sweeps are expanded, with one
-/// `[topology]` variant when the experiment has many locations.
+/// `[topology]` variant when the experiment has many locations (a
+/// [`Choice`] but for that topology).
 #[derive(Debug, Clone)]
 pub struct ServiceChoice {
     pub spec: ServiceSpec,
@@ -152,7 +156,8 @@ pub struct ServiceChoice {
     pub identity: String,
 }
 
-/// One `[[load]]` choice after sweeps are expanded.
+/// One `[[load]]` choice after sweeps are expanded (a [`Choice`] but for
+/// the table it came from).
 #[derive(Debug, Clone)]
 pub struct LoadChoice {
     pub spec: LoadSpec,
@@ -181,14 +186,6 @@ impl LoadChoice {
             (None, true) => "default".into(),
         }
     }
-}
-
-/// One `[[limiter]]` choice after sweeps are expanded.
-#[derive(Debug, Clone)]
-pub struct LimiterChoice {
-    pub spec: LimiterSpec,
-    pub dims: Vec<(String, String)>,
-    pub identity: String,
 }
 
 /// One simulation: a workload variant, a cache choice (if the experiment
@@ -571,19 +568,41 @@ fn is_none(value: &Spanned<DeValue>, field: &str) -> bool {
     }
 }
 
+/// Reads each sweep variant with `read`, in order, into a [`Choice`] whose
+/// identity leaves out the fields named in `neutral`.
+fn read_choices<'i, T>(
+    variants: Vec<sweep::Variant<'i>>,
+    neutral: &[&str],
+    mut read: impl FnMut(&Spanned<DeValue<'i>>) -> Result<T, Located>,
+) -> Result<Vec<Choice<T>>, Located> {
+    variants
+        .into_iter()
+        .map(|v| {
+            Ok(Choice {
+                spec: read(&v.value)?,
+                identity: render_without(v.value.get_ref(), neutral),
+                dims: v.dims,
+            })
+        })
+        .collect()
+}
+
+/// A stage's choices, and its slots in run order: an index into the
+/// choices, or None for leaving the stage out.
+type Stage<T> = (Vec<Choice<T>>, Vec<Option<usize>>);
+
 /// Reads the choices of `[[name]]`, where `field = "none"` stands for
-/// leaving the stage out: the choices, and the run order of slots.
-fn stage_choices<T: DeserializeOwned, C>(
+/// leaving the stage out.
+fn stage_choices<T: DeserializeOwned>(
     name: &str,
     field: &str,
     section: Option<Spanned<DeValue>>,
     check: impl Fn(&T) -> Result<(), String>,
-    make: impl Fn(T, Vec<(String, String)>, String) -> C,
-) -> Result<(Vec<C>, Vec<Option<usize>>), Located> {
+) -> Result<Stage<T>, Located> {
     let Some(section) = section else {
         return Ok((Vec::new(), vec![None]));
     };
-    let mut read = Vec::new();
+    let mut variants = Vec::new();
     let mut slots = Vec::new();
     for (_, v) in choices(name, &section)? {
         if is_none(&v.value, field) {
@@ -593,17 +612,18 @@ fn stage_choices<T: DeserializeOwned, C>(
             }
             continue;
         }
-        slots.push(Some(read.len()));
-        let spec: T = deserialize(v.value.clone())?;
-        read.push((spec, v));
+        slots.push(Some(variants.len()));
+        variants.push(v);
     }
+    let spans: Vec<Range<usize>> = variants
+        .iter()
+        .map(|v| field_span(&v.value, field))
+        .collect();
+    let out = read_choices(variants, &[], |value| deserialize(value.clone()))?;
     // Once every field reads: what the fields mean together, refused at the
     // field naming the choice (so a broken element of a swept list is named).
-    let mut out = Vec::new();
-    for (spec, v) in read {
-        let span = field_span(&v.value, field);
-        check(&spec).map_err(|m| Located::at(span, m))?;
-        out.push(make(spec, v.dims, render(v.value.get_ref())));
+    for (choice, span) in out.iter().zip(spans) {
+        check(&choice.spec).map_err(|m| Located::at(span, m))?;
     }
     Ok((out, slots))
 }
@@ -652,29 +672,23 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
     // Traces that are not plain files (a pipe such as `<(zcat ...)`), by
     // where their path is written: they can be read only once.
     let mut read_once = Vec::new();
-    let workloads = sweep::expand("workload", &workload)?
-        .into_iter()
-        .map(|v| {
-            let spec = workload_spec(v.value.clone(), base)?;
-            if let WorkloadSpec::Trace(t) = &spec {
-                // Every variant of a sweep, before any run. Metadata only:
-                // opening a pipe here would take bytes from the run.
-                let path_span = field_span(&v.value, "path");
-                let file = std::fs::metadata(&t.path).map_err(|e| {
-                    let why = format!("cannot read trace {}: {e}", t.path.display());
-                    Located::at(path_span.clone(), why)
-                })?;
-                if !file.is_file() {
-                    read_once.push(path_span);
-                }
+    let variants = sweep::expand("workload", &workload)?;
+    let workloads = read_choices(variants, STREAM_NEUTRAL, |value| {
+        let spec = workload_spec(value.clone(), base)?;
+        if let WorkloadSpec::Trace(t) = &spec {
+            // Every variant of a sweep, before any run. Metadata only:
+            // opening a pipe here would take bytes from the run.
+            let path_span = field_span(value, "path");
+            let file = std::fs::metadata(&t.path).map_err(|e| {
+                let why = format!("cannot read trace {}: {e}", t.path.display());
+                Located::at(path_span.clone(), why)
+            })?;
+            if !file.is_file() {
+                read_once.push(path_span);
             }
-            Ok(Workload {
-                identity: render_without(v.value.get_ref(), STREAM_NEUTRAL),
-                spec,
-                dims: v.dims,
-            })
-        })
-        .collect::<Result<Vec<_>, Located>>()?;
+        }
+        Ok(spec)
+    })?;
 
     let (caches, cache_slots) = stage_choices(
         "cache",
@@ -688,22 +702,12 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
             )),
             _ => Ok(()),
         },
-        |spec, dims, identity| CacheChoice {
-            spec,
-            dims,
-            identity,
-        },
     )?;
     let (limiters, limiter_slots) = stage_choices(
         "limiter",
         "algorithm",
         section("limiter"),
         |spec: &LimiterSpec| check_limiter(spec, section("service").is_some()),
-        |spec, dims, identity| LimiterChoice {
-            spec,
-            dims,
-            identity,
-        },
     )?;
     let loads = match section("load") {
         None => vec![LoadChoice {
