@@ -257,47 +257,13 @@ impl Experiment {
 
     /// Parses `source` (read from `path`, which names it in errors).
     pub fn parse(path: &Path, source: String) -> Result<Self, ExperimentError> {
-        let parsed = parse_sections(&source, path.parent().unwrap_or(Path::new("")))
-            .map_err(|at| ExperimentError::new(path, &source, at))?;
-        let Sections {
-            meta,
-            workloads,
-            loads,
-            caches,
-            cache_slots,
-            limiters,
-            limiter_slots,
-            services,
-            report,
-            baseline_span,
-            cost,
-            alerts,
-        } = parsed;
-        let name = meta.name.clone().unwrap_or_else(|| {
-            path.file_stem()
-                .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
-        });
-        let experiment = Experiment {
-            path: path.to_path_buf(),
-            name,
-            meta,
-            workloads,
-            loads,
-            caches,
-            cache_slots,
-            limiters,
-            limiter_slots,
-            services,
-            report,
-            cost,
-            alerts,
-            source,
-        };
+        let (experiment, baseline_span) =
+            parse_sections(path, &source).map_err(|at| ExperimentError::new(path, &source, at))?;
         if let Some(b) = &experiment.report.baseline
             && let Err(why) = experiment.check_baseline(b)
         {
             let at = Located::at(baseline_span, why);
-            return Err(ExperimentError::new(path, &experiment.source, at));
+            return Err(ExperimentError::new(path, &source, at));
         }
         Ok(experiment)
     }
@@ -498,23 +464,6 @@ impl Experiment {
     }
 }
 
-struct Sections {
-    meta: Meta,
-    workloads: Vec<Workload>,
-    loads: Vec<LoadChoice>,
-    caches: Vec<CacheChoice>,
-    cache_slots: Vec<Option<usize>>,
-    limiters: Vec<LimiterChoice>,
-    limiter_slots: Vec<Option<usize>>,
-    services: Vec<ServiceChoice>,
-    report: ReportSpec,
-    /// Where `[report] baseline` was written, for errors found once the
-    /// configurations are known.
-    baseline_span: Range<usize>,
-    cost: Option<CostSpec>,
-    alerts: Vec<AlertSpec>,
-}
-
 const SECTIONS: [&str; 10] = [
     "experiment",
     "workload",
@@ -628,8 +577,11 @@ fn stage_choices<T: DeserializeOwned>(
     Ok((out, slots))
 }
 
-/// Reads every section of `source`; trace paths are relative to `base`.
-fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
+/// Reads every section of `source` (read from `path`; trace paths are
+/// relative to its folder), with where `[report] baseline` is written, for
+/// errors found once the configurations are known.
+fn parse_sections(path: &Path, source: &str) -> Result<(Experiment, Range<usize>), Located> {
+    let base = path.parent().unwrap_or(Path::new(""));
     let doc = DeTable::parse(source).map_err(toml_error)?;
     let whole = doc.span();
     let doc = doc.into_inner();
@@ -803,7 +755,13 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
     }
     check_spread(&workload, &workloads, &services)?;
     let alerts = alert::parse(section("alert"), section("service").is_some())?;
-    Ok(Sections {
+    let name = meta.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let experiment = Experiment {
+        path: path.to_path_buf(),
+        name,
         meta,
         workloads,
         loads,
@@ -813,10 +771,11 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
         limiter_slots,
         services,
         report,
-        baseline_span,
         cost,
         alerts,
-    })
+        source: source.to_string(),
+    };
+    Ok((experiment, baseline_span))
 }
 
 /// Every service variant under every `[topology]` variant (the topology's
