@@ -275,36 +275,25 @@ impl Experiment {
         let mut values = Vec::new();
         let pair = |k: &str, v: String| (k.to_string(), v);
         if !self.caches.is_empty() {
-            match run.cache.map(|c| &self.caches[c].spec) {
+            match self.cache_of(run) {
                 Some(c) => {
-                    values.push(pair("policy", c.policy.to_string()));
-                    values.push(pair("capacity", c.capacity.to_string()));
+                    values.push(pair("policy", c.spec.policy.to_string()));
+                    values.push(pair("capacity", c.spec.capacity.to_string()));
                 }
                 None => values.push(pair("policy", "none".into())),
             }
         }
         if !self.limiters.is_empty() {
-            let label = run
-                .limiter
-                .map_or("none".into(), |l| self.limiters[l].spec.label());
+            let limiter = self.limiter_of(run).map(|l| &l.spec);
+            let label = limiter.map_or("none".into(), LimiterSpec::label);
             values.push(pair("limiter", label));
-            let algorithm = run.limiter.map_or("none".into(), |l| {
-                self.limiters[l].spec.algorithm.to_string()
-            });
+            let algorithm = limiter.map_or("none".into(), |l| l.algorithm.to_string());
             values.push(pair("algorithm", algorithm));
         }
         if self.loads.len() > 1 {
-            values.push(pair("load", self.loads[run.load].label()));
+            values.push(pair("load", self.load_of(run).label()));
         }
-        let none = Vec::new();
-        let swept = self.workloads[run.workload]
-            .dims
-            .iter()
-            .chain(&self.loads[run.load].dims)
-            .chain(run.service.map_or(&none, |s| &self.services[s].dims))
-            .chain(run.cache.map_or(&none, |c| &self.caches[c].dims))
-            .chain(run.limiter.map_or(&none, |l| &self.limiters[l].dims));
-        for (d, v) in swept {
+        for (d, v) in self.swept_values(run) {
             if !["cache.policy", "cache.capacity"].contains(&d.as_str()) {
                 values.push((d.clone(), v.clone()));
             }
@@ -412,16 +401,46 @@ impl Experiment {
         (0..self.run_count()).map(|i| self.run(i)).collect()
     }
 
+    /// The workload variant `run` replays.
+    pub fn workload_of(&self, run: &Run) -> &Workload {
+        &self.workloads[run.workload]
+    }
+
+    /// The load level `run` sends at.
+    pub fn load_of(&self, run: &Run) -> &LoadChoice {
+        &self.loads[run.load]
+    }
+
     /// The service `run` goes through, if the experiment models one.
-    pub fn service(&self, run: &Run) -> Option<&ServiceSpec> {
-        run.service.map(|s| &self.services[s].spec)
+    pub fn service_of(&self, run: &Run) -> Option<&ServiceChoice> {
+        run.service.map(|s| &self.services[s])
+    }
+
+    /// The cache choice of `run`; None without a cache.
+    pub fn cache_of(&self, run: &Run) -> Option<&CacheChoice> {
+        run.cache.map(|c| &self.caches[c])
+    }
+
+    /// The limiter choice of `run`; None without a limiter.
+    pub fn limiter_of(&self, run: &Run) -> Option<&LimiterChoice> {
+        run.limiter.map(|l| &self.limiters[l])
+    }
+
+    /// The swept values that chose `run`, by their full name: its
+    /// workload's first, then its load's, service's, cache's and limiter's.
+    pub fn swept_values(&self, run: &Run) -> impl Iterator<Item = &(String, String)> {
+        (self.workload_of(run).dims.iter())
+            .chain(&self.load_of(run).dims)
+            .chain(self.service_of(run).into_iter().flat_map(|s| &s.dims))
+            .chain(self.cache_of(run).into_iter().flat_map(|c| &c.dims))
+            .chain(self.limiter_of(run).into_iter().flat_map(|l| &l.dims))
     }
 
     /// Seed of the service's random streams (service times, round trips):
     /// shared by every cache and limiter at one load level and replication,
     /// so they are compared on the same dice.
     pub fn service_seed(&self, run: &Run) -> u64 {
-        let id = format!("load|{}", self.loads[run.load].identity);
+        let id = format!("load|{}", self.load_of(run).identity);
         derive_seed(self.workload_seed(run.workload, run.replication), &id)
     }
 
@@ -434,12 +453,10 @@ impl Experiment {
 
     /// Seed of a run, for randomized policies.
     pub fn run_seed(&self, run: &Run) -> u64 {
-        let cache = run
-            .cache
-            .map_or("none", |c| self.caches[c].identity.as_str());
-        let id = match run.limiter {
+        let cache = self.cache_of(run).map_or("none", |c| c.identity.as_str());
+        let id = match self.limiter_of(run) {
             None => format!("{cache}|{}", run.replication),
-            Some(l) => format!("{cache}|{}|{}", self.limiters[l].identity, run.replication),
+            Some(l) => format!("{cache}|{}|{}", l.identity, run.replication),
         };
         derive_seed(self.workload_seed(run.workload, run.replication), &id)
     }

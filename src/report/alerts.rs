@@ -220,7 +220,7 @@ impl Export for Alerts {
                 Cell::Text(levels::config_label(exp, ConfigKey::of(&r.run))),
             ];
             if loads {
-                row.push(Cell::Text(exp.loads[r.run.load].label()));
+                row.push(Cell::Text(exp.load_of(&r.run).label()));
             }
             row.extend([
                 Cell::Text(alert.name.clone()),

@@ -192,7 +192,7 @@ impl TopoConfig<'_> {
 
     /// Locations each abusive client sends from (`[workload.clients] spread`).
     pub fn attacker_spread(&self, summary: &Summary) -> u64 {
-        summary.experiment.workloads[self.runs[0].run.workload].spread()
+        summary.experiment.workload_of(&self.runs[0].run).spread()
     }
 
     /// Whether a limiter decided, so that its scope means something.
@@ -223,7 +223,7 @@ pub fn configs<'a>(summary: &Summary<'a>) -> Vec<TopoConfig<'a>> {
     let mut out = Vec::new();
     for chunk in summary.results.chunk_by(same) {
         let run = &chunk[0].run;
-        let Some(spec) = run.service.and_then(|s| exp.services[s].topology.as_ref()) else {
+        let Some(spec) = exp.service_of(run).and_then(|s| s.topology.as_ref()) else {
             continue;
         };
         let runs: Vec<&RunResult> = chunk.iter().filter(|r| r.topology.is_some()).collect();

@@ -274,7 +274,7 @@ impl Chart for Timeseries {
 /// spike.
 fn sending<'a>(exp: &Experiment, r: &RunResult, s: &'a ServiceStats) -> Vec<(f64, &'a Window)> {
     let origin = s.windows.first().map_or(0, |w| w.start);
-    let end = exp.loads[r.run.load].spec.load.end();
+    let end = exp.load_of(&r.run).spec.load.end();
     let Some(last) = s.windows.iter().rposition(|w| w.counts.requests > 0) else {
         return Vec::new();
     };
