@@ -107,6 +107,10 @@ pub struct CacheSpec {
     pub ignore_size: bool,
 }
 
+/// Swept fields that tables show in columns of their own (`policy`,
+/// `capacity`, `algorithm`), so not again among the swept values.
+const OWN_COLUMNS: [&str; 3] = ["cache.policy", "cache.capacity", "limiter.algorithm"];
+
 /// One variant of a section after sweeps are expanded: what it says, the
 /// swept values that chose it and its identity, from which seeds derive.
 #[derive(Debug, Clone)]
@@ -461,7 +465,8 @@ impl Experiment {
         derive_seed(self.workload_seed(run.workload, run.replication), &id)
     }
 
-    /// Names of the swept dimensions, in file order, for table columns.
+    /// Names of the swept dimensions, in file order, for table columns:
+    /// all but those in [`OWN_COLUMNS`].
     pub fn swept_dims(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         let all = self
@@ -473,7 +478,7 @@ impl Experiment {
             .chain(self.caches.iter().flat_map(|c| &c.dims))
             .chain(self.limiters.iter().flat_map(|l| &l.dims));
         for (name, _) in all {
-            if !names.contains(name) {
+            if !names.contains(name) && !OWN_COLUMNS.contains(&name.as_str()) {
                 names.push(name.clone());
             }
         }

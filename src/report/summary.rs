@@ -124,13 +124,7 @@ pub struct Summary<'a> {
 
 impl<'a> Summary<'a> {
     pub fn new(experiment: &'a Experiment, results: &'a [RunResult]) -> Self {
-        let dims: Vec<String> = experiment
-            .swept_dims()
-            .into_iter()
-            .filter(|d| {
-                !["cache.policy", "cache.capacity", "limiter.algorithm"].contains(&d.as_str())
-            })
-            .collect();
+        let dims = experiment.swept_dims();
         let has_caches = !experiment.caches.is_empty();
         let has_limiters = !experiment.limiters.is_empty();
         let has_loads = experiment.loads.len() > 1 || experiment.loads[0].spec.name.is_some();
