@@ -227,7 +227,7 @@ pub fn markdown(md: &mut String, summary: &Summary) {
             "Every limiter sees the same requests (same seed). The best limiter denies few legitimate \
              requests (x axis) and lets few abusive ones through (y axis): the lower left corner.\n"
         );
-        super::chart::image(md, summary, &super::chart::Tradeoff);
+        super::chart::image(md, summary, &super::chart::TRADEOFF);
     }
     for w in 0..exp.workloads.len() {
         let configs: Vec<&LimitConfig> = summary

@@ -36,7 +36,7 @@ pub(super) fn render(summary: &Summary) -> String {
         uncertainty(summary)
     );
     super::verdict::markdown(&mut md, summary);
-    super::chart::image(&mut md, summary, &super::chart::Mrc);
+    super::chart::image(&mut md, summary, &super::chart::MRC);
     if !summary.limit_configs.is_empty() {
         super::limits::markdown(&mut md, summary);
     }

@@ -105,12 +105,12 @@ pub fn markdown(md: &mut String, summary: &Summary) {
     let _ = writeln!(md, "{intro}.\n");
     chart::image(md, summary, &chart::LATENCY);
     chart::image(md, summary, &chart::ERRORS);
-    chart::image(md, summary, &chart::Cdf);
+    chart::image(md, summary, &chart::CDF);
     tables(md, exp, &levels, has_cache);
     before_after(md, exp, &levels);
     breaking_points(md, exp, &levels);
     endurance(md, exp, &levels, has_cache);
-    chart::image(md, summary, &chart::Timeseries);
+    chart::image(md, summary, &chart::TIMESERIES);
     routes(md, exp, &levels, has_cache);
 }
 

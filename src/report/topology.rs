@@ -605,7 +605,7 @@ pub fn markdown(md: &mut String, summary: &Summary) {
                 String::new()
             }
     );
-    chart::image(md, summary, &chart::Tiers);
+    chart::image(md, summary, &chart::TIERS);
     let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
     let named = Named::of(summary, configs.iter(), &skip);
     let _ = writeln!(
@@ -779,7 +779,7 @@ fn scope(md: &mut String, summary: &Summary, configs: &[TopoConfig]) {
         md,
         "An abusive client sends in turn to `spread` locations. The effective limit is what clients seen at more than one location were admitted per second of their sending, against the limiter's rate (at one location nothing is spread: –).\n"
     );
-    chart::image(md, summary, &chart::Spread);
+    chart::image(md, summary, &chart::SPREAD);
     let skip = ["topology.limit_scope", "topology.sync", SPREAD];
     let named = Named::of(summary, rows.iter().copied(), &skip);
     let _ = writeln!(

@@ -165,9 +165,9 @@ pub fn markdown(md: &mut String, summary: &Summary) {
     for r in &summary.recommendations {
         recommendation(md, summary, r, currency);
     }
-    super::chart::image(md, summary, &super::chart::Configurations);
+    super::chart::image(md, summary, &super::chart::CONFIGURATIONS);
     configurations(md, summary, currency);
-    super::chart::image(md, summary, &super::chart::Grades);
+    super::chart::image(md, summary, &super::chart::GRADES);
     against_baseline(md, summary, currency);
     across(md, summary, currency);
 }
