@@ -39,37 +39,38 @@ struct Measure {
     interval: bool,
 }
 
+impl Measure {
+    /// What the breaking point judges: solid, with its interval.
+    const fn judged(name: &'static str, value: fn(&Level) -> Mean, factor: f64) -> Measure {
+        Measure {
+            name,
+            value,
+            factor,
+            dash: None,
+            interval: true,
+        }
+    }
+
+    /// A percentile drawn around the judged p95 for context: dashed, in
+    /// ms, without an interval.
+    const fn context(name: &'static str, value: fn(&Level) -> Mean, dash: Dash) -> Measure {
+        Measure {
+            name,
+            value,
+            factor: 1.0,
+            dash: Some(dash),
+            interval: false,
+        }
+    }
+}
+
 const PERCENTILES: [Measure; 3] = [
-    Measure {
-        name: "p50",
-        value: |l| l.p50,
-        factor: 1.0,
-        dash: Some(style::DASHES[1]),
-        interval: false,
-    },
-    Measure {
-        name: "p95",
-        value: |l| l.p95,
-        factor: 1.0,
-        dash: None,
-        interval: true,
-    },
-    Measure {
-        name: "p99",
-        value: |l| l.p99,
-        factor: 1.0,
-        dash: Some(style::DASHES[0]),
-        interval: false,
-    },
+    Measure::context("p50", |l| l.p50, style::DASHES[1]),
+    Measure::judged("p95", |l| l.p95, 1.0),
+    Measure::context("p99", |l| l.p99, style::DASHES[0]),
 ];
 
-const ERROR_RATIO: [Measure; 1] = [Measure {
-    name: "error ratio",
-    value: |l| l.error_ratio,
-    factor: 100.0,
-    dash: None,
-    interval: true,
-}];
+const ERROR_RATIO: [Measure; 1] = [Measure::judged("error ratio", |l| l.error_ratio, 100.0)];
 
 /// The latency percentiles, or the error ratio when `errors`.
 fn figure(summary: &Summary, errors: bool) -> Option<Figure> {
