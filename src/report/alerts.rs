@@ -8,6 +8,7 @@ use std::fmt::Write;
 use anyhow::Result;
 
 use super::levels::{self, ConfigKey};
+use super::markdown::table_head;
 use super::{Cell, Export, Summary};
 use crate::engine::{SECOND, SimTime};
 use crate::experiment::{AlertSpec, Condition, Experiment, Metric};
@@ -374,16 +375,11 @@ pub fn markdown(md: &mut String, summary: &Summary) {
         let _ = writeln!(md, "Times are seconds since the run's first window.\n");
     }
     let loads = exp.loads.len() > 1;
-    let load_column = if loads { " load |" } else { "" };
-    let _ = writeln!(
-        md,
-        "| configuration |{load_column} alert | critical | warning | first (s) | last (s) |"
-    );
-    let _ = writeln!(
-        md,
-        "|---|{}---|---:|---:|---:|---:|",
-        if loads { "---|" } else { "" }
-    );
+    let mut words = vec!["configuration"];
+    words.extend(loads.then_some("load"));
+    words.push("alert");
+    let numbers = ["critical", "warning", "first (s)", "last (s)"];
+    table_head(md, &words, &numbers);
     let load_label = |load: usize| format!("`{}`", exp.loads[load].label());
     let mut quiet = Vec::new();
     for g in &groups {

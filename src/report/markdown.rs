@@ -47,6 +47,19 @@ pub(super) fn render(summary: &Summary) -> String {
     md
 }
 
+/// A table's header and alignment rows: the `words` columns left-aligned,
+/// then the `numbers` columns right-aligned.
+pub(super) fn table_head(md: &mut String, words: &[&str], numbers: &[&str]) {
+    let columns: Vec<&str> = words.iter().chain(numbers).copied().collect();
+    let _ = writeln!(md, "| {} |", columns.join(" | "));
+    let _ = writeln!(
+        md,
+        "|{}{}",
+        "---|".repeat(words.len()),
+        "---:|".repeat(numbers.len())
+    );
+}
+
 /// Where the intervals come from, or that there are none.
 fn uncertainty(summary: &Summary) -> String {
     let reps = summary.experiment.meta.replications;
