@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use anyhow::Result;
 
+use super::csv::Table;
 use super::levels::{self, ConfigKey};
 use super::markdown::table_head;
 use super::{Cell, Export, Summary};
@@ -198,7 +199,6 @@ impl Export for Alerts {
     fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
         let exp = summary.experiment;
         let loads = exp.loads.len() > 1;
-        let mut out = ::csv::Writer::from_writer(Vec::new());
         let mut header = vec!["run", "configuration"];
         if loads {
             header.push("load");
@@ -213,7 +213,7 @@ impl Export for Alerts {
             "baseline",
             "severity",
         ]);
-        out.write_record(&header)?;
+        let mut out = Table::new(&header)?;
         for (r, f) in firings(summary) {
             let alert = &exp.alerts[f.alert];
             let mut row = vec![
@@ -233,9 +233,9 @@ impl Export for Alerts {
                 Cell::Real(alert.baseline),
                 Cell::Text(f.severity.name().into()),
             ]);
-            out.write_record(row.iter().map(|c| c.to_string()))?;
+            out.row(&row)?;
         }
-        Ok(out.into_inner()?)
+        out.finish()
     }
 }
 

@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use anyhow::Result;
 
+use super::csv::Table;
 use super::decide::{Candidate, describe, shown, varying};
 use super::summary::{Cell, Mean};
 use super::verdict::{self, NA};
@@ -53,12 +54,11 @@ impl Export for TopologyCsv {
             .filter(|(_, c)| *c == "load" || swept.contains(c))
             .map(|(i, _)| i)
             .collect();
-        let mut out = ::csv::Writer::from_writer(Vec::new());
         let header = ["run", "replication"]
             .into_iter()
             .chain(ids.iter().map(|&i| summary.columns[i].as_str()))
             .chain(CSV_COLUMNS);
-        out.write_record(header)?;
+        let mut out = Table::new(header)?;
         for (r, row) in summary.results.iter().zip(&summary.rows) {
             let Some(t) = &r.topology else { continue };
             let lead: Vec<Cell> = [Cell::Int(r.run.index as u64), Cell::Int(r.run.replication)]
@@ -68,15 +68,14 @@ impl Export for TopologyCsv {
             let sites = (t.locations.iter().map(|s| ("location", s)))
                 .chain(t.upper.iter().map(|s| ("upper", s)));
             for (kind, site) in sites {
-                let cells = lead.iter().cloned().chain(site_cells(kind, site));
-                out.write_record(cells.map(|c| c.to_string()))?;
+                out.row(lead.iter().cloned().chain(site_cells(kind, site)))?;
             }
             let mut origin = vec![Cell::Text("origin".into()), Cell::Text("origin".into())];
             origin.resize(CSV_COLUMNS.len() - 2, Cell::Empty);
             origin.extend([Cell::Int(t.origin_requests), Cell::Int(t.origin_bytes)]);
-            out.write_record(lead.iter().chain(&origin).map(|c| c.to_string()))?;
+            out.row(lead.iter().chain(&origin))?;
         }
-        Ok(out.into_inner()?)
+        out.finish()
     }
 }
 
