@@ -194,7 +194,8 @@ impl LoadChoice {
 
 /// One simulation: a workload variant, a cache choice (if the experiment
 /// has caches), a limiter choice (if it has limiters) and a replication.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The default is the first run, with no service, cache or limiter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Run {
     /// Position in the run order (also the row order of every table).
     pub index: usize,
