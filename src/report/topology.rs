@@ -215,6 +215,15 @@ impl TopoConfig<'_> {
 /// The swept value naming how many locations an attacker uses.
 pub const SPREAD: &str = "workload.clients.spread";
 
+/// Swept values that a topology configuration's name says in words from
+/// the topology itself (its tiers, its limiter's scope), so left out of
+/// its other values.
+const TIERS_AND_SCOPE: [&str; 3] = ["topology.tier", "topology.limit_scope", "topology.sync"];
+
+/// Swept values that the limiter scope's rows and lines are drawn along,
+/// so left out of what else names them.
+pub const SCOPE_AND_SPREAD: [&str; 3] = ["topology.limit_scope", "topology.sync", SPREAD];
+
 /// Every configuration that ran with a topology, in run order.
 pub fn configs<'a>(summary: &Summary<'a>) -> Vec<TopoConfig<'a>> {
     let exp = summary.experiment;
@@ -306,9 +315,8 @@ fn sync_text(spec: &TopologySpec) -> Option<String> {
 /// (with `tiers`) and its limiter's scope ("spread=5 · upper tier · global
 /// scope").
 pub fn name(summary: &Summary, t: &TopoConfig, tiers: bool) -> String {
-    let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
     let parts = [
-        others(summary, &summary.candidates[t.candidate], &skip),
+        others(summary, &summary.candidates[t.candidate], &TIERS_AND_SCOPE),
         if tiers { tiers_text(t.spec.tier) } else { "" }.into(),
         if t.limited() {
             format!("{} scope", scope_text(t.spec))
@@ -522,8 +530,7 @@ pub fn advice<'c>(
     // The tiers, and what else sets the tiered configuration apart.
     let tier = |c: &Compared| {
         let t = &configs[c.tiered];
-        let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
-        match others(summary, &summary.candidates[t.candidate], &skip) {
+        match others(summary, &summary.candidates[t.candidate], &TIERS_AND_SCOPE) {
             o if o.is_empty() => tier_name(t.spec.tier).to_string(),
             o => format!("{}, `{o}`", tier_name(t.spec.tier)),
         }
@@ -605,8 +612,7 @@ pub fn markdown(md: &mut String, summary: &Summary) {
             }
     );
     chart::image(md, summary, &chart::TIERS);
-    let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
-    let named = Named::of(summary, configs.iter(), &skip);
+    let named = Named::of(summary, configs.iter(), &TIERS_AND_SCOPE);
     let _ = writeln!(
         md,
         "|{} tier | scope | edge hit ratio | upper-tier hit ratio | origin requests | origin bandwidth | served at the edge (ms) | at an upper tier (ms) | at the origin (ms) |",
@@ -779,8 +785,7 @@ fn scope(md: &mut String, summary: &Summary, configs: &[TopoConfig]) {
         "An abusive client sends in turn to `spread` locations. The effective limit is what clients seen at more than one location were admitted per second of their sending, against the limiter's rate (at one location nothing is spread: –).\n"
     );
     chart::image(md, summary, &chart::SPREAD);
-    let skip = ["topology.limit_scope", "topology.sync", SPREAD];
-    let named = Named::of(summary, rows.iter().copied(), &skip);
+    let named = Named::of(summary, rows.iter().copied(), &SCOPE_AND_SPREAD);
     let _ = writeln!(
         md,
         "|{} scope | attacker locations | effective limit | legit denied | abusive allowed |",

@@ -33,7 +33,6 @@ fn figure(summary: &Summary) -> Option<Figure> {
     if xs.len() < 2 {
         return None;
     }
-    let skip = ["topology.limit_scope", "topology.sync", topology::SPREAD];
     // A line: the configurations that differ only in their spread.
     let mut lines: Vec<Line> = Vec::new();
     for t in &measured {
@@ -49,7 +48,7 @@ fn figure(summary: &Summary) -> Option<Figure> {
             None => lines.push(Line {
                 key,
                 spec: t.spec,
-                others: vec![topology::others(summary, c, &skip)],
+                others: vec![topology::others(summary, c, &topology::SCOPE_AND_SPREAD)],
                 points: vec![point],
             }),
         }
