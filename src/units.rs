@@ -85,14 +85,23 @@ fn byte_unit(unit: &str) -> Result<u64, UnitError> {
     })
 }
 
+/// `text`'s number times what its suffix is worth by `unit`, rounded;
+/// None when that does not fit in a u64. `what` names the quantity in
+/// errors.
+fn scaled(
+    text: &str,
+    what: &str,
+    unit: fn(&str) -> Result<u64, UnitError>,
+) -> Result<Option<u64>, UnitError> {
+    let (value, suffix) = split_number(text, what)?;
+    let scaled = value * unit(&suffix)? as f64;
+    Ok((scaled <= u64::MAX as f64).then(|| scaled.round() as u64))
+}
+
 /// Parses a size in bytes: "4096", "4KiB", "1.5GB".
 pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
-    let (value, unit) = split_number(text, "a size such as \"64MiB\"")?;
-    let bytes = value * byte_unit(&unit)? as f64;
-    if bytes > u64::MAX as f64 {
-        return err(format!("size {text:?} is too large"));
-    }
-    Ok(bytes.round() as u64)
+    scaled(text, "a size such as \"64MiB\"", byte_unit)?
+        .ok_or_else(|| UnitError(format!("size {text:?} is too large")))
 }
 
 /// Nanoseconds in one unit of a duration suffix.
@@ -116,12 +125,8 @@ fn time_unit(unit: &str) -> Result<u64, UnitError> {
 
 /// Parses a duration into nanoseconds: "250ms", "5m", "1h".
 pub fn parse_duration(text: &str) -> Result<SimTime, UnitError> {
-    let (value, unit) = split_number(text, "a duration such as \"250ms\"")?;
-    let ns = value * time_unit(&unit)? as f64;
-    if ns > u64::MAX as f64 {
-        return err(format!("duration {text:?} is too long"));
-    }
-    Ok(ns.round() as SimTime)
+    scaled(text, "a duration such as \"250ms\"", time_unit)?
+        .ok_or_else(|| UnitError(format!("duration {text:?} is too long")))
 }
 
 /// Parses a rate into events per second: "100/s", "6000/min", "5/100ms".

@@ -216,12 +216,12 @@ pub fn validate(file: PathBuf) -> Result<()> {
     text.push('\n');
     for index in 0..total.min(LISTED) {
         let run = exp.run(index);
-        let w = &exp.workloads[run.workload];
+        let w = exp.workload_of(&run);
         let mut parts: Vec<String> = Vec::new();
         if exp.loads.len() > 1 || exp.loads[0].spec.name.is_some() {
-            parts.push(format!("load={:?}", exp.loads[run.load].label()));
+            parts.push(format!("load={:?}", exp.load_of(&run).label()));
         }
-        match run.cache.map(|c| &exp.caches[c]) {
+        match exp.cache_of(&run) {
             Some(c) => parts.push(format!(
                 "policy={} capacity={}",
                 c.spec.policy, c.spec.capacity
@@ -229,13 +229,13 @@ pub fn validate(file: PathBuf) -> Result<()> {
             None if !exp.caches.is_empty() => parts.push("policy=none".into()),
             None => {}
         }
-        match run.limiter.map(|l| &exp.limiters[l]) {
+        match exp.limiter_of(&run) {
             Some(l) => parts.push(format!("limiter={} key={}", l.spec.label(), l.spec.key)),
             None if !exp.limiters.is_empty() => parts.push("limiter=none".into()),
             None => {}
         }
         parts.extend(w.dims.iter().map(|(d, v)| format!("{d}={v}")));
-        if let Some(s) = run.service.map(|s| &exp.services[s]) {
+        if let Some(s) = exp.service_of(&run) {
             parts.extend(s.dims.iter().map(|(d, v)| format!("{d}={v}")));
         }
         let _ = writeln!(

@@ -107,17 +107,32 @@ pub struct CacheSpec {
     pub ignore_size: bool,
 }
 
-/// One workload variant: generated once per replication and shared by all
-/// the cache configurations that replay it (common random numbers).
+/// Swept fields that tables show in columns of their own (`policy`,
+/// `capacity`, `algorithm`), so not again among the swept values.
+const OWN_COLUMNS: [&str; 3] = ["cache.policy", "cache.capacity", "limiter.algorithm"];
+
+/// One variant of a section after sweeps are expanded: what it says, the
+/// swept values that chose it and its identity, from which seeds derive.
 #[derive(Debug, Clone)]
-pub struct Workload {
-    pub spec: WorkloadSpec,
-    /// Swept values that chose this variant.
+pub struct Choice<T> {
+    pub spec: T,
+    /// Swept values that chose this variant, as (dotted path, value).
     pub dims: Vec<(String, String)>,
-    /// Stable identity of its request stream, from which its seeds derive:
-    /// fields in [`STREAM_NEUTRAL`] are left out.
+    /// The variant as written, from which its seeds derive.
     pub identity: String,
 }
+
+/// One workload variant: generated once per replication and shared by all
+/// the cache configurations that replay it (common random numbers). Its
+/// identity is that of its request stream: fields in [`STREAM_NEUTRAL`]
+/// are left out.
+pub type Workload = Choice<WorkloadSpec>;
+
+/// One `[[cache]]` choice after sweeps are expanded.
+pub type CacheChoice = Choice<CacheSpec>;
+
+/// One `[[limiter]]` choice after sweeps are expanded.
+pub type LimiterChoice = Choice<LimiterSpec>;
 
 /// Workload fields that change what a cache keeps but not which requests
 /// are drawn: variants that differ only in these replay identical requests
@@ -134,16 +149,9 @@ impl Workload {
     }
 }
 
-/// One cache configuration choice.
-#[derive(Debug, Clone)]
-pub struct CacheChoice {
-    pub spec: CacheSpec,
-    pub dims: Vec<(String, String)>,
-    pub identity: String,
-}
-
 /// One `[service]` variant after sweeps are expanded, with one
-/// `[topology]` variant when the experiment has many locations.
+/// `[topology]` variant when the experiment has many locations (a
+/// [`Choice`] but for that topology).
 #[derive(Debug, Clone)]
 pub struct ServiceChoice {
     pub spec: ServiceSpec,
@@ -152,7 +160,8 @@ pub struct ServiceChoice {
     pub identity: String,
 }
 
-/// One `[[load]]` choice after sweeps are expanded.
+/// One `[[load]]` choice after sweeps are expanded (a [`Choice`] but for
+/// the table it came from).
 #[derive(Debug, Clone)]
 pub struct LoadChoice {
     pub spec: LoadSpec,
@@ -183,17 +192,10 @@ impl LoadChoice {
     }
 }
 
-/// One `[[limiter]]` choice after sweeps are expanded.
-#[derive(Debug, Clone)]
-pub struct LimiterChoice {
-    pub spec: LimiterSpec,
-    pub dims: Vec<(String, String)>,
-    pub identity: String,
-}
-
 /// One simulation: a workload variant, a cache choice (if the experiment
 /// has caches), a limiter choice (if it has limiters) and a replication.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The default is the first run, with no service, cache or limiter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Run {
     /// Position in the run order (also the row order of every table).
     pub index: usize,
@@ -260,47 +262,13 @@ impl Experiment {
 
     /// Parses `source` (read from `path`, which names it in errors).
     pub fn parse(path: &Path, source: String) -> Result<Self, ExperimentError> {
-        let parsed = parse_sections(&source, path.parent().unwrap_or(Path::new("")))
-            .map_err(|at| ExperimentError::new(path, &source, at))?;
-        let Sections {
-            meta,
-            workloads,
-            loads,
-            caches,
-            cache_slots,
-            limiters,
-            limiter_slots,
-            services,
-            report,
-            baseline_span,
-            cost,
-            alerts,
-        } = parsed;
-        let name = meta.name.clone().unwrap_or_else(|| {
-            path.file_stem()
-                .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
-        });
-        let experiment = Experiment {
-            path: path.to_path_buf(),
-            name,
-            meta,
-            workloads,
-            loads,
-            caches,
-            cache_slots,
-            limiters,
-            limiter_slots,
-            services,
-            report,
-            cost,
-            alerts,
-            source,
-        };
+        let (experiment, baseline_span) =
+            parse_sections(path, &source).map_err(|at| ExperimentError::new(path, &source, at))?;
         if let Some(b) = &experiment.report.baseline
             && let Err(why) = experiment.check_baseline(b)
         {
             let at = Located::at(baseline_span, why);
-            return Err(ExperimentError::new(path, &experiment.source, at));
+            return Err(ExperimentError::new(path, &source, at));
         }
         Ok(experiment)
     }
@@ -312,36 +280,25 @@ impl Experiment {
         let mut values = Vec::new();
         let pair = |k: &str, v: String| (k.to_string(), v);
         if !self.caches.is_empty() {
-            match run.cache.map(|c| &self.caches[c].spec) {
+            match self.cache_of(run) {
                 Some(c) => {
-                    values.push(pair("policy", c.policy.to_string()));
-                    values.push(pair("capacity", c.capacity.to_string()));
+                    values.push(pair("policy", c.spec.policy.to_string()));
+                    values.push(pair("capacity", c.spec.capacity.to_string()));
                 }
                 None => values.push(pair("policy", "none".into())),
             }
         }
         if !self.limiters.is_empty() {
-            let label = run
-                .limiter
-                .map_or("none".into(), |l| self.limiters[l].spec.label());
+            let limiter = self.limiter_of(run).map(|l| &l.spec);
+            let label = limiter.map_or("none".into(), LimiterSpec::label);
             values.push(pair("limiter", label));
-            let algorithm = run.limiter.map_or("none".into(), |l| {
-                self.limiters[l].spec.algorithm.to_string()
-            });
+            let algorithm = limiter.map_or("none".into(), |l| l.algorithm.to_string());
             values.push(pair("algorithm", algorithm));
         }
         if self.loads.len() > 1 {
-            values.push(pair("load", self.loads[run.load].label()));
+            values.push(pair("load", self.load_of(run).label()));
         }
-        let none = Vec::new();
-        let swept = self.workloads[run.workload]
-            .dims
-            .iter()
-            .chain(&self.loads[run.load].dims)
-            .chain(run.service.map_or(&none, |s| &self.services[s].dims))
-            .chain(run.cache.map_or(&none, |c| &self.caches[c].dims))
-            .chain(run.limiter.map_or(&none, |l| &self.limiters[l].dims));
-        for (d, v) in swept {
+        for (d, v) in self.swept_values(run) {
             if !["cache.policy", "cache.capacity"].contains(&d.as_str()) {
                 values.push((d.clone(), v.clone()));
             }
@@ -449,16 +406,46 @@ impl Experiment {
         (0..self.run_count()).map(|i| self.run(i)).collect()
     }
 
+    /// The workload variant `run` replays.
+    pub fn workload_of(&self, run: &Run) -> &Workload {
+        &self.workloads[run.workload]
+    }
+
+    /// The load level `run` sends at.
+    pub fn load_of(&self, run: &Run) -> &LoadChoice {
+        &self.loads[run.load]
+    }
+
     /// The service `run` goes through, if the experiment models one.
-    pub fn service(&self, run: &Run) -> Option<&ServiceSpec> {
-        run.service.map(|s| &self.services[s].spec)
+    pub fn service_of(&self, run: &Run) -> Option<&ServiceChoice> {
+        run.service.map(|s| &self.services[s])
+    }
+
+    /// The cache choice of `run`; None without a cache.
+    pub fn cache_of(&self, run: &Run) -> Option<&CacheChoice> {
+        run.cache.map(|c| &self.caches[c])
+    }
+
+    /// The limiter choice of `run`; None without a limiter.
+    pub fn limiter_of(&self, run: &Run) -> Option<&LimiterChoice> {
+        run.limiter.map(|l| &self.limiters[l])
+    }
+
+    /// The swept values that chose `run`, by their full name: its
+    /// workload's first, then its load's, service's, cache's and limiter's.
+    pub fn swept_values(&self, run: &Run) -> impl Iterator<Item = &(String, String)> {
+        (self.workload_of(run).dims.iter())
+            .chain(&self.load_of(run).dims)
+            .chain(self.service_of(run).into_iter().flat_map(|s| &s.dims))
+            .chain(self.cache_of(run).into_iter().flat_map(|c| &c.dims))
+            .chain(self.limiter_of(run).into_iter().flat_map(|l| &l.dims))
     }
 
     /// Seed of the service's random streams (service times, round trips):
     /// shared by every cache and limiter at one load level and replication,
     /// so they are compared on the same dice.
     pub fn service_seed(&self, run: &Run) -> u64 {
-        let id = format!("load|{}", self.loads[run.load].identity);
+        let id = format!("load|{}", self.load_of(run).identity);
         derive_seed(self.workload_seed(run.workload, run.replication), &id)
     }
 
@@ -471,17 +458,16 @@ impl Experiment {
 
     /// Seed of a run, for randomized policies.
     pub fn run_seed(&self, run: &Run) -> u64 {
-        let cache = run
-            .cache
-            .map_or("none", |c| self.caches[c].identity.as_str());
-        let id = match run.limiter {
+        let cache = self.cache_of(run).map_or("none", |c| c.identity.as_str());
+        let id = match self.limiter_of(run) {
             None => format!("{cache}|{}", run.replication),
-            Some(l) => format!("{cache}|{}|{}", self.limiters[l].identity, run.replication),
+            Some(l) => format!("{cache}|{}|{}", l.identity, run.replication),
         };
         derive_seed(self.workload_seed(run.workload, run.replication), &id)
     }
 
-    /// Names of the swept dimensions, in file order, for table columns.
+    /// Names of the swept dimensions, in file order, for table columns:
+    /// all but those in [`OWN_COLUMNS`].
     pub fn swept_dims(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         let all = self
@@ -493,29 +479,12 @@ impl Experiment {
             .chain(self.caches.iter().flat_map(|c| &c.dims))
             .chain(self.limiters.iter().flat_map(|l| &l.dims));
         for (name, _) in all {
-            if !names.contains(name) {
+            if !names.contains(name) && !OWN_COLUMNS.contains(&name.as_str()) {
                 names.push(name.clone());
             }
         }
         names
     }
-}
-
-struct Sections {
-    meta: Meta,
-    workloads: Vec<Workload>,
-    loads: Vec<LoadChoice>,
-    caches: Vec<CacheChoice>,
-    cache_slots: Vec<Option<usize>>,
-    limiters: Vec<LimiterChoice>,
-    limiter_slots: Vec<Option<usize>>,
-    services: Vec<ServiceChoice>,
-    report: ReportSpec,
-    /// Where `[report] baseline` was written, for errors found once the
-    /// configurations are known.
-    baseline_span: Range<usize>,
-    cost: Option<CostSpec>,
-    alerts: Vec<AlertSpec>,
 }
 
 const SECTIONS: [&str; 10] = [
@@ -571,19 +540,41 @@ fn is_none(value: &Spanned<DeValue>, field: &str) -> bool {
     }
 }
 
+/// Reads each sweep variant with `read`, in order, into a [`Choice`] whose
+/// identity leaves out the fields named in `neutral`.
+fn read_choices<'i, T>(
+    variants: Vec<sweep::Variant<'i>>,
+    neutral: &[&str],
+    mut read: impl FnMut(&Spanned<DeValue<'i>>) -> Result<T, Located>,
+) -> Result<Vec<Choice<T>>, Located> {
+    variants
+        .into_iter()
+        .map(|v| {
+            Ok(Choice {
+                spec: read(&v.value)?,
+                identity: render_without(v.value.get_ref(), neutral),
+                dims: v.dims,
+            })
+        })
+        .collect()
+}
+
+/// A stage's choices, and its slots in run order: an index into the
+/// choices, or None for leaving the stage out.
+type Stage<T> = (Vec<Choice<T>>, Vec<Option<usize>>);
+
 /// Reads the choices of `[[name]]`, where `field = "none"` stands for
-/// leaving the stage out: the choices, and the run order of slots.
-fn stage_choices<T: DeserializeOwned, C>(
+/// leaving the stage out.
+fn stage_choices<T: DeserializeOwned>(
     name: &str,
     field: &str,
     section: Option<Spanned<DeValue>>,
     check: impl Fn(&T) -> Result<(), String>,
-    make: impl Fn(T, Vec<(String, String)>, String) -> C,
-) -> Result<(Vec<C>, Vec<Option<usize>>), Located> {
+) -> Result<Stage<T>, Located> {
     let Some(section) = section else {
         return Ok((Vec::new(), vec![None]));
     };
-    let mut read = Vec::new();
+    let mut variants = Vec::new();
     let mut slots = Vec::new();
     for (_, v) in choices(name, &section)? {
         if is_none(&v.value, field) {
@@ -593,23 +584,27 @@ fn stage_choices<T: DeserializeOwned, C>(
             }
             continue;
         }
-        slots.push(Some(read.len()));
-        let spec: T = deserialize(v.value.clone())?;
-        read.push((spec, v));
+        slots.push(Some(variants.len()));
+        variants.push(v);
     }
+    let spans: Vec<Range<usize>> = variants
+        .iter()
+        .map(|v| field_span(&v.value, field))
+        .collect();
+    let out = read_choices(variants, &[], |value| deserialize(value.clone()))?;
     // Once every field reads: what the fields mean together, refused at the
     // field naming the choice (so a broken element of a swept list is named).
-    let mut out = Vec::new();
-    for (spec, v) in read {
-        let span = field_span(&v.value, field);
-        check(&spec).map_err(|m| Located::at(span, m))?;
-        out.push(make(spec, v.dims, render(v.value.get_ref())));
+    for (choice, span) in out.iter().zip(spans) {
+        check(&choice.spec).map_err(|m| Located::at(span, m))?;
     }
     Ok((out, slots))
 }
 
-/// Reads every section of `source`; trace paths are relative to `base`.
-fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
+/// Reads every section of `source` (read from `path`; trace paths are
+/// relative to its folder), with where `[report] baseline` is written, for
+/// errors found once the configurations are known.
+fn parse_sections(path: &Path, source: &str) -> Result<(Experiment, Range<usize>), Located> {
+    let base = path.parent().unwrap_or(Path::new(""));
     let doc = DeTable::parse(source).map_err(toml_error)?;
     let whole = doc.span();
     let doc = doc.into_inner();
@@ -652,29 +647,23 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
     // Traces that are not plain files (a pipe such as `<(zcat ...)`), by
     // where their path is written: they can be read only once.
     let mut read_once = Vec::new();
-    let workloads = sweep::expand("workload", &workload)?
-        .into_iter()
-        .map(|v| {
-            let spec = workload_spec(v.value.clone(), base)?;
-            if let WorkloadSpec::Trace(t) = &spec {
-                // Every variant of a sweep, before any run. Metadata only:
-                // opening a pipe here would take bytes from the run.
-                let path_span = field_span(&v.value, "path");
-                let file = std::fs::metadata(&t.path).map_err(|e| {
-                    let why = format!("cannot read trace {}: {e}", t.path.display());
-                    Located::at(path_span.clone(), why)
-                })?;
-                if !file.is_file() {
-                    read_once.push(path_span);
-                }
+    let variants = sweep::expand("workload", &workload)?;
+    let workloads = read_choices(variants, STREAM_NEUTRAL, |value| {
+        let spec = workload_spec(value.clone(), base)?;
+        if let WorkloadSpec::Trace(t) = &spec {
+            // Every variant of a sweep, before any run. Metadata only:
+            // opening a pipe here would take bytes from the run.
+            let path_span = field_span(value, "path");
+            let file = std::fs::metadata(&t.path).map_err(|e| {
+                let why = format!("cannot read trace {}: {e}", t.path.display());
+                Located::at(path_span.clone(), why)
+            })?;
+            if !file.is_file() {
+                read_once.push(path_span);
             }
-            Ok(Workload {
-                identity: render_without(v.value.get_ref(), STREAM_NEUTRAL),
-                spec,
-                dims: v.dims,
-            })
-        })
-        .collect::<Result<Vec<_>, Located>>()?;
+        }
+        Ok(spec)
+    })?;
 
     let (caches, cache_slots) = stage_choices(
         "cache",
@@ -688,22 +677,12 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
             )),
             _ => Ok(()),
         },
-        |spec, dims, identity| CacheChoice {
-            spec,
-            dims,
-            identity,
-        },
     )?;
     let (limiters, limiter_slots) = stage_choices(
         "limiter",
         "algorithm",
         section("limiter"),
         |spec: &LimiterSpec| check_limiter(spec, section("service").is_some()),
-        |spec, dims, identity| LimiterChoice {
-            spec,
-            dims,
-            identity,
-        },
     )?;
     let loads = match section("load") {
         None => vec![LoadChoice {
@@ -799,7 +778,13 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
     }
     check_spread(&workload, &workloads, &services)?;
     let alerts = alert::parse(section("alert"), section("service").is_some())?;
-    Ok(Sections {
+    let name = meta.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map_or("experiment".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let experiment = Experiment {
+        path: path.to_path_buf(),
+        name,
         meta,
         workloads,
         loads,
@@ -809,10 +794,11 @@ fn parse_sections(source: &str, base: &Path) -> Result<Sections, Located> {
         limiter_slots,
         services,
         report,
-        baseline_span,
         cost,
         alerts,
-    })
+        source: source.to_string(),
+    };
+    Ok((experiment, baseline_span))
 }
 
 /// Every service variant under every `[topology]` variant (the topology's

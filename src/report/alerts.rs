@@ -7,7 +7,9 @@ use std::fmt::Write;
 
 use anyhow::Result;
 
+use super::csv::Table;
 use super::levels::{self, ConfigKey};
+use super::markdown::table_head;
 use super::{Cell, Export, Summary};
 use crate::engine::{SECOND, SimTime};
 use crate::experiment::{AlertSpec, Condition, Experiment, Metric};
@@ -197,7 +199,6 @@ impl Export for Alerts {
     fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
         let exp = summary.experiment;
         let loads = exp.loads.len() > 1;
-        let mut out = ::csv::Writer::from_writer(Vec::new());
         let mut header = vec!["run", "configuration"];
         if loads {
             header.push("load");
@@ -212,7 +213,7 @@ impl Export for Alerts {
             "baseline",
             "severity",
         ]);
-        out.write_record(&header)?;
+        let mut out = Table::new(&header)?;
         for (r, f) in firings(summary) {
             let alert = &exp.alerts[f.alert];
             let mut row = vec![
@@ -220,7 +221,7 @@ impl Export for Alerts {
                 Cell::Text(levels::config_label(exp, ConfigKey::of(&r.run))),
             ];
             if loads {
-                row.push(Cell::Text(exp.loads[r.run.load].label()));
+                row.push(Cell::Text(exp.load_of(&r.run).label()));
             }
             row.extend([
                 Cell::Text(alert.name.clone()),
@@ -232,9 +233,9 @@ impl Export for Alerts {
                 Cell::Real(alert.baseline),
                 Cell::Text(f.severity.name().into()),
             ]);
-            out.write_record(row.iter().map(|c| c.to_string()))?;
+            out.row(&row)?;
         }
-        Ok(out.into_inner()?)
+        out.finish()
     }
 }
 
@@ -374,16 +375,11 @@ pub fn markdown(md: &mut String, summary: &Summary) {
         let _ = writeln!(md, "Times are seconds since the run's first window.\n");
     }
     let loads = exp.loads.len() > 1;
-    let load_column = if loads { " load |" } else { "" };
-    let _ = writeln!(
-        md,
-        "| configuration |{load_column} alert | critical | warning | first (s) | last (s) |"
-    );
-    let _ = writeln!(
-        md,
-        "|---|{}---|---:|---:|---:|---:|",
-        if loads { "---|" } else { "" }
-    );
+    let mut words = vec!["configuration"];
+    words.extend(loads.then_some("load"));
+    words.push("alert");
+    let numbers = ["critical", "warning", "first (s)", "last (s)"];
+    table_head(md, &words, &numbers);
     let load_label = |load: usize| format!("`{}`", exp.loads[load].label());
     let mut quiet = Vec::new();
     for g in &groups {

@@ -127,7 +127,7 @@ pub fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<LimitCon
     let mut configs = Vec::new();
     for chunk in results.chunk_by(same) {
         let first = &chunk[0];
-        let (Some(limiter), Some(l0)) = (first.run.limiter, &first.limits) else {
+        let (Some(limiter), Some(l0)) = (experiment.limiter_of(&first.run), &first.limits) else {
             continue;
         };
         let stats: Vec<_> = chunk.iter().filter_map(|r| r.limits.as_ref()).collect();
@@ -140,12 +140,12 @@ pub fn aggregate(experiment: &Experiment, results: &[RunResult]) -> Vec<LimitCon
             .map(|s| s.first_block_mean / 1e9)
             .collect();
         let accuracy: Vec<_> = stats.iter().filter_map(|s| s.accuracy).collect();
-        let spec = &experiment.limiters[limiter].spec;
+        let spec = &limiter.spec;
         // Where loads or other stages vary, say which configuration a row is.
         let config = super::levels::config_label(experiment, ConfigKey::of(&first.run));
         let label = match experiment.loads.len() {
             1 => config,
-            _ => format!("{} · {config}", experiment.loads[first.run.load].label()),
+            _ => format!("{} · {config}", experiment.load_of(&first.run).label()),
         };
         configs.push(LimitConfig {
             workload: first.run.workload,
@@ -227,7 +227,7 @@ pub fn markdown(md: &mut String, summary: &Summary) {
             "Every limiter sees the same requests (same seed). The best limiter denies few legitimate \
              requests (x axis) and lets few abusive ones through (y axis): the lower left corner.\n"
         );
-        super::chart::image(md, summary, &super::chart::Tradeoff);
+        super::chart::image(md, summary, &super::chart::TRADEOFF);
     }
     for w in 0..exp.workloads.len() {
         let configs: Vec<&LimitConfig> = summary

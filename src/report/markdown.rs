@@ -36,7 +36,7 @@ pub(super) fn render(summary: &Summary) -> String {
         uncertainty(summary)
     );
     super::verdict::markdown(&mut md, summary);
-    super::chart::image(&mut md, summary, &super::chart::Mrc);
+    super::chart::image(&mut md, summary, &super::chart::MRC);
     if !summary.limit_configs.is_empty() {
         super::limits::markdown(&mut md, summary);
     }
@@ -45,6 +45,19 @@ pub(super) fn render(summary: &Summary) -> String {
     super::alerts::markdown(&mut md, summary);
     super::observed::markdown(&mut md, summary);
     md
+}
+
+/// A table's header and alignment rows: the `words` columns left-aligned,
+/// then the `numbers` columns right-aligned.
+pub(super) fn table_head(md: &mut String, words: &[&str], numbers: &[&str]) {
+    let columns: Vec<&str> = words.iter().chain(numbers).copied().collect();
+    let _ = writeln!(md, "| {} |", columns.join(" | "));
+    let _ = writeln!(
+        md,
+        "|{}{}",
+        "---|".repeat(words.len()),
+        "---:|".repeat(numbers.len())
+    );
 }
 
 /// Where the intervals come from, or that there are none.

@@ -227,13 +227,9 @@ mod tests {
         };
         let result = RunResult {
             run: Run {
-                index: 0,
-                workload: 0,
-                load: 0,
-                service: None,
                 cache: Some(0),
                 limiter: Some(0),
-                replication: 0,
+                ..Run::default()
             },
             seed: u64::MAX - 1,
             capacity: 1 << 40,

@@ -9,6 +9,7 @@ use super::Summary;
 use super::breaking;
 use super::chart;
 use super::levels::{self, ConfigKey, Level};
+use super::markdown::table_head;
 use super::summary::Mean;
 use crate::experiment::Experiment;
 use crate::units::format_bytes;
@@ -68,6 +69,18 @@ fn drift(first: f64, last: f64, text: impl Fn(f64) -> String) -> String {
     format!("{} → {}{relative}", text(first), text(last))
 }
 
+/// Ends `row` with a hit ratio when the table has that column
+/// (`has_cache`): `hit`'s, or n/a for a configuration without a cache.
+fn hit_cell(row: &mut String, has_cache: bool, config: ConfigKey, hit: impl FnOnce() -> Mean) {
+    if has_cache {
+        let hit = match config.cache {
+            Some(_) => pct(hit()),
+            None => NA.into(),
+        };
+        let _ = write!(row, " {hit} |");
+    }
+}
+
 fn label(exp: &Experiment, key: ConfigKey) -> String {
     levels::config_label(exp, key)
 }
@@ -105,12 +118,12 @@ pub fn markdown(md: &mut String, summary: &Summary) {
     let _ = writeln!(md, "{intro}.\n");
     chart::image(md, summary, &chart::LATENCY);
     chart::image(md, summary, &chart::ERRORS);
-    chart::image(md, summary, &chart::Cdf);
+    chart::image(md, summary, &chart::CDF);
     tables(md, exp, &levels, has_cache);
     before_after(md, exp, &levels);
     breaking_points(md, exp, &levels);
     endurance(md, exp, &levels, has_cache);
-    chart::image(md, summary, &chart::Timeseries);
+    chart::image(md, summary, &chart::TIMESERIES);
     routes(md, exp, &levels, has_cache);
 }
 
@@ -122,16 +135,18 @@ fn tables(md: &mut String, exp: &Experiment, levels: &[Level], has_cache: bool) 
             continue;
         }
         let _ = writeln!(md, "### Load `{}`\n", exp.loads[load].label());
-        let hit = if has_cache { " hit ratio |" } else { "" };
-        let _ = writeln!(
-            md,
-            "| configuration | p50 (ms) | p95 (ms) | p99 (ms) | throughput (req/s) | error ratio | 429 | 503 | 504 |{hit}"
-        );
-        let _ = writeln!(
-            md,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|{}",
-            if has_cache { "---:|" } else { "" }
-        );
+        let mut numbers = vec![
+            "p50 (ms)",
+            "p95 (ms)",
+            "p99 (ms)",
+            "throughput (req/s)",
+            "error ratio",
+            "429",
+            "503",
+            "504",
+        ];
+        numbers.extend(has_cache.then_some("hit ratio"));
+        table_head(md, &["configuration"], &numbers);
         for l in at {
             let mut row = format!(
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -145,13 +160,7 @@ fn tables(md: &mut String, exp: &Experiment, levels: &[Level], has_cache: bool) 
                 count(l.full),
                 count(l.timeouts),
             );
-            if has_cache {
-                let hit = match l.config.cache {
-                    Some(_) => pct(l.hit_ratio),
-                    None => NA.into(),
-                };
-                let _ = write!(row, " {hit} |");
-            }
+            hit_cell(&mut row, has_cache, l.config, || l.hit_ratio);
             let _ = writeln!(md, "{row}");
         }
         md.push('\n');
@@ -341,16 +350,16 @@ fn routes(md: &mut String, exp: &Experiment, levels: &[Level], has_cache: bool) 
         return;
     }
     let _ = writeln!(md, "### Routes\n");
-    let hit = if has_cache { " hit ratio |" } else { "" };
-    let _ = writeln!(
-        md,
-        "| load | configuration | route | requests | p50 (ms) | p95 (ms) | p99 (ms) | error ratio | 429 |{hit}"
-    );
-    let _ = writeln!(
-        md,
-        "|---|---|---|---:|---:|---:|---:|---:|---:|{}",
-        if has_cache { "---:|" } else { "" }
-    );
+    let mut numbers = vec![
+        "requests",
+        "p50 (ms)",
+        "p95 (ms)",
+        "p99 (ms)",
+        "error ratio",
+        "429",
+    ];
+    numbers.extend(has_cache.then_some("hit ratio"));
+    table_head(md, &["load", "configuration", "route"], &numbers);
     for l in levels {
         let names: Vec<&str> = l
             .stats
@@ -378,13 +387,9 @@ fn routes(md: &mut String, exp: &Experiment, levels: &[Level], has_cache: bool) 
                 pct(route(&|r| r.counts.error_ratio())),
                 count(route(&|r| r.counts.denied as f64)),
             );
-            if has_cache {
-                let hit = match l.config.cache {
-                    Some(_) => pct(route(&|r| r.counts.hit_ratio())),
-                    None => NA.into(),
-                };
-                let _ = write!(row, " {hit} |");
-            }
+            hit_cell(&mut row, has_cache, l.config, || {
+                route(&|r| r.counts.hit_ratio())
+            });
             let _ = writeln!(md, "{row}");
         }
     }

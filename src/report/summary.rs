@@ -124,13 +124,7 @@ pub struct Summary<'a> {
 
 impl<'a> Summary<'a> {
     pub fn new(experiment: &'a Experiment, results: &'a [RunResult]) -> Self {
-        let dims: Vec<String> = experiment
-            .swept_dims()
-            .into_iter()
-            .filter(|d| {
-                !["cache.policy", "cache.capacity", "limiter.algorithm"].contains(&d.as_str())
-            })
-            .collect();
+        let dims = experiment.swept_dims();
         let has_caches = !experiment.caches.is_empty();
         let has_limiters = !experiment.limiters.is_empty();
         let has_loads = experiment.loads.len() > 1 || experiment.loads[0].spec.name.is_some();
@@ -170,35 +164,16 @@ impl<'a> Summary<'a> {
         let rows = results
             .iter()
             .map(|r| {
-                let workload = &experiment.workloads[r.run.workload];
-                let no_dims = Vec::new();
-                let cache_dims = r.run.cache.map_or(&no_dims, |c| &experiment.caches[c].dims);
-                let limiter_dims = r
-                    .run
-                    .limiter
-                    .map_or(&no_dims, |l| &experiment.limiters[l].dims);
                 let mut row = vec![
                     Cell::Int(r.run.index as u64),
                     Cell::Int(r.run.replication),
                     Cell::Int(r.seed),
                 ];
                 if has_loads {
-                    row.push(Cell::Text(experiment.loads[r.run.load].label()));
+                    row.push(Cell::Text(experiment.load_of(&r.run).label()));
                 }
-                let load_dims = &experiment.loads[r.run.load].dims;
-                let service_dims = r
-                    .run
-                    .service
-                    .map_or(&no_dims, |s| &experiment.services[s].dims);
                 for dim in &dims {
-                    let value = workload
-                        .dims
-                        .iter()
-                        .chain(load_dims)
-                        .chain(service_dims)
-                        .chain(cache_dims)
-                        .chain(limiter_dims)
-                        .find(|(d, _)| d == dim);
+                    let value = experiment.swept_values(&r.run).find(|(d, _)| d == dim);
                     row.push(Cell::Text(
                         value.map(|(_, v)| v.clone()).unwrap_or_default(),
                     ));
@@ -208,7 +183,7 @@ impl<'a> Summary<'a> {
                     row.push(Cell::Text("none".into()));
                     row.extend(vec![Cell::Empty; 9]);
                 }
-                if let Some(cache) = r.run.cache.map(|c| &experiment.caches[c]) {
+                if let Some(cache) = experiment.cache_of(&r.run) {
                     row.extend([
                         Cell::Text(cache.spec.policy.to_string()),
                         Cell::Text(cache.spec.capacity.to_string()),
@@ -222,10 +197,8 @@ impl<'a> Summary<'a> {
                         Cell::Real(s.byte_hit_ratio()),
                     ]);
                 }
-                match r.run.limiter {
-                    Some(l) => {
-                        row.extend(limits::cells(&experiment.limiters[l].spec, r, !has_caches))
-                    }
+                match experiment.limiter_of(&r.run) {
+                    Some(l) => row.extend(limits::cells(&l.spec, r, !has_caches)),
                     None if has_limiters => {
                         let mut cells = vec![Cell::Empty; limits::columns(!has_caches).len()];
                         cells[usize::from(!has_caches)] = Cell::Text("none".into());

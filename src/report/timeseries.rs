@@ -5,6 +5,7 @@
 
 use anyhow::Result;
 
+use super::csv::Table;
 use super::{Cell, Export, Summary};
 
 pub struct Timeseries;
@@ -34,8 +35,7 @@ impl Export for Timeseries {
     }
 
     fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
-        let mut out = ::csv::Writer::from_writer(Vec::new());
-        out.write_record(COLUMNS)?;
+        let mut out = Table::new(COLUMNS)?;
         for r in summary.results {
             let Some(service) = &r.service else { continue };
             // Seconds since the run's first send, so traces with wall-clock
@@ -72,9 +72,9 @@ impl Export for Timeseries {
                     cache(w.sample.cache_objects),
                     cache(w.sample.cache_bytes),
                 ];
-                out.write_record(row.iter().map(|c| c.to_string()))?;
+                out.row(&row)?;
             }
         }
-        Ok(out.into_inner()?)
+        out.finish()
     }
 }

@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use anyhow::Result;
 
+use super::csv::Table;
 use super::decide::{Candidate, describe, shown, varying};
 use super::summary::{Cell, Mean};
 use super::verdict::{self, NA};
@@ -53,12 +54,11 @@ impl Export for TopologyCsv {
             .filter(|(_, c)| *c == "load" || swept.contains(c))
             .map(|(i, _)| i)
             .collect();
-        let mut out = ::csv::Writer::from_writer(Vec::new());
         let header = ["run", "replication"]
             .into_iter()
             .chain(ids.iter().map(|&i| summary.columns[i].as_str()))
             .chain(CSV_COLUMNS);
-        out.write_record(header)?;
+        let mut out = Table::new(header)?;
         for (r, row) in summary.results.iter().zip(&summary.rows) {
             let Some(t) = &r.topology else { continue };
             let lead: Vec<Cell> = [Cell::Int(r.run.index as u64), Cell::Int(r.run.replication)]
@@ -68,15 +68,14 @@ impl Export for TopologyCsv {
             let sites = (t.locations.iter().map(|s| ("location", s)))
                 .chain(t.upper.iter().map(|s| ("upper", s)));
             for (kind, site) in sites {
-                let cells = lead.iter().cloned().chain(site_cells(kind, site));
-                out.write_record(cells.map(|c| c.to_string()))?;
+                out.row(lead.iter().cloned().chain(site_cells(kind, site)))?;
             }
             let mut origin = vec![Cell::Text("origin".into()), Cell::Text("origin".into())];
             origin.resize(CSV_COLUMNS.len() - 2, Cell::Empty);
             origin.extend([Cell::Int(t.origin_requests), Cell::Int(t.origin_bytes)]);
-            out.write_record(lead.iter().chain(&origin).map(|c| c.to_string()))?;
+            out.row(lead.iter().chain(&origin))?;
         }
-        Ok(out.into_inner()?)
+        out.finish()
     }
 }
 
@@ -192,7 +191,7 @@ impl TopoConfig<'_> {
 
     /// Locations each abusive client sends from (`[workload.clients] spread`).
     pub fn attacker_spread(&self, summary: &Summary) -> u64 {
-        summary.experiment.workloads[self.runs[0].run.workload].spread()
+        summary.experiment.workload_of(&self.runs[0].run).spread()
     }
 
     /// Whether a limiter decided, so that its scope means something.
@@ -216,6 +215,15 @@ impl TopoConfig<'_> {
 /// The swept value naming how many locations an attacker uses.
 pub const SPREAD: &str = "workload.clients.spread";
 
+/// Swept values that a topology configuration's name says in words from
+/// the topology itself (its tiers, its limiter's scope), so left out of
+/// its other values.
+const TIERS_AND_SCOPE: [&str; 3] = ["topology.tier", "topology.limit_scope", "topology.sync"];
+
+/// Swept values that the limiter scope's rows and lines are drawn along,
+/// so left out of what else names them.
+pub const SCOPE_AND_SPREAD: [&str; 3] = ["topology.limit_scope", "topology.sync", SPREAD];
+
 /// Every configuration that ran with a topology, in run order.
 pub fn configs<'a>(summary: &Summary<'a>) -> Vec<TopoConfig<'a>> {
     let exp = summary.experiment;
@@ -223,7 +231,7 @@ pub fn configs<'a>(summary: &Summary<'a>) -> Vec<TopoConfig<'a>> {
     let mut out = Vec::new();
     for chunk in summary.results.chunk_by(same) {
         let run = &chunk[0].run;
-        let Some(spec) = run.service.and_then(|s| exp.services[s].topology.as_ref()) else {
+        let Some(spec) = exp.service_of(run).and_then(|s| s.topology.as_ref()) else {
             continue;
         };
         let runs: Vec<&RunResult> = chunk.iter().filter(|r| r.topology.is_some()).collect();
@@ -307,9 +315,8 @@ fn sync_text(spec: &TopologySpec) -> Option<String> {
 /// (with `tiers`) and its limiter's scope ("spread=5 · upper tier · global
 /// scope").
 pub fn name(summary: &Summary, t: &TopoConfig, tiers: bool) -> String {
-    let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
     let parts = [
-        others(summary, &summary.candidates[t.candidate], &skip),
+        others(summary, &summary.candidates[t.candidate], &TIERS_AND_SCOPE),
         if tiers { tiers_text(t.spec.tier) } else { "" }.into(),
         if t.limited() {
             format!("{} scope", scope_text(t.spec))
@@ -523,8 +530,7 @@ pub fn advice<'c>(
     // The tiers, and what else sets the tiered configuration apart.
     let tier = |c: &Compared| {
         let t = &configs[c.tiered];
-        let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
-        match others(summary, &summary.candidates[t.candidate], &skip) {
+        match others(summary, &summary.candidates[t.candidate], &TIERS_AND_SCOPE) {
             o if o.is_empty() => tier_name(t.spec.tier).to_string(),
             o => format!("{}, `{o}`", tier_name(t.spec.tier)),
         }
@@ -605,9 +611,8 @@ pub fn markdown(md: &mut String, summary: &Summary) {
                 String::new()
             }
     );
-    chart::image(md, summary, &chart::Tiers);
-    let skip = ["topology.tier", "topology.limit_scope", "topology.sync"];
-    let named = Named::of(summary, configs.iter(), &skip);
+    chart::image(md, summary, &chart::TIERS);
+    let named = Named::of(summary, configs.iter(), &TIERS_AND_SCOPE);
     let _ = writeln!(
         md,
         "|{} tier | scope | edge hit ratio | upper-tier hit ratio | origin requests | origin bandwidth | served at the edge (ms) | at an upper tier (ms) | at the origin (ms) |",
@@ -779,9 +784,8 @@ fn scope(md: &mut String, summary: &Summary, configs: &[TopoConfig]) {
         md,
         "An abusive client sends in turn to `spread` locations. The effective limit is what clients seen at more than one location were admitted per second of their sending, against the limiter's rate (at one location nothing is spread: –).\n"
     );
-    chart::image(md, summary, &chart::Spread);
-    let skip = ["topology.limit_scope", "topology.sync", SPREAD];
-    let named = Named::of(summary, rows.iter().copied(), &skip);
+    chart::image(md, summary, &chart::SPREAD);
+    let named = Named::of(summary, rows.iter().copied(), &SCOPE_AND_SPREAD);
     let _ = writeln!(
         md,
         "|{} scope | attacker locations | effective limit | legit denied | abusive allowed |",

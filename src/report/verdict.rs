@@ -165,9 +165,9 @@ pub fn markdown(md: &mut String, summary: &Summary) {
     for r in &summary.recommendations {
         recommendation(md, summary, r, currency);
     }
-    super::chart::image(md, summary, &super::chart::Configurations);
+    super::chart::image(md, summary, &super::chart::CONFIGURATIONS);
     configurations(md, summary, currency);
-    super::chart::image(md, summary, &super::chart::Grades);
+    super::chart::image(md, summary, &super::chart::GRADES);
     against_baseline(md, summary, currency);
     across(md, summary, currency);
 }
@@ -343,22 +343,17 @@ fn recommendation(md: &mut String, summary: &Summary, r: &Recommendation, curren
             );
         }
     }
+    // "hit ratio 0.512": where another candidate stands.
+    let ranked = |c: &Candidate| format!("{} {}", rank.title(), rank_value(c));
     if let Some(r2) = r.runner_up.filter(|_| !r.indistinguishable) {
-        let _ = writeln!(
-            md,
-            "- Runner-up `{}`: {} {}.",
-            all[r2].label,
-            rank.title(),
-            rank_value(&all[r2])
-        );
+        let _ = writeln!(md, "- Runner-up `{}`: {}.", all[r2].label, ranked(&all[r2]));
     }
     if let Some(b) = r.bound {
         let _ = writeln!(
             md,
-            "- Bound: `{}` (offline, it knows the future) reaches {} {}; no policy can beat that at this size.",
+            "- Bound: `{}` (offline, it knows the future) reaches {}; no policy can beat that at this size.",
             all[b].label,
-            rank.title(),
-            rank_value(&all[b])
+            ranked(&all[b])
         );
     }
     for a in &r.advice {

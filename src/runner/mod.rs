@@ -486,13 +486,13 @@ fn replay(
 ) -> Result<Option<RunResult>> {
     let seed = exp.run_seed(run);
     let context = || {
-        let cache = run.cache.map(|c| exp.caches[c].identity.as_str());
-        let limiter = run.limiter.map(|l| exp.limiters[l].identity.as_str());
+        let cache = exp.cache_of(run).map(|c| c.identity.as_str());
+        let limiter = exp.limiter_of(run).map(|l| l.identity.as_str());
         let parts: Vec<&str> = cache.into_iter().chain(limiter).collect();
         format!("run {} ({})", run.index, parts.join(", "))
     };
-    let topology = run.service.and_then(|s| exp.services[s].topology.as_ref());
-    let layout = topology.map(|t| Layout::of(t, exp.workloads[run.workload].spread()));
+    let topology = exp.service_of(run).and_then(|s| s.topology.as_ref());
+    let layout = topology.map(|t| Layout::of(t, exp.workload_of(run).spread()));
     let locations = layout.as_ref().map_or(1, Layout::locations);
     let uppers = layout.as_ref().map_or(0, |l| l.upper_names.len());
     let resolve = |spec: &CacheSpec| {
@@ -507,7 +507,7 @@ fn replay(
     };
     // One cache per location, then one per upper tier; location 0's seed is
     // the run's, so that one location is the run without a topology.
-    let edge = run.cache.map(|c| &exp.caches[c].spec);
+    let edge = exp.cache_of(run).map(|c| &c.spec);
     let (capacity, count_objects) = edge.map(resolve).transpose()?.unwrap_or((0, false));
     let mut caches: Vec<Option<BoxedCache>> = Vec::new();
     let mut states = Vec::new();
@@ -531,15 +531,15 @@ fn replay(
             states.push(Replay::new(resolved.1));
         }
     }
-    let load = &exp.loads[run.load].spec.load;
-    if let (Some(l), Some(path)) = (run.limiter, &instance.clientless_trace)
-        && exp.limiters[l].spec.key != limiter::KeyBy::Global
+    let load = &exp.load_of(run).spec.load;
+    if let (Some(l), Some(path)) = (exp.limiter_of(run), &instance.clientless_trace)
+        && l.spec.key != limiter::KeyBy::Global
         && !matches!(load, Load::Closed { .. })
     {
         anyhow::bail!(
             "{}: limiter key \"{}\" needs a client field, but the trace has none: set client_column in [workload], or key = \"global\"",
             path.display(),
-            exp.limiters[l].spec.key
+            l.spec.key
         );
     }
     let cache_only = run.service.is_none() && run.limiter.is_none();
@@ -625,7 +625,7 @@ fn simulate(
     caches: Vec<Option<CacheStage>>,
     layout: Option<&Layout>,
 ) -> Result<Measured> {
-    let spec = run.limiter.map(|l| &exp.limiters[l].spec);
+    let spec = exp.limiter_of(run).map(|l| &l.spec);
     let mut limiter = spec
         .map(limiter::build)
         .transpose()
@@ -634,28 +634,27 @@ fn simulate(
         limiter: limiter.as_mut(),
         caches,
         layout,
-        service: exp.service(run),
+        service: exp.service_of(run).map(|s| &s.spec),
         routes: &instance.routes,
         window: exp.report.window(),
     };
     let seed = exp.service_seed(run);
-    let outcome = match &exp.loads[run.load].spec.load {
+    let outcome = match &exp.load_of(run).spec.load {
         Load::Closed { phases, think } => {
             let mut lazy;
             let mut listed;
-            let requests: &mut dyn Iterator<Item = Request> =
-                match &exp.workloads[run.workload].spec {
-                    WorkloadSpec::Synthetic(s) if instance.requests.is_empty() => {
-                        let workload_seed = exp.workload_seed(run.workload, run.replication);
-                        lazy = synthetic::Requests::new(s, workload_seed)
-                            .map_err(anyhow::Error::msg)?;
-                        &mut lazy
-                    }
-                    _ => {
-                        listed = instance.requests.iter().copied();
-                        &mut listed
-                    }
-                };
+            let requests: &mut dyn Iterator<Item = Request> = match &exp.workload_of(run).spec {
+                WorkloadSpec::Synthetic(s) if instance.requests.is_empty() => {
+                    let workload_seed = exp.workload_seed(run.workload, run.replication);
+                    lazy =
+                        synthetic::Requests::new(s, workload_seed).map_err(anyhow::Error::msg)?;
+                    &mut lazy
+                }
+                _ => {
+                    listed = instance.requests.iter().copied();
+                    &mut listed
+                }
+            };
             let source = Source::Closed {
                 requests,
                 phases,

@@ -7,43 +7,37 @@ use crate::experiment::Metric;
 use crate::report::Summary;
 use crate::report::decide::{self, Recommendation, Rule};
 
-pub struct Configurations;
+pub const CONFIGURATIONS: Chart = Chart {
+    files: ["configurations.png", "configurations.svg"],
+    caption: "every configuration on the ranking metric",
+    figure,
+};
 
 /// At most this many environments get a panel.
 const MAX_PANELS: usize = 4;
 
-impl Chart for Configurations {
-    fn files(&self) -> [&'static str; 2] {
-        ["configurations.png", "configurations.svg"]
+fn figure(summary: &Summary) -> Option<Figure> {
+    let styles = Styles::of(summary);
+    let panels: Vec<Panel> = summary
+        .recommendations
+        .iter()
+        .take(MAX_PANELS)
+        .filter_map(|r| panel(summary, &styles, r))
+        .collect();
+    if panels.is_empty() {
+        return None;
     }
-
-    fn caption(&self) -> &'static str {
-        "every configuration on the ranking metric"
-    }
-
-    fn figure(&self, summary: &Summary) -> Option<Figure> {
-        let styles = Styles::of(summary);
-        let panels: Vec<Panel> = summary
-            .recommendations
-            .iter()
-            .take(MAX_PANELS)
-            .filter_map(|r| panel(summary, &styles, r))
-            .collect();
-        if panels.is_empty() {
-            return None;
-        }
-        let metric = shown_metric(summary, &summary.recommendations[0]);
-        Some(Figure {
-            title: format!(
-                "{}: {} of every configuration",
-                summary.experiment.name,
-                metric.title()
-            ),
-            columns: 1,
-            panels,
-            legend: Vec::new(),
-        })
-    }
+    let metric = shown_metric(summary, &summary.recommendations[0]);
+    Some(Figure {
+        title: format!(
+            "{}: {} of every configuration",
+            summary.experiment.name,
+            metric.title()
+        ),
+        columns: 1,
+        panels,
+        legend: Vec::new(),
+    })
 }
 
 fn panel(summary: &Summary, styles: &Styles, r: &Recommendation) -> Option<Panel> {

@@ -195,6 +195,13 @@ where
             .map_err(|e| anyhow!("{e}"))
     }
 
+    /// `text` in the text colour, centred vertically on `at` and ending
+    /// there (`HPos::Right`) or starting there (`HPos::Left`): the labels
+    /// of ticks, keys and bars.
+    fn label(&mut self, text: &str, at: (i32, i32), size: u32, side: HPos) -> Result<()> {
+        self.text(text, at, size, style::TEXT, Pos::new(side, VPos::Center))
+    }
+
     fn vertical_text(&mut self, text: &str, at: (i32, i32), size: u32) -> Result<()> {
         let font = ("sans-serif", size)
             .into_font()
@@ -282,13 +289,7 @@ where
             let row = y + i as i32 * KEY_ROW;
             self.sample((x, row), &key.style)?;
             let label = self.fit(&key.label, 14, MAX_LABEL);
-            self.text(
-                &label,
-                (x + 36, row),
-                14,
-                style::TEXT,
-                Pos::new(HPos::Left, VPos::Center),
-            )?;
+            self.label(&label, (x + 36, row), 14, HPos::Left)?;
         }
         Ok(())
     }
@@ -334,13 +335,7 @@ where
                 .draw(&PathElement::new(vec![(plot.0, py), (plot.2, py)], grid))
                 .map_err(|e| anyhow!("{e}"))?;
             if py + 8 < last_top {
-                self.text(
-                    label,
-                    (plot.0 - 6, py),
-                    13,
-                    style::TEXT,
-                    Pos::new(HPos::Right, VPos::Center),
-                )?;
+                self.label(label, (plot.0 - 6, py), 13, HPos::Right)?;
                 last_top = py - 8;
             }
         }
@@ -681,13 +676,7 @@ where
         let zero = px(0.0f64.clamp(x.lo, x.hi));
         for (i, (b, name)) in bars.iter().zip(&names).enumerate() {
             let mid = plot.1 + BAR_ROW / 2 + i as i32 * BAR_ROW;
-            self.text(
-                name,
-                (plot.0 - 8, mid),
-                13,
-                style::TEXT,
-                Pos::new(HPos::Right, VPos::Center),
-            )?;
+            self.label(name, (plot.0 - 8, mid), 13, HPos::Right)?;
             if !b.value.is_finite() {
                 continue;
             }
@@ -713,13 +702,7 @@ where
                 self.line(vec![(px(hi), mid - 5), (px(hi), mid + 5)], &whisker)?;
                 tip = tip.max(px(hi));
             }
-            self.text(
-                &bar_text(b, &x),
-                (tip + 6, mid),
-                12,
-                style::TEXT,
-                Pos::new(HPos::Left, VPos::Center),
-            )?;
+            self.label(&bar_text(b, &x), (tip + 6, mid), 12, HPos::Left)?;
         }
         self.line(
             vec![(zero, plot.1), (zero, plot.3)],

@@ -6,72 +6,66 @@ use super::{Axis, Bar, Chart, Content, Figure, Panel, Style, Unit};
 use crate::report::Summary;
 use crate::report::decide::Band;
 
-pub struct Grades;
+pub const GRADES: Chart = Chart {
+    files: ["grades.png", "grades.svg"],
+    caption: "grades of the pick against the baseline",
+    figure,
+};
 
-impl Chart for Grades {
-    fn files(&self) -> [&'static str; 2] {
-        ["grades.png", "grades.svg"]
-    }
-
-    fn caption(&self) -> &'static str {
-        "grades of the pick against the baseline"
-    }
-
-    fn figure(&self, summary: &Summary) -> Option<Figure> {
-        let candidates = &summary.candidates;
-        let panels: Vec<Panel> = summary
-            .recommendations
-            .iter()
-            .filter_map(|r| {
-                let pick = r.pick?;
-                let comparison = &summary.comparisons[pick];
-                let baseline = comparison.baseline?;
-                let bars: Vec<Bar> = comparison
-                    .grades
-                    .iter()
-                    .filter(|g| g.improvement.is_finite())
-                    .map(|g| Bar {
-                        label: g.metric.title().into(),
-                        value: g.improvement,
-                        interval: None,
-                        style: band_style(g.band),
-                        note: g.band.name().into(),
-                    })
-                    .collect();
-                if bars.is_empty() {
-                    return None;
-                }
-                let mut title = format!(
-                    "{} against {}",
-                    candidates[pick].label, candidates[baseline].label
-                );
-                if !candidates[pick].environment_label.is_empty() {
-                    title = format!("{title} ({})", candidates[pick].environment_label);
-                }
-                Some(Panel {
-                    title,
-                    x: Axis::new("improvement over the baseline", Unit::Percent),
-                    y: Axis::new("", Unit::Percent),
-                    content: Content::Bars(bars),
+fn figure(summary: &Summary) -> Option<Figure> {
+    let candidates = &summary.candidates;
+    let panels: Vec<Panel> = summary
+        .recommendations
+        .iter()
+        .filter_map(|r| {
+            let pick = r.pick?;
+            let comparison = &summary.comparisons[pick];
+            let baseline = comparison.baseline?;
+            let bars: Vec<Bar> = comparison
+                .grades
+                .iter()
+                .filter(|g| g.improvement.is_finite())
+                .map(|g| Bar {
+                    label: g.metric.title().into(),
+                    value: g.improvement,
+                    interval: None,
+                    style: band_style(g.band),
+                    note: g.band.name().into(),
                 })
+                .collect();
+            if bars.is_empty() {
+                return None;
+            }
+            let mut title = format!(
+                "{} against {}",
+                candidates[pick].label, candidates[baseline].label
+            );
+            if !candidates[pick].environment_label.is_empty() {
+                title = format!("{title} ({})", candidates[pick].environment_label);
+            }
+            Some(Panel {
+                title,
+                x: Axis::new("improvement over the baseline", Unit::Percent),
+                y: Axis::new("", Unit::Percent),
+                content: Content::Bars(bars),
             })
-            .collect();
-        if panels.is_empty() {
-            return None;
-        }
-        Some(Figure {
-            title: format!("{}: workshop grades of the pick", summary.experiment.name),
-            columns: 1,
-            panels,
-            legend: [Band::Excellent, Band::Good, Band::Fair, Band::Poor]
-                .into_iter()
-                .map(|b| super::Key {
-                    label: b.name().into(),
-                    style: band_style(b),
-                })
-                .collect(),
         })
+        .collect();
+    if panels.is_empty() {
+        return None;
     }
+    Some(Figure {
+        title: format!("{}: workshop grades of the pick", summary.experiment.name),
+        columns: 1,
+        panels,
+        legend: [Band::Excellent, Band::Good, Band::Fair, Band::Poor]
+            .into_iter()
+            .map(|b| super::Key {
+                label: b.name().into(),
+                style: band_style(b),
+            })
+            .collect(),
+    })
 }
 
 /// Green for excellent through vermillion for poor (Okabe–Ito).

@@ -23,17 +23,17 @@ use std::fmt::Write;
 use anyhow::{Result, anyhow};
 
 pub use axis::{Axis, Scale, Unit};
-pub use bars::Configurations;
-pub use cdf::Cdf;
+pub use bars::CONFIGURATIONS;
+pub use cdf::CDF;
 pub use figure::{Bar, Content, Figure, Key, Panel, Point, Rule, Series};
-pub use grades::Grades;
+pub use grades::GRADES;
 pub use load::{ERRORS, LATENCY};
-pub use mrc::Mrc;
-pub use spread::Spread;
+pub use mrc::MRC;
+pub use spread::SPREAD;
 pub use style::{Colors, Style};
-pub use tiers::Tiers;
-pub use timeseries::Timeseries;
-pub use tradeoff::Tradeoff;
+pub use tiers::TIERS;
+pub use timeseries::TIMESERIES;
+pub use tradeoff::TRADEOFF;
 
 use super::decide::{self, Candidate};
 use super::summary::Mean;
@@ -42,68 +42,65 @@ use crate::experiment::{Metric, Run};
 use crate::runner::RunResult;
 
 /// One kind of chart.
-pub trait Chart: Sync {
+pub struct Chart {
     /// Its PNG and SVG file names.
-    fn files(&self) -> [&'static str; 2];
+    pub files: [&'static str; 2],
     /// What it shows, for the report's image text.
-    fn caption(&self) -> &'static str;
+    pub caption: &'static str,
     /// The figure, or None when the experiment has nothing for it to show.
-    fn figure(&self, summary: &Summary) -> Option<Figure>;
+    pub figure: fn(&Summary) -> Option<Figure>,
 }
 
 /// Every chart kind, in the order the report shows them.
-pub const CHARTS: &[&dyn Chart] = &[
-    &mrc::Mrc,
-    &bars::Configurations,
-    &grades::Grades,
-    &tradeoff::Tradeoff,
+pub const CHARTS: &[&Chart] = &[
+    &mrc::MRC,
+    &bars::CONFIGURATIONS,
+    &grades::GRADES,
+    &tradeoff::TRADEOFF,
     &load::LATENCY,
     &load::ERRORS,
-    &cdf::Cdf,
-    &timeseries::Timeseries,
-    &tiers::Tiers,
-    &spread::Spread,
+    &cdf::CDF,
+    &timeseries::TIMESERIES,
+    &tiers::TIERS,
+    &spread::SPREAD,
 ];
 
 /// A chart as an output file.
 #[derive(Clone, Copy)]
 pub struct File {
-    chart: &'static dyn Chart,
+    chart: &'static Chart,
     svg: bool,
 }
 
 impl File {
-    pub const fn png(chart: &'static dyn Chart) -> File {
+    pub const fn png(chart: &'static Chart) -> File {
         File { chart, svg: false }
     }
 
-    pub const fn svg(chart: &'static dyn Chart) -> File {
+    pub const fn svg(chart: &'static Chart) -> File {
         File { chart, svg: true }
     }
 }
 
 impl Export for File {
     fn file_name(&self) -> &'static str {
-        self.chart.files()[self.svg as usize]
+        self.chart.files[self.svg as usize]
     }
 
     fn applies(&self, summary: &Summary) -> bool {
-        self.chart.figure(summary).is_some()
+        (self.chart.figure)(summary).is_some()
     }
 
     fn render(&self, summary: &Summary) -> Result<Vec<u8>> {
-        let figure = self
-            .chart
-            .figure(summary)
-            .ok_or_else(|| anyhow!("no data to draw"))?;
+        let figure = (self.chart.figure)(summary).ok_or_else(|| anyhow!("no data to draw"))?;
         if self.svg { figure.svg() } else { figure.png() }
     }
 }
 
 /// Puts `chart` in report.md when it is drawn.
-pub fn image(md: &mut String, summary: &Summary, chart: &dyn Chart) {
-    if chart.figure(summary).is_some() {
-        let _ = writeln!(md, "![{}]({})\n", chart.caption(), chart.files()[0]);
+pub fn image(md: &mut String, summary: &Summary, chart: &Chart) {
+    if (chart.figure)(summary).is_some() {
+        let _ = writeln!(md, "![{}]({})\n", chart.caption, chart.files[0]);
     }
 }
 
@@ -407,11 +404,11 @@ mod tests {
         threshold = "1ms"
     "#;
 
-    fn figure(chart: &dyn Chart, source: &str) -> Option<Figure> {
+    fn figure(chart: &Chart, source: &str) -> Option<Figure> {
         let exp = Experiment::parse(Path::new("t.toml"), source.into()).unwrap();
         let results = crate::runner::run(&exp, Some(1)).unwrap();
         let summary = Summary::new(&exp, &results);
-        chart.figure(&summary)
+        (chart.figure)(&summary)
     }
 
     fn xy(panel: &Panel) -> (&[Series], &[Rule]) {
@@ -438,7 +435,7 @@ mod tests {
             (&LATENCY, "latency.png", false),
             (&ERRORS, "errors.png", true),
         ] {
-            assert_eq!(chart.files()[0], file);
+            assert_eq!(chart.files[0], file);
             let f = figure(chart, SERVICE).unwrap();
             assert!(finite(&f));
             let (series, rules) = xy(&f.panels[0]);
@@ -463,7 +460,7 @@ mod tests {
 
     #[test]
     fn timeseries_stacks_what_the_runs_measured_with_the_alerts() {
-        let f = figure(&Timeseries, SERVICE).unwrap();
+        let f = figure(&TIMESERIES, SERVICE).unwrap();
         assert!(finite(&f));
         let names: Vec<&str> = f.panels.iter().map(|p| p.y.label.as_str()).collect();
         assert!(names.starts_with(&["hit ratio", "p95"]), "{names:?}");
@@ -489,7 +486,7 @@ mod tests {
 
     #[test]
     fn the_cdf_rises_from_the_fastest_answer_to_the_slowest() {
-        let f = figure(&Cdf, SERVICE).unwrap();
+        let f = figure(&CDF, SERVICE).unwrap();
         assert!(finite(&f));
         assert!(f.panels.len() <= 4);
         for p in &f.panels {
@@ -509,8 +506,8 @@ mod tests {
         }
         // Without a service there is nothing to draw.
         let cache_only = "[workload]\nrequests = 500\nkeys = 50\n[[cache]]\npolicy = \"lru\"\ncapacity = \"10%\"\n";
-        assert!(figure(&Cdf, cache_only).is_none());
-        assert!(figure(&Timeseries, cache_only).is_none());
+        assert!(figure(&CDF, cache_only).is_none());
+        assert!(figure(&TIMESERIES, cache_only).is_none());
         assert!(figure(&LATENCY, cache_only).is_none());
     }
 

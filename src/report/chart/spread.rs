@@ -9,134 +9,127 @@ use crate::report::Summary;
 use crate::report::topology::{self, TopoConfig};
 use crate::topology::{Scope, TopologySpec};
 
-pub struct Spread;
+pub const SPREAD: Chart = Chart {
+    files: ["spread.png", "spread.svg"],
+    caption: "effective limit against the locations an attacker uses, per limiter scope",
+    figure,
+};
 
 /// Tick steps of the multiple: at most this many steps up the axis.
 const MAX_STEPS: f64 = 6.0;
 
-impl Chart for Spread {
-    fn files(&self) -> [&'static str; 2] {
-        ["spread.png", "spread.svg"]
+fn figure(summary: &Summary) -> Option<Figure> {
+    let configs = topology::configs(summary);
+    let measured: Vec<&TopoConfig> = topology::limited(summary, &configs)
+        .into_iter()
+        .filter(|t| t.spread.is_some())
+        .collect();
+    let mut xs: Vec<f64> = measured
+        .iter()
+        .filter_map(|t| Some(t.spread.as_ref()?.locations.mean))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    if xs.len() < 2 {
+        return None;
     }
-
-    fn caption(&self) -> &'static str {
-        "effective limit against the locations an attacker uses, per limiter scope"
+    // A line: the configurations that differ only in their spread.
+    let mut lines: Vec<Line> = Vec::new();
+    for t in &measured {
+        let c = &summary.candidates[t.candidate];
+        let key = topology::key(c, t.spec, |_| {}, &[topology::SPREAD]);
+        let s = t.spread.as_ref()?;
+        let point = Point {
+            y_interval: interval(s.multiple, 1.0),
+            ..Point::at(s.locations.mean, s.multiple.mean)
+        };
+        match lines.iter_mut().find(|l| l.key == key) {
+            Some(line) => line.points.push(point),
+            None => lines.push(Line {
+                key,
+                spec: t.spec,
+                others: vec![topology::others(summary, c, &topology::SCOPE_AND_SPREAD)],
+                points: vec![point],
+            }),
+        }
     }
-
-    fn figure(&self, summary: &Summary) -> Option<Figure> {
-        let configs = topology::configs(summary);
-        let measured: Vec<&TopoConfig> = topology::limited(summary, &configs)
-            .into_iter()
-            .filter(|t| t.spread.is_some())
-            .collect();
-        let mut xs: Vec<f64> = measured
-            .iter()
-            .filter_map(|t| Some(t.spread.as_ref()?.locations.mean))
-            .collect();
-        xs.sort_by(f64::total_cmp);
-        xs.dedup();
-        if xs.len() < 2 {
-            return None;
+    lines
+        .iter_mut()
+        .for_each(|l| l.points.sort_by(|a, b| a.x.total_cmp(&b.x)));
+    // Lines of one scope that measured the very same (the tiers do not
+    // change what the limiter sees) are one, naming them all.
+    let mut merged: Vec<Line> = Vec::new();
+    for line in lines {
+        let same = |m: &&mut Line| {
+            topology::scope_text(m.spec) == topology::scope_text(line.spec)
+                && m.points.len() == line.points.len()
+                && (m.points.iter().zip(&line.points)).all(|(a, b)| a.x == b.x && a.y == b.y)
+        };
+        match merged.iter_mut().find(same) {
+            Some(m) => m.others.extend(line.others),
+            None => merged.push(line),
         }
-        let skip = ["topology.limit_scope", "topology.sync", topology::SPREAD];
-        // A line: the configurations that differ only in their spread.
-        let mut lines: Vec<Line> = Vec::new();
-        for t in &measured {
-            let c = &summary.candidates[t.candidate];
-            let key = topology::key(c, t.spec, |_| {}, &[topology::SPREAD]);
-            let s = t.spread.as_ref()?;
-            let point = Point {
-                y_interval: interval(s.multiple, 1.0),
-                ..Point::at(s.locations.mean, s.multiple.mean)
-            };
-            match lines.iter_mut().find(|l| l.key == key) {
-                Some(line) => line.points.push(point),
-                None => lines.push(Line {
-                    key,
-                    spec: t.spec,
-                    others: vec![topology::others(summary, c, &skip)],
-                    points: vec![point],
-                }),
+    }
+    // Lagged lines dashed: they run between the exact two.
+    let mut lagged = 0;
+    let series: Vec<Series> = merged
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut line)| {
+            if let Some(last) = line.points.last_mut() {
+                last.label = Some(format!("{:.1}x", last.y));
             }
-        }
-        lines
-            .iter_mut()
-            .for_each(|l| l.points.sort_by(|a, b| a.x.total_cmp(&b.x)));
-        // Lines of one scope that measured the very same (the tiers do not
-        // change what the limiter sees) are one, naming them all.
-        let mut merged: Vec<Line> = Vec::new();
-        for line in lines {
-            let same = |m: &&mut Line| {
-                topology::scope_text(m.spec) == topology::scope_text(line.spec)
-                    && m.points.len() == line.points.len()
-                    && (m.points.iter().zip(&line.points)).all(|(a, b)| a.x == b.x && a.y == b.y)
-            };
-            match merged.iter_mut().find(same) {
-                Some(m) => m.others.extend(line.others),
-                None => merged.push(line),
+            let mut style = Style::nth(i);
+            if line.spec.limit_scope == Scope::Lagged {
+                style = style.dashed(Some(style::DASHES[lagged % style::DASHES.len()]));
+                lagged += 1;
             }
-        }
-        // Lagged lines dashed: they run between the exact two.
-        let mut lagged = 0;
-        let series: Vec<Series> = merged
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut line)| {
-                if let Some(last) = line.points.last_mut() {
-                    last.label = Some(format!("{:.1}x", last.y));
-                }
-                let mut style = Style::nth(i);
-                if line.spec.limit_scope == Scope::Lagged {
-                    style = style.dashed(Some(style::DASHES[lagged % style::DASHES.len()]));
-                    lagged += 1;
-                }
-                line.others.retain(|o| !o.is_empty());
-                let mut label = topology::scope_text(line.spec);
-                if !line.others.is_empty() {
-                    label = format!("{label} · {}", line.others.join(", "));
-                }
-                Series {
-                    label,
-                    points: line.points,
-                    style,
-                    keyed: true,
-                    end_label: false,
-                }
-            })
-            .collect();
-        let top = series
-            .iter()
-            .flat_map(|s| &s.points)
-            .map(|p| p.y_interval.map_or(p.y, |i| i.1).max(p.y))
-            .fold(1.0, f64::max);
-        let (hi, ticks) = times_ticks(top);
-        let rate = measured[0].spread.as_ref()?.configured_rps;
-        let rules = vec![Rule {
-            vertical: false,
-            at: 1.0,
-            label: format!("the configured limit, {}/s", number(rate)),
-            style: Style::rule(style::BLACK),
-        }];
-        let legend = legend(series.iter().map(|s| (s.label.clone(), s.style)), "scopes");
-        Some(Figure {
-            title: format!(
-                "{}: the limit an attacker spread over locations gets",
-                summary.experiment.name
-            ),
-            columns: 1,
-            panels: vec![Panel {
-                title: String::new(),
-                x: Axis::new("locations the attacker uses", Unit::Count)
-                    .log_if_wide(&xs)
-                    .ticks_at(&xs),
-                y: Axis::new("effective limit (x the configured limit)", Unit::Count)
-                    .range(0.0, hi)
-                    .ticks_named(ticks),
-                content: Content::Xy { series, rules },
-            }],
-            legend,
+            line.others.retain(|o| !o.is_empty());
+            let mut label = topology::scope_text(line.spec);
+            if !line.others.is_empty() {
+                label = format!("{label} · {}", line.others.join(", "));
+            }
+            Series {
+                label,
+                points: line.points,
+                style,
+                keyed: true,
+                end_label: false,
+            }
         })
-    }
+        .collect();
+    let top = series
+        .iter()
+        .flat_map(|s| &s.points)
+        .map(|p| p.y_interval.map_or(p.y, |i| i.1).max(p.y))
+        .fold(1.0, f64::max);
+    let (hi, ticks) = times_ticks(top);
+    let rate = measured[0].spread.as_ref()?.configured_rps;
+    let rules = vec![Rule {
+        vertical: false,
+        at: 1.0,
+        label: format!("the configured limit, {}/s", number(rate)),
+        style: Style::rule(style::BLACK),
+    }];
+    let legend = legend(series.iter().map(|s| (s.label.clone(), s.style)), "scopes");
+    Some(Figure {
+        title: format!(
+            "{}: the limit an attacker spread over locations gets",
+            summary.experiment.name
+        ),
+        columns: 1,
+        panels: vec![Panel {
+            title: String::new(),
+            x: Axis::new("locations the attacker uses", Unit::Count)
+                .log_if_wide(&xs)
+                .ticks_at(&xs),
+            y: Axis::new("effective limit (x the configured limit)", Unit::Count)
+                .range(0.0, hi)
+                .ticks_named(ticks),
+            content: Content::Xy { series, rules },
+        }],
+        legend,
+    })
 }
 
 /// One scope's points, and what else its configurations are.
@@ -174,7 +167,7 @@ mod tests {
     #[test]
     fn one_line_per_scope_against_the_locations_used() {
         let (exp, results) = simulate("[1, 2, 3]", "\"flat\"");
-        let f = Spread.figure(&Summary::new(&exp, &results)).unwrap();
+        let f = figure(&Summary::new(&exp, &results)).unwrap();
         let Content::Xy { series, rules } = &f.panels[0].content else {
             panic!("bars");
         };
@@ -211,7 +204,7 @@ mod tests {
     #[test]
     fn one_spread_draws_nothing() {
         let (exp, results) = simulate("2", "\"flat\"");
-        assert!(Spread.figure(&Summary::new(&exp, &results)).is_none());
+        assert!(figure(&Summary::new(&exp, &results)).is_none());
         assert_eq!(times_ticks(10.0).0, 10.0);
         assert_eq!(
             times_ticks(1.02).1.last().unwrap().1.as_deref(),

@@ -11,99 +11,93 @@ use crate::report::summary::Mean;
 use crate::report::topology::{self, TopoConfig};
 use crate::topology::Tiering;
 
-pub struct Tiers;
+pub const TIERS: Chart = Chart {
+    files: ["tiers.png", "tiers.svg"],
+    caption: "hit ratio by tier and origin load, flat against tiered",
+    figure,
+};
 
-impl Chart for Tiers {
-    fn files(&self) -> [&'static str; 2] {
-        ["tiers.png", "tiers.svg"]
+fn figure(summary: &Summary) -> Option<Figure> {
+    let configs = topology::configs(summary);
+    let tiered = configs.iter().any(|t| t.spec.tier != Tiering::Flat);
+    let regional = configs.iter().any(|t| t.spec.tier == Tiering::Regional);
+    if configs.len() < 2 || !tiered {
+        return None;
     }
-
-    fn caption(&self) -> &'static str {
-        "hit ratio by tier and origin load, flat against tiered"
-    }
-
-    fn figure(&self, summary: &Summary) -> Option<Figure> {
-        let configs = topology::configs(summary);
-        let tiered = configs.iter().any(|t| t.spec.tier != Tiering::Flat);
-        let regional = configs.iter().any(|t| t.spec.tier == Tiering::Regional);
-        if configs.len() < 2 || !tiered {
-            return None;
-        }
-        let pairs = topology::pairs(summary, &configs);
-        let order = grouped(summary, &configs);
-        let bar = |t: &TopoConfig, m: Mean, factor: f64, note: String| Bar {
-            label: topology::name(summary, t, true),
-            value: m.mean * factor,
-            interval: interval(m, factor),
-            style: tier_style(t.spec.tier),
-            note,
-        };
-        let hits = |pick: fn(&TopoConfig) -> Option<Mean>| -> Vec<Bar> {
-            let shown = order.iter().map(|&i| &configs[i]);
-            shown
-                .filter_map(|t| Some(bar(t, pick(t)?, 1.0, String::new())))
-                .collect()
-        };
-        let origin: Vec<Bar> = order
-            .iter()
-            .map(|&i| {
-                let note = pairs.iter().find(|p| p.1 == i).map_or(String::new(), |&p| {
-                    let c = topology::compare(&configs, p);
-                    format!("{:+.1}% vs flat", -c.requests_cut * 100.0)
-                });
-                bar(&configs[i], configs[i].origin_share, 100.0, note)
-            })
-            .collect();
-        let (edge, upper) = (hits(|t| t.edge_hit), hits(|t| t.upper_hit));
-        // Both hit ratios on one scale, so the tiers compare at a glance.
-        let top = (edge.iter().chain(&upper))
-            .map(|b| b.interval.map_or(b.value, |i| i.1).max(b.value))
-            .fold(0.0, f64::max);
-        let ratio = Axis::new("hit ratio", Unit::Ratio);
-        let fitted = ratio.fit([0.0, top].into_iter());
-        let ratio = ratio.range(fitted.lo, fitted.hi);
-        let panel = |title: &str, x: Axis, bars: Vec<Bar>| {
-            (!bars.is_empty()).then(|| Panel {
-                title: title.into(),
-                y: Axis::new("", x.unit),
-                x,
-                content: Content::Bars(bars),
-            })
-        };
-        let panels = [
-            panel("edge: every location's cache", ratio.clone(), edge),
-            panel(
-                if regional {
-                    "upper tiers"
-                } else {
-                    "upper tier"
-                },
-                ratio,
-                upper,
-            ),
-            panel(
-                "origin",
-                Axis::new("origin requests, share of all requests", Unit::Percent),
-                origin,
-            ),
-        ];
-        Some(Figure {
-            title: format!(
-                "{}: hit ratio by tier and origin load",
-                summary.experiment.name
-            ),
-            columns: 1,
-            panels: panels.into_iter().flatten().collect(),
-            legend: TIERS
-                .into_iter()
-                .filter(|&tier| configs.iter().any(|t| t.spec.tier == tier))
-                .map(|tier| Key {
-                    label: topology::tiers_text(tier).into(),
-                    style: tier_style(tier),
-                })
-                .collect(),
+    let pairs = topology::pairs(summary, &configs);
+    let order = grouped(summary, &configs);
+    let bar = |t: &TopoConfig, m: Mean, factor: f64, note: String| Bar {
+        label: topology::name(summary, t, true),
+        value: m.mean * factor,
+        interval: interval(m, factor),
+        style: tier_style(t.spec.tier),
+        note,
+    };
+    let hits = |pick: fn(&TopoConfig) -> Option<Mean>| -> Vec<Bar> {
+        let shown = order.iter().map(|&i| &configs[i]);
+        shown
+            .filter_map(|t| Some(bar(t, pick(t)?, 1.0, String::new())))
+            .collect()
+    };
+    let origin: Vec<Bar> = order
+        .iter()
+        .map(|&i| {
+            let note = pairs.iter().find(|p| p.1 == i).map_or(String::new(), |&p| {
+                let c = topology::compare(&configs, p);
+                format!("{:+.1}% vs flat", -c.requests_cut * 100.0)
+            });
+            bar(&configs[i], configs[i].origin_share, 100.0, note)
         })
-    }
+        .collect();
+    let (edge, upper) = (hits(|t| t.edge_hit), hits(|t| t.upper_hit));
+    // Both hit ratios on one scale, so the tiers compare at a glance.
+    let top = (edge.iter().chain(&upper))
+        .map(|b| b.interval.map_or(b.value, |i| i.1).max(b.value))
+        .fold(0.0, f64::max);
+    let ratio = Axis::new("hit ratio", Unit::Ratio);
+    let fitted = ratio.fit([0.0, top].into_iter());
+    let ratio = ratio.range(fitted.lo, fitted.hi);
+    let panel = |title: &str, x: Axis, bars: Vec<Bar>| {
+        (!bars.is_empty()).then(|| Panel {
+            title: title.into(),
+            y: Axis::new("", x.unit),
+            x,
+            content: Content::Bars(bars),
+        })
+    };
+    let panels = [
+        panel("edge: every location's cache", ratio.clone(), edge),
+        panel(
+            if regional {
+                "upper tiers"
+            } else {
+                "upper tier"
+            },
+            ratio,
+            upper,
+        ),
+        panel(
+            "origin",
+            Axis::new("origin requests, share of all requests", Unit::Percent),
+            origin,
+        ),
+    ];
+    Some(Figure {
+        title: format!(
+            "{}: hit ratio by tier and origin load",
+            summary.experiment.name
+        ),
+        columns: 1,
+        panels: panels.into_iter().flatten().collect(),
+        legend: TIERINGS
+            .into_iter()
+            .filter(|&tier| configs.iter().any(|t| t.spec.tier == tier))
+            .map(|tier| Key {
+                label: topology::tiers_text(tier).into(),
+                style: tier_style(tier),
+            })
+            .collect(),
+    })
 }
 
 /// The configurations in run order, except that those differing only in
@@ -128,12 +122,12 @@ fn grouped(summary: &Summary, configs: &[TopoConfig]) -> Vec<usize> {
     order
 }
 
-const TIERS: [Tiering; 3] = [Tiering::Flat, Tiering::Upper, Tiering::Regional];
+const TIERINGS: [Tiering; 3] = [Tiering::Flat, Tiering::Upper, Tiering::Regional];
 
 /// One colour per kind of tiering; a wide line with no marker, so its key
 /// reads as a swatch of the bars' colour.
 fn tier_style(tier: Tiering) -> Style {
-    let index = TIERS.iter().position(|&t| t == tier).unwrap_or(0);
+    let index = TIERINGS.iter().position(|&t| t == tier).unwrap_or(0);
     Style {
         width: 10,
         marker: Marker::None,
@@ -166,7 +160,7 @@ mod tests {
             made_up(r, requests, requests * 1000, 30.0, 60);
         }
         let summary = Summary::new(&exp, &results);
-        let f = Tiers.figure(&summary).unwrap();
+        let f = figure(&summary).unwrap();
         assert_eq!(f.panels.len(), 3);
         let order: Vec<&str> = bars(&f.panels[0]).iter().map(|b| b.0).collect();
         assert_eq!(
@@ -197,6 +191,6 @@ mod tests {
     #[test]
     fn no_tiers_no_chart() {
         let (exp, results) = simulate("2", "\"flat\"");
-        assert!(Tiers.figure(&Summary::new(&exp, &results)).is_none());
+        assert!(figure(&Summary::new(&exp, &results)).is_none());
     }
 }

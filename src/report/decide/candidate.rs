@@ -95,14 +95,14 @@ fn candidate(exp: &Experiment, chunk: &[RunResult]) -> Candidate {
         })
         .cloned()
         .collect();
-    let offline = run
-        .cache
-        .is_some_and(|c| exp.caches[c].spec.policy.needs_next_access());
+    let offline = exp
+        .cache_of(&run)
+        .is_some_and(|c| c.spec.policy.needs_next_access());
     let measures = Metric::ALL
         .into_iter()
         .filter_map(|metric| measure(exp, chunk, metric))
         .collect();
-    let servers = exp.service(&run).map_or(0.0, |s| s.servers as f64);
+    let servers = exp.service_of(&run).map_or(0.0, |s| s.spec.servers as f64);
     let capacity = if run.cache.is_some() {
         capacity_bytes(first)
     } else {

@@ -37,13 +37,8 @@ fn measure(metric: Metric, samples: &[f64]) -> Measure {
 fn cache(policy: &str, capacity: &str, hits: &[f64], size: f64) -> Candidate {
     Candidate {
         run: Run {
-            index: 0,
-            workload: 0,
-            load: 0,
-            service: None,
             cache: Some(0),
-            limiter: None,
-            replication: 0,
+            ..Run::default()
         },
         runs: vec![0],
         label: format!("{policy} {capacity}"),
