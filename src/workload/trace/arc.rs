@@ -2,9 +2,9 @@
 //! line (blank lines ignored), expanding to `num_blocks` requests for consecutive blocks. Every
 //! request has time 0 and size 1.
 
+use super::Request;
 use super::fields::{parse_u64, show};
-use super::lines::{LineError, LineFormat};
-use super::{Names, Request};
+use super::lines::{LineError, LineFormat, Out};
 
 /// A larger request is taken for a corrupt line rather than expanded.
 const MAX_BLOCKS: u64 = 1 << 24;
@@ -14,12 +14,7 @@ pub(super) struct Arc;
 const FIELDS: [&str; 4] = ["start block", "block count", "third field", "request id"];
 
 impl LineFormat for Arc {
-    fn parse(
-        &mut self,
-        line: &[u8],
-        _: &mut Names,
-        out: &mut Vec<Request>,
-    ) -> Result<(), LineError> {
+    fn parse(&mut self, line: &[u8], out: Out) -> Result<(), LineError> {
         let mut values = [0u64; 4];
         let mut rest = line;
         for (i, what) in FIELDS.iter().enumerate() {
@@ -62,11 +57,12 @@ impl LineFormat for Arc {
                 format!("block count {blocks} from block {start} is out of range"),
             ));
         }
-        out.extend((start..start + blocks).map(|key| Request {
-            key,
-            size: 1,
-            ..Request::default()
-        }));
+        out.requests
+            .extend((start..start + blocks).map(|key| Request {
+                key,
+                size: 1,
+                ..Request::default()
+            }));
         Ok(())
     }
 }

@@ -7,9 +7,9 @@
 //! and the key the request target, chosen by [`LogKey`].
 
 use super::fields::{clamp_size, client_tier, parse_u64, show};
-use super::lines::{LineError, LineFormat};
+use super::lines::{LineError, LineFormat, Out};
 use super::time::parse_clf;
-use super::{LogKey, Names, Request};
+use super::{LogKey, Request};
 
 pub(super) struct Combined {
     key: LogKey,
@@ -34,12 +34,7 @@ fn token(line: &[u8], at: usize) -> (usize, usize) {
 }
 
 impl LineFormat for Combined {
-    fn parse(
-        &mut self,
-        line: &[u8],
-        names: &mut Names,
-        out: &mut Vec<Request>,
-    ) -> Result<(), LineError> {
+    fn parse(&mut self, line: &[u8], out: Out) -> Result<(), LineError> {
         let open = memchr::memchr(b'[', line).ok_or_else(|| {
             LineError::new(
                 0,
@@ -152,12 +147,12 @@ impl LineFormat for Combined {
             }
             (_, None) => b"",
         };
-        let key = names.key(self.key.of(host, target, &mut self.scratch));
-        out.push(Request {
+        let key = out.names.key(self.key.of(host, target, &mut self.scratch));
+        out.requests.push(Request {
             time,
             key,
             size: clamp_size(size),
-            client: names.client(&line[client.0..client.1]),
+            client: out.names.client(&line[client.0..client.1]),
             tier: client_tier(&line[client.0..client.1]),
             ..Request::default()
         });

@@ -4,10 +4,10 @@
 
 use super::cache_status::{self, Observed};
 use super::fields::{SIZE_EXPECTED, clamp_size, client_tier, parse_size, show, tier, ttl_ms};
-use super::lines::{LineError, LineFormat, LineReader, Lines};
+use super::lines::{LineError, LineFormat, LineReader, Lines, Out};
 use super::source::Input;
 use super::time::{parse_number, scale};
-use super::{Column, Context, LogKey, Names, Request, TimeUnit, TraceError, TraceOptions};
+use super::{Column, Context, LogKey, Request, TimeUnit, TraceError, TraceOptions};
 
 /// Header names tried, in order, for columns not given explicitly, with the
 /// unit such a name implies (edgesim's own CSV uses `time_ns` and `ttl_ms`).
@@ -301,12 +301,7 @@ impl LineFormat for Csv {
         line.is_empty()
     }
 
-    fn parse(
-        &mut self,
-        line: &[u8],
-        names: &mut Names,
-        out: &mut Vec<Request>,
-    ) -> Result<(), LineError> {
+    fn parse(&mut self, line: &[u8], out: Out) -> Result<(), LineError> {
         let mut req = Request {
             size: 1,
             ..Request::default()
@@ -366,7 +361,7 @@ impl LineFormat for Csv {
             if roles & KEY != 0 {
                 req.key = match number {
                     Some(key) => key,
-                    None => names.key(text),
+                    None => out.names.key(text),
                 };
             }
             if roles & TIME != 0 {
@@ -389,22 +384,27 @@ impl LineFormat for Csv {
         }
         // Interned last, so a line refused for another reason adds no route.
         if let Some((name, start)) = route {
-            req.route = names.route(name).map_err(|m| LineError::fatal(start, m))?;
+            req.route = out
+                .names
+                .route(name)
+                .map_err(|m| LineError::fatal(start, m))?;
         }
         if let Some(name) = client {
-            req.client = names.client(name);
+            req.client = out.names.client(name);
             req.tier = client_tier(name);
         }
         if let Some(tier) = given_tier {
             req.tier = tier;
         }
         if let Some(target) = target {
-            req.key = names.key(self.log_key.of(host, target, &mut self.scratch));
+            req.key = out
+                .names
+                .key(self.log_key.of(host, target, &mut self.scratch));
         }
         if let (Some(observed), Some(status)) = (&mut self.observed, status) {
             observed.add(status);
         }
-        out.push(req);
+        out.requests.push(req);
         Ok(())
     }
 

@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 use super::cache_status::{self, Observed};
 use super::csv::time_expected;
 use super::fields::{SIZE_EXPECTED, clamp_size, client_tier, parse_size, show, tier, ttl_ms};
-use super::lines::{LineError, LineFormat, LineReader};
+use super::lines::{LineError, LineFormat, LineReader, Out};
 use super::source::Input;
 use super::time::parse_number;
-use super::{Column, Context, LogKey, Names, Request, TimeUnit, TraceError, TraceOptions};
+use super::{Column, Context, LogKey, Request, TimeUnit, TraceError, TraceOptions};
 
 /// A mapped field: its name and whether every line must have it.
 struct Field {
@@ -165,12 +165,7 @@ impl Jsonl {
 }
 
 impl LineFormat for Jsonl {
-    fn parse(
-        &mut self,
-        line: &[u8],
-        names: &mut Names,
-        out: &mut Vec<Request>,
-    ) -> Result<(), LineError> {
+    fn parse(&mut self, line: &[u8], out: Out) -> Result<(), LineError> {
         let object: Map<String, Value> = serde_json::from_slice(line).map_err(|e| {
             LineError::new(
                 e.column().saturating_sub(1),
@@ -203,7 +198,7 @@ impl LineFormat for Jsonl {
             line,
             &object,
             &self.client,
-            |t| Some((names.client(t), client_tier(t))),
+            |t| Some((out.names.client(t), client_tier(t))),
             string,
         )?;
         let given_tier = Self::get(line, &object, &self.tier, |t| Some(tier(t)), string)?;
@@ -226,18 +221,19 @@ impl LineFormat for Jsonl {
         if let Some(field) = &self.route
             && let Some(name) = Self::get(line, &object, field, |t| Some(t.to_vec()), string)?
         {
-            route = names
+            route = out
+                .names
                 .route(&name)
                 .map_err(|m| LineError::fatal(position(line, &field.name), m))?;
         }
         let key = target.map(|t| {
             let host = host.as_deref().unwrap_or_default();
-            names.key(self.log_key.of(host, &t, &mut self.scratch))
+            out.names.key(self.log_key.of(host, &t, &mut self.scratch))
         });
         if let (Some((_, observed)), Some(status)) = (&mut self.cache_status, status) {
             observed.add(status);
         }
-        out.push(Request {
+        out.requests.push(Request {
             time: time.unwrap_or(0),
             key: key.unwrap_or(0),
             size: size.map_or(1, clamp_size),

@@ -41,6 +41,13 @@ impl LineError {
     }
 }
 
+/// Where a parsed line goes: its requests, and the names that strings
+/// become keys, clients and routes through.
+pub(super) struct Out<'a> {
+    pub names: &'a mut Names,
+    pub requests: &'a mut Vec<Request>,
+}
+
 /// A text format: one line in, zero or more requests out.
 pub(super) trait LineFormat {
     /// Whether `line` is passed over, neither a request nor an error: by
@@ -49,14 +56,9 @@ pub(super) trait LineFormat {
         line.trim_ascii().is_empty()
     }
 
-    /// Parses `line` (without its line ending), appending its requests; on
-    /// error, appends nothing.
-    fn parse(
-        &mut self,
-        line: &[u8],
-        names: &mut Names,
-        out: &mut Vec<Request>,
-    ) -> Result<(), LineError>;
+    /// Parses `line` (without its line ending), appending its requests to
+    /// `out`; on error, appends nothing.
+    fn parse(&mut self, line: &[u8], out: Out) -> Result<(), LineError>;
 
     /// The real cache's hits among the lines parsed, when the format reads
     /// a cache status.
@@ -175,7 +177,13 @@ impl<F: LineFormat> Decode for LineReader<F> {
             if self.format.skips(line) {
                 continue;
             }
-            if let Err(e) = self.format.parse(line, &mut cx.names, out) {
+            if let Err(e) = self.format.parse(
+                line,
+                Out {
+                    names: &mut cx.names,
+                    requests: out,
+                },
+            ) {
                 if e.fatal {
                     return Err(TraceError::Line {
                         file: cx.file.clone(),

@@ -2,9 +2,9 @@
 //! between phases) and blank lines are ignored. Every request has time 0
 //! and size 1.
 
+use super::Request;
 use super::fields::{parse_u64, show};
-use super::lines::{LineError, LineFormat};
-use super::{Names, Request};
+use super::lines::{LineError, LineFormat, Out};
 
 pub(super) struct Lirs;
 
@@ -13,12 +13,7 @@ impl LineFormat for Lirs {
         matches!(line.trim_ascii(), b"" | b"*")
     }
 
-    fn parse(
-        &mut self,
-        line: &[u8],
-        _: &mut Names,
-        out: &mut Vec<Request>,
-    ) -> Result<(), LineError> {
+    fn parse(&mut self, line: &[u8], out: Out) -> Result<(), LineError> {
         let field = line.trim_ascii();
         let key = parse_u64(field).ok_or_else(|| {
             let at = line.len() - line.trim_ascii_start().len();
@@ -27,7 +22,7 @@ impl LineFormat for Lirs {
                 format!("expected a block number or `*`, found {}", show(field)),
             )
         })?;
-        out.push(Request {
+        out.requests.push(Request {
             key,
             size: 1,
             ..Request::default()
