@@ -6,9 +6,10 @@
 //! initial limit 10, backoff 0.9, timeout 5s; edgesim adds a ceiling `max`
 //! [default 200] so that an idle key cannot grow without bound.
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
-use crate::engine::{SECOND, SimTime};
+use crate::engine::SimTime;
+use crate::spec::{Kind, Param};
 
 #[derive(Clone)]
 pub struct Aimd {
@@ -25,10 +26,43 @@ struct State {
     in_flight: u64,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["initial", "max", "backoff", "timeout"])?;
-    let initial = ctx.count("initial", 10)?;
-    let max = ctx.count("max", 200)?;
+/// The library's defaults, and edgesim's ceiling.
+pub const PARAMS: &[Param] = &[
+    Param::new(
+        "initial",
+        "10",
+        Kind::Int {
+            lo: 1,
+            hi: u64::MAX,
+        },
+        "the limit a key starts with",
+    ),
+    Param::new(
+        "max",
+        "200",
+        Kind::Int {
+            lo: 1,
+            hi: u64::MAX,
+        },
+        "the ceiling the limit grows to",
+    ),
+    Param::new(
+        "backoff",
+        "0.9",
+        Kind::Number { lo: 0.5, hi: 0.999 },
+        "what a slow completion multiplies the limit by",
+    ),
+    Param::new(
+        "timeout",
+        "5s",
+        Kind::Duration,
+        "latency above which a completion is slow",
+    ),
+];
+
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+    let initial = ctx.count("initial")?;
+    let max = ctx.count("max")?;
     if initial > max {
         return Err(format!(
             "limiter aimd: initial limit {initial} is above max {max}"
@@ -37,8 +71,8 @@ pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
     Ok(Box::new(Aimd {
         initial,
         max,
-        backoff: ctx.number("backoff", 0.9, 0.5..=0.999)?,
-        timeout: ctx.duration("timeout", 5 * SECOND)?,
+        backoff: ctx.number("backoff")?,
+        timeout: ctx.duration("timeout")?,
         state: KeyMap::default(),
     }))
 }

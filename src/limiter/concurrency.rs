@@ -1,9 +1,10 @@
 //! Concurrency limit: at most `max` requests of a key in flight; a request
 //! holds its slot from admission until it completes (in the service model).
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
+use crate::spec::{Kind, Param};
 
 #[derive(Clone)]
 pub struct Concurrency {
@@ -11,10 +12,19 @@ pub struct Concurrency {
     in_flight: KeyMap<u64>,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["max"])?;
+pub const PARAMS: &[Param] = &[Param::new(
+    "max",
+    "20",
+    Kind::Int {
+        lo: 1,
+        hi: u64::MAX,
+    },
+    "requests of a key in flight at once",
+)];
+
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
     Ok(Box::new(Concurrency {
-        max: ctx.count("max", 20)?,
+        max: ctx.count("max")?,
         in_flight: KeyMap::default(),
     }))
 }

@@ -5,7 +5,7 @@
 //! With `count=all` denied requests count too, so a client that keeps
 //! sending over the limit stays blocked for the rest of the window.
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
@@ -24,8 +24,7 @@ struct Count {
     counted: u64,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["count"])?;
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
     Ok(Box::new(FixedWindow {
         window: ctx.window(),
         limit: ctx.window_limit()?,

@@ -12,9 +12,10 @@
 //! quickly after an overload. Defaults are the library's: initial 20, min 20,
 //! max 200, smoothing 0.2, queue 4, long_window 600.
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
+use crate::spec::{Kind, Param};
 
 /// Samples averaged plainly before the exponential average takes over.
 const WARMUP: u32 = 10;
@@ -39,11 +40,62 @@ struct State {
     samples: u32,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["initial", "min", "max", "smoothing", "queue", "long_window"])?;
-    let initial = ctx.count("initial", 20)? as f64;
-    let min = ctx.count("min", 20)? as f64;
-    let max = ctx.count("max", 200)? as f64;
+/// The library's defaults.
+pub const PARAMS: &[Param] = &[
+    Param::new(
+        "initial",
+        "20",
+        Kind::Int {
+            lo: 1,
+            hi: u64::MAX,
+        },
+        "the limit a key starts with",
+    ),
+    Param::new(
+        "min",
+        "20",
+        Kind::Int {
+            lo: 1,
+            hi: u64::MAX,
+        },
+        "the floor of the limit",
+    ),
+    Param::new(
+        "max",
+        "200",
+        Kind::Int {
+            lo: 1,
+            hi: u64::MAX,
+        },
+        "the ceiling of the limit",
+    ),
+    Param::new(
+        "smoothing",
+        "0.2",
+        Kind::Number { lo: 0.0, hi: 1.0 },
+        "how far each completion moves the limit towards its target",
+    ),
+    Param::new(
+        "queue",
+        "4",
+        Kind::Number { lo: 0.0, hi: 1e6 },
+        "requests the target allows above limit x gradient",
+    ),
+    Param::new(
+        "long_window",
+        "600",
+        Kind::Int {
+            lo: 1,
+            hi: u64::MAX,
+        },
+        "samples of the long-term latency average",
+    ),
+];
+
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+    let initial = ctx.count("initial")? as f64;
+    let min = ctx.count("min")? as f64;
+    let max = ctx.count("max")? as f64;
     if !(min <= initial && initial <= max) {
         return Err(format!(
             "limiter gradient: needs min <= initial <= max, found {min}, {initial}, {max}"
@@ -53,9 +105,9 @@ pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
         initial,
         min,
         max,
-        smoothing: ctx.number("smoothing", 0.2, 0.0..=1.0)?,
-        queue: ctx.number("queue", 4.0, 0.0..=1e6)?,
-        long_window: ctx.count("long_window", 600)? as f64,
+        smoothing: ctx.number("smoothing")?,
+        queue: ctx.number("queue")?,
+        long_window: ctx.count("long_window")? as f64,
         state: KeyMap::default(),
     }))
 }

@@ -16,36 +16,41 @@ use super::{
     BoxedLimiter, KeyedLimiter, aimd, concurrency, fixed_window, gcra, gradient, leaky_bucket,
     leaky_queue, sliding_counter, sliding_log, token_bucket, workshop,
 };
-use crate::cache::PolicySpec;
 use crate::engine::{SECOND, SimTime};
-use crate::units::{Duration, Rate, parse_duration};
+use crate::spec::{self, Entry, Kind, Param, Params, Spec};
+use crate::units::{Duration, Rate};
 
 /// One registered algorithm.
 pub struct AlgorithmInfo {
     pub name: &'static str,
     /// One line for `--help` and error messages.
     pub about: &'static str,
+    /// The parameters it takes in parentheses, with their defaults and
+    /// ranges: the one place they are written.
+    pub params: &'static [Param],
     /// Multiplier of premium clients' limits when `premium` is not given.
     pub default_premium: f64,
     /// Whether the algorithm handles premium clients itself: one instance
-    /// serves every tier, built with the multiplier in [`Ctx::premium`],
+    /// serves every tier, built with the multiplier in [`LimiterCtx::premium`],
     /// and decides premium requests in `Limiter::decide_premium`. Otherwise
     /// premium clients get their own instance with every limit multiplied.
     pub tiers_inside: bool,
     /// For approximations of a sliding window: how they estimate the rate.
     pub approximates: Option<Approximation>,
-    pub build: fn(&Ctx) -> Result<BoxedLimiter, String>,
+    pub build: fn(&LimiterCtx) -> Result<BoxedLimiter, String>,
 }
 
 impl AlgorithmInfo {
     const fn new(
         name: &'static str,
         about: &'static str,
-        build: fn(&Ctx) -> Result<BoxedLimiter, String>,
+        params: &'static [Param],
+        build: fn(&LimiterCtx) -> Result<BoxedLimiter, String>,
     ) -> Self {
         AlgorithmInfo {
             name,
             about,
+            params,
             default_premium: 1.0,
             tiers_inside: false,
             approximates: None,
@@ -54,6 +59,30 @@ impl AlgorithmInfo {
     }
 }
 
+impl Entry for AlgorithmInfo {
+    const WHAT: (&'static str, &'static str) = ("limiter algorithm", "algorithms");
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn about(&self) -> &'static str {
+        self.about
+    }
+
+    fn params(&self) -> &'static [Param] {
+        self.params
+    }
+}
+
+/// The window algorithms' parameter.
+const COUNT: &[Param] = &[Param::new(
+    "count",
+    "admitted",
+    Kind::Word(&["admitted", "all"]),
+    "whether denied requests count towards the limit too (all, as Cloudflare counts) or only admitted ones",
+)];
+
 /// Every algorithm edgesim knows, in the order listings show them.
 pub const ALGORITHMS: &[AlgorithmInfo] = &[
     AlgorithmInfo {
@@ -61,12 +90,14 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
         ..AlgorithmInfo::new(
             "fixed-window",
             "rate x window requests per aligned window",
+            COUNT,
             fixed_window::build,
         )
     },
     AlgorithmInfo::new(
         "sliding-window-log",
         "exact: at most rate x window requests in any window",
+        COUNT,
         sliding_log::build,
     ),
     AlgorithmInfo {
@@ -74,42 +105,50 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
         ..AlgorithmInfo::new(
             "sliding-window-counter",
             "Cloudflare's approximation: weighted previous window plus current",
+            COUNT,
             sliding_counter::build,
         )
     },
     AlgorithmInfo::new(
         "token-bucket",
         "bucket of burst tokens refilled at rate, starts full",
+        &[],
         token_bucket::build,
     ),
     AlgorithmInfo::new(
         "leaky-bucket",
         "leaky bucket as a meter (the same decisions as GCRA)",
+        &[],
         leaky_bucket::build,
     ),
     AlgorithmInfo::new(
         "leaky-queue",
         "leaky bucket as a queue: delays up to burst-1 intervals, rejects the excess",
+        &[],
         leaky_queue::build,
     ),
     AlgorithmInfo::new(
         "gcra",
         "generic cell rate algorithm (theoretical arrival time)",
+        &[],
         gcra::build,
     ),
     AlgorithmInfo::new(
         "concurrency",
         "fixed cap on requests in flight",
+        concurrency::PARAMS,
         concurrency::build,
     ),
     AlgorithmInfo::new(
         "aimd",
         "additive-increase multiplicative-decrease concurrency limit",
+        aimd::PARAMS,
         aimd::build,
     ),
     AlgorithmInfo::new(
         "gradient",
         "gradient-style adaptive concurrency limit (Netflix Gradient2)",
+        gradient::PARAMS,
         gradient::build,
     ),
     AlgorithmInfo {
@@ -118,6 +157,7 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
         ..AlgorithmInfo::new(
             "workshop-adaptive",
             "the seed workshop's AdaptiveRateLimiter",
+            workshop::PARAMS,
             workshop::build,
         )
     },
@@ -168,14 +208,14 @@ impl<'de> Deserialize<'de> for KeyBy {
 
 /// An algorithm name with its parameters, e.g. `aimd(timeout=200ms)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlgorithmSpec(pub PolicySpec);
+pub struct AlgorithmSpec(pub Spec);
 
 impl FromStr for AlgorithmSpec {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let spec: PolicySpec = text.parse()?;
-        find(&spec.name)?;
+        let spec: Spec = text.parse()?;
+        spec::find(ALGORITHMS, &spec.name)?;
         Ok(AlgorithmSpec(spec))
     }
 }
@@ -268,7 +308,7 @@ impl LimiterSpec {
     }
 
     pub fn info(&self) -> &'static AlgorithmInfo {
-        find(&self.algorithm.0.name).expect("validated when parsed")
+        spec::find(ALGORITHMS, &self.algorithm.0.name).expect("validated when parsed")
     }
 
     /// The premium multiplier in force.
@@ -299,18 +339,19 @@ impl LimiterSpec {
 }
 
 /// What an algorithm's constructor gets: the common parameters, already
-/// multiplied by the tier's multiplier, and its own parameters.
-pub struct Ctx<'a> {
-    name: &'a str,
+/// multiplied by the tier's multiplier, and its own parameters, read against
+/// its table.
+pub struct LimiterCtx<'a> {
+    name: &'static str,
     rate: Option<f64>,
     burst: Option<u32>,
     window: Option<SimTime>,
     scale: f64,
     premium: f64,
-    params: &'a [(String, String)],
+    params: Params<'a>,
 }
 
-impl Ctx<'_> {
+impl LimiterCtx<'_> {
     /// The sustained rate per second; required by rate algorithms.
     pub fn rate(&self) -> Result<f64, String> {
         self.rate.map(|r| r * self.scale).ok_or_else(|| {
@@ -379,117 +420,40 @@ impl Ctx<'_> {
         ((n as f64 * self.scale).round() as u64).max(1)
     }
 
-    /// Fails if a parameter outside `known` was given.
-    pub fn allow(&self, known: &[&str]) -> Result<(), String> {
-        for (k, _) in self.params {
-            if !known.contains(&k.as_str()) {
-                let valid = if known.is_empty() {
-                    "it takes no parameters".to_string()
-                } else {
-                    format!("valid parameters: {}", known.join(", "))
-                };
-                return Err(format!(
-                    "limiter {}: unknown parameter {k:?}; {valid}",
-                    self.name
-                ));
-            }
-        }
-        Ok(())
+    /// A whole-number parameter counting requests, multiplied by the tier
+    /// multiplier like the common limits.
+    pub fn count(&self, name: &str) -> Result<u64, String> {
+        Ok(self.scaled(self.params.int(name)?))
     }
 
-    fn raw(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+    /// A number parameter.
+    pub fn number(&self, name: &str) -> Result<f64, String> {
+        self.params.number(name)
     }
 
-    fn invalid(&self, name: &str, value: &str, why: &str) -> String {
-        format!(
-            "limiter {}: parameter {name}={value:?} is not valid: {why}",
-            self.name
-        )
-    }
-
-    /// A number parameter within `range`, or `default` when absent.
-    pub fn number(
-        &self,
-        name: &str,
-        default: f64,
-        range: std::ops::RangeInclusive<f64>,
-    ) -> Result<f64, String> {
-        let Some(v) = self.raw(name) else {
-            return Ok(default);
-        };
-        match v.parse::<f64>() {
-            Ok(x) if range.contains(&x) => Ok(x),
-            _ => Err(self.invalid(
-                name,
-                v,
-                &format!(
-                    "expected a number from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )),
-        }
-    }
-
-    /// A count parameter of at least 1 (multiplied by the tier multiplier).
-    pub fn count(&self, name: &str, default: u64) -> Result<u64, String> {
-        let Some(v) = self.raw(name) else {
-            return Ok(self.scaled(default));
-        };
-        match v.parse::<u64>() {
-            Ok(n) if n >= 1 => Ok(self.scaled(n)),
-            _ => Err(self.invalid(name, v, "expected a whole number of at least 1")),
-        }
+    /// A duration parameter, in nanoseconds.
+    pub fn duration(&self, name: &str) -> Result<SimTime, String> {
+        self.params.duration(name)
     }
 
     /// The window algorithms' `count` parameter: whether denied requests
     /// count towards the limit too (`count=all`, as Cloudflare counts
     /// requests) or only admitted ones (`count=admitted`, the default).
     pub fn counts_all(&self) -> Result<bool, String> {
-        match self.raw("count") {
-            None | Some("admitted") => Ok(false),
-            Some("all") => Ok(true),
-            Some(v) => Err(self.invalid("count", v, "expected \"admitted\" or \"all\"")),
-        }
+        Ok(self.params.word("count")? == "all")
     }
-
-    /// A duration parameter above zero, or `default` when absent.
-    pub fn duration(&self, name: &str, default: SimTime) -> Result<SimTime, String> {
-        let Some(v) = self.raw(name) else {
-            return Ok(default);
-        };
-        match parse_duration(v) {
-            Ok(d) if d > 0 => Ok(d),
-            Ok(_) => Err(self.invalid(name, v, "must be longer than zero")),
-            Err(e) => Err(self.invalid(name, v, &e.0)),
-        }
-    }
-}
-
-fn find(name: &str) -> Result<&'static AlgorithmInfo, String> {
-    ALGORITHMS.iter().find(|a| a.name == name).ok_or_else(|| {
-        let names: Vec<&str> = ALGORITHMS.iter().map(|a| a.name).collect();
-        format!(
-            "unknown limiter algorithm {name:?}; valid algorithms: {}",
-            names.join(", ")
-        )
-    })
 }
 
 fn build_one(spec: &LimiterSpec, scale: f64, premium: f64) -> Result<BoxedLimiter, String> {
     let info = spec.info();
-    let ctx = Ctx {
+    let ctx = LimiterCtx {
         name: info.name,
         rate: spec.rate.map(|r| r.0),
         burst: spec.burst,
         window: spec.window.map(|w| w.0),
         scale,
         premium,
-        params: &spec.algorithm.0.params,
+        params: Params::new(info, &spec.algorithm.0.params)?,
     };
     (info.build)(&ctx)
 }
@@ -538,5 +502,17 @@ mod tests {
         let err = build(&spec).err().unwrap();
         assert!(err.contains("below one request per window"), "{err}");
         assert!("ip".parse::<KeyBy>().is_err());
+    }
+
+    #[test]
+    fn every_algorithm_builds_with_its_defaults() {
+        for info in ALGORITHMS {
+            for p in info.params {
+                let given = [(p.name.to_string(), p.default.to_string())];
+                Params::new(info, &given).unwrap_or_else(|e| panic!("{e}"));
+            }
+            let spec = LimiterSpec::new(info.name, Some(10.0), None, KeyBy::Client).unwrap();
+            build(&spec).unwrap_or_else(|e| panic!("{}: {e}", info.name));
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! so no rounding depends on the platform. With `count=all` denied requests
 //! count too, which is how Cloudflare counts.
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
@@ -50,8 +50,7 @@ impl Counts {
     }
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["count"])?;
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
     Ok(Box::new(SlidingCounter {
         window: ctx.window(),
         limit: ctx.window_limit()?,

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::mem::size_of;
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
@@ -23,8 +23,7 @@ pub struct SlidingLog {
     entries: usize,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["count"])?;
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
     Ok(Box::new(SlidingLog {
         window: ctx.window(),
         limit: ctx.window_limit()?,

@@ -49,9 +49,10 @@
 
 use std::collections::VecDeque;
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::{SECOND, SimTime};
+use crate::spec::{Kind, Param};
 
 /// Adaptation points the load factor averages.
 const HISTORY: usize = 10;
@@ -87,8 +88,15 @@ struct Bucket {
     limit: u64,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["adapt_every"])?;
+/// The workshop's adaptation interval.
+pub const PARAMS: &[Param] = &[Param::new(
+    "adapt_every",
+    "5min",
+    Kind::Duration,
+    "time between adaptation points",
+)];
+
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
     // The workshop's defaults: 100 per 60 s window, 20 burst tokens, and
     // an adaptation every 5 minutes.
     let window = ctx.window_or(60 * SECOND);
@@ -101,7 +109,7 @@ pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
         base as f64,
         ctx.burst_or(20) as u64,
         window,
-        ctx.duration("adapt_every", 5 * 60 * SECOND)?,
+        ctx.duration("adapt_every")?,
         ctx.premium(),
     )))
 }
