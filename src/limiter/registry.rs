@@ -28,8 +28,8 @@ pub struct AlgorithmInfo {
     /// The parameters it takes in parentheses, with their defaults and
     /// ranges: the one place they are written.
     pub params: &'static [Param],
-    /// Multiplier of premium clients' limits when `premium` is not given.
-    pub default_premium: f64,
+    /// The common parameters' defaults.
+    pub defaults: Defaults,
     /// Whether the algorithm handles premium clients itself: one instance
     /// serves every tier, built with the multiplier in [`LimiterCtx::premium`],
     /// and decides premium requests in `Limiter::decide_premium`. Otherwise
@@ -51,12 +51,36 @@ impl AlgorithmInfo {
             name,
             about,
             params,
-            default_premium: 1.0,
+            defaults: Defaults::STANDARD,
             tiers_inside: false,
             approximates: None,
             build,
         }
     }
+}
+
+/// What the common parameters (the `[[limiter]]` fields and the `limit`
+/// command's flags, not written in parentheses) are when not given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Defaults {
+    /// Requests admitted back to back from idle.
+    pub burst: u32,
+    /// Window of the window algorithms.
+    pub window: SimTime,
+    /// Multiplier of premium clients' limits.
+    pub premium: f64,
+    /// Requests per window without a rate; None when a rate is required.
+    pub limit: Option<u64>,
+}
+
+impl Defaults {
+    /// Every algorithm's but the workshop's.
+    pub const STANDARD: Defaults = Defaults {
+        burst: 1,
+        window: SECOND,
+        premium: 1.0,
+        limit: None,
+    };
 }
 
 impl Entry for AlgorithmInfo {
@@ -152,7 +176,13 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
         gradient::build,
     ),
     AlgorithmInfo {
-        default_premium: 2.0,
+        // The workshop's configuration.
+        defaults: Defaults {
+            burst: 20,
+            window: 60 * SECOND,
+            premium: 2.0,
+            limit: Some(100),
+        },
         tiers_inside: true,
         ..AlgorithmInfo::new(
             "workshop-adaptive",
@@ -313,11 +343,12 @@ impl LimiterSpec {
 
     /// The premium multiplier in force.
     pub fn premium(&self) -> f64 {
-        self.premium.unwrap_or(self.info().default_premium)
+        self.premium.unwrap_or(self.info().defaults.premium)
     }
 
+    /// The window in force.
     pub fn window_ns(&self) -> SimTime {
-        self.window.map_or(SECOND, |w| w.0)
+        self.window.map_or(self.info().defaults.window, |w| w.0)
     }
 
     /// A short label: the algorithm with its parameters, rate and burst.
@@ -342,7 +373,7 @@ impl LimiterSpec {
 /// multiplied by the tier's multiplier, and its own parameters, read against
 /// its table.
 pub struct LimiterCtx<'a> {
-    name: &'static str,
+    info: &'static AlgorithmInfo,
     rate: Option<f64>,
     burst: Option<u32>,
     window: Option<SimTime>,
@@ -357,7 +388,7 @@ impl LimiterCtx<'_> {
         self.rate.map(|r| r * self.scale).ok_or_else(|| {
             format!(
                 "limiter {}: needs a rate, such as rate = \"10/s\"",
-                self.name
+                self.info.name
             )
         })
     }
@@ -367,29 +398,15 @@ impl LimiterCtx<'_> {
         Ok(((1e9 / self.rate()?).round() as u64).max(1))
     }
 
-    /// Whether a rate was given (for algorithms with a default one).
-    pub fn has_rate(&self) -> bool {
-        self.rate.is_some()
-    }
-
-    /// Requests admitted back to back from idle [default: 1].
+    /// Requests admitted back to back from idle.
     pub fn burst(&self) -> u32 {
-        self.burst_or(1)
+        let burst = self.burst.unwrap_or(self.info.defaults.burst);
+        self.scaled(burst as u64) as u32
     }
 
-    /// The burst, or `default` when none was given.
-    pub fn burst_or(&self, default: u32) -> u32 {
-        self.scaled(self.burst.unwrap_or(default) as u64) as u32
-    }
-
-    /// The window [default: 1s].
+    /// The window of the window algorithms.
     pub fn window(&self) -> SimTime {
-        self.window_or(SECOND)
-    }
-
-    /// The window, or `default` when none was given.
-    pub fn window_or(&self, default: SimTime) -> SimTime {
-        self.window.unwrap_or(default)
+        self.window.unwrap_or(self.info.defaults.window)
     }
 
     /// The premium multiplier, for algorithms registered with
@@ -398,18 +415,17 @@ impl LimiterCtx<'_> {
         self.premium
     }
 
-    /// Requests per window: rate x window, rounded, at least 1.
+    /// Requests per window: rate x window, rounded, at least 1; without a
+    /// rate, the algorithm's default limit when it has one.
     pub fn window_limit(&self) -> Result<u64, String> {
-        self.limit_per(self.window())
-    }
-
-    /// Requests per `window`: rate x window, rounded, at least 1.
-    pub fn limit_per(&self, window: SimTime) -> Result<u64, String> {
-        let limit = (self.rate()? * window as f64 / 1e9).round();
+        if let (None, Some(limit)) = (self.rate, self.info.defaults.limit) {
+            return Ok(self.scaled(limit));
+        }
+        let limit = (self.rate()? * self.window() as f64 / 1e9).round();
         if limit < 1.0 {
             return Err(format!(
                 "limiter {}: rate x window is below one request per window; raise the rate or lengthen the window",
-                self.name
+                self.info.name
             ));
         }
         Ok(limit as u64)
@@ -447,7 +463,7 @@ impl LimiterCtx<'_> {
 fn build_one(spec: &LimiterSpec, scale: f64, premium: f64) -> Result<BoxedLimiter, String> {
     let info = spec.info();
     let ctx = LimiterCtx {
-        name: info.name,
+        info,
         rate: spec.rate.map(|r| r.0),
         burst: spec.burst,
         window: spec.window.map(|w| w.0),

@@ -51,7 +51,7 @@ use std::collections::VecDeque;
 
 use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
-use crate::engine::{SECOND, SimTime};
+use crate::engine::SimTime;
 use crate::spec::{Kind, Param};
 
 /// Adaptation points the load factor averages.
@@ -97,18 +97,12 @@ pub const PARAMS: &[Param] = &[Param::new(
 )];
 
 pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
-    // The workshop's defaults: 100 per 60 s window, 20 burst tokens, and
-    // an adaptation every 5 minutes.
-    let window = ctx.window_or(60 * SECOND);
-    let base = if ctx.has_rate() {
-        ctx.limit_per(window)?
-    } else {
-        100
-    };
+    // The registry's defaults are the workshop's: 100 per 60 s window and
+    // 20 burst tokens.
     Ok(Box::new(Workshop::new(
-        base as f64,
-        ctx.burst_or(20) as u64,
-        window,
+        ctx.window_limit()? as f64,
+        ctx.burst() as u64,
+        ctx.window(),
         ctx.duration("adapt_every")?,
         ctx.premium(),
     )))
@@ -257,6 +251,7 @@ impl Limiter for Workshop {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SECOND;
 
     const S: SimTime = SECOND;
 
