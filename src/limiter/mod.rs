@@ -22,7 +22,8 @@ mod workshop;
 
 pub use accuracy::{Accuracy, measure_accuracy};
 pub use registry::{
-    ALGORITHMS, AlgorithmInfo, AlgorithmSpec, KeyBy, LimiterSpec, build, check_burst,
+    ALGORITHMS, AlgorithmInfo, AlgorithmSpec, Defaults, KeyBy, LimiterCtx, LimiterSpec, build,
+    check_burst,
 };
 
 use std::mem::size_of;

@@ -104,7 +104,7 @@ const COUNT: &[Param] = &[Param::new(
     "count",
     "admitted",
     Kind::Word(&["admitted", "all"]),
-    "whether denied requests count towards the limit too (all, as Cloudflare counts) or only admitted ones",
+    "whether denied requests count too (all, as Cloudflare counts) or only admitted ones",
 )];
 
 /// Every algorithm edgesim knows, in the order listings show them.
