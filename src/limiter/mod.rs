@@ -18,6 +18,7 @@ mod registry;
 mod sliding_counter;
 mod sliding_log;
 mod token_bucket;
+mod window;
 mod workshop;
 
 pub use accuracy::{Accuracy, measure_accuracy};

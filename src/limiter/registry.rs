@@ -12,12 +12,15 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, de::Error};
 
 use super::accuracy::Approximation;
+use super::fixed_window::FixedWindow;
+use super::sliding_counter::SlidingCounter;
+use super::sliding_log::SlidingLog;
 use super::{
-    BoxedLimiter, KeyedLimiter, aimd, concurrency, fixed_window, gcra, gradient, leaky_bucket,
-    leaky_queue, sliding_counter, sliding_log, token_bucket, workshop,
+    BoxedLimiter, KeyedLimiter, aimd, concurrency, gcra, gradient, leaky_bucket, leaky_queue,
+    token_bucket, window, workshop,
 };
 use crate::engine::{SECOND, SimTime};
-use crate::spec::{self, Entry, Kind, Param, Params, Spec};
+use crate::spec::{self, Entry, Param, Params, Spec};
 use crate::units::{Duration, Rate};
 
 /// One registered algorithm.
@@ -99,14 +102,6 @@ impl Entry for AlgorithmInfo {
     }
 }
 
-/// The window algorithms' parameter.
-const COUNT: &[Param] = &[Param::new(
-    "count",
-    "admitted",
-    Kind::Word(&["admitted", "all"]),
-    "whether denied requests count too (all, as Cloudflare counts) or only admitted ones",
-)];
-
 /// Every algorithm edgesim knows, in the order listings show them.
 pub const ALGORITHMS: &[AlgorithmInfo] = &[
     AlgorithmInfo {
@@ -114,23 +109,23 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
         ..AlgorithmInfo::new(
             "fixed-window",
             "rate x window requests per aligned window",
-            COUNT,
-            fixed_window::build,
+            window::PARAMS,
+            window::build::<FixedWindow>,
         )
     },
     AlgorithmInfo::new(
         "sliding-window-log",
         "exact: at most rate x window requests in any window",
-        COUNT,
-        sliding_log::build,
+        window::PARAMS,
+        window::build::<SlidingLog>,
     ),
     AlgorithmInfo {
         approximates: Some(Approximation::SlidingCounter),
         ..AlgorithmInfo::new(
             "sliding-window-counter",
             "Cloudflare's approximation: weighted previous window plus current",
-            COUNT,
-            sliding_counter::build,
+            window::PARAMS,
+            window::build::<SlidingCounter>,
         )
     },
     AlgorithmInfo::new(
@@ -452,11 +447,9 @@ impl LimiterCtx<'_> {
         self.params.duration(name)
     }
 
-    /// The window algorithms' `count` parameter: whether denied requests
-    /// count towards the limit too (`count=all`, as Cloudflare counts
-    /// requests) or only admitted ones (`count=admitted`, the default).
-    pub fn counts_all(&self) -> Result<bool, String> {
-        Ok(self.params.word("count")? == "all")
+    /// A word parameter.
+    pub fn word(&self, name: &str) -> Result<&'static str, String> {
+        self.params.word(name)
     }
 }
 
