@@ -17,6 +17,7 @@ mod leaky_queue;
 mod registry;
 mod sliding_counter;
 mod sliding_log;
+mod slots;
 mod token_bucket;
 mod window;
 mod workshop;

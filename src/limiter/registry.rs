@@ -20,7 +20,7 @@ use super::{
     token_bucket, window, workshop,
 };
 use crate::engine::{SECOND, SimTime};
-use crate::spec::{self, Entry, Param, Params, Spec};
+use crate::spec::{self, Entry, Kind, Param, Params, Spec};
 use crate::units::{Duration, Rate};
 
 /// One registered algorithm.
@@ -363,6 +363,13 @@ impl LimiterSpec {
         label
     }
 }
+
+/// The kind of a parameter counting requests, read with
+/// [`LimiterCtx::count`].
+pub const REQUESTS: Kind = Kind::Int {
+    lo: 1,
+    hi: u64::MAX,
+};
 
 /// What an algorithm's constructor gets: the common parameters, already
 /// multiplied by the tier's multiplier, and its own parameters, read against
