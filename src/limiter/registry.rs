@@ -1,10 +1,12 @@
 //! Limiters by name. Adding an algorithm is one new file and one entry in
-//! [`ALGORITHMS`].
+//! [`ALGORITHMS`] (docs/extending-limiter.md).
 //!
 //! A `[[limiter]]` table (or the `limit` command's flags) gives the common
-//! parameters: `rate`, `burst`, `window`, `key` and `premium`; anything
-//! specific to one algorithm goes in parentheses after its name, as for
-//! cache policies: `aimd(timeout=200ms, backoff=0.9)`.
+//! parameters: `rate`, `burst`, `window`, `key` and `premium`, whose
+//! defaults are each entry's [`Defaults`]; anything specific to one
+//! algorithm goes in parentheses after its name, as for cache policies:
+//! `aimd(timeout=200ms, backoff=0.9)`, and is declared in the entry's
+//! parameter table.
 
 use std::fmt;
 use std::str::FromStr;
@@ -44,7 +46,9 @@ pub struct AlgorithmInfo {
 }
 
 impl AlgorithmInfo {
-    const fn new(
+    /// An entry with the usual defaults, one instance per tier and no
+    /// approximation.
+    pub const fn new(
         name: &'static str,
         about: &'static str,
         params: &'static [Param],
