@@ -438,7 +438,7 @@ impl LimiterCtx<'_> {
     }
 
     /// `n` times the tier multiplier, rounded, at least 1.
-    pub fn scaled(&self, n: u64) -> u64 {
+    fn scaled(&self, n: u64) -> u64 {
         ((n as f64 * self.scale).round() as u64).max(1)
     }
 
