@@ -58,4 +58,11 @@ pub enum Command {
     Cache(crate::commands::cache::CacheArgs),
     /// Replay a recorded trace or access log through one limiter.
     Limit(crate::commands::limit::LimitArgs),
+    /// List the limiter algorithms with their parameters and defaults.
+    ///
+    /// Prints every algorithm `limit --algorithm` and `[[limiter]]` accept,
+    /// what it does and the parameters it takes in parentheses, each with
+    /// its default and valid values; then the common parameters (rate,
+    /// burst, window, key, premium) with their defaults.
+    Limiters,
 }

@@ -37,7 +37,7 @@ fn limiter_parameters_are_refused_by_validate_at_their_place() {
     refused_up_front(
         &limiter("concurrency(max=0)", ""),
         "6:13",
-        &["max=\"0\"", "at least 1"],
+        &["max=0", "at least 1"],
     );
     refused_up_front(
         &limiter("concurrency(max=5)", ""),

@@ -25,7 +25,7 @@ pub struct LimitArgs {
     pub trace: PathBuf,
     /// The algorithm, with its own parameters in parentheses, e.g. gcra,
     /// token-bucket, sliding-window-counter(count=all), aimd(timeout=200ms).
-    /// See docs/limiters.md.
+    /// `edgesim limiters` lists them all; see docs/limiters.md.
     #[arg(long)]
     pub algorithm: String,
     /// Sustained rate per key, e.g. 10/s or 600/min.

@@ -2,13 +2,32 @@
 //! the limit on requests in flight grows by one when a request completes
 //! within `timeout` while at least half the limit was in use, and shrinks to
 //! `max(1, min(limit - 1, floor(limit x backoff)))` when one takes longer
-//! than `timeout` (the library's "drop"). Defaults are the library's:
-//! initial limit 10, backoff 0.9, timeout 5s; edgesim adds a ceiling `max`
-//! [default 200] so that an idle key cannot grow without bound.
+//! than `timeout` (the library's "drop"). The defaults, in [`PARAMS`], are
+//! the library's; edgesim adds a ceiling `max` so that an idle key cannot
+//! grow without bound.
 
-use super::registry::Ctx;
-use super::{BoxedLimiter, Decision, KeyMap, Limiter};
-use crate::engine::{SECOND, SimTime};
+use super::BoxedLimiter;
+use super::registry::{LimiterCtx, REQUESTS};
+use super::slots::{SlotLimit, Slotted};
+use crate::engine::SimTime;
+use crate::spec::{Kind, Param};
+
+pub const PARAMS: &[Param] = &[
+    Param::new("initial", "10", REQUESTS, "the limit a key starts with"),
+    Param::new("max", "200", REQUESTS, "the ceiling the limit grows to"),
+    Param::new(
+        "backoff",
+        "0.9",
+        Kind::Number { lo: 0.5, hi: 0.999 },
+        "what a slow completion multiplies the limit by",
+    ),
+    Param::new(
+        "timeout",
+        "5s",
+        Kind::Duration,
+        "latency above which a completion is slow",
+    ),
+];
 
 #[derive(Clone)]
 pub struct Aimd {
@@ -16,78 +35,43 @@ pub struct Aimd {
     max: u64,
     backoff: f64,
     timeout: SimTime,
-    state: KeyMap<State>,
 }
 
-#[derive(Clone, Copy)]
-struct State {
-    limit: u64,
-    in_flight: u64,
-}
-
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["initial", "max", "backoff", "timeout"])?;
-    let initial = ctx.count("initial", 10)?;
-    let max = ctx.count("max", 200)?;
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+    let initial = ctx.count("initial")?;
+    let max = ctx.count("max")?;
     if initial > max {
         return Err(format!(
             "limiter aimd: initial limit {initial} is above max {max}"
         ));
     }
-    Ok(Box::new(Aimd {
+    Ok(Box::new(Slotted::new(Aimd {
         initial,
         max,
-        backoff: ctx.number("backoff", 0.9, 0.5..=0.999)?,
-        timeout: ctx.duration("timeout", 5 * SECOND)?,
-        state: KeyMap::default(),
-    }))
+        backoff: ctx.number("backoff")?,
+        timeout: ctx.duration("timeout")?,
+    })))
 }
 
-impl Limiter for Aimd {
-    fn decide(&mut self, key: u64, _now: SimTime) -> Decision {
-        let initial = self.initial;
-        let s = self.state.entry(key, || State {
-            limit: initial,
-            in_flight: 0,
-        });
-        if s.in_flight < s.limit {
-            s.in_flight += 1;
-            Decision::Allow
-        } else {
-            Decision::Deny { retry_after: 0 }
+impl SlotLimit for Aimd {
+    /// The key's limit.
+    type Learned = u64;
+
+    fn fresh(&self) -> u64 {
+        self.initial
+    }
+
+    fn admits(&self, limit: &u64, in_flight: u64) -> bool {
+        in_flight < *limit
+    }
+
+    fn learn(&self, limit: &mut u64, in_flight: u64, latency: SimTime) {
+        if latency > self.timeout {
+            let cut = (*limit as f64 * self.backoff).floor() as u64;
+            *limit = cut.min(*limit - 1).max(1);
+        } else if in_flight * 2 >= *limit {
+            *limit = (*limit + 1).min(self.max);
         }
-    }
-
-    fn complete(&mut self, key: u64, _now: SimTime, latency: SimTime) {
-        let (initial, max, backoff, timeout) = (self.initial, self.max, self.backoff, self.timeout);
-        let s = self.state.entry(key, || State {
-            limit: initial,
-            in_flight: 1,
-        });
-        if latency > timeout {
-            let cut = (s.limit as f64 * backoff).floor() as u64;
-            s.limit = cut.min(s.limit - 1).max(1);
-        } else if s.in_flight * 2 >= s.limit {
-            s.limit = (s.limit + 1).min(max);
-        }
-        s.in_flight -= 1;
-    }
-
-    fn holds_slots(&self) -> bool {
-        true
-    }
-
-    /// Idle keys forget their learned limit and start again from `initial`.
-    fn evict_idle(&mut self, _now: SimTime) {
-        self.state.retain(|s| s.in_flight > 0);
-    }
-
-    fn keys(&self) -> usize {
-        self.state.len()
-    }
-
-    fn state_bytes(&self) -> usize {
-        self.state.bytes()
     }
 }
 

@@ -1,53 +1,36 @@
 //! Concurrency limit: at most `max` requests of a key in flight; a request
 //! holds its slot from admission until it completes (in the service model).
 
-use super::registry::Ctx;
-use super::{BoxedLimiter, Decision, KeyMap, Limiter};
-use crate::engine::SimTime;
+use super::BoxedLimiter;
+use super::registry::{LimiterCtx, REQUESTS};
+use super::slots::{SlotLimit, Slotted};
+use crate::spec::Param;
+
+pub const PARAMS: &[Param] = &[Param::new(
+    "max",
+    "20",
+    REQUESTS,
+    "requests of a key in flight at once",
+)];
 
 #[derive(Clone)]
 pub struct Concurrency {
     max: u64,
-    in_flight: KeyMap<u64>,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["max"])?;
-    Ok(Box::new(Concurrency {
-        max: ctx.count("max", 20)?,
-        in_flight: KeyMap::default(),
-    }))
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+    Ok(Box::new(Slotted::new(Concurrency {
+        max: ctx.count("max")?,
+    })))
 }
 
-impl Limiter for Concurrency {
-    fn decide(&mut self, key: u64, _now: SimTime) -> Decision {
-        let n = self.in_flight.entry(key, || 0);
-        if *n < self.max {
-            *n += 1;
-            Decision::Allow
-        } else {
-            Decision::Deny { retry_after: 0 }
-        }
-    }
+impl SlotLimit for Concurrency {
+    /// A fixed limit learns nothing.
+    type Learned = ();
 
-    fn complete(&mut self, key: u64, _now: SimTime, _latency: SimTime) {
-        let n = self.in_flight.entry(key, || 1);
-        *n -= 1;
-    }
+    fn fresh(&self) {}
 
-    fn holds_slots(&self) -> bool {
-        true
-    }
-
-    fn evict_idle(&mut self, _now: SimTime) {
-        self.in_flight.retain(|n| *n > 0);
-    }
-
-    fn keys(&self) -> usize {
-        self.in_flight.len()
-    }
-
-    fn state_bytes(&self) -> usize {
-        self.in_flight.bytes()
+    fn admits(&self, _: &(), in_flight: u64) -> bool {
+        in_flight < self.max
     }
 }

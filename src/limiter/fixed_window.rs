@@ -5,15 +5,12 @@
 //! With `count=all` denied requests count too, so a client that keeps
 //! sending over the limit stays blocked for the rest of the window.
 
-use super::registry::Ctx;
-use super::{BoxedLimiter, Decision, KeyMap, Limiter};
+use super::window::{Counter, Rule};
+use super::{Decision, KeyMap};
 use crate::engine::SimTime;
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct FixedWindow {
-    window: u64,
-    limit: u64,
-    count_all: bool,
     counts: KeyMap<Count>,
 }
 
@@ -24,26 +21,14 @@ struct Count {
     counted: u64,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["count"])?;
-    Ok(Box::new(FixedWindow {
-        window: ctx.window(),
-        limit: ctx.window_limit()?,
-        count_all: ctx.counts_all()?,
-        counts: KeyMap::default(),
-    }))
-}
-
-impl FixedWindow {
-    /// Decides on a request for `key` at `now`; counts it even when it
-    /// is denied if `always`.
-    fn count(&mut self, key: u64, now: SimTime, always: bool) -> Decision {
-        let window = now / self.window;
+impl Counter for FixedWindow {
+    fn count(&mut self, rule: &Rule, key: u64, now: SimTime, always: bool) -> Decision {
+        let window = now / rule.window;
         let c = self.counts.entry(key, || Count { window, counted: 0 });
         if c.window != window {
             *c = Count { window, counted: 0 };
         }
-        let admit = c.counted < self.limit;
+        let admit = c.counted < rule.limit;
         if admit || always {
             c.counted += 1;
         }
@@ -51,25 +36,14 @@ impl FixedWindow {
             Decision::Allow
         } else {
             Decision::Deny {
-                retry_after: (window + 1) * self.window - now,
+                retry_after: (window + 1) * rule.window - now,
             }
         }
     }
-}
-
-impl Limiter for FixedWindow {
-    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
-        self.count(key, now, self.count_all)
-    }
-
-    /// Counts it even past the limit: the overshoot is owed.
-    fn consume(&mut self, key: u64, now: SimTime) {
-        self.count(key, now, true);
-    }
 
     /// A count from an earlier window no longer matters.
-    fn evict_idle(&mut self, now: SimTime) {
-        let current = now / self.window;
+    fn evict_idle(&mut self, rule: &Rule, now: SimTime) {
+        let current = now / rule.window;
         self.counts.retain(|c| c.window == current);
     }
 

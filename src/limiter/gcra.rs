@@ -5,7 +5,7 @@
 //! seen has TAT = now. These are the semantics of the `governor` crate, whose
 //! decisions the tests compare against.
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
@@ -18,8 +18,7 @@ pub struct Gcra {
     tat: KeyMap<SimTime>,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&[])?;
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
     Ok(Box::new(Gcra::new(ctx.interval()?, ctx.burst())))
 }
 

@@ -9,15 +9,41 @@
 //!
 //! It does not grow while fewer than half the limit are in flight, and when
 //! the long average exceeds twice the latest it is cut by 10% to recover
-//! quickly after an overload. Defaults are the library's: initial 20, min 20,
-//! max 200, smoothing 0.2, queue 4, long_window 600.
+//! quickly after an overload. The defaults, in [`PARAMS`], are the
+//! library's.
 
-use super::registry::Ctx;
-use super::{BoxedLimiter, Decision, KeyMap, Limiter};
+use super::BoxedLimiter;
+use super::registry::{LimiterCtx, REQUESTS};
+use super::slots::{SlotLimit, Slotted};
 use crate::engine::SimTime;
+use crate::spec::{Kind, Param};
 
 /// Samples averaged plainly before the exponential average takes over.
 const WARMUP: u32 = 10;
+
+pub const PARAMS: &[Param] = &[
+    Param::new("initial", "20", REQUESTS, "the limit a key starts with"),
+    Param::new("min", "20", REQUESTS, "the floor of the limit"),
+    Param::new("max", "200", REQUESTS, "the ceiling of the limit"),
+    Param::new(
+        "smoothing",
+        "0.2",
+        Kind::Number { lo: 0.0, hi: 1.0 },
+        "how far each completion moves the limit towards its target",
+    ),
+    Param::new(
+        "queue",
+        "4",
+        Kind::Number { lo: 0.0, hi: 1e6 },
+        "requests the target allows above limit x gradient",
+    ),
+    Param::new(
+        "long_window",
+        "600",
+        REQUESTS,
+        "samples of the long-term latency average",
+    ),
+];
 
 #[derive(Clone)]
 pub struct Gradient {
@@ -27,67 +53,53 @@ pub struct Gradient {
     smoothing: f64,
     queue: f64,
     long_window: f64,
-    state: KeyMap<State>,
 }
 
+/// What a key learns from its completions.
 #[derive(Clone, Copy)]
-struct State {
+pub struct Learned {
     limit: f64,
-    in_flight: u64,
     /// Long-term average latency in ns, and samples in it (up to WARMUP).
     long: f64,
     samples: u32,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["initial", "min", "max", "smoothing", "queue", "long_window"])?;
-    let initial = ctx.count("initial", 20)? as f64;
-    let min = ctx.count("min", 20)? as f64;
-    let max = ctx.count("max", 200)? as f64;
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+    let initial = ctx.count("initial")? as f64;
+    let min = ctx.count("min")? as f64;
+    let max = ctx.count("max")? as f64;
     if !(min <= initial && initial <= max) {
         return Err(format!(
             "limiter gradient: needs min <= initial <= max, found {min}, {initial}, {max}"
         ));
     }
-    Ok(Box::new(Gradient {
+    Ok(Box::new(Slotted::new(Gradient {
         initial,
         min,
         max,
-        smoothing: ctx.number("smoothing", 0.2, 0.0..=1.0)?,
-        queue: ctx.number("queue", 4.0, 0.0..=1e6)?,
-        long_window: ctx.count("long_window", 600)? as f64,
-        state: KeyMap::default(),
-    }))
+        smoothing: ctx.number("smoothing")?,
+        queue: ctx.number("queue")?,
+        long_window: ctx.count("long_window")? as f64,
+    })))
 }
 
-impl Gradient {
-    fn fresh(&self, in_flight: u64) -> State {
-        State {
+impl SlotLimit for Gradient {
+    type Learned = Learned;
+
+    fn fresh(&self) -> Learned {
+        Learned {
             limit: self.initial,
-            in_flight,
             long: 0.0,
             samples: 0,
         }
     }
-}
 
-impl Limiter for Gradient {
-    fn decide(&mut self, key: u64, _now: SimTime) -> Decision {
-        let fresh = self.fresh(0);
-        let s = self.state.entry(key, || fresh);
-        if (s.in_flight as f64) < s.limit.floor() {
-            s.in_flight += 1;
-            Decision::Allow
-        } else {
-            Decision::Deny { retry_after: 0 }
-        }
+    fn admits(&self, s: &Learned, in_flight: u64) -> bool {
+        (in_flight as f64) < s.limit.floor()
     }
 
-    fn complete(&mut self, key: u64, _now: SimTime, latency: SimTime) {
-        let fresh = self.fresh(1);
-        let (min, max, smoothing, queue) = (self.min, self.max, self.smoothing, self.queue);
+    fn learn(&self, s: &mut Learned, in_flight: u64, latency: SimTime) {
         let factor = 2.0 / (self.long_window + 1.0);
-        let s = self.state.entry(key, || fresh);
         let rtt = latency.max(1) as f64;
         if s.samples < WARMUP {
             s.samples += 1;
@@ -98,30 +110,14 @@ impl Limiter for Gradient {
         if s.long / rtt > 2.0 {
             s.long *= 0.9;
         }
-        let grows = s.in_flight as f64 >= s.limit / 2.0;
-        s.in_flight -= 1;
+        // No growth while fewer than half the limit are in flight.
+        let grows = in_flight as f64 >= s.limit / 2.0;
         if !grows {
             return;
         }
         let gradient = (s.long / rtt).clamp(0.5, 1.0);
-        let target = s.limit * gradient + queue;
-        s.limit = (s.limit * (1.0 - smoothing) + target * smoothing).clamp(min, max);
-    }
-
-    fn holds_slots(&self) -> bool {
-        true
-    }
-
-    /// Idle keys forget their learned limit and latency.
-    fn evict_idle(&mut self, _now: SimTime) {
-        self.state.retain(|s| s.in_flight > 0);
-    }
-
-    fn keys(&self) -> usize {
-        self.state.len()
-    }
-
-    fn state_bytes(&self) -> usize {
-        self.state.bytes()
+        let target = s.limit * gradient + self.queue;
+        s.limit =
+            (s.limit * (1.0 - self.smoothing) + target * self.smoothing).clamp(self.min, self.max);
     }
 }

@@ -4,7 +4,7 @@
 //! (the water level is TAT - now); it is kept as its own model so that the
 //! equivalence is shown by the tests, not assumed.
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
@@ -23,8 +23,7 @@ struct Water {
     at: SimTime,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&[])?;
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
     let t = ctx.interval()?;
     Ok(Box::new(LeakyBucket {
         t,

@@ -5,15 +5,14 @@
 //! wait is TAT - now), so it is GCRA's schedule with the delay reported.
 
 use super::gcra::Gcra;
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, Limiter};
 use crate::engine::SimTime;
 
 #[derive(Clone)]
 pub struct LeakyQueue(Gcra);
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&[])?;
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
     Ok(Box::new(LeakyQueue(Gcra::new(
         ctx.interval()?,
         ctx.burst(),

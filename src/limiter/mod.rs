@@ -17,12 +17,21 @@ mod leaky_queue;
 mod registry;
 mod sliding_counter;
 mod sliding_log;
+mod slots;
 mod token_bucket;
+mod window;
 mod workshop;
+
+/// Compiles and runs the examples of docs/extending-limiter.md (until that
+/// page is spliced into docs/extending.md).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/extending-limiter.md")]
+pub struct ExtendingLimiterDocs;
 
 pub use accuracy::measure_accuracy;
 pub use registry::{
-    ALGORITHMS, AlgorithmInfo, AlgorithmSpec, KeyBy, LimiterSpec, build, check_burst,
+    ALGORITHMS, AlgorithmInfo, AlgorithmSpec, Defaults, KeyBy, LimiterCtx, LimiterSpec, build,
+    check_burst,
 };
 
 use std::mem::size_of;
@@ -121,9 +130,10 @@ impl Clone for BoxedLimiter {
 }
 
 /// Per-key state with a fixed hasher, so nothing depends on a random seed.
-/// Its iteration order never reaches any output.
+/// Its iteration order never reaches any output. Public so that an
+/// algorithm's code reads the same inside the crate and in the docs.
 #[derive(Clone)]
-pub(crate) struct KeyMap<S> {
+pub struct KeyMap<S> {
     map: HashMap<u64, S, FixedState>,
 }
 
@@ -155,6 +165,10 @@ impl<S> KeyMap<S> {
 
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 
     /// Key plus value bytes of every entry.

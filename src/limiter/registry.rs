@@ -1,10 +1,12 @@
 //! Limiters by name. Adding an algorithm is one new file and one entry in
-//! [`ALGORITHMS`].
+//! [`ALGORITHMS`] (docs/extending-limiter.md).
 //!
 //! A `[[limiter]]` table (or the `limit` command's flags) gives the common
-//! parameters: `rate`, `burst`, `window`, `key` and `premium`; anything
-//! specific to one algorithm goes in parentheses after its name, as for
-//! cache policies: `aimd(timeout=200ms, backoff=0.9)`.
+//! parameters: `rate`, `burst`, `window`, `key` and `premium`, whose
+//! defaults are each entry's [`Defaults`]; anything specific to one
+//! algorithm goes in parentheses after its name, as for cache policies:
+//! `aimd(timeout=200ms, backoff=0.9)`, and is declared in the entry's
+//! parameter table.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,45 +14,95 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, de::Error};
 
 use super::accuracy::Approximation;
+use super::fixed_window::FixedWindow;
+use super::sliding_counter::SlidingCounter;
+use super::sliding_log::SlidingLog;
 use super::{
-    BoxedLimiter, KeyedLimiter, aimd, concurrency, fixed_window, gcra, gradient, leaky_bucket,
-    leaky_queue, sliding_counter, sliding_log, token_bucket, workshop,
+    BoxedLimiter, KeyedLimiter, aimd, concurrency, gcra, gradient, leaky_bucket, leaky_queue,
+    token_bucket, window, workshop,
 };
-use crate::cache::PolicySpec;
 use crate::engine::{SECOND, SimTime};
-use crate::units::{Duration, Rate, parse_duration};
+use crate::spec::{self, Entry, Kind, Param, Params, Spec};
+use crate::units::{Duration, Rate};
 
 /// One registered algorithm.
 pub struct AlgorithmInfo {
     pub name: &'static str,
     /// One line for `--help` and error messages.
     pub about: &'static str,
-    /// Multiplier of premium clients' limits when `premium` is not given.
-    pub default_premium: f64,
+    /// The parameters it takes in parentheses, with their defaults and
+    /// ranges: the one place they are written.
+    pub params: &'static [Param],
+    /// The common parameters' defaults.
+    pub defaults: Defaults,
     /// Whether the algorithm handles premium clients itself: one instance
-    /// serves every tier, built with the multiplier in [`Ctx::premium`],
+    /// serves every tier, built with the multiplier in [`LimiterCtx::premium`],
     /// and decides premium requests in `Limiter::decide_premium`. Otherwise
     /// premium clients get their own instance with every limit multiplied.
     pub tiers_inside: bool,
     /// For approximations of a sliding window: how they estimate the rate.
     pub approximates: Option<Approximation>,
-    pub build: fn(&Ctx) -> Result<BoxedLimiter, String>,
+    pub build: fn(&LimiterCtx) -> Result<BoxedLimiter, String>,
 }
 
 impl AlgorithmInfo {
-    const fn new(
+    /// An entry with the usual defaults, one instance per tier and no
+    /// approximation.
+    pub const fn new(
         name: &'static str,
         about: &'static str,
-        build: fn(&Ctx) -> Result<BoxedLimiter, String>,
+        params: &'static [Param],
+        build: fn(&LimiterCtx) -> Result<BoxedLimiter, String>,
     ) -> Self {
         AlgorithmInfo {
             name,
             about,
-            default_premium: 1.0,
+            params,
+            defaults: Defaults::STANDARD,
             tiers_inside: false,
             approximates: None,
             build,
         }
+    }
+}
+
+/// What the common parameters (the `[[limiter]]` fields and the `limit`
+/// command's flags, not written in parentheses) are when not given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Defaults {
+    /// Requests admitted back to back from idle.
+    pub burst: u32,
+    /// Window of the window algorithms.
+    pub window: SimTime,
+    /// Multiplier of premium clients' limits.
+    pub premium: f64,
+    /// Requests per window without a rate; None when a rate is required.
+    pub limit: Option<u64>,
+}
+
+impl Defaults {
+    /// Every algorithm's but the workshop's.
+    pub const STANDARD: Defaults = Defaults {
+        burst: 1,
+        window: SECOND,
+        premium: 1.0,
+        limit: None,
+    };
+}
+
+impl Entry for AlgorithmInfo {
+    const WHAT: (&'static str, &'static str) = ("limiter algorithm", "algorithms");
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn about(&self) -> &'static str {
+        self.about
+    }
+
+    fn params(&self) -> &'static [Param] {
+        self.params
     }
 }
 
@@ -61,63 +113,80 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
         ..AlgorithmInfo::new(
             "fixed-window",
             "rate x window requests per aligned window",
-            fixed_window::build,
+            window::PARAMS,
+            window::build::<FixedWindow>,
         )
     },
     AlgorithmInfo::new(
         "sliding-window-log",
         "exact: at most rate x window requests in any window",
-        sliding_log::build,
+        window::PARAMS,
+        window::build::<SlidingLog>,
     ),
     AlgorithmInfo {
         approximates: Some(Approximation::SlidingCounter),
         ..AlgorithmInfo::new(
             "sliding-window-counter",
             "Cloudflare's approximation: weighted previous window plus current",
-            sliding_counter::build,
+            window::PARAMS,
+            window::build::<SlidingCounter>,
         )
     },
     AlgorithmInfo::new(
         "token-bucket",
         "bucket of burst tokens refilled at rate, starts full",
+        &[],
         token_bucket::build,
     ),
     AlgorithmInfo::new(
         "leaky-bucket",
         "leaky bucket as a meter (the same decisions as GCRA)",
+        &[],
         leaky_bucket::build,
     ),
     AlgorithmInfo::new(
         "leaky-queue",
         "leaky bucket as a queue: delays up to burst-1 intervals, rejects the excess",
+        &[],
         leaky_queue::build,
     ),
     AlgorithmInfo::new(
         "gcra",
         "generic cell rate algorithm (theoretical arrival time)",
+        &[],
         gcra::build,
     ),
     AlgorithmInfo::new(
         "concurrency",
         "fixed cap on requests in flight",
+        concurrency::PARAMS,
         concurrency::build,
     ),
     AlgorithmInfo::new(
         "aimd",
         "additive-increase multiplicative-decrease concurrency limit",
+        aimd::PARAMS,
         aimd::build,
     ),
     AlgorithmInfo::new(
         "gradient",
         "gradient-style adaptive concurrency limit (Netflix Gradient2)",
+        gradient::PARAMS,
         gradient::build,
     ),
     AlgorithmInfo {
-        default_premium: 2.0,
+        // The workshop's configuration.
+        defaults: Defaults {
+            burst: 20,
+            window: 60 * SECOND,
+            premium: 2.0,
+            limit: Some(100),
+        },
         tiers_inside: true,
         ..AlgorithmInfo::new(
             "workshop-adaptive",
             "the seed workshop's AdaptiveRateLimiter",
+            workshop::PARAMS,
             workshop::build,
         )
     },
@@ -168,14 +237,14 @@ impl<'de> Deserialize<'de> for KeyBy {
 
 /// An algorithm name with its parameters, e.g. `aimd(timeout=200ms)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlgorithmSpec(pub PolicySpec);
+pub struct AlgorithmSpec(pub Spec);
 
 impl FromStr for AlgorithmSpec {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let spec: PolicySpec = text.parse()?;
-        find(&spec.name)?;
+        let spec: Spec = text.parse()?;
+        spec::find(ALGORITHMS, &spec.name)?;
         Ok(AlgorithmSpec(spec))
     }
 }
@@ -268,16 +337,17 @@ impl LimiterSpec {
     }
 
     pub fn info(&self) -> &'static AlgorithmInfo {
-        find(&self.algorithm.0.name).expect("validated when parsed")
+        spec::find(ALGORITHMS, &self.algorithm.0.name).expect("validated when parsed")
     }
 
     /// The premium multiplier in force.
     pub fn premium(&self) -> f64 {
-        self.premium.unwrap_or(self.info().default_premium)
+        self.premium.unwrap_or(self.info().defaults.premium)
     }
 
+    /// The window in force.
     pub fn window_ns(&self) -> SimTime {
-        self.window.map_or(SECOND, |w| w.0)
+        self.window.map_or(self.info().defaults.window, |w| w.0)
     }
 
     /// A short label: the algorithm with its parameters, rate and burst.
@@ -298,25 +368,33 @@ impl LimiterSpec {
     }
 }
 
+/// The kind of a parameter counting requests, read with
+/// [`LimiterCtx::count`].
+pub const REQUESTS: Kind = Kind::Int {
+    lo: 1,
+    hi: u64::MAX,
+};
+
 /// What an algorithm's constructor gets: the common parameters, already
-/// multiplied by the tier's multiplier, and its own parameters.
-pub struct Ctx<'a> {
-    name: &'a str,
+/// multiplied by the tier's multiplier, and its own parameters, read against
+/// its table.
+pub struct LimiterCtx<'a> {
+    info: &'static AlgorithmInfo,
     rate: Option<f64>,
     burst: Option<u32>,
     window: Option<SimTime>,
     scale: f64,
     premium: f64,
-    params: &'a [(String, String)],
+    params: Params<'a>,
 }
 
-impl Ctx<'_> {
+impl LimiterCtx<'_> {
     /// The sustained rate per second; required by rate algorithms.
     pub fn rate(&self) -> Result<f64, String> {
         self.rate.map(|r| r * self.scale).ok_or_else(|| {
             format!(
                 "limiter {}: needs a rate, such as rate = \"10/s\"",
-                self.name
+                self.info.name
             )
         })
     }
@@ -326,29 +404,15 @@ impl Ctx<'_> {
         Ok(((1e9 / self.rate()?).round() as u64).max(1))
     }
 
-    /// Whether a rate was given (for algorithms with a default one).
-    pub fn has_rate(&self) -> bool {
-        self.rate.is_some()
-    }
-
-    /// Requests admitted back to back from idle [default: 1].
+    /// Requests admitted back to back from idle.
     pub fn burst(&self) -> u32 {
-        self.burst_or(1)
+        let burst = self.burst.unwrap_or(self.info.defaults.burst);
+        self.scaled(burst as u64) as u32
     }
 
-    /// The burst, or `default` when none was given.
-    pub fn burst_or(&self, default: u32) -> u32 {
-        self.scaled(self.burst.unwrap_or(default) as u64) as u32
-    }
-
-    /// The window [default: 1s].
+    /// The window of the window algorithms.
     pub fn window(&self) -> SimTime {
-        self.window_or(SECOND)
-    }
-
-    /// The window, or `default` when none was given.
-    pub fn window_or(&self, default: SimTime) -> SimTime {
-        self.window.unwrap_or(default)
+        self.window.unwrap_or(self.info.defaults.window)
     }
 
     /// The premium multiplier, for algorithms registered with
@@ -357,139 +421,59 @@ impl Ctx<'_> {
         self.premium
     }
 
-    /// Requests per window: rate x window, rounded, at least 1.
+    /// Requests per window: rate x window, rounded, at least 1; without a
+    /// rate, the algorithm's default limit when it has one.
     pub fn window_limit(&self) -> Result<u64, String> {
-        self.limit_per(self.window())
-    }
-
-    /// Requests per `window`: rate x window, rounded, at least 1.
-    pub fn limit_per(&self, window: SimTime) -> Result<u64, String> {
-        let limit = (self.rate()? * window as f64 / 1e9).round();
+        if let (None, Some(limit)) = (self.rate, self.info.defaults.limit) {
+            return Ok(self.scaled(limit));
+        }
+        let limit = (self.rate()? * self.window() as f64 / 1e9).round();
         if limit < 1.0 {
             return Err(format!(
                 "limiter {}: rate x window is below one request per window; raise the rate or lengthen the window",
-                self.name
+                self.info.name
             ));
         }
         Ok(limit as u64)
     }
 
     /// `n` times the tier multiplier, rounded, at least 1.
-    pub fn scaled(&self, n: u64) -> u64 {
+    fn scaled(&self, n: u64) -> u64 {
         ((n as f64 * self.scale).round() as u64).max(1)
     }
 
-    /// Fails if a parameter outside `known` was given.
-    pub fn allow(&self, known: &[&str]) -> Result<(), String> {
-        for (k, _) in self.params {
-            if !known.contains(&k.as_str()) {
-                let valid = if known.is_empty() {
-                    "it takes no parameters".to_string()
-                } else {
-                    format!("valid parameters: {}", known.join(", "))
-                };
-                return Err(format!(
-                    "limiter {}: unknown parameter {k:?}; {valid}",
-                    self.name
-                ));
-            }
-        }
-        Ok(())
+    /// A whole-number parameter counting requests, multiplied by the tier
+    /// multiplier like the common limits.
+    pub fn count(&self, name: &str) -> Result<u64, String> {
+        Ok(self.scaled(self.params.int(name)?))
     }
 
-    fn raw(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+    /// A number parameter.
+    pub fn number(&self, name: &str) -> Result<f64, String> {
+        self.params.number(name)
     }
 
-    fn invalid(&self, name: &str, value: &str, why: &str) -> String {
-        format!(
-            "limiter {}: parameter {name}={value:?} is not valid: {why}",
-            self.name
-        )
+    /// A duration parameter, in nanoseconds.
+    pub fn duration(&self, name: &str) -> Result<SimTime, String> {
+        self.params.duration(name)
     }
 
-    /// A number parameter within `range`, or `default` when absent.
-    pub fn number(
-        &self,
-        name: &str,
-        default: f64,
-        range: std::ops::RangeInclusive<f64>,
-    ) -> Result<f64, String> {
-        let Some(v) = self.raw(name) else {
-            return Ok(default);
-        };
-        match v.parse::<f64>() {
-            Ok(x) if range.contains(&x) => Ok(x),
-            _ => Err(self.invalid(
-                name,
-                v,
-                &format!(
-                    "expected a number from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )),
-        }
+    /// A word parameter.
+    pub fn word(&self, name: &str) -> Result<&'static str, String> {
+        self.params.word(name)
     }
-
-    /// A count parameter of at least 1 (multiplied by the tier multiplier).
-    pub fn count(&self, name: &str, default: u64) -> Result<u64, String> {
-        let Some(v) = self.raw(name) else {
-            return Ok(self.scaled(default));
-        };
-        match v.parse::<u64>() {
-            Ok(n) if n >= 1 => Ok(self.scaled(n)),
-            _ => Err(self.invalid(name, v, "expected a whole number of at least 1")),
-        }
-    }
-
-    /// The window algorithms' `count` parameter: whether denied requests
-    /// count towards the limit too (`count=all`, as Cloudflare counts
-    /// requests) or only admitted ones (`count=admitted`, the default).
-    pub fn counts_all(&self) -> Result<bool, String> {
-        match self.raw("count") {
-            None | Some("admitted") => Ok(false),
-            Some("all") => Ok(true),
-            Some(v) => Err(self.invalid("count", v, "expected \"admitted\" or \"all\"")),
-        }
-    }
-
-    /// A duration parameter above zero, or `default` when absent.
-    pub fn duration(&self, name: &str, default: SimTime) -> Result<SimTime, String> {
-        let Some(v) = self.raw(name) else {
-            return Ok(default);
-        };
-        match parse_duration(v) {
-            Ok(d) if d > 0 => Ok(d),
-            Ok(_) => Err(self.invalid(name, v, "must be longer than zero")),
-            Err(e) => Err(self.invalid(name, v, &e.0)),
-        }
-    }
-}
-
-fn find(name: &str) -> Result<&'static AlgorithmInfo, String> {
-    ALGORITHMS.iter().find(|a| a.name == name).ok_or_else(|| {
-        let names: Vec<&str> = ALGORITHMS.iter().map(|a| a.name).collect();
-        format!(
-            "unknown limiter algorithm {name:?}; valid algorithms: {}",
-            names.join(", ")
-        )
-    })
 }
 
 fn build_one(spec: &LimiterSpec, scale: f64, premium: f64) -> Result<BoxedLimiter, String> {
     let info = spec.info();
-    let ctx = Ctx {
-        name: info.name,
+    let ctx = LimiterCtx {
+        info,
         rate: spec.rate.map(|r| r.0),
         burst: spec.burst,
         window: spec.window.map(|w| w.0),
         scale,
         premium,
-        params: &spec.algorithm.0.params,
+        params: Params::new(info, &spec.algorithm.0.params)?,
     };
     (info.build)(&ctx)
 }
@@ -538,5 +522,17 @@ mod tests {
         let err = build(&spec).err().unwrap();
         assert!(err.contains("below one request per window"), "{err}");
         assert!("ip".parse::<KeyBy>().is_err());
+    }
+
+    #[test]
+    fn every_algorithm_builds_with_its_defaults() {
+        for info in ALGORITHMS {
+            for p in info.params {
+                let given = [(p.name.to_string(), p.default.to_string())];
+                Params::new(info, &given).unwrap_or_else(|e| panic!("{e}"));
+            }
+            let spec = LimiterSpec::new(info.name, Some(10.0), None, KeyBy::Client).unwrap();
+            build(&spec).unwrap_or_else(|e| panic!("{}: {e}", info.name));
+        }
     }
 }

@@ -7,15 +7,12 @@
 //! so no rounding depends on the platform. With `count=all` denied requests
 //! count too, which is how Cloudflare counts.
 
-use super::registry::Ctx;
-use super::{BoxedLimiter, Decision, KeyMap, Limiter};
+use super::window::{Counter, Rule};
+use super::{Decision, KeyMap};
 use crate::engine::SimTime;
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct SlidingCounter {
-    window: u64,
-    limit: u64,
-    count_all: bool,
     counts: KeyMap<Counts>,
 }
 
@@ -50,21 +47,9 @@ impl Counts {
     }
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["count"])?;
-    Ok(Box::new(SlidingCounter {
-        window: ctx.window(),
-        limit: ctx.window_limit()?,
-        count_all: ctx.counts_all()?,
-        counts: KeyMap::default(),
-    }))
-}
-
-impl SlidingCounter {
-    /// Decides on a request for `key` at `now`; counts it even when it
-    /// is denied if `always`.
-    fn count(&mut self, key: u64, now: SimTime, always: bool) -> Decision {
-        let (w, limit) = (self.window, self.limit);
+impl Counter for SlidingCounter {
+    fn count(&mut self, rule: &Rule, key: u64, now: SimTime, always: bool) -> Decision {
+        let (w, limit) = (rule.window, rule.limit);
         let c = self.counts.entry(key, || Counts {
             window: now / w,
             ..Counts::default()
@@ -97,21 +82,10 @@ impl SlidingCounter {
             retry_after: retry_at.saturating_sub(now).max(1),
         }
     }
-}
-
-impl Limiter for SlidingCounter {
-    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
-        self.count(key, now, self.count_all)
-    }
-
-    /// Counts it even past the limit: the overshoot is owed.
-    fn consume(&mut self, key: u64, now: SimTime) {
-        self.count(key, now, true);
-    }
 
     /// Counts older than the previous window no longer matter.
-    fn evict_idle(&mut self, now: SimTime) {
-        let current = now / self.window;
+    fn evict_idle(&mut self, rule: &Rule, now: SimTime) {
+        let current = now / rule.window;
         self.counts.retain(|c| c.window + 1 >= current);
     }
 

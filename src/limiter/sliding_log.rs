@@ -9,29 +9,15 @@
 use std::collections::VecDeque;
 use std::mem::size_of;
 
-use super::registry::Ctx;
-use super::{BoxedLimiter, Decision, KeyMap, Limiter};
+use super::window::{Counter, Rule};
+use super::{Decision, KeyMap};
 use crate::engine::SimTime;
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct SlidingLog {
-    window: u64,
-    limit: u64,
-    count_all: bool,
     logs: KeyMap<VecDeque<SimTime>>,
     /// Timestamps held over all keys.
     entries: usize,
-}
-
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["count"])?;
-    Ok(Box::new(SlidingLog {
-        window: ctx.window(),
-        limit: ctx.window_limit()?,
-        count_all: ctx.counts_all()?,
-        logs: KeyMap::default(),
-        entries: 0,
-    }))
 }
 
 /// Drops the times that are W or more before `now`; returns how many.
@@ -43,16 +29,14 @@ fn expire(log: &mut VecDeque<SimTime>, now: SimTime, window: u64) -> usize {
     before - log.len()
 }
 
-impl SlidingLog {
-    /// Decides on a request for `key` at `now`; counts it even when it
-    /// is denied if `always`.
-    fn count(&mut self, key: u64, now: SimTime, always: bool) -> Decision {
+impl Counter for SlidingLog {
+    fn count(&mut self, rule: &Rule, key: u64, now: SimTime, always: bool) -> Decision {
         let log = self.logs.entry(key, VecDeque::new);
-        self.entries -= expire(log, now, self.window);
-        let admit = (log.len() as u64) < self.limit;
+        self.entries -= expire(log, now, rule.window);
+        let admit = (log.len() as u64) < rule.limit;
         // Without this request, admission needs all but limit - 1 of the
         // logged times to expire.
-        let retry_at = (!admit).then(|| log[log.len() - self.limit as usize] + self.window);
+        let retry_at = (!admit).then(|| log[log.len() - rule.limit as usize] + rule.window);
         if admit || always {
             log.push_back(now);
             self.entries += 1;
@@ -64,20 +48,9 @@ impl SlidingLog {
             },
         }
     }
-}
 
-impl Limiter for SlidingLog {
-    fn decide(&mut self, key: u64, now: SimTime) -> Decision {
-        self.count(key, now, self.count_all)
-    }
-
-    /// Counts it even past the limit: the overshoot is owed.
-    fn consume(&mut self, key: u64, now: SimTime) {
-        self.count(key, now, true);
-    }
-
-    fn evict_idle(&mut self, now: SimTime) {
-        let window = self.window;
+    fn evict_idle(&mut self, rule: &Rule, now: SimTime) {
+        let window = rule.window;
         let mut dropped = 0;
         self.logs.retain(|log| {
             dropped += expire(log, now, window);

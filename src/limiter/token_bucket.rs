@@ -3,7 +3,7 @@
 //! fixed point, one token being T = 1/rate nanoseconds of credit, so refills
 //! never round and decisions equal GCRA's to the nanosecond.
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
 
@@ -25,8 +25,7 @@ struct Bucket {
     at: SimTime,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&[])?;
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
     let t = ctx.interval()?;
     Ok(Box::new(TokenBucket {
         t,

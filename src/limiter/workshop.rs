@@ -49,9 +49,10 @@
 
 use std::collections::VecDeque;
 
-use super::registry::Ctx;
+use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
-use crate::engine::{SECOND, SimTime};
+use crate::engine::SimTime;
+use crate::spec::{Kind, Param};
 
 /// Adaptation points the load factor averages.
 const HISTORY: usize = 10;
@@ -87,21 +88,22 @@ struct Bucket {
     limit: u64,
 }
 
-pub fn build(ctx: &Ctx) -> Result<BoxedLimiter, String> {
-    ctx.allow(&["adapt_every"])?;
-    // The workshop's defaults: 100 per 60 s window, 20 burst tokens, and
-    // an adaptation every 5 minutes.
-    let window = ctx.window_or(60 * SECOND);
-    let base = if ctx.has_rate() {
-        ctx.limit_per(window)?
-    } else {
-        100
-    };
+/// The workshop's adaptation interval.
+pub const PARAMS: &[Param] = &[Param::new(
+    "adapt_every",
+    "5min",
+    Kind::Duration,
+    "time between adaptation points",
+)];
+
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+    // The registry's defaults are the workshop's: 100 per 60 s window and
+    // 20 burst tokens.
     Ok(Box::new(Workshop::new(
-        base as f64,
-        ctx.burst_or(20) as u64,
-        window,
-        ctx.duration("adapt_every", 5 * 60 * SECOND)?,
+        ctx.window_limit()? as f64,
+        ctx.burst() as u64,
+        ctx.window(),
+        ctx.duration("adapt_every")?,
         ctx.premium(),
     )))
 }
@@ -249,6 +251,7 @@ impl Limiter for Workshop {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SECOND;
 
     const S: SimTime = SECOND;
 
