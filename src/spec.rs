@@ -321,25 +321,22 @@ enum Value {
 /// `raw` read as `kind`, or None when it is not a valid value.
 fn parse(kind: Kind, raw: &str) -> Option<Value> {
     match kind {
-        Kind::Int { lo, hi } => raw
-            .parse()
-            .ok()
-            .filter(|v| (lo..=hi).contains(v))
-            .map(Value::Int),
+        Kind::Int { lo, hi } => within(raw, lo, hi).map(Value::Int),
         Kind::Fraction => fraction_or_number(raw)
             .filter(|v| *v > 0.0 && *v < 1.0)
             .map(Value::Number),
-        Kind::Number { lo, hi } => raw
-            .parse()
-            .ok()
-            .filter(|v| (lo..=hi).contains(v))
-            .map(Value::Number),
+        Kind::Number { lo, hi } => within(raw, lo, hi).map(Value::Number),
         Kind::Duration => parse_duration(raw)
             .ok()
             .filter(|d| *d > 0)
             .map(Value::Duration),
         Kind::Word(words) => words.iter().find(|w| **w == raw).map(|w| Value::Word(w)),
     }
+}
+
+/// `raw` read as a number from `lo` to `hi`.
+fn within<T: FromStr + PartialOrd>(raw: &str, lo: T, hi: T) -> Option<T> {
+    raw.parse().ok().filter(|v| (lo..=hi).contains(v))
 }
 
 /// A number written plainly (`0.1`) or as a percentage (`10%`).
