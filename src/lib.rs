@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod engine;
+pub mod error;
 pub mod experiment;
 pub mod io;
 pub mod limiter;

@@ -11,6 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 use crate::units::parse_duration;
 
 /// A name with its parameters as written, e.g. `s3fifo(small=0.1, threshold=2)`.
@@ -22,9 +23,9 @@ pub struct Spec {
 }
 
 impl FromStr for Spec {
-    type Err = String;
+    type Err = ConfigError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
         let text = text.trim();
         let (name, params) = match text.split_once('(') {
             None => (text, Vec::new()),
@@ -47,9 +48,7 @@ impl FromStr for Spec {
         };
         let name = name.trim();
         if name.is_empty() {
-            return Err(format!(
-                "{text:?}: the name is missing before the parameters"
-            ));
+            return Err(format!("{text:?}: the name is missing before the parameters").into());
         }
         Ok(Spec {
             name: name.to_lowercase(),
@@ -178,7 +177,7 @@ pub trait Entry: 'static {
 }
 
 /// The entry called `name`, or an error listing the valid names.
-pub fn find<E: Entry>(entries: &'static [E], name: &str) -> Result<&'static E, String> {
+pub fn find<E: Entry>(entries: &'static [E], name: &str) -> Result<&'static E, ConfigError> {
     entries.iter().find(|e| e.name() == name).ok_or_else(|| {
         let names: Vec<&str> = entries.iter().map(Entry::name).collect();
         let (what, plural) = E::WHAT;
@@ -186,6 +185,7 @@ pub fn find<E: Entry>(entries: &'static [E], name: &str) -> Result<&'static E, S
             "unknown {what} {name:?}; valid {plural}: {}",
             names.join(", ")
         )
+        .into()
     })
 }
 
@@ -216,7 +216,7 @@ impl<'a> Params<'a> {
     /// Checks that every given name is in the table and every value reads
     /// as its kind, so a mistake is reported however the constructor uses
     /// the parameter.
-    pub fn new<E: Entry>(entry: &E, given: &'a [(String, String)]) -> Result<Self, String> {
+    pub fn new<E: Entry>(entry: &E, given: &'a [(String, String)]) -> Result<Self, ConfigError> {
         let params = Params {
             owner: format!("{} {}", E::WHAT.0, entry.name()),
             given,
@@ -230,10 +230,9 @@ impl<'a> Params<'a> {
                     let names: Vec<&str> = params.table.iter().map(|p| p.name).collect();
                     format!("valid parameters: {}", names.join(", "))
                 };
-                return Err(format!(
-                    "{}: unknown parameter {name:?}; {valid}",
-                    params.owner
-                ));
+                return Err(
+                    format!("{}: unknown parameter {name:?}; {valid}", params.owner).into(),
+                );
             }
         }
         for p in params.table {
@@ -243,7 +242,7 @@ impl<'a> Params<'a> {
     }
 
     /// A whole-number parameter.
-    pub fn int(&self, name: &str) -> Result<u64, String> {
+    pub fn int(&self, name: &str) -> Result<u64, ConfigError> {
         match self.read(name)? {
             Value::Int(v) => Ok(v),
             _ => unreachable!("{name} is not a whole-number parameter"),
@@ -251,7 +250,7 @@ impl<'a> Params<'a> {
     }
 
     /// A fraction or number parameter.
-    pub fn number(&self, name: &str) -> Result<f64, String> {
+    pub fn number(&self, name: &str) -> Result<f64, ConfigError> {
         match self.read(name)? {
             Value::Number(v) => Ok(v),
             _ => unreachable!("{name} is not a number parameter"),
@@ -259,7 +258,7 @@ impl<'a> Params<'a> {
     }
 
     /// A duration parameter, in nanoseconds.
-    pub fn duration(&self, name: &str) -> Result<SimTime, String> {
+    pub fn duration(&self, name: &str) -> Result<SimTime, ConfigError> {
         match self.read(name)? {
             Value::Duration(v) => Ok(v),
             _ => unreachable!("{name} is not a duration parameter"),
@@ -267,14 +266,14 @@ impl<'a> Params<'a> {
     }
 
     /// A word parameter.
-    pub fn word(&self, name: &str) -> Result<&'static str, String> {
+    pub fn word(&self, name: &str) -> Result<&'static str, ConfigError> {
         match self.read(name)? {
             Value::Word(v) => Ok(v),
             _ => unreachable!("{name} is not a word parameter"),
         }
     }
 
-    fn read(&self, name: &str) -> Result<Value, String> {
+    fn read(&self, name: &str) -> Result<Value, ConfigError> {
         let param = self
             .table
             .iter()
@@ -302,10 +301,10 @@ impl<'a> Params<'a> {
                 Kind::Fraction => "; write one like 0.1 or 10%",
                 _ => "",
             };
-            format!(
+            ConfigError(format!(
                 "{}: parameter {what}; valid values are {}{example} (default {})",
                 self.owner, param.kind, param.default
-            )
+            ))
         })
     }
 }
@@ -381,7 +380,7 @@ mod tests {
         }
     }
 
-    fn params(given: &[(&str, &str)]) -> Result<(), String> {
+    fn params(given: &[(&str, &str)]) -> Result<(), ConfigError> {
         let given: Vec<(String, String)> = given
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -423,27 +422,27 @@ mod tests {
         let err = |given: &[(&str, &str)]| params(given).unwrap_err();
         let e = err(&[("n", "0")]);
         assert!(
-            e.contains(
+            e.0.contains(
                 "toy toy: parameter n=0 is out of range; valid values are 1 to 16 (default 4)"
             ),
             "{e}"
         );
         let e = err(&[("n", "x")]);
-        assert!(e.contains("n=\"x\" is not a valid value"), "{e}");
+        assert!(e.0.contains("n=\"x\" is not a valid value"), "{e}");
         let e = err(&[("share", "150%")]);
         assert!(
-            e.contains("share=150% is out of range") && e.contains("strictly between 0 and 1"),
+            e.0.contains("share=150% is out of range") && e.0.contains("strictly between 0 and 1"),
             "{e}"
         );
         let e = err(&[("share", "tenth")]);
-        assert!(e.contains("like 0.1 or 10%"), "{e}");
+        assert!(e.0.contains("like 0.1 or 10%"), "{e}");
         let e = err(&[("every", "0s")]);
-        assert!(e.contains("longer than zero"), "{e}");
+        assert!(e.0.contains("longer than zero"), "{e}");
         let e = err(&[("count", "some")]);
-        assert!(e.contains("admitted or all"), "{e}");
+        assert!(e.0.contains("admitted or all"), "{e}");
         let e = err(&[("size", "1")]);
         assert!(
-            e.contains(
+            e.0.contains(
                 "unknown parameter \"size\"; valid parameters: n, share, gain, every, count"
             ),
             "{e}"
@@ -451,6 +450,7 @@ mod tests {
         assert!(
             find(TOY, "toi")
                 .unwrap_err()
+                .0
                 .contains("unknown toy \"toi\"; valid toys: toy")
         );
     }

@@ -11,18 +11,14 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 
-/// Why a quantity could not be read; the message says what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct UnitError(pub String);
-
-fn err<T>(msg: impl Into<String>) -> Result<T, UnitError> {
-    Err(UnitError(msg.into()))
+fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(msg.into()))
 }
 
 /// Splits "12.5MiB" into (12.5, "MiB"); the number must be finite and non-negative.
-fn split_number(text: &str, what: &str) -> Result<(f64, String), UnitError> {
+fn split_number(text: &str, what: &str) -> Result<(f64, String), ConfigError> {
     let text = text.trim();
     let (num, unit) = text.split_at(number_end(text));
     let num = num.replace('_', "");
@@ -60,7 +56,7 @@ fn number_end(text: &str) -> usize {
 }
 
 /// Bytes in one unit of a size suffix, or None when the suffix is unknown.
-fn byte_unit(unit: &str) -> Result<u64, UnitError> {
+fn byte_unit(unit: &str) -> Result<u64, ConfigError> {
     Ok(match unit {
         "" | "B" | "b" => 1,
         "kB" | "KB" => 1_000,
@@ -91,21 +87,21 @@ fn byte_unit(unit: &str) -> Result<u64, UnitError> {
 fn scaled(
     text: &str,
     what: &str,
-    unit: fn(&str) -> Result<u64, UnitError>,
-) -> Result<Option<u64>, UnitError> {
+    unit: fn(&str) -> Result<u64, ConfigError>,
+) -> Result<Option<u64>, ConfigError> {
     let (value, suffix) = split_number(text, what)?;
     let scaled = value * unit(&suffix)? as f64;
     Ok((scaled <= u64::MAX as f64).then(|| scaled.round() as u64))
 }
 
 /// Parses a size in bytes: "4096", "4KiB", "1.5GB".
-pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
+pub fn parse_bytes(text: &str) -> Result<u64, ConfigError> {
     scaled(text, "a size such as \"64MiB\"", byte_unit)?
-        .ok_or_else(|| UnitError(format!("size {text:?} is too large")))
+        .ok_or_else(|| ConfigError(format!("size {text:?} is too large")))
 }
 
 /// Nanoseconds in one unit of a duration suffix.
-fn time_unit(unit: &str) -> Result<u64, UnitError> {
+fn time_unit(unit: &str) -> Result<u64, ConfigError> {
     Ok(match unit {
         "ns" => 1,
         "us" | "µs" => 1_000,
@@ -124,13 +120,13 @@ fn time_unit(unit: &str) -> Result<u64, UnitError> {
 }
 
 /// Parses a duration into nanoseconds: "250ms", "5m", "1h".
-pub fn parse_duration(text: &str) -> Result<SimTime, UnitError> {
+pub fn parse_duration(text: &str) -> Result<SimTime, ConfigError> {
     scaled(text, "a duration such as \"250ms\"", time_unit)?
-        .ok_or_else(|| UnitError(format!("duration {text:?} is too long")))
+        .ok_or_else(|| ConfigError(format!("duration {text:?} is too long")))
 }
 
 /// Parses a rate into events per second: "100/s", "6000/min", "5/100ms".
-pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
+pub fn parse_rate(text: &str) -> Result<f64, ConfigError> {
     let Some((count, per)) = text.split_once('/') else {
         return err(format!(
             "expected a rate such as \"100/s\" or \"6000/min\", found {text:?}"
@@ -169,7 +165,7 @@ pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
 }
 
 /// Parses "10%" into 0.1.
-pub fn parse_percent(text: &str) -> Result<f64, UnitError> {
+pub fn parse_percent(text: &str) -> Result<f64, ConfigError> {
     let Some(num) = text.trim().strip_suffix('%') else {
         return err(format!(
             "expected a percentage such as \"10%\", found {text:?}"
@@ -246,13 +242,13 @@ pub struct Rate(pub f64);
 
 /// `v` as an integer when it is one (TOML reads `1e6` as a float, though
 /// people write counts so), else what was expected.
-pub fn whole_number(v: f64) -> Result<i64, String> {
+pub fn whole_number(v: f64) -> Result<i64, ConfigError> {
     // 2^63 is the first float past i64::MAX, and TOML's integers stop there.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
         Ok(v as i64)
     } else {
-        Err(format!("expected a whole number, found {v}"))
+        Err(format!("expected a whole number, found {v}").into())
     }
 }
 

@@ -16,6 +16,7 @@ use edgesim::units::{Duration, Rate, format_bytes, parse_duration, parse_rate};
 use edgesim::workload::trace::{Trace, TraceOptions};
 
 use super::{emit, read_trace};
+use edgesim::error::ConfigError;
 
 /// Replay a trace or access log through one limiter and print the summary.
 #[derive(clap::Args)]
@@ -58,26 +59,26 @@ pub struct LimitArgs {
     pub opts: TraceOptions,
 }
 
-fn rate(text: &str) -> Result<Rate, String> {
-    parse_rate(text).map(Rate).map_err(|e| e.0)
+fn rate(text: &str) -> Result<Rate, ConfigError> {
+    parse_rate(text).map(Rate)
 }
 
-fn burst(text: &str) -> Result<u32, String> {
+fn burst(text: &str) -> Result<u32, ConfigError> {
     let n: i64 = text
         .parse()
         .map_err(|_| format!("expected a whole number of requests, found {text:?}"))?;
     check_burst(n)
 }
 
-fn key(text: &str) -> Result<KeyBy, String> {
+fn key(text: &str) -> Result<KeyBy, ConfigError> {
     text.parse()
 }
 
-fn window(text: &str) -> Result<Duration, String> {
+fn window(text: &str) -> Result<Duration, ConfigError> {
     match parse_duration(text) {
         Ok(0) => Err("must be longer than zero".into()),
         Ok(ns) => Ok(Duration(ns)),
-        Err(e) => Err(e.0),
+        Err(e) => Err(e),
     }
 }
 
@@ -93,7 +94,7 @@ pub fn run(args: LimitArgs) -> Result<()> {
         )
         .map_err(|e| anyhow!("--algorithm: {e}"))?
     };
-    let mut limiter = limiter::build(&spec).map_err(anyhow::Error::msg)?;
+    let mut limiter = limiter::build(&spec)?;
     let service = args
         .servers
         .zip(args.service_time)
@@ -126,13 +127,11 @@ pub fn run(args: LimitArgs) -> Result<()> {
         routes: &[],
         window: edgesim::engine::SECOND,
     };
-    let outcome =
-        service::simulate_in_time_order(&log.requests, stages, 0).map_err(anyhow::Error::msg)?;
+    let outcome = service::simulate_in_time_order(&log.requests, stages, 0)?;
     let admitted: Vec<bool> = outcome.decisions.iter().map(|d| d.admitted()).collect();
     let accuracy = service::in_time_order(&log.requests, &admitted, |r, a| {
         limiter::measure_accuracy(&spec, r, a)
-    })
-    .map_err(anyhow::Error::msg)?;
+    })?;
 
     let mut summary = summarize(&args.trace, &spec, &log, &admitted, &outcome);
     if let Some(a) = accuracy {

@@ -19,6 +19,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::{Located, Metric, deserialize};
+use crate::error::ConfigError;
 use crate::units::parse_percent;
 
 /// The dashboard's gauges of its host, which a simulation of requests has
@@ -32,29 +33,30 @@ const DASHBOARD_NAMES: &str =
 /// A value of `metric` as written in a file, in the metric's unit: a
 /// latency is a duration ("500ms", read as ms), a throughput a number or a
 /// rate ("800/s"), a ratio a number from 0 to 1 or a percentage.
-fn read(metric: Metric, written: &Written) -> Result<f64, String> {
+fn read(metric: Metric, written: &Written) -> Result<f64, ConfigError> {
     match written {
         Written::Number(n) if metric.is_latency() => Err(format!(
             "a latency needs a unit, found the bare number {n}: write e.g. \"{n}ms\""
-        )),
+        )
+        .into()),
         Written::Number(n) => metric.parse_value(&non_negative(*n)?.to_string()),
         Written::Text(t) => metric.parse_value(t),
     }
 }
 
 /// A fraction as written: a number, or a percentage ("20%").
-fn fraction(written: &Written) -> Result<f64, String> {
+fn fraction(written: &Written) -> Result<f64, ConfigError> {
     match written {
         Written::Number(n) => non_negative(*n),
-        Written::Text(t) => parse_percent(t).map_err(|e| e.0),
+        Written::Text(t) => parse_percent(t),
     }
 }
 
-fn non_negative(n: f64) -> Result<f64, String> {
+fn non_negative(n: f64) -> Result<f64, ConfigError> {
     if n.is_finite() && n >= 0.0 {
         Ok(n)
     } else {
-        Err(format!("must be a number >= 0, found {n}"))
+        Err(format!("must be a number >= 0, found {n}").into())
     }
 }
 

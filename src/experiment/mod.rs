@@ -14,6 +14,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::cache::{CapacitySpec, PolicySpec};
 use crate::engine::derive_seed;
+use crate::error::ConfigError;
 use crate::limiter::LimiterSpec;
 use crate::service::{LoadSpec, ServiceSpec};
 use crate::topology::{self, TopologySpec};
@@ -307,7 +308,7 @@ impl Experiment {
     }
 
     /// Whether some run matches `baseline`, else what can be written.
-    fn check_baseline(&self, baseline: &Baseline) -> Result<(), String> {
+    fn check_baseline(&self, baseline: &Baseline) -> Result<(), ConfigError> {
         if self
             .configurations()
             .any(|r| baseline.matches(&self.config_values(&r)))
@@ -326,7 +327,8 @@ impl Experiment {
         Err(format!(
             "no configuration matches this baseline; the configurations have: {}",
             known.join(", ")
-        ))
+        )
+        .into())
     }
 
     /// How the runs multiply out, e.g. "1 workload variant(s) x 10 cache
@@ -569,7 +571,7 @@ fn stage_choices<T: DeserializeOwned>(
     name: &str,
     field: &str,
     section: Option<Spanned<DeValue>>,
-    check: impl Fn(&T) -> Result<(), String>,
+    check: impl Fn(&T) -> Result<(), ConfigError>,
 ) -> Result<Stage<T>, Located> {
     let Some(section) = section else {
         return Ok((Vec::new(), vec![None]));
@@ -669,13 +671,15 @@ fn parse_sections(path: &Path, source: &str) -> Result<(Experiment, Range<usize>
         "cache",
         "policy",
         section("cache"),
-        |spec: &CacheSpec| match spec.capacity {
+        |spec: &CacheSpec| {
+            match spec.capacity {
             // Caught here, so `validate` refuses it, not the run.
             CapacitySpec::Bytes(_) if spec.ignore_size => Err(format!(
                 "capacity {} is in bytes, but object sizes are ignored (ignore_size): give a number of objects or a percentage",
                 spec.capacity
-            )),
+            ).into()),
             _ => Ok(()),
+        }
         },
     )?;
     let (limiters, limiter_slots) = stage_choices(
@@ -896,7 +900,7 @@ fn check_spread(
 
 /// The experiment's name names its output directory under outputs/, so it
 /// must be one plain file name: no separator, no `..`, nothing hidden.
-fn plain_file_name(name: &str) -> Result<(), String> {
+fn plain_file_name(name: &str) -> Result<(), ConfigError> {
     let bad = name.is_empty()
         || name.starts_with('.')
         || name.contains(['/', '\\', '\0'])
@@ -904,21 +908,17 @@ fn plain_file_name(name: &str) -> Result<(), String> {
     if bad {
         return Err(format!(
             "name {name:?} names the output directory outputs/<name>, so it must be a plain file name: letters, digits, '-', '_' or spaces, no '/' and not starting with '.'"
-        ));
+        ).into());
     }
     Ok(())
 }
 
 /// Builds the limiter `spec` describes, as each run will, so that its
 /// parameters are refused before any run starts.
-fn check_limiter(spec: &LimiterSpec, has_service: bool) -> Result<(), String> {
+fn check_limiter(spec: &LimiterSpec, has_service: bool) -> Result<(), ConfigError> {
     let limiter = crate::limiter::build(spec)?;
     if limiter.holds_slots() && !has_service {
-        return Err(format!(
-            "{}: {}",
-            spec.label(),
-            crate::service::NEEDS_ORIGIN
-        ));
+        return Err(format!("{}: {}", spec.label(), crate::service::NEEDS_ORIGIN).into());
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use crate::error::ConfigError;
 use crate::units::{self, Duration};
 
 /// A metric the report can rank by, set a target on, or compare.
@@ -155,40 +156,39 @@ impl Metric {
     /// Reads a value of this metric as users write it: latencies with a
     /// unit ("500ms"), ratios as fractions or percentages, throughput as a
     /// rate or a number per second, sizes with a unit.
-    pub fn parse_value(self, text: &str) -> Result<f64, String> {
+    pub fn parse_value(self, text: &str) -> Result<f64, ConfigError> {
         let text = text.trim();
         let plain = text.parse::<f64>().ok();
         let value = match self {
-            Metric::P50 | Metric::P95 | Metric::P99 => units::parse_duration(text)
-                .map(|ns| ns as f64 / 1e6)
-                .map_err(|e| e.0)?,
+            Metric::P50 | Metric::P95 | Metric::P99 => {
+                units::parse_duration(text).map(|ns| ns as f64 / 1e6)?
+            }
             Metric::HitRatio
             | Metric::ByteHitRatio
             | Metric::ErrorRatio
             | Metric::LegitDenied
             | Metric::AbusiveAllowed => match plain {
                 Some(x) => x,
-                None => units::parse_percent(text).map_err(|e| e.0)?,
+                None => units::parse_percent(text)?,
             },
             Metric::Throughput => match plain {
                 Some(x) => x,
-                None => units::parse_rate(text).map_err(|e| e.0)?,
+                None => units::parse_rate(text)?,
             },
-            Metric::OriginBytes | Metric::StateBytes => {
-                units::parse_bytes(text).map_err(|e| e.0)? as f64
-            }
+            Metric::OriginBytes | Metric::StateBytes => units::parse_bytes(text)? as f64,
             Metric::OriginRequests | Metric::Cost => {
                 plain.ok_or_else(|| format!("expected a number, found {text:?}"))?
             }
         };
         if !value.is_finite() || value < 0.0 {
-            return Err(format!("expected a value of zero or more, found {text:?}"));
+            return Err(format!("expected a value of zero or more, found {text:?}").into());
         }
         if self.is_ratio() && value > 1.0 {
             return Err(format!(
                 "{} is a ratio from 0 to 1 (or a percentage such as \"5%\"), found {text}",
                 self.name()
-            ));
+            )
+            .into());
         }
         Ok(value)
     }
@@ -335,7 +335,7 @@ impl Target {
         if self.at_least { ">=" } else { "<=" }
     }
 
-    pub fn parse(text: &str) -> Result<Target, String> {
+    pub fn parse(text: &str) -> Result<Target, ConfigError> {
         let (name, at_least, value) = if let Some((n, v)) = text.split_once(">=") {
             (n, true, v)
         } else if let Some((n, v)) = text.split_once("<=") {
@@ -343,7 +343,7 @@ impl Target {
         } else {
             return Err(format!(
                 "target {text:?}: expected `metric >= value` or `metric <= value`, e.g. \"p95 <= 500ms\""
-            ));
+            ).into());
         };
         let name = name.trim();
         let metric = Metric::parse(name).ok_or_else(|| {
@@ -516,13 +516,14 @@ mod tests {
         );
         let t = Target::parse("throughput >= 1000/s").unwrap();
         assert_eq!(t.value, 1000.0);
-        assert!(Target::parse("p95 < 1s").unwrap_err().contains(">="));
+        assert!(Target::parse("p95 < 1s").unwrap_err().0.contains(">="));
         assert!(
             Target::parse("speed >= 1")
                 .unwrap_err()
+                .0
                 .contains("unknown metric")
         );
-        assert!(Target::parse("p95 <= 500").unwrap_err().contains("unit"));
+        assert!(Target::parse("p95 <= 500").unwrap_err().0.contains("unit"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use super::sliding_counter::Counts;
 use super::{KeyMap, LimiterSpec, build};
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 use crate::metrics::Accuracy;
 use crate::workload::Request;
 
@@ -40,7 +41,7 @@ pub fn measure_accuracy(
     spec: &LimiterSpec,
     requests: &[Request],
     admitted: &[bool],
-) -> Result<Option<Accuracy>, String> {
+) -> Result<Option<Accuracy>, ConfigError> {
     let Some(approximation) = spec.info().approximates else {
         return Ok(None);
     };

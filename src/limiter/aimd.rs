@@ -10,6 +10,7 @@ use super::BoxedLimiter;
 use super::registry::{LimiterCtx, REQUESTS};
 use super::slots::{SlotLimit, Slotted};
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 use crate::spec::{Kind, Param};
 
 pub const PARAMS: &[Param] = &[
@@ -37,13 +38,11 @@ pub struct Aimd {
     timeout: SimTime,
 }
 
-pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, ConfigError> {
     let initial = ctx.count("initial")?;
     let max = ctx.count("max")?;
     if initial > max {
-        return Err(format!(
-            "limiter aimd: initial limit {initial} is above max {max}"
-        ));
+        return Err(format!("limiter aimd: initial limit {initial} is above max {max}").into());
     }
     Ok(Box::new(Slotted::new(Aimd {
         initial,

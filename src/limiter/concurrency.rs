@@ -4,6 +4,7 @@
 use super::BoxedLimiter;
 use super::registry::{LimiterCtx, REQUESTS};
 use super::slots::{SlotLimit, Slotted};
+use crate::error::ConfigError;
 use crate::spec::Param;
 
 pub const PARAMS: &[Param] = &[Param::new(
@@ -18,7 +19,7 @@ pub struct Concurrency {
     max: u64,
 }
 
-pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, ConfigError> {
     Ok(Box::new(Slotted::new(Concurrency {
         max: ctx.count("max")?,
     })))

@@ -8,6 +8,7 @@
 use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 
 #[derive(Clone)]
 pub struct Gcra {
@@ -18,7 +19,7 @@ pub struct Gcra {
     tat: KeyMap<SimTime>,
 }
 
-pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, ConfigError> {
     Ok(Box::new(Gcra::new(ctx.interval()?, ctx.burst())))
 }
 

@@ -16,6 +16,7 @@ use super::BoxedLimiter;
 use super::registry::{LimiterCtx, REQUESTS};
 use super::slots::{SlotLimit, Slotted};
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 use crate::spec::{Kind, Param};
 
 /// Samples averaged plainly before the exponential average takes over.
@@ -64,14 +65,15 @@ pub struct Learned {
     samples: u32,
 }
 
-pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, ConfigError> {
     let initial = ctx.count("initial")? as f64;
     let min = ctx.count("min")? as f64;
     let max = ctx.count("max")? as f64;
     if !(min <= initial && initial <= max) {
         return Err(format!(
             "limiter gradient: needs min <= initial <= max, found {min}, {initial}, {max}"
-        ));
+        )
+        .into());
     }
     Ok(Box::new(Slotted::new(Gradient {
         initial,

@@ -7,6 +7,7 @@
 use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 
 #[derive(Clone)]
 pub struct LeakyBucket {
@@ -23,7 +24,7 @@ struct Water {
     at: SimTime,
 }
 
-pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, ConfigError> {
     let t = ctx.interval()?;
     Ok(Box::new(LeakyBucket {
         t,

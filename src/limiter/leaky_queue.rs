@@ -8,11 +8,12 @@ use super::gcra::Gcra;
 use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, Limiter};
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 
 #[derive(Clone)]
 pub struct LeakyQueue(Gcra);
 
-pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, ConfigError> {
     Ok(Box::new(LeakyQueue(Gcra::new(
         ctx.interval()?,
         ctx.burst(),

@@ -22,6 +22,7 @@ use super::{
     token_bucket, window, workshop,
 };
 use crate::engine::{SECOND, SimTime};
+use crate::error::ConfigError;
 use crate::spec::{self, Entry, Kind, Param, Params, Spec};
 use crate::units::{Duration, Rate};
 
@@ -42,7 +43,7 @@ pub struct AlgorithmInfo {
     pub tiers_inside: bool,
     /// For approximations of a sliding window: how they estimate the rate.
     pub approximates: Option<Approximation>,
-    pub build: fn(&LimiterCtx) -> Result<BoxedLimiter, String>,
+    pub build: fn(&LimiterCtx) -> Result<BoxedLimiter, ConfigError>,
 }
 
 impl AlgorithmInfo {
@@ -52,7 +53,7 @@ impl AlgorithmInfo {
         name: &'static str,
         about: &'static str,
         params: &'static [Param],
-        build: fn(&LimiterCtx) -> Result<BoxedLimiter, String>,
+        build: fn(&LimiterCtx) -> Result<BoxedLimiter, ConfigError>,
     ) -> Self {
         AlgorithmInfo {
             name,
@@ -205,16 +206,17 @@ pub enum KeyBy {
 }
 
 impl FromStr for KeyBy {
-    type Err = String;
+    type Err = ConfigError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
         match text.trim() {
             "client" => Ok(KeyBy::Client),
             "client+route" => Ok(KeyBy::ClientRoute),
             "global" => Ok(KeyBy::Global),
             other => Err(format!(
                 "unknown limiter key {other:?}, expected \"client\", \"client+route\" or \"global\""
-            )),
+            )
+            .into()),
         }
     }
 }
@@ -240,9 +242,9 @@ impl<'de> Deserialize<'de> for KeyBy {
 pub struct AlgorithmSpec(pub Spec);
 
 impl FromStr for AlgorithmSpec {
-    type Err = String;
+    type Err = ConfigError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
         let spec: Spec = text.parse()?;
         spec::find(ALGORITHMS, &spec.name)?;
         Ok(AlgorithmSpec(spec))
@@ -291,11 +293,11 @@ fn burst<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
 }
 
 /// A burst is a count of requests admitted back to back: at least 1.
-pub fn check_burst(v: i64) -> Result<u32, String> {
+pub fn check_burst(v: i64) -> Result<u32, ConfigError> {
     if v < 1 || v > u32::MAX as i64 {
         return Err(format!(
             "burst must be a whole number of requests of at least 1 (the requests admitted back to back; nginx burst=B is burst = B+1 here), found {v}"
-        ));
+        ).into());
     }
     Ok(v as u32)
 }
@@ -325,7 +327,7 @@ impl LimiterSpec {
         rate: Option<f64>,
         burst: Option<u32>,
         key: KeyBy,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConfigError> {
         Ok(LimiterSpec {
             algorithm: algorithm.parse()?,
             rate: rate.map(Rate),
@@ -390,17 +392,18 @@ pub struct LimiterCtx<'a> {
 
 impl LimiterCtx<'_> {
     /// The sustained rate per second; required by rate algorithms.
-    pub fn rate(&self) -> Result<f64, String> {
+    pub fn rate(&self) -> Result<f64, ConfigError> {
         self.rate.map(|r| r * self.scale).ok_or_else(|| {
             format!(
                 "limiter {}: needs a rate, such as rate = \"10/s\"",
                 self.info.name
             )
+            .into()
         })
     }
 
     /// Nanoseconds between conforming requests at the rate (at least 1).
-    pub fn interval(&self) -> Result<u64, String> {
+    pub fn interval(&self) -> Result<u64, ConfigError> {
         Ok(((1e9 / self.rate()?).round() as u64).max(1))
     }
 
@@ -423,7 +426,7 @@ impl LimiterCtx<'_> {
 
     /// Requests per window: rate x window, rounded, at least 1; without a
     /// rate, the algorithm's default limit when it has one.
-    pub fn window_limit(&self) -> Result<u64, String> {
+    pub fn window_limit(&self) -> Result<u64, ConfigError> {
         if let (None, Some(limit)) = (self.rate, self.info.defaults.limit) {
             return Ok(self.scaled(limit));
         }
@@ -432,7 +435,7 @@ impl LimiterCtx<'_> {
             return Err(format!(
                 "limiter {}: rate x window is below one request per window; raise the rate or lengthen the window",
                 self.info.name
-            ));
+            ).into());
         }
         Ok(limit as u64)
     }
@@ -444,27 +447,27 @@ impl LimiterCtx<'_> {
 
     /// A whole-number parameter counting requests, multiplied by the tier
     /// multiplier like the common limits.
-    pub fn count(&self, name: &str) -> Result<u64, String> {
+    pub fn count(&self, name: &str) -> Result<u64, ConfigError> {
         Ok(self.scaled(self.params.int(name)?))
     }
 
     /// A number parameter.
-    pub fn number(&self, name: &str) -> Result<f64, String> {
+    pub fn number(&self, name: &str) -> Result<f64, ConfigError> {
         self.params.number(name)
     }
 
     /// A duration parameter, in nanoseconds.
-    pub fn duration(&self, name: &str) -> Result<SimTime, String> {
+    pub fn duration(&self, name: &str) -> Result<SimTime, ConfigError> {
         self.params.duration(name)
     }
 
     /// A word parameter.
-    pub fn word(&self, name: &str) -> Result<&'static str, String> {
+    pub fn word(&self, name: &str) -> Result<&'static str, ConfigError> {
         self.params.word(name)
     }
 }
 
-fn build_one(spec: &LimiterSpec, scale: f64, premium: f64) -> Result<BoxedLimiter, String> {
+fn build_one(spec: &LimiterSpec, scale: f64, premium: f64) -> Result<BoxedLimiter, ConfigError> {
     let info = spec.info();
     let ctx = LimiterCtx {
         info,
@@ -481,7 +484,7 @@ fn build_one(spec: &LimiterSpec, scale: f64, premium: f64) -> Result<BoxedLimite
 /// Builds the limiter `spec` describes, with a separate instance for premium
 /// clients when their multiplier is not 1, or one instance for everyone
 /// when the algorithm handles tiers itself.
-pub fn build(spec: &LimiterSpec) -> Result<KeyedLimiter, String> {
+pub fn build(spec: &LimiterSpec) -> Result<KeyedLimiter, ConfigError> {
     if spec.info().tiers_inside {
         // Premium is a property of the client a key belongs to; the one
         // global key belongs to no client, so nobody is premium under it.
@@ -509,18 +512,21 @@ mod tests {
     #[test]
     fn bad_parameters_are_explained() {
         let err = "leaky".parse::<AlgorithmSpec>().unwrap_err();
-        assert!(err.contains("valid algorithms: fixed-window"), "{err}");
+        assert!(err.0.contains("valid algorithms: fixed-window"), "{err}");
         let err = check_burst(-3).unwrap_err();
-        assert!(err.contains("at least 1") && err.contains("-3"), "{err}");
+        assert!(
+            err.0.contains("at least 1") && err.0.contains("-3"),
+            "{err}"
+        );
         let spec = LimiterSpec::new("gcra", None, None, KeyBy::Client).unwrap();
         let err = build(&spec).err().unwrap();
-        assert!(err.contains("needs a rate"), "{err}");
+        assert!(err.0.contains("needs a rate"), "{err}");
         let spec = LimiterSpec::new("aimd(backof=0.5)", None, None, KeyBy::Client).unwrap();
         let err = build(&spec).err().unwrap();
-        assert!(err.contains("unknown parameter \"backof\""), "{err}");
+        assert!(err.0.contains("unknown parameter \"backof\""), "{err}");
         let spec = LimiterSpec::new("fixed-window", Some(0.1), None, KeyBy::Client).unwrap();
         let err = build(&spec).err().unwrap();
-        assert!(err.contains("below one request per window"), "{err}");
+        assert!(err.0.contains("below one request per window"), "{err}");
         assert!("ip".parse::<KeyBy>().is_err());
     }
 

@@ -6,6 +6,7 @@
 use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 
 #[derive(Clone)]
 pub struct TokenBucket {
@@ -25,7 +26,7 @@ struct Bucket {
     at: SimTime,
 }
 
-pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, ConfigError> {
     let t = ctx.interval()?;
     Ok(Box::new(TokenBucket {
         t,

@@ -6,6 +6,7 @@
 use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, Limiter};
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 use crate::spec::{Kind, Param};
 
 pub const PARAMS: &[Param] = &[Param::new(
@@ -48,7 +49,7 @@ pub struct Windowed<C> {
 }
 
 /// Builds the window algorithm whose counts are `C`.
-pub fn build<C: Counter>(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+pub fn build<C: Counter>(ctx: &LimiterCtx) -> Result<BoxedLimiter, ConfigError> {
     let rule = Rule {
         window: ctx.window(),
         limit: ctx.window_limit()?,

@@ -52,6 +52,7 @@ use std::collections::VecDeque;
 use super::registry::LimiterCtx;
 use super::{BoxedLimiter, Decision, KeyMap, Limiter};
 use crate::engine::SimTime;
+use crate::error::ConfigError;
 use crate::spec::{Kind, Param};
 
 /// Adaptation points the load factor averages.
@@ -96,7 +97,7 @@ pub const PARAMS: &[Param] = &[Param::new(
     "time between adaptation points",
 )];
 
-pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, String> {
+pub fn build(ctx: &LimiterCtx) -> Result<BoxedLimiter, ConfigError> {
     // The registry's defaults are the workshop's: 100 per 60 s window and
     // 20 burst tokens.
     Ok(Box::new(Workshop::new(

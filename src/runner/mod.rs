@@ -398,13 +398,7 @@ pub fn generate(
                     None => Ok(Vec::new()),
                 },
             };
-            (
-                requests.map_err(anyhow::Error::msg)?,
-                None,
-                s.service_routes(),
-                None,
-                None,
-            )
+            (requests?, None, s.service_routes(), None, None)
         }
         WorkloadSpec::Trace(t) => {
             let trace = trace::read(&t.path, &t.options)?;
@@ -451,9 +445,7 @@ pub fn generate(
         annotate_next_access(&mut requests);
     }
     let working_set = match spec {
-        WorkloadSpec::Synthetic(s) if requests.is_empty() => {
-            synthetic::key_space(s, seed).map_err(anyhow::Error::msg)?
-        }
+        WorkloadSpec::Synthetic(s) if requests.is_empty() => synthetic::key_space(s, seed)?,
         _ => WorkingSet::of(&requests),
     };
     Ok(WorkloadInstance {
@@ -626,10 +618,7 @@ fn simulate(
     layout: Option<&Layout>,
 ) -> Result<Measured> {
     let spec = exp.limiter_of(run).map(|l| &l.spec);
-    let mut limiter = spec
-        .map(limiter::build)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let mut limiter = spec.map(limiter::build).transpose()?;
     let stages = Stages {
         limiter: limiter.as_mut(),
         caches,
@@ -646,8 +635,7 @@ fn simulate(
             let requests: &mut dyn Iterator<Item = Request> = match &exp.workload_of(run).spec {
                 WorkloadSpec::Synthetic(s) if instance.requests.is_empty() => {
                     let workload_seed = exp.workload_seed(run.workload, run.replication);
-                    lazy =
-                        synthetic::Requests::new(s, workload_seed).map_err(anyhow::Error::msg)?;
+                    lazy = synthetic::Requests::new(s, workload_seed)?;
                     &mut lazy
                 }
                 _ => {
@@ -663,16 +651,14 @@ fn simulate(
             service::simulate(source, stages, seed)
         }
         _ => service::simulate_in_time_order(&instance.requests, stages, seed),
-    }
-    .map_err(anyhow::Error::msg)?;
+    }?;
     let requests = outcome.requests(&instance.requests);
     let limits = spec
         .map(|spec| {
             let admitted: Vec<bool> = outcome.decisions.iter().map(|d| d.admitted()).collect();
             let accuracy = service::in_time_order(requests, &admitted, |r, a| {
                 limiter::measure_accuracy(spec, r, a)
-            })
-            .map_err(anyhow::Error::msg)?;
+            })?;
             Ok::<_, anyhow::Error>(outcome.limit_stats(requests, accuracy))
         })
         .transpose()?;

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 
 use crate::engine::{SECOND, SimTime};
+use crate::error::ConfigError;
 use crate::units::{Duration, Rate};
 use crate::workload::arrivals::{Phase, Process};
 
@@ -105,9 +106,9 @@ struct RawPhase {
 }
 
 impl TryFrom<RawLoad> for LoadSpec {
-    type Error = String;
+    type Error = ConfigError;
 
-    fn try_from(raw: RawLoad) -> Result<Self, String> {
+    fn try_from(raw: RawLoad) -> Result<LoadSpec, ConfigError> {
         let load = resolve(&raw)?;
         Ok(LoadSpec {
             name: raw.name,
@@ -116,7 +117,7 @@ impl TryFrom<RawLoad> for LoadSpec {
     }
 }
 
-fn resolve(raw: &RawLoad) -> Result<Load, String> {
+fn resolve(raw: &RawLoad) -> Result<Load, ConfigError> {
     if raw.connections == Some(0) {
         return Err("connections must be at least 1, found 0".into());
     }
@@ -147,7 +148,7 @@ fn resolve(raw: &RawLoad) -> Result<Load, String> {
     }
     if let Some(speedup) = raw.speedup {
         if !(speedup.is_finite() && speedup > 0.0) {
-            return Err(format!("speedup must be a number > 0, found {speedup}"));
+            return Err(format!("speedup must be a number > 0, found {speedup}").into());
         }
         if raw.rate.is_some() || phases.is_some() || raw.arrival.is_some() {
             return Err("`speedup` replays the workload's own times; it cannot be combined with rate, arrival or phases".into());
@@ -189,7 +190,7 @@ fn resolve(raw: &RawLoad) -> Result<Load, String> {
     Ok(Load::Open { phases })
 }
 
-fn closed_load(raw: &RawLoad, phases: Option<&Vec<RawPhase>>) -> Result<Load, String> {
+fn closed_load(raw: &RawLoad, phases: Option<&Vec<RawPhase>>) -> Result<Load, ConfigError> {
     if raw.rate.is_some() || raw.arrival.is_some() || raw.speedup.is_some() {
         return Err("a closed loop (connections) sends as fast as answers come back: drop rate, arrival and speedup, or drop connections".into());
     }
@@ -232,7 +233,7 @@ fn closed_load(raw: &RawLoad, phases: Option<&Vec<RawPhase>>) -> Result<Load, St
 }
 
 /// The arrival process `raw.arrival` at `rate` per second.
-fn process(raw: &RawLoad, rate: f64) -> Result<Process, String> {
+fn process(raw: &RawLoad, rate: f64) -> Result<Process, ConfigError> {
     let on_off = matches!(raw.arrival, Some(Arrival::OnOff));
     let diurnal = matches!(raw.arrival, Some(Arrival::Diurnal));
     if !on_off && (raw.on.is_some() || raw.off.is_some() || raw.off_rate.is_some()) {
@@ -258,9 +259,7 @@ fn process(raw: &RawLoad, rate: f64) -> Result<Process, String> {
         Arrival::Diurnal => {
             let amplitude = raw.amplitude.unwrap_or(0.5);
             if !(0.0..=1.0).contains(&amplitude) {
-                return Err(format!(
-                    "amplitude must be between 0 and 1, found {amplitude}"
-                ));
+                return Err(format!("amplitude must be between 0 and 1, found {amplitude}").into());
             }
             Process::Diurnal {
                 rate,

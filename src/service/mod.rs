@@ -38,6 +38,7 @@ use rand_distr::{Distribution, Exp, LogNormal};
 use serde::{Deserialize, Deserializer};
 
 use crate::engine::{RngStream, SECOND, SimTime};
+use crate::error::ConfigError;
 use crate::units::{Duration, checked};
 
 /// `[service]`: the origin and the network around it.
@@ -109,7 +110,7 @@ const Z99: f64 = 2.326_347_874_040_841;
 
 impl TimeDist {
     /// Checks the parameters and returns the sampler.
-    pub fn sampler(&self) -> Result<TimeSampler, String> {
+    pub fn sampler(&self) -> Result<TimeSampler, ConfigError> {
         let seconds = |d: Duration| d.0 as f64 / SECOND as f64;
         Ok(match *self {
             TimeDist::Fixed { time } => TimeSampler::Fixed(time.0),

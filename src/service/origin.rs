@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use super::{Route, ServiceSpec, TimeSampler};
 use crate::engine::{RngStream, SimTime, stream};
+use crate::error::ConfigError;
 
 /// What happened to a request arriving at the origin.
 pub enum Arrival {
@@ -28,7 +29,7 @@ pub struct Origin {
 }
 
 impl Origin {
-    pub fn new(spec: &ServiceSpec, routes: &[Route], seed: u64) -> Result<Self, String> {
+    pub fn new(spec: &ServiceSpec, routes: &[Route], seed: u64) -> Result<Self, ConfigError> {
         let default = spec.service_time.sampler()?;
         let times = routes
             .iter()

@@ -16,6 +16,7 @@ use super::origin::{self, Origin};
 use super::{Route, ServiceSpec, TimeSampler};
 use crate::cache::{self, DynReplay, Lookup, Replay};
 use crate::engine::{EventQueue, RngStream, SECOND, SimTime, stream};
+use crate::error::ConfigError;
 use crate::limiter::{Decision, KeyedLimiter};
 use crate::metrics::service::{Fate, LoopStats, Sample, Served, Status};
 use crate::topology::limits::Limits;
@@ -137,14 +138,14 @@ struct Hop {
 }
 
 /// The sampler of `dist`, or None when every draw is zero.
-fn sampler(dist: Option<&super::TimeDist>, name: &str) -> Result<Option<TimeSampler>, String> {
+fn sampler(dist: Option<&super::TimeDist>, name: &str) -> Result<Option<TimeSampler>, ConfigError> {
     dist.filter(|d| !d.is_zero())
-        .map(|d| d.sampler().map_err(|e| format!("{name}: {e}")))
+        .map(|d| d.sampler().map_err(|e| format!("{name}: {e}").into()))
         .transpose()
 }
 
 impl Hop {
-    fn new(dist: Option<&super::TimeDist>, seed: u64, name: &str) -> Result<Self, String> {
+    fn new(dist: Option<&super::TimeDist>, seed: u64, name: &str) -> Result<Self, ConfigError> {
         Ok(Hop {
             sampler: sampler(dist, name)?,
             rng: stream(seed, name),
@@ -641,7 +642,7 @@ pub const NEEDS_ORIGIN: &str = "this limiter holds a slot per request until it c
 /// ([`simulate_in_time_order`] sorts them first). Fails when a stage's
 /// parameters are invalid or a concurrency limiter has no origin to
 /// complete its requests.
-pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, String> {
+pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, ConfigError> {
     let Stages {
         limiter,
         caches,
@@ -659,7 +660,7 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
     if let Source::Closed { think: 0, .. } = source
         && let Some(why) = super::stalls(service, has_cache, limiter.is_some())
     {
-        return Err(why);
+        return Err(why.into());
     }
     let origin = service.map(|s| Origin::new(s, routes, seed)).transpose()?;
     let hop = |f: fn(&ServiceSpec) -> Option<&super::TimeDist>, name| {
@@ -667,7 +668,7 @@ pub fn simulate(source: Source, stages: Stages, seed: u64) -> Result<Outcome, St
     };
     let rtt = (layout.rtt.iter())
         .map(|own| sampler(own.as_ref().or(service.and_then(|s| s.rtt.as_ref())), "rtt"))
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, ConfigError>>()?;
     let site_count = layout.locations() + layout.upper_names.len();
     let mut caches = caches.into_iter();
     let sites = (0..site_count)
@@ -805,7 +806,7 @@ pub fn simulate_in_time_order(
     requests: &[Request],
     stages: Stages,
     seed: u64,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, ConfigError> {
     let Some(order) = time_order(requests) else {
         return simulate(Source::Open(requests), stages, seed);
     };

@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use super::{Label, Request};
 use crate::engine::{SECOND, SimTime, stream};
+use crate::error::ConfigError;
 use crate::units::{Duration, Rate, checked};
 
 /// `clients = { ... }` in a synthetic `[workload]`.
@@ -182,7 +183,7 @@ impl Client {
 
 impl ClientsSpec {
     /// Every client, with its first arrival time.
-    fn population(&self, seed: u64) -> Result<Vec<(Client, SimTime)>, String> {
+    fn population(&self, seed: u64) -> Result<Vec<(Client, SimTime)>, ConfigError> {
         if self.legit == 0 && self.abusive == 0 && self.flash_crowd.is_none() {
             return Err(
                 "clients: the population is empty; give legit, abusive or a flash_crowd".into(),
@@ -198,7 +199,8 @@ impl ClientsSpec {
             return Err(format!(
                 "clients: {total} in all, more than the {} a run can tell apart",
                 u32::MAX
-            ));
+            )
+            .into());
         }
         let mut clients = super::with_room(total, "clients")?;
         for _ in 0..self.legit {
@@ -270,7 +272,7 @@ impl ClientsSpec {
         end: SimTime,
         seed: u64,
         mut request: impl FnMut(SimTime, u32, Label, u8) -> Request,
-    ) -> Result<Vec<Request>, String> {
+    ) -> Result<Vec<Request>, ConfigError> {
         let clients = self.population(seed)?;
         let mut arrivals = stream(seed, "client-arrivals");
         let mut heap = BinaryHeap::new();
@@ -363,6 +365,6 @@ mod tests {
         let err = spec("legit = 0\n")
             .generate(10, SimTime::MAX, 1, |_, _, _, _| Request::default())
             .unwrap_err();
-        assert!(err.contains("population is empty"), "{err}");
+        assert!(err.0.contains("population is empty"), "{err}");
     }
 }

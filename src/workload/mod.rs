@@ -10,6 +10,7 @@ use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{LATEST, SimTime};
+use crate::error::ConfigError;
 
 /// `next_access` of a request whose key is never requested again.
 pub const NEVER: u64 = u64::MAX;
@@ -52,7 +53,7 @@ pub enum Label {
 /// An empty vector with room for `n` items, or a message saying that `n`
 /// `what` cannot be held in memory (instead of an abort on a failed
 /// allocation).
-pub(crate) fn with_room<T>(n: u64, what: &str) -> Result<Vec<T>, String> {
+pub(crate) fn with_room<T>(n: u64, what: &str) -> Result<Vec<T>, ConfigError> {
     let mut items = Vec::new();
     usize::try_from(n)
         .ok()
@@ -69,11 +70,11 @@ pub(crate) fn with_room<T>(n: u64, what: &str) -> Result<Vec<T>, String> {
 
 /// `time`, the send time of generated request number `n` (from 1), unless
 /// it is past the simulated clock's range (a tiny rate over many requests).
-pub(crate) fn within_clock(time: SimTime, n: usize) -> Result<SimTime, String> {
+pub(crate) fn within_clock(time: SimTime, n: usize) -> Result<SimTime, ConfigError> {
     if time >= LATEST {
         return Err(format!(
             "request {n} would be sent after 2^62 ns (146 years), past the simulated clock's range: raise the rate or send fewer requests"
-        ));
+        ).into());
     }
     Ok(time)
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::Request;
 use super::clients::ClientsSpec;
 use crate::engine::{RngStream, SECOND, SimTime, stream};
+use crate::error::ConfigError;
 use crate::service::{Route, TimeDist};
 use crate::units::{Bytes, Duration, Rate, checked};
 
@@ -90,14 +91,15 @@ fn yes() -> bool {
 pub struct Routes(pub Vec<RouteSpec>);
 
 impl TryFrom<Vec<RouteSpec>> for Routes {
-    type Error = String;
+    type Error = ConfigError;
 
-    fn try_from(routes: Vec<RouteSpec>) -> Result<Self, String> {
+    fn try_from(routes: Vec<RouteSpec>) -> Result<Routes, ConfigError> {
         if routes.is_empty() || routes.len() > 256 {
             return Err(format!(
                 "routes: give between 1 and 256 routes, found {}",
                 routes.len()
-            ));
+            )
+            .into());
         }
         let total: f64 = routes.iter().map(|r| r.share).sum();
         if (total - 1.0).abs() > 1e-9 {
@@ -108,7 +110,8 @@ impl TryFrom<Vec<RouteSpec>> for Routes {
             return Err(format!(
                 "routes: the shares must sum to 1, found {total} ({})",
                 shares.join(" + ")
-            ));
+            )
+            .into());
         }
         for r in &routes {
             if let Some(t) = &r.service_time {
@@ -190,7 +193,7 @@ impl Default for SizeDist {
 
 impl SizeDist {
     /// Draws `n` object sizes (at least 1 byte, at most u32::MAX).
-    fn sample_sizes(&self, n: u64, seed: u64) -> Result<Vec<u32>, String> {
+    fn sample_sizes(&self, n: u64, seed: u64) -> Result<Vec<u32>, ConfigError> {
         let mut rng = stream(seed, "sizes");
         let clamp = |x: f64| x.round().clamp(1.0, u32::MAX as f64) as u32;
         let mut sizes = super::with_room(n, "keys (one size each)")?;
@@ -223,7 +226,7 @@ pub enum KeySampler {
 }
 
 impl KeySampler {
-    pub fn new(popularity: &Popularity, keys: u64) -> Result<Self, String> {
+    pub fn new(popularity: &Popularity, keys: u64) -> Result<Self, ConfigError> {
         Ok(match *popularity {
             Popularity::Zipf { alpha } => KeySampler::Zipf(
                 Zipf::new(keys as f64, alpha).map_err(|e| format!("popularity: {e}"))?,
@@ -259,7 +262,7 @@ fn ttl_ms(ttl: Option<Duration>) -> u32 {
 }
 
 impl Requests {
-    pub fn new(spec: &SyntheticSpec, seed: u64) -> Result<Self, String> {
+    pub fn new(spec: &SyntheticSpec, seed: u64) -> Result<Self, ConfigError> {
         let ttl = ttl_ms(spec.ttl);
         let mut cumulative = 0.0;
         let routes = spec.routes.as_ref().map_or_else(Vec::new, |r| {
@@ -318,7 +321,7 @@ impl Iterator for Requests {
 
 /// The working set of a workload drawn as it goes: every key of every
 /// route (its requests are not known in advance).
-pub fn key_space(spec: &SyntheticSpec, seed: u64) -> Result<super::WorkingSet, String> {
+pub fn key_space(spec: &SyntheticSpec, seed: u64) -> Result<super::WorkingSet, ConfigError> {
     let routes = spec.routes.as_ref().map_or(1, |r| r.0.len()) as u64;
     let bytes: u64 = spec
         .size
@@ -341,7 +344,7 @@ pub fn generate(
     seed: u64,
     times: Option<&mut dyn Iterator<Item = SimTime>>,
     end: Option<SimTime>,
-) -> Result<Vec<Request>, String> {
+) -> Result<Vec<Request>, ConfigError> {
     if spec.requests.is_none() && end.is_none() {
         return Err(
             "the workload has no end: set `requests` in [workload] or a `duration` in [load]"

@@ -8,6 +8,7 @@ use super::lines::{LineError, LineFormat, LineReader, Lines, Out};
 use super::source::Input;
 use super::time::{parse_number, scale};
 use super::{Column, Context, LogKey, Request, TimeUnit, TraceError, TraceOptions};
+use crate::error::ConfigError;
 
 /// Header names tried, in order, for columns not given explicitly, with the
 /// unit such a name implies (edgesim's own CSV uses `time_ns` and `ttl_ms`).
@@ -170,7 +171,7 @@ fn resolve(
     defaults: &[(&str, Option<TimeUnit>)],
     header: Option<&[String]>,
     flag: &str,
-) -> Result<Option<(usize, Option<TimeUnit>)>, String> {
+) -> Result<Option<(usize, Option<TimeUnit>)>, ConfigError> {
     match (given, header) {
         (Some(Column::Index(i)), _) => Ok(Some((*i, None))),
         (Some(Column::Name(name)), Some(header)) => header
@@ -181,11 +182,11 @@ fn resolve(
                 format!(
                     "--{flag}-column: no column named {name:?}; {}",
                     describe(header)
-                )
+                ).into()
             }),
         (Some(Column::Name(name)), None) => Err(format!(
             "--{flag}-column {name:?} names a column, but the file has no header: give a 0-based index"
-        )),
+        ).into()),
         (None, Some(header)) => Ok(defaults
             .iter()
             .find_map(|(name, unit)| header.iter().position(|h| h == name).map(|i| (i, *unit)))),

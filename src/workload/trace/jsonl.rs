@@ -16,6 +16,7 @@ use super::lines::{LineError, LineFormat, LineReader, Out};
 use super::source::Input;
 use super::time::parse_number;
 use super::{Column, Context, LogKey, Request, TimeUnit, TraceError, TraceOptions};
+use crate::error::ConfigError;
 
 /// A mapped field: its name and whether every line must have it.
 struct Field {
@@ -43,15 +44,15 @@ pub(super) struct Jsonl {
 }
 
 /// The field `--NAME-column` gives, or else an optional one called NAME.
-fn mapped(column: &Option<Column>, name: &str) -> Result<Field, String> {
+fn mapped(column: &Option<Column>, name: &str) -> Result<Field, ConfigError> {
     match column {
         Some(Column::Name(field)) => Ok(Field {
             name: field.clone(),
             required: true,
         }),
-        Some(Column::Index(i)) => Err(format!(
-            "--{name}-column {i}: JSON lines fields have names, not positions"
-        )),
+        Some(Column::Index(i)) => {
+            Err(format!("--{name}-column {i}: JSON lines fields have names, not positions").into())
+        }
         None => Ok(Field {
             name: name.into(),
             required: false,
@@ -60,7 +61,7 @@ fn mapped(column: &Option<Column>, name: &str) -> Result<Field, String> {
 }
 
 /// The field `--NAME-column` gives, for one that has no default.
-fn given(column: &Option<Column>, name: &str) -> Result<Option<Field>, String> {
+fn given(column: &Option<Column>, name: &str) -> Result<Option<Field>, ConfigError> {
     column.as_ref().map(|_| mapped(column, name)).transpose()
 }
 
@@ -69,7 +70,7 @@ pub(super) fn open(
     opts: &TraceOptions,
     cx: &Context,
 ) -> Result<LineReader<Jsonl>, TraceError> {
-    let build = || -> Result<Jsonl, String> {
+    let build = || -> Result<Jsonl, ConfigError> {
         let mut key = mapped(&opts.key_column, "key")?;
         key.required = true;
         Ok(Jsonl {

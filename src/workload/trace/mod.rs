@@ -35,6 +35,7 @@ use serde::Serialize;
 
 use super::{Request, annotate_next_access};
 use crate::engine::{LATEST, fnv1a};
+use crate::error::ConfigError;
 
 pub use cache_status::Observed;
 pub use options::{Column, Delimiter, LogKey, TimeUnit, TraceFormat, TraceOptions};
@@ -143,7 +144,7 @@ impl Names {
 
     /// The index of route `name`, assigning the next one on first sight;
     /// an error once there would be more than [`MAX_ROUTES`].
-    pub fn route(&mut self, name: &[u8]) -> Result<u8, String> {
+    pub fn route(&mut self, name: &[u8]) -> Result<u8, ConfigError> {
         if let Some(&id) = self.route_ids.get(name) {
             return Ok(id);
         }
@@ -152,7 +153,8 @@ impl Names {
                 "route column has more than {MAX_ROUTES} distinct values: {} would be route {}",
                 fields::show(name),
                 MAX_ROUTES + 1
-            ));
+            )
+            .into());
         }
         let id = self.routes.len() as u8;
         self.route_ids.insert(name.into(), id);
@@ -208,7 +210,10 @@ mod tests {
             assert_eq!(names.route(format!("r{i}").as_bytes()), Ok(i as u8));
         }
         let err = names.route(b"one-too-many").unwrap_err();
-        assert!(err.starts_with("route column has more than 256 distinct values: "));
+        assert!(
+            err.0
+                .starts_with("route column has more than 256 distinct values: ")
+        );
         assert_eq!(names.route(b"y"), Ok(1));
         assert_eq!(names.routes.len(), MAX_ROUTES);
     }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+use crate::error::ConfigError;
 use serde::{Deserialize, Deserializer};
 
 /// The trace formats edgesim reads.
@@ -149,9 +150,9 @@ pub enum Column {
 }
 
 impl FromStr for Column {
-    type Err = String;
+    type Err = ConfigError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
         let text = text.trim();
         if text.is_empty() {
             return Err("empty column name".into());
@@ -192,16 +193,17 @@ impl<'de> Deserialize<'de> for Column {
 pub struct Delimiter(pub u8);
 
 impl FromStr for Delimiter {
-    type Err = String;
+    type Err = ConfigError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
         match text {
             "tab" | "\\t" | "\t" => Ok(Delimiter(b'\t')),
             "space" | " " => Ok(Delimiter(b' ')),
             t if t.len() == 1 && t != "\"" => Ok(Delimiter(t.as_bytes()[0])),
-            _ => Err(format!(
-                "delimiter {text:?}: expected one ASCII character, `tab` or `space`"
-            )),
+            _ => Err(
+                format!("delimiter {text:?}: expected one ASCII character, `tab` or `space`")
+                    .into(),
+            ),
         }
     }
 }
@@ -307,18 +309,20 @@ fn on_error<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 
 impl TraceOptions {
     /// The format to read `path` with: the one asked for, or a guess.
-    pub fn format_for(&self, path: &Path) -> Result<TraceFormat, String> {
-        self.format.or_else(|| TraceFormat::guess(path)).ok_or_else(|| {
-            format!(
+    pub fn format_for(&self, path: &Path) -> Result<TraceFormat, ConfigError> {
+        self.format
+            .or_else(|| TraceFormat::guess(path))
+            .ok_or_else(|| {
+                format!(
                 "cannot tell the trace format from the name {}: pass --format (TOML: format = ...) \
                  with one of csv, oracle-general, text, lirs, arc, combined, jsonl",
                 path.display()
-            )
-        })
+            ).into()
+            })
     }
 
     /// Refuses options that `format` cannot honour, rather than ignore them.
-    pub fn check_applies(&self, format: TraceFormat) -> Result<(), String> {
+    pub fn check_applies(&self, format: TraceFormat) -> Result<(), ConfigError> {
         let columns = matches!(format, TraceFormat::Csv | TraceFormat::Jsonl);
         let name = clap::ValueEnum::to_possible_value(&format)
             .map_or_else(String::new, |v| v.get_name().to_string());
@@ -327,7 +331,8 @@ impl TraceOptions {
                 "--log-key {} (TOML: log_key) applies to access logs, CSV and JSON lines, \
                  whose keys are request targets; a {name} trace has plain keys",
                 self.log_key.name()
-            ));
+            )
+            .into());
         }
         // Options naming fields, which only formats with named fields have.
         let fields = [
@@ -367,11 +372,11 @@ impl TraceOptions {
             .find(|(_, _, given)| *given);
         if let Some((flag, key, _)) = refused {
             return Err(if csv_only.iter().any(|o| o.0 == *flag) {
-                format!("{flag} (TOML: {key}) needs a CSV trace, not {name}")
+                format!("{flag} (TOML: {key}) needs a CSV trace, not {name}").into()
             } else {
                 format!(
                     "{flag} (TOML: {key}) needs a CSV or JSON lines trace; a {name} trace has no such field (see docs/traces.md)"
-                )
+                ).into()
             });
         }
         if columns && (self.log_key == LogKey::HostPath) != self.host_column.is_some() {
@@ -387,7 +392,7 @@ impl TraceOptions {
     }
 
     /// The operations to keep, lower-cased; empty keeps everything.
-    pub fn op_filter(&self) -> Result<Vec<Vec<u8>>, String> {
+    pub fn op_filter(&self) -> Result<Vec<Vec<u8>>, ConfigError> {
         let ops: Vec<Vec<u8>> = self
             .ops
             .iter()

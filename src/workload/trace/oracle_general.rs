@@ -11,6 +11,7 @@
 use super::source::Input;
 use super::{BATCH, Context, Decode, Request, TraceError};
 use crate::engine::SECOND;
+use crate::error::ConfigError;
 use crate::workload::NEVER;
 
 /// Bytes in one record.
@@ -34,7 +35,7 @@ pub fn decode(rec: &[u8; RECORD_BYTES]) -> Request {
 
 /// Encodes one record (time is stored in whole seconds, which must fit the
 /// format's 32 bits: up to the year 2106 for Unix times).
-pub fn encode(req: &Request) -> Result<[u8; RECORD_BYTES], String> {
+pub fn encode(req: &Request) -> Result<[u8; RECORD_BYTES], ConfigError> {
     let seconds = u32::try_from(req.time / SECOND).map_err(|_| {
         format!(
             "time {} s is past oracleGeneral's 32-bit seconds (at most {}); write CSV, which keeps 64-bit nanoseconds",
@@ -57,12 +58,12 @@ pub fn encode(req: &Request) -> Result<[u8; RECORD_BYTES], String> {
 
 /// Decodes a whole buffer of records; a trailing partial record is an error
 /// naming its byte offset.
-pub fn decode_all(bytes: &[u8]) -> Result<Vec<Request>, String> {
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<Request>, ConfigError> {
     let chunks = bytes.chunks_exact(RECORD_BYTES);
     let partial = chunks.remainder().len();
     if partial > 0 {
         let offset = bytes.len() - partial;
-        return Err(format!("{} at byte offset {offset}", truncated(partial)));
+        return Err(format!("{} at byte offset {offset}", truncated(partial)).into());
     }
     Ok(chunks.map(|c| decode(c.try_into().unwrap())).collect())
 }
@@ -141,6 +142,6 @@ mod tests {
         bytes.extend_from_slice(&encode(&never).unwrap());
         assert_eq!(decode_all(&bytes).unwrap(), vec![req, never]);
         bytes.extend_from_slice(&[1, 2, 3]);
-        assert!(decode_all(&bytes).unwrap_err().contains("byte offset 48"));
+        assert!(decode_all(&bytes).unwrap_err().0.contains("byte offset 48"));
     }
 }
