@@ -13,7 +13,7 @@
 //!   |T1| > p (or |T1| = p and the request hit B2); else T2's tail to B2.
 
 use super::slab::{ListStore, Lists};
-use super::{BoxedCache, ListsPolicy, registry::Ctx};
+use super::{BoxedCache, ListsPolicy, registry::PolicyCtx};
 use crate::workload::Request;
 
 const T1: u8 = 0;
@@ -38,8 +38,7 @@ impl Arc {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 

@@ -7,7 +7,7 @@
 
 use super::priority::{Ranked, Rule};
 use super::slab::Node;
-use super::{BoxedCache, registry::Ctx};
+use super::{BoxedCache, registry::PolicyCtx};
 use crate::workload::{NEVER, Request};
 
 /// The Belady rule: rank `NEVER - next access`, so the furthest next access
@@ -15,8 +15,7 @@ use crate::workload::{NEVER, Request};
 pub struct Belady;
 
 impl Belady {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Ranked::build_with(ctx, Belady))
     }
 }

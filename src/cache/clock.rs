@@ -6,7 +6,7 @@
 
 use super::queue::{Discipline, OneQueue};
 use super::slab::{List, Slab};
-use super::{BoxedCache, registry::Ctx};
+use super::{BoxedCache, registry::PolicyCtx};
 
 /// The CLOCK discipline; entries carry their counter.
 pub struct Clock {
@@ -21,9 +21,8 @@ impl Clock {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["bits"])?;
-        let bits = ctx.params.int_in("bits", 1, 1, 8)?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let bits = ctx.params.int("bits")? as u32;
         Ok(OneQueue::build_with(ctx, Clock::new(bits)))
     }
 }

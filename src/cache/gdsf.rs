@@ -5,7 +5,7 @@
 
 use super::priority::{Ranked, Rule};
 use super::slab::Node;
-use super::{BoxedCache, registry::Ctx};
+use super::{BoxedCache, registry::PolicyCtx};
 use crate::workload::Request;
 
 /// (priority as ordered bits, sequence of the last update). Priorities are
@@ -22,8 +22,7 @@ pub struct Gdsf {
 }
 
 impl Gdsf {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Ranked::build_with(ctx, Gdsf::default()))
     }
 

@@ -9,7 +9,7 @@
 //! missing); eviction takes the oldest entry of the first group.
 
 use super::slab::{List, NIL, Slab};
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::{BoxedCache, Cache, registry::PolicyCtx};
 use crate::workload::Request;
 
 /// A frequency group, linked to its neighbours in increasing frequency.
@@ -44,8 +44,7 @@ impl Lfu {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 

@@ -12,7 +12,7 @@
 
 use super::priority::{Ranked, Rule};
 use super::slab::Node;
-use super::{BoxedCache, registry::Ctx};
+use super::{BoxedCache, registry::PolicyCtx};
 use crate::workload::Request;
 
 /// (priority, sequence of the last update): lowest priority first, and
@@ -35,8 +35,7 @@ pub struct LfuDa {
 }
 
 impl LfuDa {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Ranked::build_with(ctx, LfuDa::default()))
     }
 

@@ -5,7 +5,7 @@
 
 use super::heap::Heap;
 use super::slab::{Node, Slab};
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::{BoxedCache, Cache, registry::PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one priority policy from another.
@@ -53,7 +53,7 @@ impl<R: Rule> Ranked<R> {
     }
 
     /// Builds from `ctx` once the rule is made from its parameters.
-    pub(super) fn build_with(ctx: &Ctx, rule: R) -> BoxedCache {
+    pub(super) fn build_with(ctx: &PolicyCtx, rule: R) -> BoxedCache {
         Box::new(Self::new(ctx.capacity, rule, ctx.expected_objects()))
     }
 

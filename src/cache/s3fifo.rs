@@ -13,7 +13,7 @@
 //!   at 3 and decremented if non-zero, else evicted.
 
 use super::slab::{InList, ListStore, Lists};
-use super::{BoxedCache, ListsPolicy, registry::Ctx};
+use super::{BoxedCache, ListsPolicy, registry::PolicyCtx};
 use crate::workload::Request;
 
 /// Index of each queue in `S3Fifo::lists`.
@@ -62,16 +62,10 @@ impl S3Fifo {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["small", "ghost", "threshold"])?;
-        let small = ctx.params.fraction("small", 0.1)?;
-        let ghost: f64 = ctx.params.get("ghost", 0.9)?;
-        if !(0.0..=4.0).contains(&ghost) {
-            return Err(format!(
-                "policy s3fifo: parameter ghost={ghost} is out of range; valid values are 0 to 4 (default 0.9)"
-            ));
-        }
-        let threshold = ctx.params.int_in("threshold", 2, 1, 3)? as u8;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let small = ctx.params.number("small")?;
+        let ghost = ctx.params.number("ghost")?;
+        let threshold = ctx.params.int("threshold")? as u8;
         Ok(Box::new(Self::new(
             ctx.capacity,
             small,

@@ -6,7 +6,7 @@
 
 use super::queue::{Discipline, OneQueue};
 use super::slab::{List, NIL, Slab};
-use super::{BoxedCache, registry::Ctx};
+use super::{BoxedCache, registry::PolicyCtx};
 
 /// The SIEVE discipline; entries carry their visited bit.
 pub struct Sieve {
@@ -15,8 +15,7 @@ pub struct Sieve {
 }
 
 impl Sieve {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(OneQueue::build_with(ctx, Sieve { hand: NIL }))
     }
 }

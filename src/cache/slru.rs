@@ -8,7 +8,7 @@
 //! segment are not inserted.
 
 use super::slab::{List, Slab};
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::{BoxedCache, Cache, registry::PolicyCtx};
 use crate::workload::Request;
 
 pub struct Slru {
@@ -30,9 +30,8 @@ impl Slru {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["segments"])?;
-        let n = ctx.params.int_in("segments", 4, 1, 16)?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let n = ctx.params.int("segments")? as u32;
         Ok(Box::new(Self::new(ctx.capacity, n, ctx.expected_objects())))
     }
 

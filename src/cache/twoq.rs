@@ -9,7 +9,7 @@
 //! - Objects larger than A1in are not inserted.
 
 use super::slab::{ListStore, Lists};
-use super::{BoxedCache, ListsPolicy, registry::Ctx};
+use super::{BoxedCache, ListsPolicy, registry::PolicyCtx};
 use crate::workload::Request;
 
 const IN: u8 = 0;
@@ -39,10 +39,9 @@ impl TwoQ {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["a1in", "a1out"])?;
-        let a1in = ctx.params.fraction("a1in", 0.25)?;
-        let a1out = ctx.params.fraction("a1out", 0.5)?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let a1in = ctx.params.number("a1in")?;
+        let a1out = ctx.params.number("a1out")?;
         Ok(Box::new(Self::new(
             ctx.capacity,
             a1in,

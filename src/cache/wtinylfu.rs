@@ -21,7 +21,7 @@
 //! power of two; in byte mode, assuming 4 KiB objects).
 
 use super::slab::Lists;
-use super::{BoxedCache, ListsPolicy, registry::Ctx};
+use super::{BoxedCache, ListsPolicy, registry::PolicyCtx};
 use crate::engine::mix64;
 use crate::workload::Request;
 
@@ -126,9 +126,8 @@ impl WTinyLfu {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["window"])?;
-        let window = ctx.params.fraction("window", 0.01)?;
+    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let window = ctx.params.number("window")?;
         let width = if ctx.count_objects {
             ctx.capacity.min(1 << 26) as usize
         } else {
