@@ -32,5 +32,6 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Trace { command } => commands::trace::run(command),
         Command::Cache(args) => commands::cache::run(args),
         Command::Limit(args) => commands::limit::run(args),
+        Command::Policies => commands::policies::run(),
     }
 }
