@@ -12,21 +12,11 @@ use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 
 use super::BoxedCache;
-use super::arc::Arc;
-use super::belady::Belady;
-use super::clock::Clock;
-use super::gdsf::Gdsf;
-use super::hyperbolic::Hyperbolic;
-use super::lfu::Lfu;
-use super::lfuda::LfuDa;
-use super::lirs::Lirs;
-use super::queue::Tail;
-use super::random::Random;
-use super::s3fifo::S3Fifo;
-use super::sieve::Sieve;
-use super::slru::Slru;
-use super::twoq::TwoQ;
-use super::wtinylfu::WTinyLfu;
+use super::blocks::Tail;
+use super::policies::{
+    Arc, Belady, Clock, Gdsf, Hyperbolic, Lfu, LfuDa, Lirs, Random, S3Fifo, Sieve, Slru, TwoQ,
+    WTinyLfu,
+};
 use crate::spec::{self, Entry, Kind, Param, Params, Spec};
 
 /// One registered policy.

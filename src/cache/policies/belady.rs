@@ -5,9 +5,9 @@
 //! Ties (several entries never requested again) do not change the miss
 //! count: those entries are all evicted before any other.
 
-use super::priority::{Ranked, Rule};
-use super::slab::Node;
-use super::{BoxedCache, registry::PolicyCtx};
+use crate::cache::blocks::{Ranked, Rule};
+use crate::cache::structures::Node;
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::{NEVER, Request};
 
 /// The Belady rule: rank `NEVER - next access`, so the furthest next access
@@ -15,7 +15,7 @@ use crate::workload::{NEVER, Request};
 pub struct Belady;
 
 impl Belady {
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Ranked::build_with(ctx, Belady))
     }
 }

@@ -12,8 +12,8 @@
 //!   ghost. Main's tail is reinserted at the head with its frequency capped
 //!   at 3 and decremented if non-zero, else evicted.
 
-use super::slab::{InList, ListStore, Lists};
-use super::{BoxedCache, ListsPolicy, registry::PolicyCtx};
+use crate::cache::blocks::{InList, ListStore, Lists, ListsPolicy};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// Index of each queue in `S3Fifo::lists`.
@@ -62,7 +62,7 @@ impl S3Fifo {
         }
     }
 
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         let small = ctx.params.number("small")?;
         let ghost = ctx.params.number("ghost")?;
         let threshold = ctx.params.int("threshold")? as u8;

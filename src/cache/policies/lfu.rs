@@ -8,8 +8,8 @@
 //! entry to the group of frequency + 1 (created next to its group when
 //! missing); eviction takes the oldest entry of the first group.
 
-use super::slab::{List, NIL, Slab};
-use super::{BoxedCache, Cache, registry::PolicyCtx};
+use crate::cache::structures::{List, NIL, Slab};
+use crate::cache::{BoxedCache, Cache, PolicyCtx};
 use crate::workload::Request;
 
 /// A frequency group, linked to its neighbours in increasing frequency.
@@ -44,7 +44,7 @@ impl Lfu {
         }
     }
 
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 

@@ -20,8 +20,8 @@
 //! The sketch has one counter per expected cached object (rounded up to a
 //! power of two; in byte mode, assuming 4 KiB objects).
 
-use super::slab::Lists;
-use super::{BoxedCache, ListsPolicy, registry::PolicyCtx};
+use crate::cache::blocks::{Lists, ListsPolicy};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::mix64;
 use crate::workload::Request;
 
@@ -126,7 +126,7 @@ impl WTinyLfu {
         }
     }
 
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         let window = ctx.params.number("window")?;
         let width = if ctx.count_objects {
             ctx.capacity.min(1 << 26) as usize

@@ -10,9 +10,9 @@
 //! evicted priorities), so on long traces at small caches they reach 2^64:
 //! they saturate there, where libCacheSim's int64 overflows.
 
-use super::priority::{Ranked, Rule};
-use super::slab::Node;
-use super::{BoxedCache, registry::PolicyCtx};
+use crate::cache::blocks::{Ranked, Rule};
+use crate::cache::structures::Node;
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// (priority, sequence of the last update): lowest priority first, and
@@ -35,7 +35,7 @@ pub struct LfuDa {
 }
 
 impl LfuDa {
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Ranked::build_with(ctx, LfuDa::default()))
     }
 
@@ -96,8 +96,8 @@ impl Rule for LfuDa {
 
 #[cfg(test)]
 mod tests {
-    use super::super::slab::Slab;
     use super::*;
+    use crate::cache::structures::Slab;
 
     #[test]
     fn priorities_saturate_instead_of_wrapping() {

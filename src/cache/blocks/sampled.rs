@@ -3,8 +3,8 @@
 //! per-entry state it needs and chooses the victim among the cached slots.
 //! Random and Hyperbolic are each a sampler in their own file.
 
-use super::slab::Slab;
-use super::{BoxedCache, Cache, registry::PolicyCtx};
+use crate::cache::structures::Slab;
+use crate::cache::{BoxedCache, Cache, PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one sampling policy from another.
@@ -47,7 +47,7 @@ impl<S: Sampler> Sampled<S> {
     }
 
     /// Builds from `ctx` once the sampler is made from its parameters.
-    pub(super) fn build_with(ctx: &PolicyCtx, sampler: S) -> BoxedCache {
+    pub(crate) fn build_with(ctx: &PolicyCtx, sampler: S) -> BoxedCache {
         Box::new(Self::new(ctx.capacity, sampler, ctx.expected_objects()))
     }
 

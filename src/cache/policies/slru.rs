@@ -7,8 +7,8 @@
 //! the LRU entry of the lowest non-empty segment. Objects larger than one
 //! segment are not inserted.
 
-use super::slab::{List, Slab};
-use super::{BoxedCache, Cache, registry::PolicyCtx};
+use crate::cache::structures::{List, Slab};
+use crate::cache::{BoxedCache, Cache, PolicyCtx};
 use crate::workload::Request;
 
 pub struct Slru {
@@ -30,7 +30,7 @@ impl Slru {
         }
     }
 
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         let n = ctx.params.int("segments")? as u32;
         Ok(Box::new(Self::new(ctx.capacity, n, ctx.expected_objects())))
     }

@@ -8,8 +8,8 @@
 //!   its share, else Am's LRU entry.
 //! - Objects larger than A1in are not inserted.
 
-use super::slab::{ListStore, Lists};
-use super::{BoxedCache, ListsPolicy, registry::PolicyCtx};
+use crate::cache::blocks::{ListStore, Lists, ListsPolicy};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 const IN: u8 = 0;
@@ -39,7 +39,7 @@ impl TwoQ {
         }
     }
 
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         let a1in = ctx.params.number("a1in")?;
         let a1out = ctx.params.number("a1out")?;
         Ok(Box::new(Self::new(

@@ -3,8 +3,8 @@
 //! hit does and which entry goes on eviction. LRU and FIFO live here; CLOCK
 //! and SIEVE in their own files.
 
-use super::slab::{List, Slab};
-use super::{BoxedCache, Cache, registry::PolicyCtx};
+use crate::cache::structures::{List, Slab};
+use crate::cache::{BoxedCache, Cache, PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one single-queue policy from another.
@@ -41,7 +41,7 @@ impl<D: Discipline> OneQueue<D> {
     }
 
     /// Builds from `ctx` once the discipline is made from its parameters.
-    pub(super) fn build_with(ctx: &PolicyCtx, discipline: D) -> BoxedCache {
+    pub(crate) fn build_with(ctx: &PolicyCtx, discipline: D) -> BoxedCache {
         Box::new(Self::new(ctx.capacity, discipline, ctx.expected_objects()))
     }
 }
@@ -130,7 +130,7 @@ impl<const PROMOTE: bool> Discipline for Tail<PROMOTE> {
 }
 
 impl<const PROMOTE: bool> Tail<PROMOTE> {
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(OneQueue::build_with(ctx, Tail::<PROMOTE>))
     }
 }

@@ -7,8 +7,8 @@
 
 use rand::distr::{Distribution, Uniform};
 
-use super::sampled::{Sampled, Sampler};
-use super::{BoxedCache, registry::PolicyCtx};
+use crate::cache::blocks::{Sampled, Sampler};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::{RngStream, stream};
 
 /// The hyperbolic sampler; keeps each slot's hit count and insertion time.
@@ -22,7 +22,7 @@ pub struct Hyperbolic {
 }
 
 impl Hyperbolic {
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         let samples = ctx.params.int("samples")? as u32;
         let sampler = Hyperbolic {
             state: Vec::with_capacity(ctx.expected_objects()),

@@ -3,9 +3,9 @@
 //! last evicted entry. The lowest priority is evicted; among equal
 //! priorities, the one whose priority was set earliest (FIFO).
 
-use super::priority::{Ranked, Rule};
-use super::slab::Node;
-use super::{BoxedCache, registry::PolicyCtx};
+use crate::cache::blocks::{Ranked, Rule};
+use crate::cache::structures::Node;
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// (priority as ordered bits, sequence of the last update). Priorities are
@@ -22,7 +22,7 @@ pub struct Gdsf {
 }
 
 impl Gdsf {
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Ranked::build_with(ctx, Gdsf::default()))
     }
 

@@ -3,9 +3,9 @@
 //! an entry gets when it is inserted or hit; eviction always takes the lowest
 //! rank. Belady, GDSF and LFU-DA are each a rule in their own file.
 
-use super::heap::Heap;
-use super::slab::{Node, Slab};
-use super::{BoxedCache, Cache, registry::PolicyCtx};
+use crate::cache::structures::Heap;
+use crate::cache::structures::{Node, Slab};
+use crate::cache::{BoxedCache, Cache, PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one priority policy from another.
@@ -53,7 +53,7 @@ impl<R: Rule> Ranked<R> {
     }
 
     /// Builds from `ctx` once the rule is made from its parameters.
-    pub(super) fn build_with(ctx: &PolicyCtx, rule: R) -> BoxedCache {
+    pub(crate) fn build_with(ctx: &PolicyCtx, rule: R) -> BoxedCache {
         Box::new(Self::new(ctx.capacity, rule, ctx.expected_objects()))
     }
 

@@ -12,8 +12,8 @@
 //! - REPLACE moves T1's tail to B1 if T2 is empty, or T1 is non-empty and
 //!   |T1| > p (or |T1| = p and the request hit B2); else T2's tail to B2.
 
-use super::slab::{ListStore, Lists};
-use super::{BoxedCache, ListsPolicy, registry::PolicyCtx};
+use crate::cache::blocks::{ListStore, Lists, ListsPolicy};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 const T1: u8 = 0;
@@ -38,7 +38,7 @@ impl Arc {
         }
     }
 
-    pub(super) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 
