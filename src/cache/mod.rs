@@ -207,7 +207,8 @@ pub fn lookup<C: Cache + ?Sized>(cache: &mut C, req: &Request, state: &mut Repla
 
 #[cfg(test)]
 mod tests {
-    use super::blocks::{OneQueue, Tail};
+    use super::blocks::OneQueue;
+    use super::policies::Lru;
     use super::*;
     use crate::engine::SECOND;
 
@@ -229,7 +230,7 @@ mod tests {
             req(3, 2),
             req(6, 1),
         ];
-        let mut cache = OneQueue::new(10, Tail::<true>, 10);
+        let mut cache = OneQueue::new(10, Lru, 10);
         let mut state = Replay::new(false);
         cache.replay(&trace, &mut state);
         assert_eq!(state.stats.hits, 2);
@@ -247,7 +248,7 @@ mod tests {
             ..Default::default()
         };
         let trace = [req(0, 1), req(1, 2), req(5, 1)];
-        let mut cache = OneQueue::new(1, Tail::<true>, 1);
+        let mut cache = OneQueue::new(1, Lru, 1);
         let mut state = Replay::new(false);
         cache.replay(&trace, &mut state);
         assert_eq!((state.stats.hits, state.stats.expired), (0, 0));

@@ -12,10 +12,9 @@ use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 
 use super::BoxedCache;
-use super::blocks::Tail;
 use super::policies::{
-    Arc, Belady, Clock, Gdsf, Hyperbolic, Lfu, LfuDa, Lirs, Random, S3Fifo, Sieve, Slru, TwoQ,
-    WTinyLfu,
+    Arc, Belady, Clock, Fifo, Gdsf, Hyperbolic, Lfu, LfuDa, Lirs, Lru, Random, S3Fifo, Sieve, Slru,
+    TwoQ, WTinyLfu,
 };
 use crate::spec::{self, Entry, Kind, Param, Params, Spec};
 
@@ -57,14 +56,14 @@ pub const POLICIES: &[PolicyInfo] = &[
         about: "first in, first out",
         params: &[],
         needs_next_access: false,
-        build: Tail::<false>::build,
+        build: Fifo::build,
     },
     PolicyInfo {
         name: "lru",
         about: "least recently used",
         params: &[],
         needs_next_access: false,
-        build: Tail::<true>::build,
+        build: Lru::build,
     },
     PolicyInfo {
         name: "random",

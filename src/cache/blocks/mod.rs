@@ -22,5 +22,5 @@ mod sampled;
 
 pub use lists::{InList, ListStore, Lists, ListsPolicy};
 pub use priority::{Ranked, Rule};
-pub use queue::{Discipline, OneQueue, Tail};
+pub use queue::{Discipline, OneQueue};
 pub use sampled::{Sampled, Sampler};

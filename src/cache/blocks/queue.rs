@@ -1,7 +1,7 @@
 //! The single-queue policies share one cache, [`OneQueue`]: a slab of nodes
 //! linked into one list, inserting at the head. A [`Discipline`] says what a
-//! hit does and which entry goes on eviction. LRU and FIFO live here; CLOCK
-//! and SIEVE in their own files.
+//! hit does and which entry goes on eviction: FIFO, LRU, CLOCK and SIEVE
+//! are each a discipline in their own file.
 
 use crate::cache::structures::{List, Slab};
 use crate::cache::{BoxedCache, Cache, PolicyCtx};
@@ -13,10 +13,14 @@ pub trait Discipline: Send + 'static {
     type Data: Copy + Default + Send;
     /// Whether `on_hit` moves the entry (so prefetching its neighbours pays).
     const RELINKS_ON_HIT: bool;
-    /// Updates state on a hit of `slot`.
-    fn on_hit(&mut self, slab: &mut Slab<Self::Data>, queue: &mut List, slot: u32);
-    /// Chooses a victim and unlinks it from `queue`.
-    fn evict(&mut self, slab: &mut Slab<Self::Data>, queue: &mut List) -> u32;
+    /// Updates state on a hit of `slot`; by default a hit changes nothing.
+    #[inline]
+    fn on_hit(&mut self, _slab: &mut Slab<Self::Data>, _queue: &mut List, _slot: u32) {}
+    /// Chooses a victim and unlinks it from `queue`; by default the tail.
+    #[inline]
+    fn evict(&mut self, slab: &mut Slab<Self::Data>, queue: &mut List) -> u32 {
+        slab.pop_back(queue).expect("evicting from an empty cache")
+    }
     /// Called before `slot` is removed other than by eviction.
     fn forget(&mut self, _slab: &Slab<Self::Data>, _slot: u32) {}
 }
@@ -105,32 +109,5 @@ impl<D: Discipline> Cache for OneQueue<D> {
 
     fn heap_bytes(&self) -> usize {
         self.slab.heap_bytes()
-    }
-}
-
-/// Evicts the tail; `PROMOTE` moves a hit to the head: `Tail<true>` is LRU,
-/// `Tail<false>` is FIFO.
-pub struct Tail<const PROMOTE: bool>;
-
-impl<const PROMOTE: bool> Discipline for Tail<PROMOTE> {
-    type Data = ();
-    const RELINKS_ON_HIT: bool = PROMOTE;
-
-    #[inline]
-    fn on_hit(&mut self, slab: &mut Slab<()>, queue: &mut List, slot: u32) {
-        if PROMOTE {
-            slab.move_to_front(queue, slot);
-        }
-    }
-
-    #[inline]
-    fn evict(&mut self, slab: &mut Slab<()>, queue: &mut List) -> u32 {
-        slab.pop_back(queue).expect("evicting from an empty cache")
-    }
-}
-
-impl<const PROMOTE: bool> Tail<PROMOTE> {
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
-        Ok(OneQueue::build_with(ctx, Tail::<PROMOTE>))
     }
 }

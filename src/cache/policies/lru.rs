@@ -1,0 +1,25 @@
+//! LRU, least recently used: a hit moves the entry to the head of the
+//! queue, and eviction takes the tail.
+
+use crate::cache::blocks::{Discipline, OneQueue};
+use crate::cache::structures::{List, Slab};
+use crate::cache::{BoxedCache, PolicyCtx};
+
+/// The LRU discipline.
+pub struct Lru;
+
+impl Lru {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        Ok(OneQueue::build_with(ctx, Lru))
+    }
+}
+
+impl Discipline for Lru {
+    type Data = ();
+    const RELINKS_ON_HIT: bool = true;
+
+    #[inline]
+    fn on_hit(&mut self, slab: &mut Slab<()>, queue: &mut List, slot: u32) {
+        slab.move_to_front(queue, slot);
+    }
+}
