@@ -217,38 +217,35 @@ impl<T> Slab<T> {
     /// Links the unlinked `slot` at the head of `list`.
     #[inline]
     pub fn push_front(&mut self, list: &mut List, slot: u32) {
-        let old = list.head;
-        {
-            let n = &mut self.nodes[slot as usize];
-            n.prev = NIL;
-            n.next = old;
-            list.bytes += n.size as u64;
-        }
-        if old != NIL {
-            self.nodes[old as usize].prev = slot;
-        } else {
-            list.tail = slot;
-        }
-        list.head = slot;
-        list.len += 1;
+        self.link(list, slot, NIL, list.head);
     }
 
     /// Links the unlinked `slot` at the tail of `list`.
     #[inline]
     pub fn push_back(&mut self, list: &mut List, slot: u32) {
-        let old = list.tail;
+        self.link(list, slot, list.tail, NIL);
+    }
+
+    /// Links the unlinked `slot` between `prev` and `next`, neighbours in
+    /// `list` (NIL: its ends): the inverse of [`Slab::unlink`].
+    #[inline]
+    fn link(&mut self, list: &mut List, slot: u32, prev: u32, next: u32) {
         {
             let n = &mut self.nodes[slot as usize];
-            n.next = NIL;
-            n.prev = old;
+            n.prev = prev;
+            n.next = next;
             list.bytes += n.size as u64;
         }
-        if old != NIL {
-            self.nodes[old as usize].next = slot;
+        if prev != NIL {
+            self.nodes[prev as usize].next = slot;
         } else {
             list.head = slot;
         }
-        list.tail = slot;
+        if next != NIL {
+            self.nodes[next as usize].prev = slot;
+        } else {
+            list.tail = slot;
+        }
         list.len += 1;
     }
 
