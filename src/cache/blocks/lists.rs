@@ -1,11 +1,9 @@
 //! Several lists over one slab, for policies that move entries between
-//! queues (ARC, 2Q, S3-FIFO, W-TinyLFU): [`Lists`] keeps them, and a
-//! [`ListsPolicy`] decides hits, admissions and evictions while its lists
-//! answer the rest of [`Cache`].
+//! queues (ARC, 2Q, S3-FIFO, W-TinyLFU): [`Lists`] keeps them, and as the
+//! [`Store`] of such a [`Policy`](super::Policy) answers its bookkeeping.
 
-use crate::cache::Cache;
+use super::Store;
 use crate::cache::structures::{List, Slab};
-use crate::workload::Request;
 
 /// Node data that names the list holding the node.
 pub trait InList: Copy {
@@ -81,39 +79,9 @@ impl<T: InList, const N: usize, const CACHED: usize> Lists<T, N, CACHED> {
         self.slab.remove(slot);
     }
 
-    /// Deletes the tail of list `i`, if any.
-    pub fn delete_tail(&mut self, i: usize) {
-        if let Some(slot) = self.lists[i].tail() {
-            self.delete(slot);
-        }
-    }
-}
-
-/// What a [`Lists`] answers for its cache without knowing the policy: the
-/// bookkeeping half of [`Cache`].
-pub trait ListStore: Send {
-    /// Whether `key` is cached (a ghost is not).
-    fn contains(&self, key: u64) -> bool;
-    /// Drops `key` if cached; returns whether it was. A ghost is history,
-    /// not a cached object: it stays.
-    fn remove(&mut self, key: u64) -> bool;
-    /// Cached objects (ghosts not counted).
-    fn cached_len(&self) -> usize;
-    /// Sum of the sizes of the cached objects.
-    fn used(&self) -> u64;
-    fn heap_bytes(&self) -> usize;
-    /// [`Slab::outgrows_l2`].
-    fn prefetches(&self) -> bool;
-    /// [`Slab::prefetch`].
-    fn prefetch(&self, far: u64, near: u64, nearest: Option<u64>);
-}
-
-impl<T: InList + Send, const N: usize, const CACHED: usize> ListStore for Lists<T, N, CACHED> {
-    fn contains(&self, key: u64) -> bool {
-        self.find(key).is_some_and(|(_, i)| i < CACHED)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    /// [`Cache::remove`](crate::cache::Cache::remove): drops `key` if
+    /// cached. A ghost is history, not a cached object: it stays.
+    pub fn remove(&mut self, key: u64) -> bool {
         match self.find(key) {
             Some((slot, i)) if i < CACHED => {
                 self.delete(slot);
@@ -123,12 +91,26 @@ impl<T: InList + Send, const N: usize, const CACHED: usize> ListStore for Lists<
         }
     }
 
-    fn cached_len(&self) -> usize {
-        self.lists[..CACHED].iter().map(List::len).sum()
+    /// Sum of the sizes of the cached objects.
+    pub fn used(&self) -> u64 {
+        self.lists[..CACHED].iter().map(List::bytes).sum()
     }
 
-    fn used(&self) -> u64 {
-        self.lists[..CACHED].iter().map(List::bytes).sum()
+    /// Deletes the tail of list `i`, if any.
+    pub fn delete_tail(&mut self, i: usize) {
+        if let Some(slot) = self.lists[i].tail() {
+            self.delete(slot);
+        }
+    }
+}
+
+impl<T: InList + Send, const N: usize, const CACHED: usize> Store for Lists<T, N, CACHED> {
+    fn contains(&self, key: u64) -> bool {
+        self.find(key).is_some_and(|(_, i)| i < CACHED)
+    }
+
+    fn cached_len(&self) -> usize {
+        self.lists[..CACHED].iter().map(List::len).sum()
     }
 
     fn heap_bytes(&self) -> usize {
@@ -142,58 +124,5 @@ impl<T: InList + Send, const N: usize, const CACHED: usize> ListStore for Lists<
     #[inline]
     fn prefetch(&self, far: u64, near: u64, nearest: Option<u64>) {
         self.slab.prefetch(far, near, nearest)
-    }
-}
-
-/// A policy whose entries all live in one [`Lists`] (ARC, 2Q, S3-FIFO,
-/// W-TinyLFU): it decides hits, admissions and evictions in `lookup`, and the
-/// rest of [`Cache`] is answered by its lists.
-pub trait ListsPolicy: Send {
-    type Store: ListStore;
-    fn store(&self) -> &Self::Store;
-    fn store_mut(&mut self) -> &mut Self::Store;
-    /// [`Cache::access`]: looks the key up, inserting on a miss.
-    fn lookup(&mut self, req: &Request) -> bool;
-    /// [`Cache::capacity`].
-    fn limit(&self) -> u64;
-    /// Whether a hit may move its entry within or between lists (so
-    /// prefetching its neighbours pays).
-    const RELINKS_ON_HIT: bool;
-    /// Heap held beside the lists (a sketch, say).
-    fn extra_heap_bytes(&self) -> usize {
-        0
-    }
-}
-
-impl<P: ListsPolicy> Cache for P {
-    #[inline]
-    fn access(&mut self, req: &Request) -> bool {
-        self.lookup(req)
-    }
-    fn contains(&self, key: u64) -> bool {
-        self.store().contains(key)
-    }
-    fn remove(&mut self, key: u64) -> bool {
-        self.store_mut().remove(key)
-    }
-    fn len(&self) -> usize {
-        self.store().cached_len()
-    }
-    fn used(&self) -> u64 {
-        self.store().used()
-    }
-    fn capacity(&self) -> u64 {
-        self.limit()
-    }
-    fn heap_bytes(&self) -> usize {
-        self.store().heap_bytes() + self.extra_heap_bytes()
-    }
-    fn prefetches(&self) -> bool {
-        self.store().prefetches()
-    }
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
-        self.store()
-            .prefetch(far, near, Self::RELINKS_ON_HIT.then_some(nearest))
     }
 }

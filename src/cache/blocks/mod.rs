@@ -8,19 +8,23 @@
 //!   ranks them and the lowest goes (LFU-DA, GDSF, Belady).
 //! - [`Sampled`] and a [`Sampler`]: entries in a dense array; the sampler
 //!   picks the victim (Random, Hyperbolic).
-//! - [`Lists`] and a [`ListsPolicy`]: several lists over one slab, some of
-//!   them ghosts; the policy decides everything about an access and the
-//!   lists answer the rest (ARC, 2Q, S3-FIFO, W-TinyLFU).
+//! - [`Lists`]: several lists over one slab, some of them ghosts, for a
+//!   policy that moves entries between queues (ARC, 2Q, S3-FIFO, W-TinyLFU).
 //!
-//! A policy that fits none (SLRU, LFU, LIRS) implements
-//! [`Cache`](super::Cache) itself on a [`Slab`](super::structures::Slab).
+//! Each of them, and each policy written on a bare
+//! [`Slab`](super::structures::Slab) (SLRU, LFU), implements [`Policy`]
+//! rather than [`Cache`](super::Cache): it says where its entries are kept
+//! (its [`Store`]) and makes the decisions, and the store answers the rest.
+//! LIRS, whose three stacks each have their own index, implements `Cache`.
 
 mod lists;
+mod policy;
 mod priority;
 mod queue;
 mod sampled;
 
-pub use lists::{InList, ListStore, Lists, ListsPolicy};
+pub use lists::{InList, Lists};
+pub use policy::{Policy, Store};
 pub use priority::{Ranked, Rule};
 pub use queue::{Discipline, OneQueue};
 pub use sampled::{Sampled, Sampler};

@@ -3,9 +3,10 @@
 //! an entry gets when it is inserted or hit; eviction always takes the lowest
 //! rank. Belady, GDSF and LFU-DA are each a rule in their own file.
 
+use super::Policy;
 use crate::cache::structures::Heap;
 use crate::cache::structures::{Node, Slab};
-use crate::cache::{BoxedCache, Cache, PolicyCtx};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one priority policy from another.
@@ -68,8 +69,19 @@ impl<R: Rule> Ranked<R> {
     }
 }
 
-impl<R: Rule> Cache for Ranked<R> {
-    fn access(&mut self, req: &Request) -> bool {
+impl<R: Rule> Policy for Ranked<R> {
+    type Store = Slab<R::Data>;
+    const RELINKS_ON_HIT: bool = false;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             let order = &self.order;
             let rank = self
@@ -94,20 +106,7 @@ impl<R: Rule> Cache for Ranked<R> {
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, _nearest: u64) {
-        self.slab.prefetch(far, near, None)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
@@ -117,19 +116,11 @@ impl<R: Rule> Cache for Ranked<R> {
         true
     }
 
-    fn len(&self) -> usize {
-        self.slab.len()
-    }
-
-    fn used(&self) -> u64 {
+    fn occupancy(&self) -> u64 {
         self.used
     }
 
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.order.heap_bytes()
+    fn extra_heap_bytes(&self) -> usize {
+        self.order.heap_bytes()
     }
 }

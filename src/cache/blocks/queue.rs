@@ -3,8 +3,9 @@
 //! hit does and which entry goes on eviction: FIFO, LRU, CLOCK and SIEVE
 //! are each a discipline in their own file.
 
+use super::Policy;
 use crate::cache::structures::{List, Slab};
-use crate::cache::{BoxedCache, Cache, PolicyCtx};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one single-queue policy from another.
@@ -50,9 +51,20 @@ impl<D: Discipline> OneQueue<D> {
     }
 }
 
-impl<D: Discipline> Cache for OneQueue<D> {
+impl<D: Discipline> Policy for OneQueue<D> {
+    type Store = Slab<D::Data>;
+    const RELINKS_ON_HIT: bool = D::RELINKS_ON_HIT;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
     #[inline]
-    fn access(&mut self, req: &Request) -> bool {
+    fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             self.discipline
                 .on_hit(&mut self.slab, &mut self.queue, slot);
@@ -71,21 +83,7 @@ impl<D: Discipline> Cache for OneQueue<D> {
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
-        self.slab
-            .prefetch(far, near, D::RELINKS_ON_HIT.then_some(nearest))
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
@@ -95,19 +93,7 @@ impl<D: Discipline> Cache for OneQueue<D> {
         true
     }
 
-    fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    fn used(&self) -> u64 {
+    fn occupancy(&self) -> u64 {
         self.queue.bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
     }
 }

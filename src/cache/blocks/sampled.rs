@@ -3,8 +3,9 @@
 //! per-entry state it needs and chooses the victim among the cached slots.
 //! Random and Hyperbolic are each a sampler in their own file.
 
+use super::Policy;
 use crate::cache::structures::Slab;
-use crate::cache::{BoxedCache, Cache, PolicyCtx};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one sampling policy from another.
@@ -63,8 +64,19 @@ impl<S: Sampler> Sampled<S> {
     }
 }
 
-impl<S: Sampler> Cache for Sampled<S> {
-    fn access(&mut self, req: &Request) -> bool {
+impl<S: Sampler> Policy for Sampled<S> {
+    type Store = Slab<u32>;
+    const RELINKS_ON_HIT: bool = false;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    fn lookup(&mut self, req: &Request) -> bool {
         self.sampler.tick();
         if let Some(slot) = self.slab.find(req.key) {
             self.sampler.hit(slot);
@@ -85,20 +97,7 @@ impl<S: Sampler> Cache for Sampled<S> {
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, _nearest: u64) {
-        self.slab.prefetch(far, near, None)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
@@ -106,19 +105,11 @@ impl<S: Sampler> Cache for Sampled<S> {
         true
     }
 
-    fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    fn used(&self) -> u64 {
+    fn occupancy(&self) -> u64 {
         self.used
     }
 
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.slots.capacity() * 4 + self.sampler.heap_bytes()
+    fn extra_heap_bytes(&self) -> usize {
+        self.slots.capacity() * 4 + self.sampler.heap_bytes()
     }
 }

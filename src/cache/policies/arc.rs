@@ -12,7 +12,7 @@
 //! - REPLACE moves T1's tail to B1 if T2 is empty, or T1 is non-empty and
 //!   |T1| > p (or |T1| = p and the request hit B2); else T2's tail to B2.
 
-use crate::cache::blocks::{ListStore, Lists, ListsPolicy};
+use crate::cache::blocks::{Lists, Policy};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
@@ -91,7 +91,7 @@ impl Arc {
     }
 }
 
-impl ListsPolicy for Arc {
+impl Policy for Arc {
     type Store = Lists<u8, 4, 2>;
     const RELINKS_ON_HIT: bool = true;
 
@@ -99,8 +99,12 @@ impl ListsPolicy for Arc {
         &self.lists
     }
 
-    fn store_mut(&mut self) -> &mut Self::Store {
-        &mut self.lists
+    fn discard(&mut self, key: u64) -> bool {
+        self.lists.remove(key)
+    }
+
+    fn occupancy(&self) -> u64 {
+        self.lists.used()
     }
 
     fn limit(&self) -> u64 {

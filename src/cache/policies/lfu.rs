@@ -8,8 +8,9 @@
 //! entry to the group of frequency + 1 (created next to its group when
 //! missing); eviction takes the oldest entry of the first group.
 
+use crate::cache::blocks::Policy;
 use crate::cache::structures::{List, NIL, Slab};
-use crate::cache::{BoxedCache, Cache, PolicyCtx};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// A frequency group, linked to its neighbours in increasing frequency.
@@ -71,15 +72,22 @@ impl Lfu {
                 (self.groups.len() - 1) as u32
             }
         };
+        self.link(prev, g);
+        self.link(g, next);
+        g
+    }
+
+    /// Makes groups `prev` and `next` neighbours (NIL: the ends of the
+    /// chain).
+    fn link(&mut self, prev: u32, next: u32) {
         if prev == NIL {
-            self.first = g;
+            self.first = next;
         } else {
-            self.groups[prev as usize].next = g;
+            self.groups[prev as usize].next = next;
         }
         if next != NIL {
-            self.groups[next as usize].prev = g;
+            self.groups[next as usize].prev = prev;
         }
-        g
     }
 
     /// Unlinks `slot` from its group, dropping the group if it empties.
@@ -89,14 +97,7 @@ impl Lfu {
         self.slab.unlink(&mut group.entries, slot);
         if group.entries.is_empty() {
             let (prev, next) = (group.prev, group.next);
-            if prev == NIL {
-                self.first = next;
-            } else {
-                self.groups[prev as usize].next = next;
-            }
-            if next != NIL {
-                self.groups[next as usize].prev = prev;
-            }
+            self.link(prev, next);
             self.free.push(g);
         }
     }
@@ -118,8 +119,19 @@ impl Lfu {
     }
 }
 
-impl Cache for Lfu {
-    fn access(&mut self, req: &Request) -> bool {
+impl Policy for Lfu {
+    type Store = Slab<u32>;
+    const RELINKS_ON_HIT: bool = true;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             let g = self.slab.node(slot).data;
             let (freq, next) = (self.groups[g as usize].freq, self.groups[g as usize].next);
@@ -150,20 +162,7 @@ impl Cache for Lfu {
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
-        self.slab.prefetch(far, near, Some(nearest))
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
@@ -173,21 +172,11 @@ impl Cache for Lfu {
         true
     }
 
-    fn len(&self) -> usize {
-        self.slab.len()
-    }
-
-    fn used(&self) -> u64 {
+    fn occupancy(&self) -> u64 {
         self.used
     }
 
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
-            + self.groups.capacity() * std::mem::size_of::<Group>()
-            + self.free.capacity() * 4
+    fn extra_heap_bytes(&self) -> usize {
+        self.groups.capacity() * std::mem::size_of::<Group>() + self.free.capacity() * 4
     }
 }

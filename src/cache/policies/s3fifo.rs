@@ -12,7 +12,7 @@
 //!   ghost. Main's tail is reinserted at the head with its frequency capped
 //!   at 3 and decremented if non-zero, else evicted.
 
-use crate::cache::blocks::{InList, ListStore, Lists, ListsPolicy};
+use crate::cache::blocks::{InList, Lists, Policy};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
@@ -22,7 +22,7 @@ const MAIN: u8 = 1;
 const GHOST: u8 = 2;
 
 /// An entry's queue and access frequency (public only as part of the
-/// policy's [`ListsPolicy::Store`] type).
+/// policy's [`Policy::Store`] type).
 #[derive(Clone, Copy)]
 pub struct Entry {
     queue: u8,
@@ -138,7 +138,7 @@ impl S3Fifo {
     }
 }
 
-impl ListsPolicy for S3Fifo {
+impl Policy for S3Fifo {
     type Store = Lists<Entry, 3, 2>;
     const RELINKS_ON_HIT: bool = false;
 
@@ -146,8 +146,12 @@ impl ListsPolicy for S3Fifo {
         &self.lists
     }
 
-    fn store_mut(&mut self) -> &mut Self::Store {
-        &mut self.lists
+    fn discard(&mut self, key: u64) -> bool {
+        self.lists.remove(key)
+    }
+
+    fn occupancy(&self) -> u64 {
+        self.lists.used()
     }
 
     fn limit(&self) -> u64 {

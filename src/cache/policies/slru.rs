@@ -7,8 +7,9 @@
 //! the LRU entry of the lowest non-empty segment. Objects larger than one
 //! segment are not inserted.
 
+use crate::cache::blocks::Policy;
 use crate::cache::structures::{List, Slab};
-use crate::cache::{BoxedCache, Cache, PolicyCtx};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 pub struct Slru {
@@ -75,8 +76,19 @@ impl Slru {
     }
 }
 
-impl Cache for Slru {
-    fn access(&mut self, req: &Request) -> bool {
+impl Policy for Slru {
+    type Store = Slab<u8>;
+    const RELINKS_ON_HIT: bool = true;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             let seg = self.segment_of(slot);
             let top = self.segments.len() - 1;
@@ -109,20 +121,7 @@ impl Cache for Slru {
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
-        self.slab.prefetch(far, near, Some(nearest))
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
@@ -132,19 +131,7 @@ impl Cache for Slru {
         true
     }
 
-    fn len(&self) -> usize {
-        self.slab.len()
-    }
-
-    fn used(&self) -> u64 {
+    fn occupancy(&self) -> u64 {
         self.used_bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
     }
 }

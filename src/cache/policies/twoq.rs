@@ -8,7 +8,7 @@
 //!   its share, else Am's LRU entry.
 //! - Objects larger than A1in are not inserted.
 
-use crate::cache::blocks::{ListStore, Lists, ListsPolicy};
+use crate::cache::blocks::{Lists, Policy};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
@@ -75,7 +75,7 @@ impl TwoQ {
     }
 }
 
-impl ListsPolicy for TwoQ {
+impl Policy for TwoQ {
     type Store = Lists<u8, 3, 2>;
     const RELINKS_ON_HIT: bool = true;
 
@@ -83,8 +83,12 @@ impl ListsPolicy for TwoQ {
         &self.lists
     }
 
-    fn store_mut(&mut self) -> &mut Self::Store {
-        &mut self.lists
+    fn discard(&mut self, key: u64) -> bool {
+        self.lists.remove(key)
+    }
+
+    fn occupancy(&self) -> u64 {
+        self.lists.used()
     }
 
     fn limit(&self) -> u64 {

@@ -20,7 +20,7 @@
 //! The sketch has one counter per expected cached object (rounded up to a
 //! power of two; in byte mode, assuming 4 KiB objects).
 
-use crate::cache::blocks::{Lists, ListsPolicy};
+use crate::cache::blocks::{Lists, Policy};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::mix64;
 use crate::workload::Request;
@@ -173,7 +173,7 @@ impl WTinyLfu {
     }
 }
 
-impl ListsPolicy for WTinyLfu {
+impl Policy for WTinyLfu {
     type Store = Lists<u8, 3, 3>;
     const RELINKS_ON_HIT: bool = true;
 
@@ -181,8 +181,12 @@ impl ListsPolicy for WTinyLfu {
         &self.lists
     }
 
-    fn store_mut(&mut self) -> &mut Self::Store {
-        &mut self.lists
+    fn discard(&mut self, key: u64) -> bool {
+        self.lists.remove(key)
+    }
+
+    fn occupancy(&self) -> u64 {
+        self.lists.used()
     }
 
     fn limit(&self) -> u64 {
