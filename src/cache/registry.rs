@@ -12,6 +12,7 @@ use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 
 use super::BoxedCache;
+use super::blocks::{OneQueue, Ranked};
 use super::policies::{
     Arc, Belady, Clock, Fifo, Gdsf, Hyperbolic, Lfu, LfuDa, Lirs, Lru, Random, S3Fifo, Sieve, Slru,
     TwoQ, WTinyLfu,
@@ -56,14 +57,14 @@ pub const POLICIES: &[PolicyInfo] = &[
         about: "first in, first out",
         params: &[],
         needs_next_access: false,
-        build: Fifo::build,
+        build: OneQueue::<Fifo>::build,
     },
     PolicyInfo {
         name: "lru",
         about: "least recently used",
         params: &[],
         needs_next_access: false,
-        build: Lru::build,
+        build: OneQueue::<Lru>::build,
     },
     PolicyInfo {
         name: "random",
@@ -108,7 +109,7 @@ pub const POLICIES: &[PolicyInfo] = &[
         about: "LFU with dynamic aging (libCacheSim's formula)",
         params: &[],
         needs_next_access: false,
-        build: LfuDa::build,
+        build: Ranked::<LfuDa>::build,
     },
     PolicyInfo {
         name: "2q",
@@ -186,7 +187,7 @@ pub const POLICIES: &[PolicyInfo] = &[
         about: "GreedyDual-Size-Frequency",
         params: &[],
         needs_next_access: false,
-        build: Gdsf::build,
+        build: Ranked::<Gdsf>::build,
     },
     PolicyInfo {
         name: "hyperbolic",
@@ -205,7 +206,7 @@ pub const POLICIES: &[PolicyInfo] = &[
         about: "offline optimal: evicts the furthest next access",
         params: &[],
         needs_next_access: true,
-        build: Belady::build,
+        build: Ranked::<Belady>::build,
     },
 ];
 

@@ -69,6 +69,13 @@ impl<R: Rule> Ranked<R> {
     }
 }
 
+impl<R: Rule + Default> Ranked<R> {
+    /// Builds a rule that takes no parameters.
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        Ok(Self::build_with(ctx, R::default()))
+    }
+}
+
 impl<R: Rule> Policy for Ranked<R> {
     type Store = Slab<R::Data>;
     const RELINKS_ON_HIT: bool = false;

@@ -51,6 +51,13 @@ impl<D: Discipline> OneQueue<D> {
     }
 }
 
+impl<D: Discipline + Default> OneQueue<D> {
+    /// Builds a discipline that takes no parameters.
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        Ok(Self::build_with(ctx, D::default()))
+    }
+}
+
 impl<D: Discipline> Policy for OneQueue<D> {
     type Store = Slab<D::Data>;
     const RELINKS_ON_HIT: bool = D::RELINKS_ON_HIT;

@@ -5,20 +5,14 @@
 //! Ties (several entries never requested again) do not change the miss
 //! count: those entries are all evicted before any other.
 
-use crate::cache::blocks::{Ranked, Rule};
+use crate::cache::blocks::Rule;
 use crate::cache::structures::Node;
-use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::{NEVER, Request};
 
 /// The Belady rule: rank `NEVER - next access`, so the furthest next access
 /// is the lowest rank.
+#[derive(Default)]
 pub struct Belady;
-
-impl Belady {
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
-        Ok(Ranked::build_with(ctx, Belady))
-    }
-}
 
 impl Rule for Belady {
     type Data = ();

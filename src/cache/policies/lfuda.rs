@@ -10,9 +10,8 @@
 //! evicted priorities), so on long traces at small caches they reach 2^64:
 //! they saturate there, where libCacheSim's int64 overflows.
 
-use crate::cache::blocks::{Ranked, Rule};
+use crate::cache::blocks::Rule;
 use crate::cache::structures::Node;
-use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// (priority, sequence of the last update): lowest priority first, and
@@ -35,10 +34,6 @@ pub struct LfuDa {
 }
 
 impl LfuDa {
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
-        Ok(Ranked::build_with(ctx, LfuDa::default()))
-    }
-
     /// The rank of an entry given priority `pri` now.
     fn rank(&mut self, pri: u64) -> Rank {
         self.seq += 1;

@@ -1,18 +1,12 @@
 //! LRU, least recently used: a hit moves the entry to the head of the
 //! queue, and eviction takes the tail.
 
-use crate::cache::blocks::{Discipline, OneQueue};
+use crate::cache::blocks::Discipline;
 use crate::cache::structures::{List, Slab};
-use crate::cache::{BoxedCache, PolicyCtx};
 
 /// The LRU discipline.
+#[derive(Default)]
 pub struct Lru;
-
-impl Lru {
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
-        Ok(OneQueue::build_with(ctx, Lru))
-    }
-}
 
 impl Discipline for Lru {
     type Data = ();
