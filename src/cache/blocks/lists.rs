@@ -113,6 +113,10 @@ impl<T: InList + Send, const N: usize, const CACHED: usize> Store for Lists<T, N
         self.lists[..CACHED].iter().map(List::len).sum()
     }
 
+    fn used(&self) -> u64 {
+        Lists::used(self)
+    }
+
     fn heap_bytes(&self) -> usize {
         self.slab.heap_bytes()
     }

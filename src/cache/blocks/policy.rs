@@ -1,6 +1,6 @@
 //! [`Policy`], what a building block or a policy implements instead of
 //! [`Cache`]: the decisions, while the [`Store`] holding its entries answers
-//! the bookkeeping (`contains`, `len`, prefetching) once for all.
+//! the bookkeeping (`contains`, `len`, `used`, prefetching) once for all.
 
 use crate::cache::Cache;
 use crate::cache::structures::Slab;
@@ -14,6 +14,8 @@ pub trait Store: Send {
     fn contains(&self, key: u64) -> bool;
     /// Cached objects (ghosts not counted).
     fn cached_len(&self) -> usize;
+    /// Sum of the sizes of the cached objects.
+    fn used(&self) -> u64;
     fn heap_bytes(&self) -> usize;
     /// [`Slab::outgrows_l2`].
     fn prefetches(&self) -> bool;
@@ -29,6 +31,10 @@ impl<T: Send> Store for Slab<T> {
 
     fn cached_len(&self) -> usize {
         self.len()
+    }
+
+    fn used(&self) -> u64 {
+        self.bytes()
     }
 
     fn heap_bytes(&self) -> usize {
@@ -57,8 +63,6 @@ pub trait Policy: Send {
     fn lookup(&mut self, req: &Request) -> bool;
     /// [`Cache::remove`]: drops `key` if cached; returns whether it was.
     fn discard(&mut self, key: u64) -> bool;
-    /// [`Cache::used`].
-    fn occupancy(&self) -> u64;
     /// [`Cache::capacity`].
     fn limit(&self) -> u64;
     /// Heap held beside the store (a heap of ranks, a sketch...).
@@ -82,7 +86,7 @@ impl<P: Policy> Cache for P {
         self.store().cached_len()
     }
     fn used(&self) -> u64 {
-        self.occupancy()
+        self.store().used()
     }
     fn capacity(&self) -> u64 {
         self.limit()

@@ -36,7 +36,6 @@ pub trait Rule: Send + 'static {
 pub struct Ranked<R: Rule> {
     slab: Slab<R::Data>,
     order: Heap<R::Rank>,
-    used: u64,
     capacity: u64,
     rule: R,
 }
@@ -47,7 +46,6 @@ impl<R: Rule> Ranked<R> {
         Ranked {
             slab: Slab::with_capacity(expected_objects),
             order: Heap::with_capacity(expected_objects),
-            used: 0,
             capacity,
             rule,
         }
@@ -60,12 +58,6 @@ impl<R: Rule> Ranked<R> {
 
     fn lowest(&self) -> Option<R::Rank> {
         self.order.peek().map(|(rank, _)| rank)
-    }
-
-    /// Drops the (already unranked) entry in `slot`.
-    fn drop_slot(&mut self, slot: u32) {
-        self.used -= self.slab.node(slot).size as u64;
-        self.slab.remove(slot);
     }
 }
 
@@ -101,15 +93,14 @@ impl<R: Rule> Policy for Ranked<R> {
         if size > self.capacity {
             return false;
         }
-        while self.used + size > self.capacity {
+        while self.slab.bytes() + size > self.capacity {
             let (rank, victim) = self.order.pop().expect("evicting from an empty cache");
-            self.drop_slot(victim);
+            self.slab.remove(victim);
             self.rule.evicted(rank, self.lowest());
         }
         let (data, rank) = self.rule.insert(req);
         let slot = self.slab.insert(req.key, req.size, data);
         self.order.push(slot, rank);
-        self.used += size;
         false
     }
 
@@ -118,13 +109,9 @@ impl<R: Rule> Policy for Ranked<R> {
             return false;
         };
         let rank = self.order.remove(slot);
-        self.drop_slot(slot);
+        self.slab.remove(slot);
         self.rule.removed(rank, self.lowest());
         true
-    }
-
-    fn occupancy(&self) -> u64 {
-        self.used
     }
 
     fn extra_heap_bytes(&self) -> usize {

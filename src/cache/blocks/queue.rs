@@ -99,8 +99,4 @@ impl<D: Discipline> Policy for OneQueue<D> {
         self.slab.remove(slot);
         true
     }
-
-    fn occupancy(&self) -> u64 {
-        self.queue.bytes()
-    }
 }

@@ -30,7 +30,6 @@ pub struct Sampled<S: Sampler> {
     slab: Slab<u32>,
     /// The cached slots, densely.
     slots: Vec<u32>,
-    used: u64,
     capacity: u64,
     sampler: S,
 }
@@ -41,7 +40,6 @@ impl<S: Sampler> Sampled<S> {
         Sampled {
             slab: Slab::with_capacity(expected_objects),
             slots: Vec::with_capacity(expected_objects),
-            used: 0,
             capacity,
             sampler,
         }
@@ -59,7 +57,6 @@ impl<S: Sampler> Sampled<S> {
         if let Some(&moved) = self.slots.get(pos) {
             self.slab.node_mut(moved).data = pos as u32;
         }
-        self.used -= self.slab.node(slot).size as u64;
         self.slab.remove(slot);
     }
 }
@@ -86,13 +83,12 @@ impl<S: Sampler> Policy for Sampled<S> {
         if size > self.capacity {
             return false;
         }
-        while self.used + size > self.capacity {
+        while self.slab.bytes() + size > self.capacity {
             let victim = self.sampler.victim(&self.slots);
             self.drop_slot(victim);
         }
         let slot = self.slab.insert(req.key, req.size, self.slots.len() as u32);
         self.slots.push(slot);
-        self.used += size;
         self.sampler.inserted(slot);
         false
     }
@@ -103,10 +99,6 @@ impl<S: Sampler> Policy for Sampled<S> {
         };
         self.drop_slot(slot);
         true
-    }
-
-    fn occupancy(&self) -> u64 {
-        self.used
     }
 
     fn extra_heap_bytes(&self) -> usize {

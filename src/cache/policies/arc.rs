@@ -103,10 +103,6 @@ impl Policy for Arc {
         self.lists.remove(key)
     }
 
-    fn occupancy(&self) -> u64 {
-        self.lists.used()
-    }
-
     fn limit(&self) -> u64 {
         self.capacity
     }

@@ -29,7 +29,6 @@ pub struct Lfu {
     free: Vec<u32>,
     /// The lowest-frequency group.
     first: u32,
-    used: u64,
     capacity: u64,
 }
 
@@ -40,7 +39,6 @@ impl Lfu {
             groups: Vec::new(),
             free: Vec::new(),
             first: NIL,
-            used: 0,
             capacity,
         }
     }
@@ -114,7 +112,6 @@ impl Lfu {
             .head()
             .expect("evicting from an empty cache");
         self.leave(victim);
-        self.used -= self.slab.node(victim).size as u64;
         self.slab.remove(victim);
     }
 }
@@ -148,7 +145,7 @@ impl Policy for Lfu {
         if size > self.capacity {
             return false;
         }
-        while self.used + size > self.capacity {
+        while self.slab.bytes() + size > self.capacity {
             self.evict();
         }
         let g = if self.first != NIL && self.groups[self.first as usize].freq == 1 {
@@ -158,7 +155,6 @@ impl Policy for Lfu {
         };
         let slot = self.slab.insert(req.key, req.size, g);
         self.join(slot, g);
-        self.used += size;
         false
     }
 
@@ -167,13 +163,8 @@ impl Policy for Lfu {
             return false;
         };
         self.leave(slot);
-        self.used -= self.slab.node(slot).size as u64;
         self.slab.remove(slot);
         true
-    }
-
-    fn occupancy(&self) -> u64 {
-        self.used
     }
 
     fn extra_heap_bytes(&self) -> usize {

@@ -150,10 +150,6 @@ impl Policy for S3Fifo {
         self.lists.remove(key)
     }
 
-    fn occupancy(&self) -> u64 {
-        self.lists.used()
-    }
-
     fn limit(&self) -> u64 {
         self.capacity
     }

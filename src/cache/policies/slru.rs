@@ -36,10 +36,6 @@ impl Slru {
         Ok(Box::new(Self::new(ctx.capacity, n, ctx.expected_objects())))
     }
 
-    fn used_bytes(&self) -> u64 {
-        self.segments.iter().map(List::bytes).sum()
-    }
-
     /// Evicts the LRU entry of the lowest non-empty segment.
     fn evict(&mut self) {
         let seg = self
@@ -108,7 +104,7 @@ impl Policy for Slru {
         if size > self.segment_capacity {
             return false;
         }
-        while self.used_bytes() + size > self.capacity {
+        while self.slab.bytes() + size > self.capacity {
             self.evict();
         }
         let seg = self
@@ -129,9 +125,5 @@ impl Policy for Slru {
         self.slab.unlink(&mut self.segments[seg], slot);
         self.slab.remove(slot);
         true
-    }
-
-    fn occupancy(&self) -> u64 {
-        self.used_bytes()
     }
 }

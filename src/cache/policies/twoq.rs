@@ -87,10 +87,6 @@ impl Policy for TwoQ {
         self.lists.remove(key)
     }
 
-    fn occupancy(&self) -> u64 {
-        self.lists.used()
-    }
-
     fn limit(&self) -> u64 {
         self.capacity
     }

@@ -185,10 +185,6 @@ impl Policy for WTinyLfu {
         self.lists.remove(key)
     }
 
-    fn occupancy(&self) -> u64 {
-        self.lists.used()
-    }
-
     fn limit(&self) -> u64 {
         self.capacity
     }

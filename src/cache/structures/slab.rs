@@ -75,6 +75,8 @@ pub struct Slab<T> {
     hasher: FixedState,
     /// Head of the free-slot chain, threaded through `next`.
     free: u32,
+    /// Sum of the sizes of the live nodes.
+    bytes: u64,
 }
 
 impl<T> Default for Slab<T> {
@@ -91,6 +93,7 @@ impl<T> Slab<T> {
             index: SlotIndex::with_capacity(n),
             hasher: FixedState::with_seed(0),
             free: NIL,
+            bytes: 0,
         }
     }
 
@@ -166,6 +169,7 @@ impl<T> Slab<T> {
             self.nodes.push(node);
             (self.nodes.len() - 1) as u32
         };
+        self.bytes += size as u64;
         let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.index.insert(hasher.hash_one(key), slot, |i| {
             hasher.hash_one(nodes[i as usize].key)
@@ -175,6 +179,7 @@ impl<T> Slab<T> {
 
     /// Drops the (already unlinked) node in `slot` from the index and frees it.
     pub fn remove(&mut self, slot: u32) {
+        self.bytes -= self.nodes[slot as usize].size as u64;
         let hash = self.hash(self.nodes[slot as usize].key);
         self.index.remove(hash, slot);
         self.nodes[slot as usize].next = self.free;
@@ -188,6 +193,11 @@ impl<T> Slab<T> {
 
     pub fn is_empty(&self) -> bool {
         self.index.len() == 0
+    }
+
+    /// Sum of the sizes of the live nodes.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     #[inline]
