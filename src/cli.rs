@@ -58,6 +58,13 @@ pub enum Command {
     Cache(crate::commands::cache::CacheArgs),
     /// Replay a recorded trace or access log through one limiter.
     Limit(crate::commands::limit::LimitArgs),
+    /// List the cache policies, each with its parameters, defaults and ranges.
+    ///
+    /// Every name `edgesim cache --policy` and an experiment's `policy`
+    /// accept, with one line on what it does, then one line per parameter:
+    /// `name=default (valid values): what it sets`. Write a policy as its
+    /// name, or with parameters: `s3fifo(small=0.1, threshold=2)`.
+    Policies,
     /// List the limiter algorithms with their parameters and defaults.
     ///
     /// Prints every algorithm `limit --algorithm` and `[[limiter]]` accept,

@@ -21,3 +21,9 @@ pub mod spec;
 pub mod topology;
 pub mod units;
 pub mod workload;
+
+/// docs/extending.md, whose examples `cargo test --doc` compiles and runs,
+/// so the guide to adding a policy keeps up with the code.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/extending.md")]
+pub struct ExtendingDocs;

@@ -2,44 +2,36 @@
 //! replay loop that drives one through a request stream, and the registry
 //! that builds a policy from its name.
 //!
+//! The folders follow how a policy is made: `policies/` holds one file per
+//! policy, most a few lines on a building block of `blocks/` (one queue, a
+//! ranking, sampling, several lists), which are built on the data
+//! structures of `structures/` (a slab of linked nodes, its hash index, a
+//! heap).
+//!
 //! Semantics (the same as libCacheSim's defaults, so results compare with the
 //! literature): a request for a cached object is a hit; otherwise it is a miss
 //! and the object is inserted, evicting until it fits; an object larger than
 //! the whole cache is not inserted. An entry past its TTL is a miss, counted
 //! as `expired`, and is fetched again.
 
-mod arc;
-mod belady;
+mod blocks;
 mod capacity;
-mod clock;
-mod gdsf;
-mod heap;
-mod hyperbolic;
-mod index;
-mod lfu;
-mod lfuda;
-mod lirs;
-mod priority;
-mod queue;
-mod random;
+mod policies;
 mod registry;
-mod s3fifo;
-mod sampled;
-mod sieve;
-pub mod slab;
-mod slru;
-mod twoq;
-mod wtinylfu;
+mod structures;
 
 pub use capacity::CapacitySpec;
-pub use registry::{POLICIES, PolicyInfo, PolicySpec, build};
+pub use registry::{POLICIES, PolicyCtx, PolicyInfo, PolicySpec, build};
+// The single-queue block and the slab under it, so a policy can be written
+// against them (docs/extending.md does, as a doc-test).
+pub use blocks::{Discipline, OneQueue};
+pub use structures::{List, Slab};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 
 use crate::metrics::CacheStats;
 use crate::workload::Request;
-use slab::ListStore;
 
 /// An eviction policy with a capacity, in bytes or in objects (then every
 /// request reaches it with size 1).
@@ -85,59 +77,6 @@ pub trait Cache: Send {
         Self: Sized,
     {
         replay_batch(self, requests, state)
-    }
-}
-
-/// A policy whose entries all live in one [`slab::Lists`] (ARC, 2Q, S3-FIFO,
-/// W-TinyLFU): it decides hits, admissions and evictions in `lookup`, and the
-/// rest of [`Cache`] is answered by its lists.
-pub trait ListsPolicy: Send {
-    type Store: slab::ListStore;
-    fn store(&self) -> &Self::Store;
-    fn store_mut(&mut self) -> &mut Self::Store;
-    /// [`Cache::access`]: looks the key up, inserting on a miss.
-    fn lookup(&mut self, req: &Request) -> bool;
-    /// [`Cache::capacity`].
-    fn limit(&self) -> u64;
-    /// Whether a hit may move its entry within or between lists (so
-    /// prefetching its neighbours pays).
-    const RELINKS_ON_HIT: bool;
-    /// Heap held beside the lists (a sketch, say).
-    fn extra_heap_bytes(&self) -> usize {
-        0
-    }
-}
-
-impl<P: ListsPolicy> Cache for P {
-    #[inline]
-    fn access(&mut self, req: &Request) -> bool {
-        self.lookup(req)
-    }
-    fn contains(&self, key: u64) -> bool {
-        self.store().contains(key)
-    }
-    fn remove(&mut self, key: u64) -> bool {
-        self.store_mut().remove(key)
-    }
-    fn len(&self) -> usize {
-        self.store().cached_len()
-    }
-    fn used(&self) -> u64 {
-        self.store().used()
-    }
-    fn capacity(&self) -> u64 {
-        self.limit()
-    }
-    fn heap_bytes(&self) -> usize {
-        self.store().heap_bytes() + self.extra_heap_bytes()
-    }
-    fn prefetches(&self) -> bool {
-        self.store().prefetches()
-    }
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
-        self.store()
-            .prefetch(far, near, Self::RELINKS_ON_HIT.then_some(nearest))
     }
 }
 
@@ -268,7 +207,8 @@ pub fn lookup<C: Cache + ?Sized>(cache: &mut C, req: &Request, state: &mut Repla
 
 #[cfg(test)]
 mod tests {
-    use super::queue::{OneQueue, Tail};
+    use super::blocks::OneQueue;
+    use super::policies::Lru;
     use super::*;
     use crate::engine::SECOND;
 
@@ -290,7 +230,7 @@ mod tests {
             req(3, 2),
             req(6, 1),
         ];
-        let mut cache = OneQueue::new(10, Tail::<true>, 10);
+        let mut cache = OneQueue::new(10, Lru, 10);
         let mut state = Replay::new(false);
         cache.replay(&trace, &mut state);
         assert_eq!(state.stats.hits, 2);
@@ -308,7 +248,7 @@ mod tests {
             ..Default::default()
         };
         let trace = [req(0, 1), req(1, 2), req(5, 1)];
-        let mut cache = OneQueue::new(1, Tail::<true>, 1);
+        let mut cache = OneQueue::new(1, Lru, 1);
         let mut state = Replay::new(false);
         cache.replay(&trace, &mut state);
         assert_eq!((state.stats.hits, state.stats.expired), (0, 0));

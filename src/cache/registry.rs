@@ -1,41 +1,53 @@
 //! Policies by name. Adding a policy is one new file and one line in
-//! [`POLICIES`].
+//! [`POLICIES`], with its parameter table: the one place its defaults and
+//! ranges are written (`edgesim policies` prints them).
 //!
 //! A policy is written as its name with optional parameters in parentheses,
 //! in experiment files and on the command line alike: `lru`,
-//! `slru(segments=4)`, `s3fifo(small=0.1, threshold=2)`.
+//! `slru(segments=4)`, `s3fifo(small=0.1, threshold=2)`; [`crate::spec`]
+//! reads that syntax and the values.
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 
 use super::BoxedCache;
-use super::arc::Arc;
-use super::belady::Belady;
-use super::clock::Clock;
-use super::gdsf::Gdsf;
-use super::hyperbolic::Hyperbolic;
-use super::lfu::Lfu;
-use super::lfuda::LfuDa;
-use super::lirs::Lirs;
-use super::queue::Tail;
-use super::random::Random;
-use super::s3fifo::S3Fifo;
-use super::sieve::Sieve;
-use super::slru::Slru;
-use super::twoq::TwoQ;
-use super::wtinylfu::WTinyLfu;
+use super::blocks::{OneQueue, Ranked};
+use super::policies::{
+    Arc, Belady, Clock, Fifo, Gdsf, Hyperbolic, Lfu, LfuDa, Lirs, Lru, Random, S3Fifo, Sieve, Slru,
+    TwoQ, WTinyLfu,
+};
+use crate::spec::{self, Entry, Kind, Param, Params, Spec};
 
 /// One registered policy.
 pub struct PolicyInfo {
     pub name: &'static str,
-    /// One line for `--help` and error messages.
+    /// One line for listings and error messages.
     pub about: &'static str,
-    /// Its parameters and their defaults, for the README and `--help`.
-    pub params: &'static str,
+    /// Its parameters, with their defaults and ranges.
+    pub params: &'static [Param],
     /// Offline policies read `Request::next_access`, so the runner annotates
     /// the trace before replaying it through them.
     pub needs_next_access: bool,
-    pub build: fn(&mut Ctx) -> Result<BoxedCache, String>,
+    pub build: fn(&PolicyCtx) -> Result<BoxedCache, String>,
+}
+
+impl Entry for PolicyInfo {
+    const WHAT: (&'static str, &'static str) = ("policy", "policies");
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn about(&self) -> &'static str {
+        self.about
+    }
+    fn params(&self) -> &'static [Param] {
+        self.params
+    }
+}
+
+/// A queue's share of the capacity.
+const fn share(name: &'static str, default: &'static str, about: &'static str) -> Param {
+    Param::new(name, default, Kind::Fraction, about)
 }
 
 /// Every policy edgesim knows, in the order listings show them.
@@ -43,128 +55,173 @@ pub const POLICIES: &[PolicyInfo] = &[
     PolicyInfo {
         name: "fifo",
         about: "first in, first out",
-        params: "",
+        params: &[],
         needs_next_access: false,
-        build: Tail::<false>::build,
+        build: OneQueue::<Fifo>::build,
     },
     PolicyInfo {
         name: "lru",
         about: "least recently used",
-        params: "",
+        params: &[],
         needs_next_access: false,
-        build: Tail::<true>::build,
+        build: OneQueue::<Lru>::build,
     },
     PolicyInfo {
         name: "random",
         about: "random victim (seeded)",
-        params: "",
+        params: &[],
         needs_next_access: false,
         build: Random::build,
     },
     PolicyInfo {
         name: "clock",
         about: "CLOCK / second chance with k-bit counters",
-        params: "bits=1 (1..8)",
+        params: &[Param::new(
+            "bits",
+            "1",
+            Kind::Int { lo: 1, hi: 8 },
+            "bits per counter; a hit raises it up to 2^bits - 1",
+        )],
         needs_next_access: false,
         build: Clock::build,
     },
     PolicyInfo {
         name: "slru",
         about: "segmented LRU with n equal segments",
-        params: "segments=4 (1..16)",
+        params: &[Param::new(
+            "segments",
+            "4",
+            Kind::Int { lo: 1, hi: 16 },
+            "how many equal segments",
+        )],
         needs_next_access: false,
         build: Slru::build,
     },
     PolicyInfo {
         name: "lfu",
         about: "least frequently used; ties: least recently accessed",
-        params: "",
+        params: &[],
         needs_next_access: false,
         build: Lfu::build,
     },
     PolicyInfo {
         name: "lfuda",
         about: "LFU with dynamic aging (libCacheSim's formula)",
-        params: "",
+        params: &[],
         needs_next_access: false,
-        build: LfuDa::build,
+        build: Ranked::<LfuDa>::build,
     },
     PolicyInfo {
         name: "2q",
         about: "2Q: FIFO A1in + ghost A1out + LRU Am (Johnson & Shasha)",
-        params: "a1in=0.25, a1out=0.5 (fractions of the capacity)",
+        params: &[
+            share("a1in", "0.25", "the FIFO A1in's share of the capacity"),
+            share(
+                "a1out",
+                "0.5",
+                "the ghost A1out's share of the capacity, counted with sizes",
+            ),
+        ],
         needs_next_access: false,
         build: TwoQ::build,
     },
     PolicyInfo {
         name: "arc",
         about: "adaptive replacement cache (Megiddo & Modha)",
-        params: "",
+        params: &[],
         needs_next_access: false,
         build: Arc::build,
     },
     PolicyInfo {
         name: "lirs",
         about: "low inter-reference recency set (Jiang & Zhang)",
-        params: "hir=0.01 (share of the resident HIR queue)",
+        params: &[share(
+            "hir",
+            "0.01",
+            "the resident HIR queue's share of the capacity",
+        )],
         needs_next_access: false,
         build: Lirs::build,
     },
     PolicyInfo {
         name: "wtinylfu",
         about: "W-TinyLFU: window LRU + SLRU main + frequency sketch admission",
-        params: "window=0.01 (fraction of the capacity)",
+        params: &[share(
+            "window",
+            "0.01",
+            "the window LRU's share of the capacity",
+        )],
         needs_next_access: false,
         build: WTinyLfu::build,
     },
     PolicyInfo {
         name: "s3fifo",
         about: "S3-FIFO: small + main + ghost FIFOs (SOSP'23)",
-        params: "small=0.1, ghost=0.9, threshold=2 (1..3)",
+        params: &[
+            share("small", "0.1", "the small FIFO's share of the capacity"),
+            Param::new(
+                "ghost",
+                "0.9",
+                Kind::Number { lo: 0.0, hi: 4.0 },
+                "the ghost FIFO's size relative to the capacity, counted with sizes",
+            ),
+            Param::new(
+                "threshold",
+                "2",
+                Kind::Int { lo: 1, hi: 3 },
+                "hits that move an entry from the small FIFO to main",
+            ),
+        ],
         needs_next_access: false,
         build: S3Fifo::build,
     },
     PolicyInfo {
         name: "sieve",
         about: "SIEVE: FIFO with visited bits and a moving hand (NSDI'24)",
-        params: "",
+        params: &[],
         needs_next_access: false,
         build: Sieve::build,
     },
     PolicyInfo {
         name: "gdsf",
         about: "GreedyDual-Size-Frequency",
-        params: "",
+        params: &[],
         needs_next_access: false,
-        build: Gdsf::build,
+        build: Ranked::<Gdsf>::build,
     },
     PolicyInfo {
         name: "hyperbolic",
         about: "hyperbolic caching: sampled eviction of the lowest hits/age",
-        params: "samples=64 (1..1024)",
+        params: &[Param::new(
+            "samples",
+            "64",
+            Kind::Int { lo: 1, hi: 1024 },
+            "entries sampled per eviction",
+        )],
         needs_next_access: false,
         build: Hyperbolic::build,
     },
     PolicyInfo {
         name: "belady",
         about: "offline optimal: evicts the furthest next access",
-        params: "",
+        params: &[],
         needs_next_access: true,
-        build: Belady::build,
+        build: Ranked::<Belady>::build,
     },
 ];
 
 /// What a policy's constructor gets.
-pub struct Ctx<'a> {
+pub struct PolicyCtx<'a> {
     /// Capacity in bytes, or in objects when `count_objects`.
     pub capacity: u64,
     pub count_objects: bool,
+    /// Read against the policy's table: defaults filled in, ranges checked.
     pub params: Params<'a>,
     /// Seed for randomized policies (Random, Hyperbolic).
     pub seed: u64,
 }
 
-impl Ctx<'_> {
+impl PolicyCtx<'_> {
     /// How many objects to reserve room for up front: the capacity when it
     /// counts objects, otherwise a modest start that grows on demand.
     pub fn expected_objects(&self) -> usize {
@@ -176,59 +233,39 @@ impl Ctx<'_> {
     }
 }
 
-/// A policy name with its parameters, e.g. `slru(segments=4)`.
+/// A policy name with its parameters, e.g. `slru(segments=4)`: a [`Spec`]
+/// that, read from an experiment file, is checked against the registry.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PolicySpec {
-    pub name: String,
-    pub params: Vec<(String, String)>,
+pub struct PolicySpec(Spec);
+
+impl Deref for PolicySpec {
+    type Target = Spec;
+    fn deref(&self) -> &Spec {
+        &self.0
+    }
+}
+
+/// Editable like any spec (the limiter's accuracy check copies parameters
+/// across); [`build`] checks whatever it is given.
+impl DerefMut for PolicySpec {
+    fn deref_mut(&mut self) -> &mut Spec {
+        &mut self.0
+    }
 }
 
 impl FromStr for PolicySpec {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        let (name, params) = match text.split_once('(') {
-            None => (text, Vec::new()),
-            Some((name, rest)) => {
-                let inner = rest
-                    .strip_suffix(')')
-                    .ok_or_else(|| format!("policy {text:?}: missing ')' after the parameters"))?;
-                let params = inner
-                    .split(',')
-                    .filter(|p| !p.trim().is_empty())
-                    .map(|p| match p.split_once('=') {
-                        Some((k, v)) => Ok((k.trim().to_string(), v.trim().to_string())),
-                        None => Err(format!(
-                            "policy {text:?}: parameter {p:?} should be written name=value"
-                        )),
-                    })
-                    .collect::<Result<_, _>>()?;
-                (name, params)
-            }
-        };
-        if name.is_empty() {
-            return Err("empty policy name".into());
-        }
-        Ok(PolicySpec {
-            name: name.trim().to_lowercase(),
-            params,
-        })
+        text.parse()
+            .map(PolicySpec)
+            .map_err(|e| format!("policy {e}"))
     }
 }
 
 impl fmt::Display for PolicySpec {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(&self.name)?;
-        if !self.params.is_empty() {
-            let params: Vec<String> = self
-                .params
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            write!(f, "({})", params.join(","))?;
-        }
-        Ok(())
+        self.0.fmt(f)
     }
 }
 
@@ -251,94 +288,8 @@ impl PolicySpec {
 
     /// Whether the policy reads next-access positions (Belady).
     pub fn needs_next_access(&self) -> bool {
-        find(&self.name).is_ok_and(|p| p.needs_next_access)
+        spec::find(POLICIES, &self.name).is_ok_and(|p| p.needs_next_access)
     }
-}
-
-/// The parameters given to one policy.
-pub struct Params<'a> {
-    spec: &'a PolicySpec,
-}
-
-impl Params<'_> {
-    /// Fails if a parameter outside `known` was given.
-    pub fn allow(&self, known: &[&str]) -> Result<(), String> {
-        for (k, _) in &self.spec.params {
-            if !known.contains(&k.as_str()) {
-                let valid = if known.is_empty() {
-                    "it takes no parameters".to_string()
-                } else {
-                    format!("valid parameters: {}", known.join(", "))
-                };
-                return Err(format!(
-                    "policy {}: unknown parameter {k:?}; {valid}",
-                    self.spec.name
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// The value of `name` parsed as `T`, or `default` when absent.
-    pub fn get<T: FromStr>(&self, name: &str, default: T) -> Result<T, String> {
-        match self.spec.params.iter().find(|(k, _)| k == name) {
-            None => Ok(default),
-            Some((_, v)) => v.parse().map_err(|_| {
-                format!(
-                    "policy {}: parameter {name}={v:?} is not a valid value",
-                    self.spec.name
-                )
-            }),
-        }
-    }
-
-    /// A fraction strictly between 0 and 1 (a queue's share of the cache),
-    /// written as one (`0.1`) or as a percentage (`10%`).
-    pub fn fraction(&self, name: &str, default: f64) -> Result<f64, String> {
-        let policy = &self.spec.name;
-        let Some((_, raw)) = self.spec.params.iter().find(|(k, _)| k == name) else {
-            return Ok(default);
-        };
-        let parsed = match raw.strip_suffix('%') {
-            Some(percent) => percent.trim().parse().map(|v: f64| v / 100.0),
-            None => raw.parse(),
-        };
-        match parsed {
-            Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
-            Ok(_) => Err(format!(
-                "policy {policy}: parameter {name}={raw} is out of range; valid values are \
-                 fractions strictly between 0 and 1, or percentages between 0% and 100% \
-                 (default {default})"
-            )),
-            Err(_) => Err(format!(
-                "policy {policy}: parameter {name}={raw:?} is not a fraction; write one \
-                 like 0.1 or 10% (default {default})"
-            )),
-        }
-    }
-
-    /// An integer in `lo..=hi`.
-    pub fn int_in(&self, name: &str, default: u32, lo: u32, hi: u32) -> Result<u32, String> {
-        let v: u32 = self.get(name, default)?;
-        if (lo..=hi).contains(&v) {
-            Ok(v)
-        } else {
-            Err(format!(
-                "policy {}: parameter {name}={v} is out of range; valid values are {lo} to {hi} (default {default})",
-                self.spec.name
-            ))
-        }
-    }
-}
-
-fn find(name: &str) -> Result<&'static PolicyInfo, String> {
-    POLICIES.iter().find(|p| p.name == name).ok_or_else(|| {
-        let names: Vec<&str> = POLICIES.iter().map(|p| p.name).collect();
-        format!(
-            "unknown policy {name:?}; valid policies: {}",
-            names.join(", ")
-        )
-    })
 }
 
 /// Builds the policy `spec` with `capacity` (objects when `count_objects`,
@@ -349,14 +300,14 @@ pub fn build(
     count_objects: bool,
     seed: u64,
 ) -> Result<BoxedCache, String> {
-    let info = find(&spec.name)?;
-    let mut ctx = Ctx {
+    let info = spec::find(POLICIES, &spec.name)?;
+    let ctx = PolicyCtx {
         capacity,
         count_objects,
-        params: Params { spec },
+        params: Params::new(info, &spec.params)?,
         seed,
     };
-    (info.build)(&mut ctx)
+    (info.build)(&ctx)
 }
 
 #[cfg(test)]
@@ -441,6 +392,33 @@ mod tests {
             assert!(build(&spec, 1000, true, 1).is_ok(), "{}", p.name);
             assert!(build(&spec, 1 << 30, false, 1).is_ok(), "{}", p.name);
             assert_eq!(spec.needs_next_access(), p.name == "belady");
+        }
+    }
+
+    #[test]
+    fn a_default_given_explicitly_changes_nothing() {
+        let misses = |spec: &str| {
+            let mut c = build(&spec.parse().unwrap(), 100, true, 1).unwrap();
+            (0..5_000u64)
+                .filter(|i| {
+                    let key = (i * 7919) % 1000 % (1 + i % 300);
+                    !c.access(&Request {
+                        key,
+                        size: 1,
+                        next_access: i + 1000,
+                        ..Default::default()
+                    })
+                })
+                .count()
+        };
+        for p in POLICIES {
+            let given: Vec<String> = p
+                .params
+                .iter()
+                .map(|q| format!("{}={}", q.name, q.default))
+                .collect();
+            let explicit = format!("{}({})", p.name, given.join(","));
+            assert_eq!(misses(p.name), misses(&explicit), "{explicit}");
         }
     }
 }

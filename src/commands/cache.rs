@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use edgesim::cache::{self, BoxedCache, CapacitySpec, PolicySpec, Replay};
 use edgesim::engine::derive_seed;
+use edgesim::spec;
 use edgesim::workload::WorkingSet;
 use edgesim::workload::trace::{self, Observed, TraceOptions, TraceReader};
 
@@ -56,43 +57,19 @@ struct Row {
     byte_miss_ratio: f64,
 }
 
-/// Splits `lru,s3fifo(small=0.1,threshold=2)` at the commas outside
-/// parentheses.
+/// The policies of every `--policy` list, each list split at the commas
+/// outside parentheses.
 fn split_policies(lists: &[String]) -> Result<Vec<PolicySpec>> {
-    let mut specs = Vec::new();
-    let mut push = |item: &str| -> Result<()> {
-        let item = item.trim();
-        if !item.is_empty() {
-            specs.push(item.parse().map_err(anyhow::Error::msg)?);
-        }
-        Ok(())
-    };
-    for list in lists {
-        let mut depth = 0i32;
-        let mut start = 0;
-        for (i, c) in list.char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                ',' if depth == 0 => {
-                    push(&list[start..i])?;
-                    start = i + 1;
-                }
-                _ => {}
-            }
-        }
-        // The last item, even with a parenthesis left open: its parser
-        // says what is wrong rather than the item vanishing.
-        push(&list[start..])?;
-    }
-    Ok(specs)
+    let items = lists.iter().flat_map(|list| spec::split_list(list));
+    let specs = items.map(|item| item.parse().map_err(anyhow::Error::msg));
+    specs.collect()
 }
 
 pub fn run(args: CacheArgs) -> Result<()> {
     let policies = split_policies(&args.policy)?;
     // Refuse unknown policies and bad parameters before reading the trace.
     for spec in &policies {
-        cache::build(spec, 1 << 20, false, 0).map_err(anyhow::Error::msg)?;
+        spec.validate().map_err(anyhow::Error::msg)?;
     }
     let needs_working_set = args
         .size

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod experiment;
 pub mod limit;
+pub mod policies;
 pub mod limiters;
 pub mod report;
 pub mod trace;

@@ -3,8 +3,8 @@
 
 use rand::RngExt;
 
-use super::sampled::{Sampled, Sampler};
-use super::{BoxedCache, registry::Ctx};
+use crate::cache::blocks::{Sampled, Sampler};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::{RngStream, stream};
 
 /// The random sampler: one uniform pick.
@@ -13,8 +13,7 @@ pub struct Random {
 }
 
 impl Random {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         let rng = stream(ctx.seed, "random-eviction");
         Ok(Sampled::build_with(ctx, Random { rng }))
     }

@@ -12,8 +12,8 @@
 //! - REPLACE moves T1's tail to B1 if T2 is empty, or T1 is non-empty and
 //!   |T1| > p (or |T1| = p and the request hit B2); else T2's tail to B2.
 
-use super::slab::{ListStore, Lists};
-use super::{BoxedCache, ListsPolicy, registry::Ctx};
+use crate::cache::blocks::{Lists, Policy};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 const T1: u8 = 0;
@@ -38,8 +38,7 @@ impl Arc {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 
@@ -92,7 +91,7 @@ impl Arc {
     }
 }
 
-impl ListsPolicy for Arc {
+impl Policy for Arc {
     type Store = Lists<u8, 4, 2>;
     const RELINKS_ON_HIT: bool = true;
 
@@ -100,8 +99,8 @@ impl ListsPolicy for Arc {
         &self.lists
     }
 
-    fn store_mut(&mut self) -> &mut Self::Store {
-        &mut self.lists
+    fn discard(&mut self, key: u64) -> bool {
+        self.lists.remove(key)
     }
 
     fn limit(&self) -> u64 {

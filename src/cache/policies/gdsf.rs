@@ -3,9 +3,8 @@
 //! last evicted entry. The lowest priority is evicted; among equal
 //! priorities, the one whose priority was set earliest (FIFO).
 
-use super::priority::{Ranked, Rule};
-use super::slab::Node;
-use super::{BoxedCache, registry::Ctx};
+use crate::cache::blocks::Rule;
+use crate::cache::structures::Node;
 use crate::workload::Request;
 
 /// (priority as ordered bits, sequence of the last update). Priorities are
@@ -22,11 +21,6 @@ pub struct Gdsf {
 }
 
 impl Gdsf {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
-        Ok(Ranked::build_with(ctx, Gdsf::default()))
-    }
-
     /// The rank of an entry with `freq` and `size` set now.
     fn rank(&mut self, freq: u64, size: u32) -> Rank {
         self.seq += 1;

@@ -75,6 +75,8 @@ pub struct Slab<T> {
     hasher: FixedState,
     /// Head of the free-slot chain, threaded through `next`.
     free: u32,
+    /// Sum of the sizes of the live nodes.
+    bytes: u64,
 }
 
 impl<T> Default for Slab<T> {
@@ -91,6 +93,7 @@ impl<T> Slab<T> {
             index: SlotIndex::with_capacity(n),
             hasher: FixedState::with_seed(0),
             free: NIL,
+            bytes: 0,
         }
     }
 
@@ -107,7 +110,7 @@ impl<T> Slab<T> {
             .find(self.hash(key), |i| nodes[i as usize].key == key)
     }
 
-    /// [`super::Cache::prefetch`]; `nearest` is `None` for a policy whose
+    /// [`crate::cache::Cache::prefetch`]; `nearest` is `None` for a policy whose
     /// hits do not relink, which needs no neighbours.
     #[inline]
     pub fn prefetch(&self, far: u64, near: u64, nearest: Option<u64>) {
@@ -127,7 +130,7 @@ impl<T> Slab<T> {
 
     /// Whether nodes and index outgrow a core's L2 cache, so that lookups
     /// wait on memory; below that, prefetching only adds work (LRU at 1,000
-    /// objects ran 20% slower with it). [`super::Cache::prefetches`].
+    /// objects ran 20% slower with it). [`crate::cache::Cache::prefetches`].
     #[inline]
     pub fn outgrows_l2(&self) -> bool {
         const L2_BYTES: usize = 1 << 20;
@@ -166,6 +169,7 @@ impl<T> Slab<T> {
             self.nodes.push(node);
             (self.nodes.len() - 1) as u32
         };
+        self.bytes += size as u64;
         let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.index.insert(hasher.hash_one(key), slot, |i| {
             hasher.hash_one(nodes[i as usize].key)
@@ -175,6 +179,7 @@ impl<T> Slab<T> {
 
     /// Drops the (already unlinked) node in `slot` from the index and frees it.
     pub fn remove(&mut self, slot: u32) {
+        self.bytes -= self.nodes[slot as usize].size as u64;
         let hash = self.hash(self.nodes[slot as usize].key);
         self.index.remove(hash, slot);
         self.nodes[slot as usize].next = self.free;
@@ -188,6 +193,11 @@ impl<T> Slab<T> {
 
     pub fn is_empty(&self) -> bool {
         self.index.len() == 0
+    }
+
+    /// Sum of the sizes of the live nodes.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     #[inline]
@@ -217,38 +227,35 @@ impl<T> Slab<T> {
     /// Links the unlinked `slot` at the head of `list`.
     #[inline]
     pub fn push_front(&mut self, list: &mut List, slot: u32) {
-        let old = list.head;
-        {
-            let n = &mut self.nodes[slot as usize];
-            n.prev = NIL;
-            n.next = old;
-            list.bytes += n.size as u64;
-        }
-        if old != NIL {
-            self.nodes[old as usize].prev = slot;
-        } else {
-            list.tail = slot;
-        }
-        list.head = slot;
-        list.len += 1;
+        self.link(list, slot, NIL, list.head);
     }
 
     /// Links the unlinked `slot` at the tail of `list`.
     #[inline]
     pub fn push_back(&mut self, list: &mut List, slot: u32) {
-        let old = list.tail;
+        self.link(list, slot, list.tail, NIL);
+    }
+
+    /// Links the unlinked `slot` between `prev` and `next`, neighbours in
+    /// `list` (NIL: its ends): the inverse of [`Slab::unlink`].
+    #[inline]
+    fn link(&mut self, list: &mut List, slot: u32, prev: u32, next: u32) {
         {
             let n = &mut self.nodes[slot as usize];
-            n.next = NIL;
-            n.prev = old;
+            n.prev = prev;
+            n.next = next;
             list.bytes += n.size as u64;
         }
-        if old != NIL {
-            self.nodes[old as usize].next = slot;
+        if prev != NIL {
+            self.nodes[prev as usize].next = slot;
         } else {
             list.head = slot;
         }
-        list.tail = slot;
+        if next != NIL {
+            self.nodes[next as usize].prev = slot;
+        } else {
+            list.tail = slot;
+        }
         list.len += 1;
     }
 
@@ -297,144 +304,6 @@ impl<T> Slab<T> {
     /// Bytes of heap held, for memory-per-object figures.
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node<T>>() + self.index.heap_bytes()
-    }
-}
-
-/// Node data that names the list holding the node.
-pub trait InList: Copy {
-    fn list(&self) -> usize;
-}
-
-impl InList for u8 {
-    #[inline]
-    fn list(&self) -> usize {
-        *self as usize
-    }
-}
-
-/// `N` lists over one slab, for policies that move entries between queues
-/// (ARC, 2Q, S3-FIFO, W-TinyLFU); each node's data records its list. Lists
-/// `0..CACHED` hold cached objects, the others ghosts (remembered keys), so
-/// the cache's `contains`, `remove`, `len` and `used` are answered here.
-pub struct Lists<T, const N: usize, const CACHED: usize> {
-    pub slab: Slab<T>,
-    lists: [List; N],
-}
-
-impl<T: InList, const N: usize, const CACHED: usize> Lists<T, N, CACHED> {
-    pub fn with_capacity(n: usize) -> Self {
-        Lists {
-            slab: Slab::with_capacity(n),
-            lists: [List::default(); N],
-        }
-    }
-
-    pub fn list(&self, i: usize) -> &List {
-        &self.lists[i]
-    }
-
-    pub fn bytes(&self, i: usize) -> u64 {
-        self.lists[i].bytes()
-    }
-
-    /// The slot of `key` and the list holding it.
-    #[inline]
-    pub fn find(&self, key: u64) -> Option<(u32, usize)> {
-        self.slab
-            .find(key)
-            .map(|s| (s, self.slab.node(s).data.list()))
-    }
-
-    /// Adds `key` at the head of the list named by `data`.
-    pub fn insert(&mut self, key: u64, size: u32, data: T) -> u32 {
-        let slot = self.slab.insert(key, size, data);
-        self.slab.push_front(&mut self.lists[data.list()], slot);
-        slot
-    }
-
-    /// Moves `slot` to the head of its list.
-    #[inline]
-    pub fn raise(&mut self, slot: u32) {
-        let i = self.slab.node(slot).data.list();
-        self.slab.move_to_front(&mut self.lists[i], slot);
-    }
-
-    /// Moves `slot` to the head of the list named by `data`.
-    pub fn relink(&mut self, slot: u32, data: T) {
-        let from = self.slab.node(slot).data.list();
-        self.slab.unlink(&mut self.lists[from], slot);
-        self.slab.node_mut(slot).data = data;
-        self.slab.push_front(&mut self.lists[data.list()], slot);
-    }
-
-    /// Removes `slot` from its list and the slab.
-    pub fn delete(&mut self, slot: u32) {
-        let i = self.slab.node(slot).data.list();
-        self.slab.unlink(&mut self.lists[i], slot);
-        self.slab.remove(slot);
-    }
-
-    /// Deletes the tail of list `i`, if any.
-    pub fn delete_tail(&mut self, i: usize) {
-        if let Some(slot) = self.lists[i].tail() {
-            self.delete(slot);
-        }
-    }
-}
-
-/// What a [`Lists`] answers for its cache without knowing the policy: the
-/// bookkeeping half of [`super::Cache`].
-pub trait ListStore: Send {
-    /// Whether `key` is cached (a ghost is not).
-    fn contains(&self, key: u64) -> bool;
-    /// Drops `key` if cached; returns whether it was. A ghost is history,
-    /// not a cached object: it stays.
-    fn remove(&mut self, key: u64) -> bool;
-    /// Cached objects (ghosts not counted).
-    fn cached_len(&self) -> usize;
-    /// Sum of the sizes of the cached objects.
-    fn used(&self) -> u64;
-    fn heap_bytes(&self) -> usize;
-    /// [`Slab::outgrows_l2`].
-    fn prefetches(&self) -> bool;
-    /// [`Slab::prefetch`].
-    fn prefetch(&self, far: u64, near: u64, nearest: Option<u64>);
-}
-
-impl<T: InList + Send, const N: usize, const CACHED: usize> ListStore for Lists<T, N, CACHED> {
-    fn contains(&self, key: u64) -> bool {
-        self.find(key).is_some_and(|(_, i)| i < CACHED)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
-        match self.find(key) {
-            Some((slot, i)) if i < CACHED => {
-                self.delete(slot);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn cached_len(&self) -> usize {
-        self.lists[..CACHED].iter().map(List::len).sum()
-    }
-
-    fn used(&self) -> u64 {
-        self.lists[..CACHED].iter().map(List::bytes).sum()
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: Option<u64>) {
-        self.slab.prefetch(far, near, nearest)
     }
 }
 

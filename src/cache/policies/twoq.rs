@@ -8,8 +8,8 @@
 //!   its share, else Am's LRU entry.
 //! - Objects larger than A1in are not inserted.
 
-use super::slab::{ListStore, Lists};
-use super::{BoxedCache, ListsPolicy, registry::Ctx};
+use crate::cache::blocks::{Lists, Policy};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 const IN: u8 = 0;
@@ -39,10 +39,9 @@ impl TwoQ {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["a1in", "a1out"])?;
-        let a1in = ctx.params.fraction("a1in", 0.25)?;
-        let a1out = ctx.params.fraction("a1out", 0.5)?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let a1in = ctx.params.number("a1in")?;
+        let a1out = ctx.params.number("a1out")?;
         Ok(Box::new(Self::new(
             ctx.capacity,
             a1in,
@@ -76,7 +75,7 @@ impl TwoQ {
     }
 }
 
-impl ListsPolicy for TwoQ {
+impl Policy for TwoQ {
     type Store = Lists<u8, 3, 2>;
     const RELINKS_ON_HIT: bool = true;
 
@@ -84,8 +83,8 @@ impl ListsPolicy for TwoQ {
         &self.lists
     }
 
-    fn store_mut(&mut self) -> &mut Self::Store {
-        &mut self.lists
+    fn discard(&mut self, key: u64) -> bool {
+        self.lists.remove(key)
     }
 
     fn limit(&self) -> u64 {

@@ -3,8 +3,9 @@
 //! per-entry state it needs and chooses the victim among the cached slots.
 //! Random and Hyperbolic are each a sampler in their own file.
 
-use super::slab::Slab;
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::Policy;
+use crate::cache::structures::Slab;
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one sampling policy from another.
@@ -29,7 +30,6 @@ pub struct Sampled<S: Sampler> {
     slab: Slab<u32>,
     /// The cached slots, densely.
     slots: Vec<u32>,
-    used: u64,
     capacity: u64,
     sampler: S,
 }
@@ -40,14 +40,13 @@ impl<S: Sampler> Sampled<S> {
         Sampled {
             slab: Slab::with_capacity(expected_objects),
             slots: Vec::with_capacity(expected_objects),
-            used: 0,
             capacity,
             sampler,
         }
     }
 
     /// Builds from `ctx` once the sampler is made from its parameters.
-    pub(super) fn build_with(ctx: &Ctx, sampler: S) -> BoxedCache {
+    pub(crate) fn build_with(ctx: &PolicyCtx, sampler: S) -> BoxedCache {
         Box::new(Self::new(ctx.capacity, sampler, ctx.expected_objects()))
     }
 
@@ -58,13 +57,23 @@ impl<S: Sampler> Sampled<S> {
         if let Some(&moved) = self.slots.get(pos) {
             self.slab.node_mut(moved).data = pos as u32;
         }
-        self.used -= self.slab.node(slot).size as u64;
         self.slab.remove(slot);
     }
 }
 
-impl<S: Sampler> Cache for Sampled<S> {
-    fn access(&mut self, req: &Request) -> bool {
+impl<S: Sampler> Policy for Sampled<S> {
+    type Store = Slab<u32>;
+    const RELINKS_ON_HIT: bool = false;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    fn lookup(&mut self, req: &Request) -> bool {
         self.sampler.tick();
         if let Some(slot) = self.slab.find(req.key) {
             self.sampler.hit(slot);
@@ -74,31 +83,17 @@ impl<S: Sampler> Cache for Sampled<S> {
         if size > self.capacity {
             return false;
         }
-        while self.used + size > self.capacity {
+        while self.slab.bytes() + size > self.capacity {
             let victim = self.sampler.victim(&self.slots);
             self.drop_slot(victim);
         }
         let slot = self.slab.insert(req.key, req.size, self.slots.len() as u32);
         self.slots.push(slot);
-        self.used += size;
         self.sampler.inserted(slot);
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, _nearest: u64) {
-        self.slab.prefetch(far, near, None)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
@@ -106,19 +101,7 @@ impl<S: Sampler> Cache for Sampled<S> {
         true
     }
 
-    fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.slots.capacity() * 4 + self.sampler.heap_bytes()
+    fn extra_heap_bytes(&self) -> usize {
+        self.slots.capacity() * 4 + self.sampler.heap_bytes()
     }
 }

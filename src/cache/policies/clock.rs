@@ -4,9 +4,9 @@
 //! entry goes back to the head; the first entry found at zero is evicted.
 //! With one bit this is second chance (FIFO-Reinsertion).
 
-use super::queue::{Discipline, OneQueue};
-use super::slab::{List, Slab};
-use super::{BoxedCache, registry::Ctx};
+use crate::cache::blocks::{Discipline, OneQueue};
+use crate::cache::structures::{List, Slab};
+use crate::cache::{BoxedCache, PolicyCtx};
 
 /// The CLOCK discipline; entries carry their counter.
 pub struct Clock {
@@ -21,9 +21,8 @@ impl Clock {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["bits"])?;
-        let bits = ctx.params.int_in("bits", 1, 1, 8)?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let bits = ctx.params.int("bits")? as u32;
         Ok(OneQueue::build_with(ctx, Clock::new(bits)))
     }
 }

@@ -3,9 +3,10 @@
 //! an entry gets when it is inserted or hit; eviction always takes the lowest
 //! rank. Belady, GDSF and LFU-DA are each a rule in their own file.
 
-use super::heap::Heap;
-use super::slab::{Node, Slab};
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::Policy;
+use crate::cache::structures::Heap;
+use crate::cache::structures::{Node, Slab};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one priority policy from another.
@@ -35,7 +36,6 @@ pub trait Rule: Send + 'static {
 pub struct Ranked<R: Rule> {
     slab: Slab<R::Data>,
     order: Heap<R::Rank>,
-    used: u64,
     capacity: u64,
     rule: R,
 }
@@ -46,30 +46,41 @@ impl<R: Rule> Ranked<R> {
         Ranked {
             slab: Slab::with_capacity(expected_objects),
             order: Heap::with_capacity(expected_objects),
-            used: 0,
             capacity,
             rule,
         }
     }
 
     /// Builds from `ctx` once the rule is made from its parameters.
-    pub(super) fn build_with(ctx: &Ctx, rule: R) -> BoxedCache {
+    pub(crate) fn build_with(ctx: &PolicyCtx, rule: R) -> BoxedCache {
         Box::new(Self::new(ctx.capacity, rule, ctx.expected_objects()))
     }
 
     fn lowest(&self) -> Option<R::Rank> {
         self.order.peek().map(|(rank, _)| rank)
     }
+}
 
-    /// Drops the (already unranked) entry in `slot`.
-    fn drop_slot(&mut self, slot: u32) {
-        self.used -= self.slab.node(slot).size as u64;
-        self.slab.remove(slot);
+impl<R: Rule + Default> Ranked<R> {
+    /// Builds a rule that takes no parameters.
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        Ok(Self::build_with(ctx, R::default()))
     }
 }
 
-impl<R: Rule> Cache for Ranked<R> {
-    fn access(&mut self, req: &Request) -> bool {
+impl<R: Rule> Policy for Ranked<R> {
+    type Store = Slab<R::Data>;
+    const RELINKS_ON_HIT: bool = false;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             let order = &self.order;
             let rank = self
@@ -82,54 +93,28 @@ impl<R: Rule> Cache for Ranked<R> {
         if size > self.capacity {
             return false;
         }
-        while self.used + size > self.capacity {
+        while self.slab.bytes() + size > self.capacity {
             let (rank, victim) = self.order.pop().expect("evicting from an empty cache");
-            self.drop_slot(victim);
+            self.slab.remove(victim);
             self.rule.evicted(rank, self.lowest());
         }
         let (data, rank) = self.rule.insert(req);
         let slot = self.slab.insert(req.key, req.size, data);
         self.order.push(slot, rank);
-        self.used += size;
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, _nearest: u64) {
-        self.slab.prefetch(far, near, None)
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
         let rank = self.order.remove(slot);
-        self.drop_slot(slot);
+        self.slab.remove(slot);
         self.rule.removed(rank, self.lowest());
         true
     }
 
-    fn len(&self) -> usize {
-        self.slab.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.order.heap_bytes()
+    fn extra_heap_bytes(&self) -> usize {
+        self.order.heap_bytes()
     }
 }

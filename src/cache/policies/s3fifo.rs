@@ -12,8 +12,8 @@
 //!   ghost. Main's tail is reinserted at the head with its frequency capped
 //!   at 3 and decremented if non-zero, else evicted.
 
-use super::slab::{InList, ListStore, Lists};
-use super::{BoxedCache, ListsPolicy, registry::Ctx};
+use crate::cache::blocks::{InList, Lists, Policy};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// Index of each queue in `S3Fifo::lists`.
@@ -22,7 +22,7 @@ const MAIN: u8 = 1;
 const GHOST: u8 = 2;
 
 /// An entry's queue and access frequency (public only as part of the
-/// policy's [`ListsPolicy::Store`] type).
+/// policy's [`Policy::Store`] type).
 #[derive(Clone, Copy)]
 pub struct Entry {
     queue: u8,
@@ -62,16 +62,10 @@ impl S3Fifo {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["small", "ghost", "threshold"])?;
-        let small = ctx.params.fraction("small", 0.1)?;
-        let ghost: f64 = ctx.params.get("ghost", 0.9)?;
-        if !(0.0..=4.0).contains(&ghost) {
-            return Err(format!(
-                "policy s3fifo: parameter ghost={ghost} is out of range; valid values are 0 to 4 (default 0.9)"
-            ));
-        }
-        let threshold = ctx.params.int_in("threshold", 2, 1, 3)? as u8;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let small = ctx.params.number("small")?;
+        let ghost = ctx.params.number("ghost")?;
+        let threshold = ctx.params.int("threshold")? as u8;
         Ok(Box::new(Self::new(
             ctx.capacity,
             small,
@@ -144,7 +138,7 @@ impl S3Fifo {
     }
 }
 
-impl ListsPolicy for S3Fifo {
+impl Policy for S3Fifo {
     type Store = Lists<Entry, 3, 2>;
     const RELINKS_ON_HIT: bool = false;
 
@@ -152,8 +146,8 @@ impl ListsPolicy for S3Fifo {
         &self.lists
     }
 
-    fn store_mut(&mut self) -> &mut Self::Store {
-        &mut self.lists
+    fn discard(&mut self, key: u64) -> bool {
+        self.lists.remove(key)
     }
 
     fn limit(&self) -> u64 {

@@ -10,9 +10,8 @@
 //! evicted priorities), so on long traces at small caches they reach 2^64:
 //! they saturate there, where libCacheSim's int64 overflows.
 
-use super::priority::{Ranked, Rule};
-use super::slab::Node;
-use super::{BoxedCache, registry::Ctx};
+use crate::cache::blocks::Rule;
+use crate::cache::structures::Node;
 use crate::workload::Request;
 
 /// (priority, sequence of the last update): lowest priority first, and
@@ -35,11 +34,6 @@ pub struct LfuDa {
 }
 
 impl LfuDa {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
-        Ok(Ranked::build_with(ctx, LfuDa::default()))
-    }
-
     /// The rank of an entry given priority `pri` now.
     fn rank(&mut self, pri: u64) -> Rank {
         self.seq += 1;
@@ -97,8 +91,8 @@ impl Rule for LfuDa {
 
 #[cfg(test)]
 mod tests {
-    use super::super::slab::Slab;
     use super::*;
+    use crate::cache::structures::Slab;
 
     #[test]
     fn priorities_saturate_instead_of_wrapping() {

@@ -1,10 +1,11 @@
 //! The single-queue policies share one cache, [`OneQueue`]: a slab of nodes
 //! linked into one list, inserting at the head. A [`Discipline`] says what a
-//! hit does and which entry goes on eviction. LRU and FIFO live here; CLOCK
-//! and SIEVE in their own files.
+//! hit does and which entry goes on eviction: FIFO, LRU, CLOCK and SIEVE
+//! are each a discipline in their own file.
 
-use super::slab::{List, Slab};
-use super::{BoxedCache, Cache, registry::Ctx};
+use super::Policy;
+use crate::cache::structures::{List, Slab};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// What distinguishes one single-queue policy from another.
@@ -13,10 +14,14 @@ pub trait Discipline: Send + 'static {
     type Data: Copy + Default + Send;
     /// Whether `on_hit` moves the entry (so prefetching its neighbours pays).
     const RELINKS_ON_HIT: bool;
-    /// Updates state on a hit of `slot`.
-    fn on_hit(&mut self, slab: &mut Slab<Self::Data>, queue: &mut List, slot: u32);
-    /// Chooses a victim and unlinks it from `queue`.
-    fn evict(&mut self, slab: &mut Slab<Self::Data>, queue: &mut List) -> u32;
+    /// Updates state on a hit of `slot`; by default a hit changes nothing.
+    #[inline]
+    fn on_hit(&mut self, _slab: &mut Slab<Self::Data>, _queue: &mut List, _slot: u32) {}
+    /// Chooses a victim and unlinks it from `queue`; by default the tail.
+    #[inline]
+    fn evict(&mut self, slab: &mut Slab<Self::Data>, queue: &mut List) -> u32 {
+        slab.pop_back(queue).expect("evicting from an empty cache")
+    }
     /// Called before `slot` is removed other than by eviction.
     fn forget(&mut self, _slab: &Slab<Self::Data>, _slot: u32) {}
 }
@@ -41,14 +46,32 @@ impl<D: Discipline> OneQueue<D> {
     }
 
     /// Builds from `ctx` once the discipline is made from its parameters.
-    pub(super) fn build_with(ctx: &Ctx, discipline: D) -> BoxedCache {
+    pub(crate) fn build_with(ctx: &PolicyCtx, discipline: D) -> BoxedCache {
         Box::new(Self::new(ctx.capacity, discipline, ctx.expected_objects()))
     }
 }
 
-impl<D: Discipline> Cache for OneQueue<D> {
+impl<D: Discipline + Default> OneQueue<D> {
+    /// Builds a discipline that takes no parameters.
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        Ok(Self::build_with(ctx, D::default()))
+    }
+}
+
+impl<D: Discipline> Policy for OneQueue<D> {
+    type Store = Slab<D::Data>;
+    const RELINKS_ON_HIT: bool = D::RELINKS_ON_HIT;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
     #[inline]
-    fn access(&mut self, req: &Request) -> bool {
+    fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             self.discipline
                 .on_hit(&mut self.slab, &mut self.queue, slot);
@@ -67,21 +90,7 @@ impl<D: Discipline> Cache for OneQueue<D> {
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
-        self.slab
-            .prefetch(far, near, D::RELINKS_ON_HIT.then_some(nearest))
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
@@ -89,49 +98,5 @@ impl<D: Discipline> Cache for OneQueue<D> {
         self.slab.unlink(&mut self.queue, slot);
         self.slab.remove(slot);
         true
-    }
-
-    fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.queue.bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
-    }
-}
-
-/// Evicts the tail; `PROMOTE` moves a hit to the head: `Tail<true>` is LRU,
-/// `Tail<false>` is FIFO.
-pub struct Tail<const PROMOTE: bool>;
-
-impl<const PROMOTE: bool> Discipline for Tail<PROMOTE> {
-    type Data = ();
-    const RELINKS_ON_HIT: bool = PROMOTE;
-
-    #[inline]
-    fn on_hit(&mut self, slab: &mut Slab<()>, queue: &mut List, slot: u32) {
-        if PROMOTE {
-            slab.move_to_front(queue, slot);
-        }
-    }
-
-    #[inline]
-    fn evict(&mut self, slab: &mut Slab<()>, queue: &mut List) -> u32 {
-        slab.pop_back(queue).expect("evicting from an empty cache")
-    }
-}
-
-impl<const PROMOTE: bool> Tail<PROMOTE> {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
-        Ok(OneQueue::build_with(ctx, Tail::<PROMOTE>))
     }
 }

@@ -8,8 +8,9 @@
 //! entry to the group of frequency + 1 (created next to its group when
 //! missing); eviction takes the oldest entry of the first group.
 
-use super::slab::{List, NIL, Slab};
-use super::{BoxedCache, Cache, registry::Ctx};
+use crate::cache::blocks::Policy;
+use crate::cache::structures::{List, NIL, Slab};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 /// A frequency group, linked to its neighbours in increasing frequency.
@@ -28,7 +29,6 @@ pub struct Lfu {
     free: Vec<u32>,
     /// The lowest-frequency group.
     first: u32,
-    used: u64,
     capacity: u64,
 }
 
@@ -39,13 +39,11 @@ impl Lfu {
             groups: Vec::new(),
             free: Vec::new(),
             first: NIL,
-            used: 0,
             capacity,
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 
@@ -72,15 +70,22 @@ impl Lfu {
                 (self.groups.len() - 1) as u32
             }
         };
+        self.link(prev, g);
+        self.link(g, next);
+        g
+    }
+
+    /// Makes groups `prev` and `next` neighbours (NIL: the ends of the
+    /// chain).
+    fn link(&mut self, prev: u32, next: u32) {
         if prev == NIL {
-            self.first = g;
+            self.first = next;
         } else {
-            self.groups[prev as usize].next = g;
+            self.groups[prev as usize].next = next;
         }
         if next != NIL {
-            self.groups[next as usize].prev = g;
+            self.groups[next as usize].prev = prev;
         }
-        g
     }
 
     /// Unlinks `slot` from its group, dropping the group if it empties.
@@ -90,14 +95,7 @@ impl Lfu {
         self.slab.unlink(&mut group.entries, slot);
         if group.entries.is_empty() {
             let (prev, next) = (group.prev, group.next);
-            if prev == NIL {
-                self.first = next;
-            } else {
-                self.groups[prev as usize].next = next;
-            }
-            if next != NIL {
-                self.groups[next as usize].prev = prev;
-            }
+            self.link(prev, next);
             self.free.push(g);
         }
     }
@@ -114,13 +112,23 @@ impl Lfu {
             .head()
             .expect("evicting from an empty cache");
         self.leave(victim);
-        self.used -= self.slab.node(victim).size as u64;
         self.slab.remove(victim);
     }
 }
 
-impl Cache for Lfu {
-    fn access(&mut self, req: &Request) -> bool {
+impl Policy for Lfu {
+    type Store = Slab<u32>;
+    const RELINKS_ON_HIT: bool = true;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             let g = self.slab.node(slot).data;
             let (freq, next) = (self.groups[g as usize].freq, self.groups[g as usize].next);
@@ -137,7 +145,7 @@ impl Cache for Lfu {
         if size > self.capacity {
             return false;
         }
-        while self.used + size > self.capacity {
+        while self.slab.bytes() + size > self.capacity {
             self.evict();
         }
         let g = if self.first != NIL && self.groups[self.first as usize].freq == 1 {
@@ -147,48 +155,19 @@ impl Cache for Lfu {
         };
         let slot = self.slab.insert(req.key, req.size, g);
         self.join(slot, g);
-        self.used += size;
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
-        self.slab.prefetch(far, near, Some(nearest))
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
         self.leave(slot);
-        self.used -= self.slab.node(slot).size as u64;
         self.slab.remove(slot);
         true
     }
 
-    fn len(&self) -> usize {
-        self.slab.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
-            + self.groups.capacity() * std::mem::size_of::<Group>()
-            + self.free.capacity() * 4
+    fn extra_heap_bytes(&self) -> usize {
+        self.groups.capacity() * std::mem::size_of::<Group>() + self.free.capacity() * 4
     }
 }

@@ -17,8 +17,8 @@
 //! Demoting an LIR entry (S's bottom) moves it to Q's top; evicting from Q
 //! marks its S copy non-resident and records it in NH.
 
-use super::slab::{List, Slab};
-use super::{BoxedCache, Cache, registry::Ctx};
+use crate::cache::structures::{List, Slab};
+use crate::cache::{BoxedCache, Cache, PolicyCtx};
 use crate::workload::Request;
 
 const LIR: u8 = 1;
@@ -131,9 +131,8 @@ impl Lirs {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["hir"])?;
-        let hir = ctx.params.fraction("hir", 0.01)?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let hir = ctx.params.number("hir")?;
         Ok(Box::new(Self::new(
             ctx.capacity,
             hir,

@@ -20,8 +20,8 @@
 //! The sketch has one counter per expected cached object (rounded up to a
 //! power of two; in byte mode, assuming 4 KiB objects).
 
-use super::slab::Lists;
-use super::{BoxedCache, ListsPolicy, registry::Ctx};
+use crate::cache::blocks::{Lists, Policy};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::mix64;
 use crate::workload::Request;
 
@@ -126,9 +126,8 @@ impl WTinyLfu {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["window"])?;
-        let window = ctx.params.fraction("window", 0.01)?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let window = ctx.params.number("window")?;
         let width = if ctx.count_objects {
             ctx.capacity.min(1 << 26) as usize
         } else {
@@ -174,7 +173,7 @@ impl WTinyLfu {
     }
 }
 
-impl ListsPolicy for WTinyLfu {
+impl Policy for WTinyLfu {
     type Store = Lists<u8, 3, 3>;
     const RELINKS_ON_HIT: bool = true;
 
@@ -182,8 +181,8 @@ impl ListsPolicy for WTinyLfu {
         &self.lists
     }
 
-    fn store_mut(&mut self) -> &mut Self::Store {
-        &mut self.lists
+    fn discard(&mut self, key: u64) -> bool {
+        self.lists.remove(key)
     }
 
     fn limit(&self) -> u64 {

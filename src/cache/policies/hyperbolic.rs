@@ -7,8 +7,8 @@
 
 use rand::distr::{Distribution, Uniform};
 
-use super::sampled::{Sampled, Sampler};
-use super::{BoxedCache, registry::Ctx};
+use crate::cache::blocks::{Sampled, Sampler};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::{RngStream, stream};
 
 /// The hyperbolic sampler; keeps each slot's hit count and insertion time.
@@ -22,9 +22,8 @@ pub struct Hyperbolic {
 }
 
 impl Hyperbolic {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["samples"])?;
-        let samples = ctx.params.int_in("samples", 64, 1, 1024)?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let samples = ctx.params.int("samples")? as u32;
         let sampler = Hyperbolic {
             state: Vec::with_capacity(ctx.expected_objects()),
             rng: stream(ctx.seed, "hyperbolic-sampling"),

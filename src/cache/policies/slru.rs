@@ -7,8 +7,9 @@
 //! the LRU entry of the lowest non-empty segment. Objects larger than one
 //! segment are not inserted.
 
-use super::slab::{List, Slab};
-use super::{BoxedCache, Cache, registry::Ctx};
+use crate::cache::blocks::Policy;
+use crate::cache::structures::{List, Slab};
+use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
 pub struct Slru {
@@ -30,14 +31,9 @@ impl Slru {
         }
     }
 
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&["segments"])?;
-        let n = ctx.params.int_in("segments", 4, 1, 16)?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+        let n = ctx.params.int("segments")? as u32;
         Ok(Box::new(Self::new(ctx.capacity, n, ctx.expected_objects())))
-    }
-
-    fn used_bytes(&self) -> u64 {
-        self.segments.iter().map(List::bytes).sum()
     }
 
     /// Evicts the LRU entry of the lowest non-empty segment.
@@ -76,8 +72,19 @@ impl Slru {
     }
 }
 
-impl Cache for Slru {
-    fn access(&mut self, req: &Request) -> bool {
+impl Policy for Slru {
+    type Store = Slab<u8>;
+    const RELINKS_ON_HIT: bool = true;
+
+    fn store(&self) -> &Self::Store {
+        &self.slab
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
+    }
+
+    fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             let seg = self.segment_of(slot);
             let top = self.segments.len() - 1;
@@ -97,7 +104,7 @@ impl Cache for Slru {
         if size > self.segment_capacity {
             return false;
         }
-        while self.used_bytes() + size > self.capacity {
+        while self.slab.bytes() + size > self.capacity {
             self.evict();
         }
         let seg = self
@@ -110,20 +117,7 @@ impl Cache for Slru {
         false
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.slab.find(key).is_some()
-    }
-
-    fn prefetches(&self) -> bool {
-        self.slab.outgrows_l2()
-    }
-
-    #[inline]
-    fn prefetch(&self, far: u64, near: u64, nearest: u64) {
-        self.slab.prefetch(far, near, Some(nearest))
-    }
-
-    fn remove(&mut self, key: u64) -> bool {
+    fn discard(&mut self, key: u64) -> bool {
         let Some(slot) = self.slab.find(key) else {
             return false;
         };
@@ -131,21 +125,5 @@ impl Cache for Slru {
         self.slab.unlink(&mut self.segments[seg], slot);
         self.slab.remove(slot);
         true
-    }
-
-    fn len(&self) -> usize {
-        self.slab.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used_bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
     }
 }

@@ -5,21 +5,14 @@
 //! Ties (several entries never requested again) do not change the miss
 //! count: those entries are all evicted before any other.
 
-use super::priority::{Ranked, Rule};
-use super::slab::Node;
-use super::{BoxedCache, registry::Ctx};
+use crate::cache::blocks::Rule;
+use crate::cache::structures::Node;
 use crate::workload::{NEVER, Request};
 
 /// The Belady rule: rank `NEVER - next access`, so the furthest next access
 /// is the lowest rank.
+#[derive(Default)]
 pub struct Belady;
-
-impl Belady {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
-        Ok(Ranked::build_with(ctx, Belady))
-    }
-}
 
 impl Rule for Belady {
     type Data = ();

@@ -4,9 +4,9 @@
 //! tail), evicts the first unvisited entry and leaves the hand just before
 //! it. New entries go to the head.
 
-use super::queue::{Discipline, OneQueue};
-use super::slab::{List, NIL, Slab};
-use super::{BoxedCache, registry::Ctx};
+use crate::cache::blocks::{Discipline, OneQueue};
+use crate::cache::structures::{List, NIL, Slab};
+use crate::cache::{BoxedCache, PolicyCtx};
 
 /// The SIEVE discipline; entries carry their visited bit.
 pub struct Sieve {
@@ -15,8 +15,7 @@ pub struct Sieve {
 }
 
 impl Sieve {
-    pub(super) fn build(ctx: &mut Ctx) -> Result<BoxedCache, String> {
-        ctx.params.allow(&[])?;
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
         Ok(OneQueue::build_with(ctx, Sieve { hand: NIL }))
     }
 }

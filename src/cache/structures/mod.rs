@@ -1,0 +1,11 @@
+//! The data structures under the policies, which know nothing of eviction:
+//! a slab of index-linked nodes threaded into lists ([`Slab`]), the compact
+//! hash index that finds a key's slot in it, and an indexed min-heap
+//! ([`Heap`]).
+
+mod heap;
+mod index;
+mod slab;
+
+pub use heap::Heap;
+pub use slab::{List, NIL, Node, Slab};
