@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::ConfigError;
 use crate::units::{parse_bytes, parse_percent};
 use crate::workload::WorkingSet;
 
@@ -18,12 +19,12 @@ pub enum CapacitySpec {
 
 impl CapacitySpec {
     /// The capacity in units and whether those units are objects.
-    pub fn resolve(&self, ws: WorkingSet, ignore_size: bool) -> Result<(u64, bool), String> {
+    pub fn resolve(&self, ws: WorkingSet, ignore_size: bool) -> Result<(u64, bool), ConfigError> {
         match *self {
             CapacitySpec::Objects(n) => Ok((n, true)),
             CapacitySpec::Bytes(_) if ignore_size => Err(format!(
                 "capacity {self} is in bytes, but object sizes are ignored: give a number of objects or a percentage"
-            )),
+            ).into()),
             CapacitySpec::Bytes(b) => Ok((b, false)),
             CapacitySpec::Fraction(f) => {
                 let total = if ignore_size { ws.objects } else { ws.bytes };
@@ -34,9 +35,9 @@ impl CapacitySpec {
 }
 
 impl FromStr for CapacitySpec {
-    type Err = String;
+    type Err = ConfigError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
         let text = text.trim();
         let spec = if text.ends_with('%') {
             CapacitySpec::Fraction(parse_percent(text).map_err(|e| e.0)?)
@@ -46,7 +47,7 @@ impl FromStr for CapacitySpec {
                 format!("a capacity in objects is a whole number of at least 1, found {text:?}")
             })?;
             if n < 0 {
-                return Err(format!("capacity must not be negative, found {text}"));
+                return Err(format!("capacity must not be negative, found {text}").into());
             }
             CapacitySpec::Objects(n as u64)
         } else {
@@ -59,7 +60,7 @@ impl FromStr for CapacitySpec {
             CapacitySpec::Fraction(f) => f == 0.0,
         };
         if zero {
-            return Err(format!("capacity must be above zero, found {text:?}"));
+            return Err(format!("capacity must be above zero, found {text:?}").into());
         }
         Ok(spec)
     }
@@ -113,11 +114,13 @@ mod tests {
         assert!(
             "-5".parse::<CapacitySpec>()
                 .unwrap_err()
+                .0
                 .contains("negative")
         );
         assert!(
             "0%".parse::<CapacitySpec>()
                 .unwrap_err()
+                .0
                 .contains("above zero")
         );
         let ws = WorkingSet {

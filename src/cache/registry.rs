@@ -17,6 +17,7 @@ use super::policies::{
     Arc, Belady, Clock, Fifo, Gdsf, Hyperbolic, Lfu, LfuDa, Lirs, Lru, Random, S3Fifo, Sieve, Slru,
     TwoQ, WTinyLfu,
 };
+use crate::error::ConfigError;
 use crate::spec::{self, Entry, Kind, Param, Params, Spec};
 
 /// One registered policy.
@@ -29,7 +30,7 @@ pub struct PolicyInfo {
     /// Offline policies read `Request::next_access`, so the runner annotates
     /// the trace before replaying it through them.
     pub needs_next_access: bool,
-    pub build: fn(&PolicyCtx) -> Result<BoxedCache, String>,
+    pub build: fn(&PolicyCtx) -> Result<BoxedCache, ConfigError>,
 }
 
 impl Entry for PolicyInfo {
@@ -254,12 +255,12 @@ impl DerefMut for PolicySpec {
 }
 
 impl FromStr for PolicySpec {
-    type Err = String;
+    type Err = ConfigError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
         text.parse()
             .map(PolicySpec)
-            .map_err(|e| format!("policy {e}"))
+            .map_err(|e: ConfigError| format!("policy {e}").into())
     }
 }
 
@@ -282,7 +283,7 @@ impl PolicySpec {
     /// Checks the name and parameters by building the policy once at a
     /// modest capacity, so a bad parameter is reported where it is written
     /// (e.g. at its position in an experiment file) rather than at run time.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         build(self, 1 << 20, false, 0).map(drop)
     }
 
@@ -299,7 +300,7 @@ pub fn build(
     capacity: u64,
     count_objects: bool,
     seed: u64,
-) -> Result<BoxedCache, String> {
+) -> Result<BoxedCache, ConfigError> {
     let info = spec::find(POLICIES, &spec.name)?;
     let ctx = PolicyCtx {
         capacity,
@@ -327,29 +328,29 @@ mod tests {
     #[test]
     fn unknown_names_and_parameters_are_explained() {
         let err = build(&"lruu".parse().unwrap(), 10, true, 0).err().unwrap();
-        assert!(err.contains("valid policies: fifo, lru"), "{err}");
+        assert!(err.0.contains("valid policies: fifo, lru"), "{err}");
         let err = build(&"lru(x=1)".parse().unwrap(), 10, true, 0)
             .err()
             .unwrap();
-        assert!(err.contains("takes no parameters"), "{err}");
+        assert!(err.0.contains("takes no parameters"), "{err}");
     }
 
     #[test]
     fn bad_parameter_values_list_the_valid_ones() {
         let err = |spec: &str| spec.parse::<PolicySpec>().unwrap().validate().unwrap_err();
         let e = err("slru(segments=0)");
-        assert!(e.contains("valid values are 1 to 16"), "{e}");
+        assert!(e.0.contains("valid values are 1 to 16"), "{e}");
         let e = err("wtinylfu(window=1.5)");
-        assert!(e.contains("strictly between 0 and 1"), "{e}");
+        assert!(e.0.contains("strictly between 0 and 1"), "{e}");
         let e = err("wtinylfu(window=150%)");
-        assert!(e.contains("window=150% is out of range"), "{e}");
+        assert!(e.0.contains("window=150% is out of range"), "{e}");
         let e = err("s3fifo(small=tenth)");
-        assert!(e.contains("like 0.1 or 10%"), "{e}");
+        assert!(e.0.contains("like 0.1 or 10%"), "{e}");
         let e = err("clock(bits=x)");
-        assert!(e.contains("bits=\"x\" is not a valid value"), "{e}");
+        assert!(e.0.contains("bits=\"x\" is not a valid value"), "{e}");
         let e = err("s3fifo(size=1)");
         assert!(
-            e.contains("valid parameters: small, ghost, threshold"),
+            e.0.contains("valid parameters: small, ghost, threshold"),
             "{e}"
         );
         let e: Result<PolicySpec, _> = toml::from_str::<

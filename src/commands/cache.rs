@@ -61,15 +61,14 @@ struct Row {
 /// outside parentheses.
 fn split_policies(lists: &[String]) -> Result<Vec<PolicySpec>> {
     let items = lists.iter().flat_map(|list| spec::split_list(list));
-    let specs = items.map(|item| item.parse().map_err(anyhow::Error::msg));
-    specs.collect()
+    Ok(items.map(str::parse).collect::<Result<_, _>>()?)
 }
 
 pub fn run(args: CacheArgs) -> Result<()> {
     let policies = split_policies(&args.policy)?;
     // Refuse unknown policies and bad parameters before reading the trace.
     for spec in &policies {
-        spec.validate().map_err(anyhow::Error::msg)?;
+        spec.validate()?;
     }
     let needs_working_set = args
         .size
@@ -146,12 +145,9 @@ fn caches<'a>(
     let mut runs = Vec::new();
     for spec in policies {
         for size in &args.size {
-            let (capacity, count_objects) = size
-                .resolve(working_set, args.ignore_size)
-                .map_err(anyhow::Error::msg)?;
+            let (capacity, count_objects) = size.resolve(working_set, args.ignore_size)?;
             let seed = derive_seed(args.seed, &spec.to_string());
             let cache = cache::build(spec, capacity, count_objects, seed)
-                .map_err(anyhow::Error::msg)
                 .with_context(|| format!("policy {spec} at size {capacity}"))?;
             runs.push(PolicyReplay {
                 spec,

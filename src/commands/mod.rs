@@ -4,8 +4,8 @@
 pub mod cache;
 pub mod experiment;
 pub mod limit;
-pub mod policies;
 pub mod limiters;
+pub mod policies;
 pub mod report;
 pub mod trace;
 

@@ -22,12 +22,6 @@ mod token_bucket;
 mod window;
 mod workshop;
 
-/// Compiles and runs the examples of docs/extending-limiter.md (until that
-/// page is spliced into docs/extending.md).
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/extending-limiter.md")]
-pub struct ExtendingLimiterDocs;
-
 pub use accuracy::measure_accuracy;
 pub use registry::{
     ALGORITHMS, AlgorithmInfo, AlgorithmSpec, Defaults, KeyBy, LimiterCtx, LimiterSpec, build,

@@ -1,5 +1,5 @@
 //! Limiters by name. Adding an algorithm is one new file and one entry in
-//! [`ALGORITHMS`] (docs/extending-limiter.md).
+//! [`ALGORITHMS`] (docs/extending.md).
 //!
 //! A `[[limiter]]` table (or the `limit` command's flags) gives the common
 //! parameters: `rate`, `burst`, `window`, `key` and `premium`, whose

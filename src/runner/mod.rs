@@ -487,15 +487,10 @@ fn replay(
     let layout = topology.map(|t| Layout::of(t, exp.workload_of(run).spread()));
     let locations = layout.as_ref().map_or(1, Layout::locations);
     let uppers = layout.as_ref().map_or(0, |l| l.upper_names.len());
-    let resolve = |spec: &CacheSpec| {
-        (spec.capacity)
-            .resolve(instance.working_set, spec.ignore_size)
-            .map_err(anyhow::Error::msg)
-    };
+    let resolve =
+        |spec: &CacheSpec| (spec.capacity).resolve(instance.working_set, spec.ignore_size);
     let build = |spec: &CacheSpec, (capacity, count_objects), seed| {
-        cache::build(&spec.policy, capacity, count_objects, seed)
-            .map_err(anyhow::Error::msg)
-            .with_context(context)
+        cache::build(&spec.policy, capacity, count_objects, seed).with_context(context)
     };
     // One cache per location, then one per upper tier; location 0's seed is
     // the run's, so that one location is the run without a topology.

@@ -7,6 +7,7 @@ use super::Policy;
 use crate::cache::structures::Heap;
 use crate::cache::structures::{Node, Slab};
 use crate::cache::{BoxedCache, PolicyCtx};
+use crate::error::ConfigError;
 use crate::workload::Request;
 
 /// What distinguishes one priority policy from another.
@@ -63,7 +64,7 @@ impl<R: Rule> Ranked<R> {
 
 impl<R: Rule + Default> Ranked<R> {
     /// Builds a rule that takes no parameters.
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         Ok(Self::build_with(ctx, R::default()))
     }
 }

@@ -6,6 +6,7 @@
 use super::Policy;
 use crate::cache::structures::{List, Slab};
 use crate::cache::{BoxedCache, PolicyCtx};
+use crate::error::ConfigError;
 use crate::workload::Request;
 
 /// What distinguishes one single-queue policy from another.
@@ -53,7 +54,7 @@ impl<D: Discipline> OneQueue<D> {
 
 impl<D: Discipline + Default> OneQueue<D> {
     /// Builds a discipline that takes no parameters.
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         Ok(Self::build_with(ctx, D::default()))
     }
 }

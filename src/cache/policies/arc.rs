@@ -14,6 +14,7 @@
 
 use crate::cache::blocks::{Lists, Policy};
 use crate::cache::{BoxedCache, PolicyCtx};
+use crate::error::ConfigError;
 use crate::workload::Request;
 
 const T1: u8 = 0;
@@ -38,7 +39,7 @@ impl Arc {
         }
     }
 
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 

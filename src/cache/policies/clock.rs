@@ -7,6 +7,7 @@
 use crate::cache::blocks::{Discipline, OneQueue};
 use crate::cache::structures::{List, Slab};
 use crate::cache::{BoxedCache, PolicyCtx};
+use crate::error::ConfigError;
 
 /// The CLOCK discipline; entries carry their counter.
 pub struct Clock {
@@ -21,7 +22,7 @@ impl Clock {
         }
     }
 
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let bits = ctx.params.int("bits")? as u32;
         Ok(OneQueue::build_with(ctx, Clock::new(bits)))
     }

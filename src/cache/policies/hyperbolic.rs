@@ -10,6 +10,7 @@ use rand::distr::{Distribution, Uniform};
 use crate::cache::blocks::{Sampled, Sampler};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::{RngStream, stream};
+use crate::error::ConfigError;
 
 /// The hyperbolic sampler; keeps each slot's hit count and insertion time.
 pub struct Hyperbolic {
@@ -22,7 +23,7 @@ pub struct Hyperbolic {
 }
 
 impl Hyperbolic {
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let samples = ctx.params.int("samples")? as u32;
         let sampler = Hyperbolic {
             state: Vec::with_capacity(ctx.expected_objects()),

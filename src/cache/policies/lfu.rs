@@ -11,6 +11,7 @@
 use crate::cache::blocks::Policy;
 use crate::cache::structures::{List, NIL, Slab};
 use crate::cache::{BoxedCache, PolicyCtx};
+use crate::error::ConfigError;
 use crate::workload::Request;
 
 /// A frequency group, linked to its neighbours in increasing frequency.
@@ -43,7 +44,7 @@ impl Lfu {
         }
     }
 
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         Ok(Box::new(Self::new(ctx.capacity, ctx.expected_objects())))
     }
 

@@ -19,6 +19,7 @@
 
 use crate::cache::structures::{List, Slab};
 use crate::cache::{BoxedCache, Cache, PolicyCtx};
+use crate::error::ConfigError;
 use crate::workload::Request;
 
 const LIR: u8 = 1;
@@ -131,7 +132,7 @@ impl Lirs {
         }
     }
 
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let hir = ctx.params.number("hir")?;
         Ok(Box::new(Self::new(
             ctx.capacity,

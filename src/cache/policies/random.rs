@@ -6,6 +6,7 @@ use rand::RngExt;
 use crate::cache::blocks::{Sampled, Sampler};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::{RngStream, stream};
+use crate::error::ConfigError;
 
 /// The random sampler: one uniform pick.
 pub struct Random {
@@ -13,7 +14,7 @@ pub struct Random {
 }
 
 impl Random {
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let rng = stream(ctx.seed, "random-eviction");
         Ok(Sampled::build_with(ctx, Random { rng }))
     }

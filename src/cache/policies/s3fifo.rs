@@ -14,6 +14,7 @@
 
 use crate::cache::blocks::{InList, Lists, Policy};
 use crate::cache::{BoxedCache, PolicyCtx};
+use crate::error::ConfigError;
 use crate::workload::Request;
 
 /// Index of each queue in `S3Fifo::lists`.
@@ -62,7 +63,7 @@ impl S3Fifo {
         }
     }
 
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let small = ctx.params.number("small")?;
         let ghost = ctx.params.number("ghost")?;
         let threshold = ctx.params.int("threshold")? as u8;

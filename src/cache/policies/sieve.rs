@@ -7,6 +7,7 @@
 use crate::cache::blocks::{Discipline, OneQueue};
 use crate::cache::structures::{List, NIL, Slab};
 use crate::cache::{BoxedCache, PolicyCtx};
+use crate::error::ConfigError;
 
 /// The SIEVE discipline; entries carry their visited bit.
 pub struct Sieve {
@@ -15,7 +16,7 @@ pub struct Sieve {
 }
 
 impl Sieve {
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         Ok(OneQueue::build_with(ctx, Sieve { hand: NIL }))
     }
 }

@@ -10,6 +10,7 @@
 use crate::cache::blocks::Policy;
 use crate::cache::structures::{List, Slab};
 use crate::cache::{BoxedCache, PolicyCtx};
+use crate::error::ConfigError;
 use crate::workload::Request;
 
 pub struct Slru {
@@ -31,7 +32,7 @@ impl Slru {
         }
     }
 
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let n = ctx.params.int("segments")? as u32;
         Ok(Box::new(Self::new(ctx.capacity, n, ctx.expected_objects())))
     }

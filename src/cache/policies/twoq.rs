@@ -10,6 +10,7 @@
 
 use crate::cache::blocks::{Lists, Policy};
 use crate::cache::{BoxedCache, PolicyCtx};
+use crate::error::ConfigError;
 use crate::workload::Request;
 
 const IN: u8 = 0;
@@ -39,7 +40,7 @@ impl TwoQ {
         }
     }
 
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let a1in = ctx.params.number("a1in")?;
         let a1out = ctx.params.number("a1out")?;
         Ok(Box::new(Self::new(

@@ -23,6 +23,7 @@
 use crate::cache::blocks::{Lists, Policy};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::mix64;
+use crate::error::ConfigError;
 use crate::workload::Request;
 
 const WINDOW: u8 = 0;
@@ -126,7 +127,7 @@ impl WTinyLfu {
         }
     }
 
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, String> {
+    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let window = ctx.params.number("window")?;
         let width = if ctx.count_objects {
             ctx.capacity.min(1 << 26) as usize
