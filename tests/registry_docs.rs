@@ -1,36 +1,36 @@
-//! A registry, its listing command and its doc agree: every registered name
-//! is printed by the command and described in the doc, so adding an entry
-//! without documenting it fails here.
+//! Each registry, its listing command and its page agree: `edgesim policies`
+//! and docs/policies.md name every registered policy, `edgesim limiters` and
+//! docs/limiters.md every limiter algorithm, so an entry added without its
+//! documentation fails here.
+
+mod common;
 
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::edgesim;
 
-/// Checks that `edgesim <command>` prints each of `names` at the start of a
-/// line, and that the doc at `doc` (from the crate root) has a table row for
-/// each, as `` | `name` | ``.
-fn listed_and_documented(command: &str, names: &[&str], doc: &str) {
-    let out = Command::cargo_bin("edgesim")
-        .unwrap()
-        .arg(command)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let out = String::from_utf8(out).unwrap();
-    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap();
+/// `edgesim SUBCOMMAND` lists each of `names` at the start of a line, and
+/// the page `doc` (relative to the repository) names each as a whole word.
+fn listed_and_documented(subcommand: &str, names: &[&str], doc: &str) {
+    let out = edgesim().arg(subcommand).assert().success();
+    let listing = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let page = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap();
+    let part_of_name = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
     for name in names {
+        let listed = listing
+            .lines()
+            .any(|line| line.split_whitespace().next() == Some(name));
         assert!(
-            out.lines()
-                .any(|l| l.split_whitespace().next() == Some(name)),
-            "`edgesim {command}` does not list {name}:\n{out}"
+            listed,
+            "`edgesim {subcommand}` does not list {name}:\n{listing}"
         );
-        assert!(
-            text.contains(&format!("| `{name}` |")),
-            "{doc} has no table row for {name}"
-        );
+        let named = page.match_indices(name).any(|(at, _)| {
+            let before = page[..at].chars().next_back();
+            let after = page[at + name.len()..].chars().next();
+            !before.is_some_and(part_of_name) && !after.is_some_and(part_of_name)
+        });
+        assert!(named, "{doc} does not name {name}");
     }
 }
 
@@ -38,4 +38,13 @@ fn listed_and_documented(command: &str, names: &[&str], doc: &str) {
 fn every_policy_is_listed_and_documented() {
     let names: Vec<&str> = edgesim::cache::POLICIES.iter().map(|p| p.name).collect();
     listed_and_documented("policies", &names, "docs/policies.md");
+}
+
+#[test]
+fn every_limiter_algorithm_is_listed_and_documented() {
+    let names: Vec<&str> = edgesim::limiter::ALGORITHMS
+        .iter()
+        .map(|a| a.name)
+        .collect();
+    listed_and_documented("limiters", &names, "docs/limiters.md");
 }
