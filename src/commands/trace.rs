@@ -9,6 +9,7 @@ use clap::Subcommand;
 use edgesim::experiment::{Experiment, WorkloadSpec};
 use edgesim::io::refuse_overwrite;
 use edgesim::runner;
+use edgesim::workload::Request;
 use edgesim::workload::trace::{self, OutputFormat, Percentiles, TraceOptions, TraceStats};
 
 use super::{emit, read_trace, report_skipped};
@@ -89,16 +90,9 @@ pub fn run(command: TraceCommand) -> Result<()> {
             to,
             opts,
         } => {
-            let format = output_format(to, &output)?;
-            refuse_overwrite(&input, &output, "output")?;
+            let format = output_format(to, &input, &output)?;
             let trace = read_trace(&input, &opts, false)?;
-            trace::write(&output, &trace.requests, &trace.clients, format)?;
-            eprintln!(
-                "wrote {} requests to {}",
-                trace.requests.len(),
-                output.display()
-            );
-            Ok(())
+            write_requests(&output, &trace.requests, &trace.clients, format)
         }
         TraceCommand::Generate {
             experiment,
@@ -106,8 +100,7 @@ pub fn run(command: TraceCommand) -> Result<()> {
             to,
             replication,
         } => {
-            let format = output_format(to, &output)?;
-            refuse_overwrite(&experiment, &output, "output")?;
+            let format = output_format(to, &experiment, &output)?;
             let exp = Experiment::load(&experiment)?;
             if let WorkloadSpec::Trace(t) = &exp.workloads[0].spec {
                 refuse_overwrite(&t.path, &output, "output")?;
@@ -128,24 +121,34 @@ pub fn run(command: TraceCommand) -> Result<()> {
             if let Some(skipped) = &instance.skipped {
                 eprintln!("{skipped}");
             }
-            trace::write(&output, &instance.requests, &[], format)?;
-            eprintln!(
-                "wrote {} requests to {}",
-                instance.requests.len(),
-                output.display()
-            );
-            Ok(())
+            write_requests(&output, &instance.requests, &[], format)
         }
     }
 }
 
-fn output_format(to: Option<OutputFormat>, output: &Path) -> Result<OutputFormat> {
-    to.or_else(|| OutputFormat::guess(output)).with_context(|| {
+/// The format to write `output` in, once it is known not to overwrite
+/// `input`, the file the requests come from.
+fn output_format(to: Option<OutputFormat>, input: &Path, output: &Path) -> Result<OutputFormat> {
+    let format = to.or_else(|| OutputFormat::guess(output)).with_context(|| {
         format!(
             "cannot tell the output format from the name {}: pass --to oracle-general or --to csv",
             output.display()
         )
-    })
+    })?;
+    refuse_overwrite(input, output, "output")?;
+    Ok(format)
+}
+
+/// Writes `requests` to `output` and says how many.
+fn write_requests(
+    output: &Path,
+    requests: &[Request],
+    clients: &[String],
+    format: OutputFormat,
+) -> Result<()> {
+    trace::write(output, requests, clients, format)?;
+    eprintln!("wrote {} requests to {}", requests.len(), output.display());
+    Ok(())
 }
 
 fn percentiles(p: &Option<Percentiles>) -> String {
