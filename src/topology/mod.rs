@@ -222,25 +222,22 @@ impl TopologySpec {
     }
 
     fn check_tiers(&self) -> Result<(), (Field, String)> {
-        let top = |f, m: &str| Err((Field::Top(f), m.to_string()));
         // A flat variant of a sweep over `tier` leaves `upper` unused.
-        if self.tier == Tiering::Flat {
-            return Ok(());
-        }
-        if self.upper.is_none() {
-            return top(
-                "tier",
+        let missing = match self.tier {
+            Tiering::Flat => None,
+            _ if self.upper.is_none() => Some(
                 "an upper tier needs its cache: add upper = { policy = \"lru\", capacity = \"20%\" }",
-            );
-        }
-        if self.tier == Tiering::Upper {
-            return Ok(());
-        }
-        if self.region.is_empty() {
-            return top(
-                "tier",
+            ),
+            Tiering::Regional if self.region.is_empty() => Some(
                 "a regional tier needs its regions: add [[topology.region]] tables with a name",
-            );
+            ),
+            _ => None,
+        };
+        if let Some(why) = missing {
+            return Err((Field::Top("tier"), why.to_string()));
+        }
+        if self.tier != Tiering::Regional {
+            return Ok(());
         }
         for (i, l) in self.location.iter().enumerate() {
             match &l.region {
