@@ -5,7 +5,7 @@
 use super::decide::{self, Candidate, Comparison, Recommendation};
 use super::limits::{self, LimitConfig};
 use crate::experiment::Experiment;
-use crate::metrics::service::ServiceStats;
+use crate::metrics::service::{Quarter, ServiceStats};
 use crate::runner::RunResult;
 use crate::units::format_bytes;
 
@@ -277,7 +277,7 @@ fn service_cells(s: &ServiceStats, evictions: u64) -> Vec<Cell> {
     let ms = |ns: u64| Cell::Real(ns as f64 / 1e6);
     let l = &s.latency;
     let (a, b) = (&s.first_quarter, &s.last_quarter);
-    vec![
+    let mut cells = vec![
         Cell::Real(l.mean / 1e6),
         ms(l.p50),
         ms(l.p90),
@@ -299,15 +299,20 @@ fn service_cells(s: &ServiceStats, evictions: u64) -> Vec<Cell> {
         Cell::Int(evictions),
         Cell::Text(s.stability.name().into()),
         Cell::Real(s.latency_spread_ms),
-        ms(a.p95),
-        ms(b.p95),
-        Cell::Real(a.error_ratio),
-        Cell::Real(b.error_ratio),
-        Cell::Real(a.hit_ratio),
-        Cell::Real(b.hit_ratio),
-        Cell::Real(a.cache_bytes),
-        Cell::Real(b.cache_bytes),
-    ]
+    ];
+    // Each quarter figure, the first quarter's then the last's.
+    let quarters: [fn(&Quarter) -> f64; 4] = [
+        |q| q.p95 as f64 / 1e6,
+        |q| q.error_ratio,
+        |q| q.hit_ratio,
+        |q| q.cache_bytes,
+    ];
+    cells.extend(
+        quarters
+            .iter()
+            .flat_map(|f| [Cell::Real(f(a)), Cell::Real(f(b))]),
+    );
+    cells
 }
 
 fn unit(count_objects: bool) -> &'static str {
