@@ -33,6 +33,24 @@ pub struct PolicyInfo {
     pub build: fn(&PolicyCtx) -> Result<BoxedCache, ConfigError>,
 }
 
+impl PolicyInfo {
+    /// An online policy: one that never reads next accesses.
+    pub const fn new(
+        name: &'static str,
+        about: &'static str,
+        params: &'static [Param],
+        build: fn(&PolicyCtx) -> Result<BoxedCache, ConfigError>,
+    ) -> Self {
+        PolicyInfo {
+            name,
+            about,
+            params,
+            needs_next_access: false,
+            build,
+        }
+    }
+}
+
 impl Entry for PolicyInfo {
     const WHAT: (&'static str, &'static str) = ("policy", "policies");
     fn name(&self) -> &'static str {
@@ -53,69 +71,47 @@ const fn share(name: &'static str, default: &'static str, about: &'static str) -
 
 /// Every policy edgesim knows, in the order listings show them.
 pub const POLICIES: &[PolicyInfo] = &[
-    PolicyInfo {
-        name: "fifo",
-        about: "first in, first out",
-        params: &[],
-        needs_next_access: false,
-        build: OneQueue::<Fifo>::build,
-    },
-    PolicyInfo {
-        name: "lru",
-        about: "least recently used",
-        params: &[],
-        needs_next_access: false,
-        build: OneQueue::<Lru>::build,
-    },
-    PolicyInfo {
-        name: "random",
-        about: "random victim (seeded)",
-        params: &[],
-        needs_next_access: false,
-        build: Random::build,
-    },
-    PolicyInfo {
-        name: "clock",
-        about: "CLOCK / second chance with k-bit counters",
-        params: &[Param::new(
+    PolicyInfo::new("fifo", "first in, first out", &[], OneQueue::<Fifo>::build),
+    PolicyInfo::new("lru", "least recently used", &[], OneQueue::<Lru>::build),
+    PolicyInfo::new("random", "random victim (seeded)", &[], Random::build),
+    PolicyInfo::new(
+        "clock",
+        "CLOCK / second chance with k-bit counters",
+        &[Param::new(
             "bits",
             "1",
             Kind::Int { lo: 1, hi: 8 },
             "bits per counter; a hit raises it up to 2^bits - 1",
         )],
-        needs_next_access: false,
-        build: Clock::build,
-    },
-    PolicyInfo {
-        name: "slru",
-        about: "segmented LRU with n equal segments",
-        params: &[Param::new(
+        Clock::build,
+    ),
+    PolicyInfo::new(
+        "slru",
+        "segmented LRU with n equal segments",
+        &[Param::new(
             "segments",
             "4",
             Kind::Int { lo: 1, hi: 16 },
             "how many equal segments",
         )],
-        needs_next_access: false,
-        build: Slru::build,
-    },
-    PolicyInfo {
-        name: "lfu",
-        about: "least frequently used; ties: least recently accessed",
-        params: &[],
-        needs_next_access: false,
-        build: Lfu::build,
-    },
-    PolicyInfo {
-        name: "lfuda",
-        about: "LFU with dynamic aging (libCacheSim's formula)",
-        params: &[],
-        needs_next_access: false,
-        build: Ranked::<LfuDa>::build,
-    },
-    PolicyInfo {
-        name: "2q",
-        about: "2Q: FIFO A1in + ghost A1out + LRU Am (Johnson & Shasha)",
-        params: &[
+        Slru::build,
+    ),
+    PolicyInfo::new(
+        "lfu",
+        "least frequently used; ties: least recently accessed",
+        &[],
+        Lfu::build,
+    ),
+    PolicyInfo::new(
+        "lfuda",
+        "LFU with dynamic aging (libCacheSim's formula)",
+        &[],
+        Ranked::<LfuDa>::build,
+    ),
+    PolicyInfo::new(
+        "2q",
+        "2Q: FIFO A1in + ghost A1out + LRU Am (Johnson & Shasha)",
+        &[
             share("a1in", "0.25", "the FIFO A1in's share of the capacity"),
             share(
                 "a1out",
@@ -123,42 +119,38 @@ pub const POLICIES: &[PolicyInfo] = &[
                 "the ghost A1out's share of the capacity, counted with sizes",
             ),
         ],
-        needs_next_access: false,
-        build: TwoQ::build,
-    },
-    PolicyInfo {
-        name: "arc",
-        about: "adaptive replacement cache (Megiddo & Modha)",
-        params: &[],
-        needs_next_access: false,
-        build: Arc::build,
-    },
-    PolicyInfo {
-        name: "lirs",
-        about: "low inter-reference recency set (Jiang & Zhang)",
-        params: &[share(
+        TwoQ::build,
+    ),
+    PolicyInfo::new(
+        "arc",
+        "adaptive replacement cache (Megiddo & Modha)",
+        &[],
+        Arc::build,
+    ),
+    PolicyInfo::new(
+        "lirs",
+        "low inter-reference recency set (Jiang & Zhang)",
+        &[share(
             "hir",
             "0.01",
             "the resident HIR queue's share of the capacity",
         )],
-        needs_next_access: false,
-        build: Lirs::build,
-    },
-    PolicyInfo {
-        name: "wtinylfu",
-        about: "W-TinyLFU: window LRU + SLRU main + frequency sketch admission",
-        params: &[share(
+        Lirs::build,
+    ),
+    PolicyInfo::new(
+        "wtinylfu",
+        "W-TinyLFU: window LRU + SLRU main + frequency sketch admission",
+        &[share(
             "window",
             "0.01",
             "the window LRU's share of the capacity",
         )],
-        needs_next_access: false,
-        build: WTinyLfu::build,
-    },
-    PolicyInfo {
-        name: "s3fifo",
-        about: "S3-FIFO: small + main + ghost FIFOs (SOSP'23)",
-        params: &[
+        WTinyLfu::build,
+    ),
+    PolicyInfo::new(
+        "s3fifo",
+        "S3-FIFO: small + main + ghost FIFOs (SOSP'23)",
+        &[
             share("small", "0.1", "the small FIFO's share of the capacity"),
             Param::new(
                 "ghost",
@@ -173,41 +165,39 @@ pub const POLICIES: &[PolicyInfo] = &[
                 "hits that move an entry from the small FIFO to main",
             ),
         ],
-        needs_next_access: false,
-        build: S3Fifo::build,
-    },
-    PolicyInfo {
-        name: "sieve",
-        about: "SIEVE: FIFO with visited bits and a moving hand (NSDI'24)",
-        params: &[],
-        needs_next_access: false,
-        build: Sieve::build,
-    },
-    PolicyInfo {
-        name: "gdsf",
-        about: "GreedyDual-Size-Frequency",
-        params: &[],
-        needs_next_access: false,
-        build: Ranked::<Gdsf>::build,
-    },
-    PolicyInfo {
-        name: "hyperbolic",
-        about: "hyperbolic caching: sampled eviction of the lowest hits/age",
-        params: &[Param::new(
+        S3Fifo::build,
+    ),
+    PolicyInfo::new(
+        "sieve",
+        "SIEVE: FIFO with visited bits and a moving hand (NSDI'24)",
+        &[],
+        OneQueue::<Sieve>::build,
+    ),
+    PolicyInfo::new(
+        "gdsf",
+        "GreedyDual-Size-Frequency",
+        &[],
+        Ranked::<Gdsf>::build,
+    ),
+    PolicyInfo::new(
+        "hyperbolic",
+        "hyperbolic caching: sampled eviction of the lowest hits/age",
+        &[Param::new(
             "samples",
             "64",
             Kind::Int { lo: 1, hi: 1024 },
             "entries sampled per eviction",
         )],
-        needs_next_access: false,
-        build: Hyperbolic::build,
-    },
+        Hyperbolic::build,
+    ),
     PolicyInfo {
-        name: "belady",
-        about: "offline optimal: evicts the furthest next access",
-        params: &[],
         needs_next_access: true,
-        build: Ranked::<Belady>::build,
+        ..PolicyInfo::new(
+            "belady",
+            "offline optimal: evicts the furthest next access",
+            &[],
+            Ranked::<Belady>::build,
+        )
     },
 ];
 
@@ -317,15 +307,6 @@ mod tests {
     use crate::workload::Request;
 
     #[test]
-    fn parses_names_with_parameters() {
-        let spec: PolicySpec = "S3FIFO(small=0.1, threshold=2)".parse().unwrap();
-        assert_eq!(spec.name, "s3fifo");
-        assert_eq!(spec.to_string(), "s3fifo(small=0.1,threshold=2)");
-        assert!("lru(segments".parse::<PolicySpec>().is_err());
-        assert!("slru(4)".parse::<PolicySpec>().is_err());
-    }
-
-    #[test]
     fn unknown_names_and_parameters_are_explained() {
         let err = build(&"lruu".parse().unwrap(), 10, true, 0).err().unwrap();
         assert!(err.0.contains("valid policies: fifo, lru"), "{err}");
@@ -361,21 +342,26 @@ mod tests {
         assert!(e.contains("line 1") && e.contains("segments=0"), "{e}");
     }
 
+    /// Misses of `spec` at `capacity` objects over `n` skewed requests,
+    /// each due again 1000 requests later (for Belady).
+    fn misses_of(spec: &str, capacity: u64, n: u64) -> usize {
+        let mut c = build(&spec.parse().unwrap(), capacity, true, 1).unwrap();
+        (0..n)
+            .filter(|i| {
+                let key = (i * 7919) % 1000 % (1 + i % 300);
+                !c.access(&Request {
+                    key,
+                    size: 1,
+                    next_access: i + 1000,
+                    ..Default::default()
+                })
+            })
+            .count()
+    }
+
     #[test]
     fn a_share_reads_as_a_fraction_or_a_percentage() {
-        let misses = |spec: &str| {
-            let mut c = build(&spec.parse().unwrap(), 200, true, 1).unwrap();
-            (0..20_000u64)
-                .filter(|i| {
-                    let key = (i * 7919) % 1000 % (1 + i % 300);
-                    !c.access(&Request {
-                        key,
-                        size: 1,
-                        ..Default::default()
-                    })
-                })
-                .count()
-        };
+        let misses = |spec: &str| misses_of(spec, 200, 20_000);
         assert_eq!(
             misses("wtinylfu(window=5%)"),
             misses("wtinylfu(window=0.05)")
@@ -398,20 +384,7 @@ mod tests {
 
     #[test]
     fn a_default_given_explicitly_changes_nothing() {
-        let misses = |spec: &str| {
-            let mut c = build(&spec.parse().unwrap(), 100, true, 1).unwrap();
-            (0..5_000u64)
-                .filter(|i| {
-                    let key = (i * 7919) % 1000 % (1 + i % 300);
-                    !c.access(&Request {
-                        key,
-                        size: 1,
-                        next_access: i + 1000,
-                        ..Default::default()
-                    })
-                })
-                .count()
-        };
+        let misses = |spec: &str| misses_of(spec, 100, 5_000);
         for p in POLICIES {
             let given: Vec<String> = p
                 .params

@@ -77,10 +77,6 @@ impl<R: Rule> Policy for Ranked<R> {
         &self.slab
     }
 
-    fn limit(&self) -> u64 {
-        self.capacity
-    }
-
     fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             let order = &self.order;
@@ -113,6 +109,10 @@ impl<R: Rule> Policy for Ranked<R> {
         self.slab.remove(slot);
         self.rule.removed(rank, self.lowest());
         true
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
     }
 
     fn extra_heap_bytes(&self) -> usize {

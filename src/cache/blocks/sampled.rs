@@ -69,10 +69,6 @@ impl<S: Sampler> Policy for Sampled<S> {
         &self.slab
     }
 
-    fn limit(&self) -> u64 {
-        self.capacity
-    }
-
     fn lookup(&mut self, req: &Request) -> bool {
         self.sampler.tick();
         if let Some(slot) = self.slab.find(req.key) {
@@ -99,6 +95,10 @@ impl<S: Sampler> Policy for Sampled<S> {
         };
         self.drop_slot(slot);
         true
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
     }
 
     fn extra_heap_bytes(&self) -> usize {

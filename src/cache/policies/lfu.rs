@@ -125,10 +125,6 @@ impl Policy for Lfu {
         &self.slab
     }
 
-    fn limit(&self) -> u64 {
-        self.capacity
-    }
-
     fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             let g = self.slab.node(slot).data;
@@ -166,6 +162,10 @@ impl Policy for Lfu {
         self.leave(slot);
         self.slab.remove(slot);
         true
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
     }
 
     fn extra_heap_bytes(&self) -> usize {

@@ -4,10 +4,8 @@
 //! tail), evicts the first unvisited entry and leaves the hand just before
 //! it. New entries go to the head.
 
-use crate::cache::blocks::{Discipline, OneQueue};
+use crate::cache::blocks::Discipline;
 use crate::cache::structures::{List, NIL, Slab};
-use crate::cache::{BoxedCache, PolicyCtx};
-use crate::error::ConfigError;
 
 /// The SIEVE discipline; entries carry their visited bit.
 pub struct Sieve {
@@ -15,9 +13,9 @@ pub struct Sieve {
     hand: u32,
 }
 
-impl Sieve {
-    pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
-        Ok(OneQueue::build_with(ctx, Sieve { hand: NIL }))
+impl Default for Sieve {
+    fn default() -> Self {
+        Sieve { hand: NIL }
     }
 }
 

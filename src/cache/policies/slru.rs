@@ -81,10 +81,6 @@ impl Policy for Slru {
         &self.slab
     }
 
-    fn limit(&self) -> u64 {
-        self.capacity
-    }
-
     fn lookup(&mut self, req: &Request) -> bool {
         if let Some(slot) = self.slab.find(req.key) {
             let seg = self.segment_of(slot);
@@ -126,5 +122,9 @@ impl Policy for Slru {
         self.slab.unlink(&mut self.segments[seg], slot);
         self.slab.remove(slot);
         true
+    }
+
+    fn limit(&self) -> u64 {
+        self.capacity
     }
 }
