@@ -12,13 +12,6 @@
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
-impl ConfigError {
-    /// The message, for callers that add it to their own.
-    pub fn message(&self) -> &str {
-        &self.0
-    }
-}
-
 impl From<String> for ConfigError {
     fn from(message: String) -> Self {
         ConfigError(message)
@@ -38,6 +31,3 @@ impl From<ConfigError> for String {
         error.0
     }
 }
-
-/// A model's result: a value or a [`ConfigError`].
-pub type Result<T, E = ConfigError> = std::result::Result<T, E>;
