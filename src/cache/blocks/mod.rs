@@ -8,8 +8,9 @@
 //!   ranks them and the lowest goes (LFU-DA, GDSF, Belady).
 //! - [`Sampled`] and a [`Sampler`]: entries in a dense array; the sampler
 //!   picks the victim (Random, Hyperbolic).
-//! - [`Lists`]: several lists over one slab, some of them ghosts, for a
-//!   policy that moves entries between queues (ARC, 2Q, S3-FIFO, W-TinyLFU).
+//! - [`Queues`] and its [`Moves`]: several lists over one slab ([`Lists`]),
+//!   some of them ghosts; the moves say where a request sends entries (ARC,
+//!   2Q, S3-FIFO, W-TinyLFU).
 //!
 //! Each of them, and each policy written on a bare
 //! [`Slab`](super::structures::Slab) (SLRU, LFU), implements [`Policy`]
@@ -23,7 +24,7 @@ mod priority;
 mod queue;
 mod sampled;
 
-pub use lists::{InList, Lists};
+pub use lists::{InList, Lists, Moves, Queues};
 pub use policy::{Policy, Store};
 pub use priority::{Ranked, Rule};
 pub use queue::{Discipline, OneQueue};

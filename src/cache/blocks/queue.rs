@@ -82,7 +82,7 @@ impl<D: Discipline> Policy for OneQueue<D> {
         if size > self.capacity {
             return false;
         }
-        while self.queue.bytes() + size > self.capacity {
+        while self.slab.bytes() + size > self.capacity {
             let victim = self.discipline.evict(&mut self.slab, &mut self.queue);
             self.slab.remove(victim);
         }

@@ -273,7 +273,7 @@ impl Lirs {
     /// Keeps S within twice the capacity by dropping the oldest
     /// non-resident HIR entries.
     fn limit_stack(&mut self) {
-        while self.s.list.bytes() > 2 * self.capacity {
+        while self.s.slab.bytes() > 2 * self.capacity {
             let Some(slot) = self.nh.bottom() else { return };
             let key = self.nh.key(slot);
             self.s.remove(key);

@@ -12,18 +12,18 @@
 //!   ghost. Main's tail is reinserted at the head with its frequency capped
 //!   at 3 and decremented if non-zero, else evicted.
 
-use crate::cache::blocks::{InList, Lists, Policy};
+use crate::cache::blocks::{InList, Lists, Moves, Queues};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::error::ConfigError;
 use crate::workload::Request;
 
-/// Index of each queue in `S3Fifo::lists`.
+/// Index of each queue in the lists.
 const SMALL: u8 = 0;
 const MAIN: u8 = 1;
 const GHOST: u8 = 2;
 
 /// An entry's queue and access frequency (public only as part of the
-/// policy's [`Policy::Store`] type).
+/// policy's [`Moves::Entry`] type).
 #[derive(Clone, Copy)]
 pub struct Entry {
     queue: u8,
@@ -32,34 +32,30 @@ pub struct Entry {
 
 impl InList for Entry {
     #[inline]
-    fn list(&self) -> usize {
-        self.queue as usize
+    fn list(&self) -> u8 {
+        self.queue
     }
 }
 
+/// S3-FIFO's moves over the small and main (cached) and ghost FIFOs, named
+/// [`SMALL`], [`MAIN`], [`GHOST`].
 pub struct S3Fifo {
-    /// Small and main (cached) and ghost FIFOs, named [`SMALL`], [`MAIN`],
-    /// [`GHOST`].
-    lists: Lists<Entry, 3, 2>,
     small_capacity: u64,
     main_capacity: u64,
     ghost_capacity: u64,
     threshold: u8,
-    capacity: u64,
 }
 
 impl S3Fifo {
     /// `small` and `ghost` are fractions of `capacity`; `threshold` the
     /// frequency at which small's tail moves to main.
-    pub fn new(capacity: u64, small: f64, ghost: f64, threshold: u8, expected: usize) -> Self {
+    pub fn new(capacity: u64, small: f64, ghost: f64, threshold: u8) -> Self {
         let small_capacity = (capacity as f64 * small) as u64;
         S3Fifo {
-            lists: Lists::with_capacity(expected + expected * 9 / 10),
             small_capacity,
             main_capacity: capacity - small_capacity,
             ghost_capacity: (capacity as f64 * ghost) as u64,
             threshold,
-            capacity,
         }
     }
 
@@ -67,34 +63,22 @@ impl S3Fifo {
         let small = ctx.params.number("small")?;
         let ghost = ctx.params.number("ghost")?;
         let threshold = ctx.params.int("threshold")? as u8;
-        Ok(Box::new(Self::new(
-            ctx.capacity,
-            small,
-            ghost,
-            threshold,
-            ctx.expected_objects(),
-        )))
-    }
-
-    fn bytes(&self, queue: u8) -> u64 {
-        self.lists.bytes(queue as usize)
-    }
-
-    fn tail(&self, queue: u8) -> Option<u32> {
-        self.lists.list(queue as usize).tail()
+        let expected = ctx.expected_objects();
+        let moves = Self::new(ctx.capacity, small, ghost, threshold);
+        Ok(Queues::build_with(ctx, moves, expected + expected * 9 / 10))
     }
 
     /// Moves small's tail `slot` into the ghost, or drops it when the ghost
     /// cannot hold it.
-    fn retire(&mut self, slot: u32) {
-        let size = self.lists.slab.node(slot).size as u64;
+    fn retire(&self, lists: &mut Lists<Self>, slot: u32) {
+        let size = lists.size(slot);
         if size > self.ghost_capacity {
-            return self.lists.delete(slot);
+            return lists.delete(slot);
         }
-        while self.bytes(GHOST) + size > self.ghost_capacity {
-            self.lists.delete_tail(GHOST as usize);
+        while lists.bytes(GHOST) + size > self.ghost_capacity {
+            lists.delete_tail(GHOST);
         }
-        self.lists.relink(
+        lists.relink(
             slot,
             Entry {
                 queue: GHOST,
@@ -103,10 +87,10 @@ impl S3Fifo {
         );
     }
 
-    fn evict_small(&mut self) {
-        while let Some(slot) = self.tail(SMALL) {
-            if self.lists.slab.node(slot).data.freq >= self.threshold {
-                self.lists.relink(
+    fn evict_small(&self, lists: &mut Lists<Self>) {
+        while let Some(slot) = lists.tail(SMALL) {
+            if lists.slab.node(slot).data.freq >= self.threshold {
+                lists.relink(
                     slot,
                     Entry {
                         queue: MAIN,
@@ -114,53 +98,42 @@ impl S3Fifo {
                     },
                 );
             } else {
-                return self.retire(slot);
+                return self.retire(lists, slot);
             }
         }
     }
 
-    fn evict_main(&mut self) {
-        while let Some(slot) = self.tail(MAIN) {
-            let freq = self.lists.slab.node(slot).data.freq;
+    fn evict_main(lists: &mut Lists<Self>) {
+        while let Some(slot) = lists.tail(MAIN) {
+            let freq = lists.slab.node(slot).data.freq;
             if freq == 0 {
-                return self.lists.delete(slot);
+                return lists.delete(slot);
             }
             let freq = freq.min(3) - 1;
-            self.lists.relink(slot, Entry { queue: MAIN, freq });
+            lists.relink(slot, Entry { queue: MAIN, freq });
         }
     }
 
-    fn evict(&mut self) {
-        if self.bytes(MAIN) > self.main_capacity || self.tail(SMALL).is_none() {
-            self.evict_main();
+    fn evict(&self, lists: &mut Lists<Self>) {
+        if lists.bytes(MAIN) > self.main_capacity || lists.is_empty(SMALL) {
+            Self::evict_main(lists);
         } else {
-            self.evict_small();
+            self.evict_small(lists);
         }
     }
 }
 
-impl Policy for S3Fifo {
-    type Store = Lists<Entry, 3, 2>;
+impl Moves for S3Fifo {
+    type Entry = Entry;
+    const CACHED: u8 = 2;
     const RELINKS_ON_HIT: bool = false;
 
-    fn store(&self) -> &Self::Store {
-        &self.lists
-    }
-
-    fn discard(&mut self, key: u64) -> bool {
-        self.lists.remove(key)
-    }
-
-    fn limit(&self) -> u64 {
-        self.capacity
-    }
-
     #[inline]
-    fn lookup(&mut self, req: &Request) -> bool {
+    fn lookup(&mut self, lists: &mut Lists<Self>, req: &Request) -> bool {
         let mut from_ghost = false;
-        if let Some((slot, queue)) = self.lists.find(req.key) {
-            if queue != GHOST as usize {
-                let entry = &mut self.lists.slab.node_mut(slot).data;
+        if let Some((slot, queue)) = lists.find(req.key) {
+            if queue != GHOST {
+                let entry = &mut lists.slab.node_mut(slot).data;
                 // Every reader caps the frequency at 3 (and thresholds are at
                 // most 3), so stop counting there: hot entries then cost no
                 // write per hit.
@@ -169,15 +142,15 @@ impl Policy for S3Fifo {
                 }
                 return true;
             }
-            self.lists.delete(slot);
+            lists.delete(slot);
             from_ghost = true;
         }
         let size = req.size as u64;
-        if size > self.small_capacity || size > self.capacity {
+        if size > self.small_capacity || size > lists.capacity() {
             return false;
         }
-        while self.lists.used() + size > self.capacity {
-            self.evict();
+        while lists.used() + size > lists.capacity() {
+            self.evict(lists);
         }
         // As in libCacheSim, an object exactly the small FIFO's size is
         // refused only after the eviction made room for it.
@@ -185,8 +158,7 @@ impl Policy for S3Fifo {
             return false;
         }
         let queue = if from_ghost { MAIN } else { SMALL };
-        self.lists
-            .insert(req.key, req.size, Entry { queue, freq: 0 });
+        lists.insert(req.key, req.size, Entry { queue, freq: 0 });
         false
     }
 }

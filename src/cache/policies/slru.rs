@@ -8,7 +8,7 @@
 //! segment are not inserted.
 
 use crate::cache::blocks::Policy;
-use crate::cache::structures::{List, Slab};
+use crate::cache::structures::{SizedList, Slab};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::error::ConfigError;
 use crate::workload::Request;
@@ -16,7 +16,7 @@ use crate::workload::Request;
 pub struct Slru {
     /// Node data: the segment the entry is in.
     slab: Slab<u8>,
-    segments: Vec<List>,
+    segments: Vec<SizedList>,
     /// Capacity of each segment: `capacity / n`.
     segment_capacity: u64,
     capacity: u64,
@@ -26,7 +26,7 @@ impl Slru {
     pub fn new(capacity: u64, segments: u32, expected_objects: usize) -> Self {
         Slru {
             slab: Slab::with_capacity(expected_objects),
-            segments: vec![List::default(); segments as usize],
+            segments: vec![SizedList::default(); segments as usize],
             segment_capacity: capacity / segments as u64,
             capacity,
         }

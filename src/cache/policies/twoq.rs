@@ -8,7 +8,7 @@
 //!   its share, else Am's LRU entry.
 //! - Objects larger than A1in are not inserted.
 
-use crate::cache::blocks::{Lists, Policy};
+use crate::cache::blocks::{Lists, Moves, Queues};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::error::ConfigError;
 use crate::workload::Request;
@@ -17,116 +17,89 @@ const IN: u8 = 0;
 const MAIN: u8 = 1;
 const OUT: u8 = 2;
 
+/// 2Q's moves over A1in and Am (cached) and A1out (ghosts), named [`IN`],
+/// [`MAIN`], [`OUT`] in node data.
 pub struct TwoQ {
-    /// A1in and Am (cached) and A1out (ghosts), named [`IN`], [`MAIN`],
-    /// [`OUT`] in node data.
-    lists: Lists<u8, 3, 2>,
     in_capacity: u64,
     out_capacity: u64,
     main_capacity: u64,
-    capacity: u64,
 }
 
 impl TwoQ {
     /// `a1in` and `a1out` are fractions of `capacity`.
-    pub fn new(capacity: u64, a1in: f64, a1out: f64, expected_objects: usize) -> Self {
+    pub fn new(capacity: u64, a1in: f64, a1out: f64) -> Self {
         let in_capacity = (capacity as f64 * a1in) as u64;
         TwoQ {
-            lists: Lists::with_capacity(expected_objects + expected_objects / 2),
             in_capacity,
             out_capacity: (capacity as f64 * a1out) as u64,
             main_capacity: capacity - in_capacity,
-            capacity,
         }
     }
 
     pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let a1in = ctx.params.number("a1in")?;
         let a1out = ctx.params.number("a1out")?;
-        Ok(Box::new(Self::new(
-            ctx.capacity,
-            a1in,
-            a1out,
-            ctx.expected_objects(),
-        )))
+        let expected = ctx.expected_objects();
+        let moves = Self::new(ctx.capacity, a1in, a1out);
+        Ok(Queues::build_with(ctx, moves, expected + expected / 2))
     }
 
-    fn bytes(&self, list: u8) -> u64 {
-        self.lists.bytes(list as usize)
-    }
-
-    fn evict(&mut self) {
-        let main_empty = self.lists.list(MAIN as usize).is_empty();
-        if self.bytes(IN) <= self.in_capacity && !main_empty {
-            return self.lists.delete_tail(MAIN as usize);
+    fn evict(&self, lists: &mut Lists<Self>) {
+        if lists.bytes(IN) <= self.in_capacity && !lists.is_empty(MAIN) {
+            return lists.delete_tail(MAIN);
         }
-        let slot = self
-            .lists
-            .list(IN as usize)
-            .tail()
-            .expect("evicting from an empty cache");
-        let size = self.lists.slab.node(slot).size as u64;
+        let slot = lists.tail(IN).expect("evicting from an empty cache");
+        let size = lists.size(slot);
         if size > self.out_capacity {
-            return self.lists.delete(slot);
+            return lists.delete(slot);
         }
-        while self.bytes(OUT) + size > self.out_capacity {
-            self.lists.delete_tail(OUT as usize);
+        while lists.bytes(OUT) + size > self.out_capacity {
+            lists.delete_tail(OUT);
         }
-        self.lists.relink(slot, OUT);
+        lists.relink(slot, OUT);
     }
 }
 
-impl Policy for TwoQ {
-    type Store = Lists<u8, 3, 2>;
+impl Moves for TwoQ {
+    type Entry = u8;
+    const CACHED: u8 = 2;
     const RELINKS_ON_HIT: bool = true;
 
-    fn store(&self) -> &Self::Store {
-        &self.lists
-    }
-
-    fn discard(&mut self, key: u64) -> bool {
-        self.lists.remove(key)
-    }
-
-    fn limit(&self) -> u64 {
-        self.capacity
-    }
-
     #[inline]
-    fn lookup(&mut self, req: &Request) -> bool {
+    fn lookup(&mut self, lists: &mut Lists<Self>, req: &Request) -> bool {
         let mut from_out = false;
-        if let Some((slot, list)) = self.lists.find(req.key) {
-            match list as u8 {
+        if let Some((slot, list)) = lists.find(req.key) {
+            match list {
                 IN => return true,
                 MAIN => {
-                    self.lists.raise(slot);
+                    lists.raise(slot);
                     return true;
                 }
                 _ => {
-                    self.lists.delete(slot);
+                    lists.delete(slot);
                     from_out = true;
                 }
             }
         }
         let size = req.size as u64;
-        if size > self.in_capacity || size > self.capacity {
+        if size > self.in_capacity || size > lists.capacity() {
             return false;
         }
-        while self.lists.used() + size > self.capacity {
-            self.evict();
+        while lists.used() + size > lists.capacity() {
+            self.evict(lists);
         }
         let list = if from_out {
             if size > self.main_capacity {
                 return false;
             }
-            while self.bytes(MAIN) + size > self.main_capacity {
-                self.lists.delete_tail(MAIN as usize);
+            while lists.bytes(MAIN) + size > self.main_capacity {
+                lists.delete_tail(MAIN);
             }
             MAIN
         } else {
             IN
         };
-        self.lists.insert(req.key, req.size, list);
+        lists.insert(req.key, req.size, list);
         false
     }
 }

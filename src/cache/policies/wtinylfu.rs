@@ -20,7 +20,7 @@
 //! The sketch has one counter per expected cached object (rounded up to a
 //! power of two; in byte mode, assuming 4 KiB objects).
 
-use crate::cache::blocks::{Lists, Policy};
+use crate::cache::blocks::{Lists, Moves, Queues};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::mix64;
 use crate::error::ConfigError;
@@ -100,30 +100,26 @@ impl Sketch {
     }
 }
 
+/// W-TinyLFU's moves over the window, probation and protected lists (all
+/// cached), named [`WINDOW`], [`PROBATION`], [`PROTECTED`] in node data.
 pub struct WTinyLfu {
-    /// Window, probation and protected, named [`WINDOW`], [`PROBATION`],
-    /// [`PROTECTED`] in node data.
-    lists: Lists<u8, 3, 3>,
     sketch: Sketch,
     window_capacity: u64,
     main_capacity: u64,
     protected_capacity: u64,
-    capacity: u64,
 }
 
 impl WTinyLfu {
     /// `window` is the window's share of `capacity`; `sketch_width` the
     /// number of counters per sketch row (before rounding).
-    pub fn new(capacity: u64, window: f64, expected_objects: usize, sketch_width: usize) -> Self {
+    pub fn new(capacity: u64, window: f64, sketch_width: usize) -> Self {
         let window_capacity = ((capacity as f64 * window) as u64).max(1);
         let main_capacity = capacity.saturating_sub(window_capacity);
         WTinyLfu {
-            lists: Lists::with_capacity(expected_objects),
             sketch: Sketch::new(sketch_width),
             window_capacity,
             main_capacity,
             protected_capacity: (main_capacity as f64 * 0.8) as u64,
-            capacity,
         }
     }
 
@@ -134,84 +130,55 @@ impl WTinyLfu {
         } else {
             (ctx.capacity / 4096).clamp(1 << 10, 1 << 24) as usize
         };
-        Ok(Box::new(Self::new(
-            ctx.capacity,
-            window,
-            ctx.expected_objects(),
-            width,
-        )))
+        let moves = Self::new(ctx.capacity, window, width);
+        Ok(Queues::build_with(ctx, moves, ctx.expected_objects()))
     }
 
-    fn bytes(&self, list: u8) -> u64 {
-        self.lists.bytes(list as usize)
-    }
-
-    fn tail(&self, list: u8) -> Option<u32> {
-        self.lists.list(list as usize).tail()
-    }
-
-    fn main_bytes(&self) -> u64 {
-        self.bytes(PROBATION) + self.bytes(PROTECTED)
-    }
-
-    fn estimate(&self, slot: u32) -> u32 {
-        self.sketch.estimate(self.lists.slab.node(slot).key)
+    fn estimate(&self, lists: &Lists<Self>, slot: u32) -> u32 {
+        self.sketch.estimate(lists.slab.node(slot).key)
     }
 
     /// Offers the window's tail to main.
-    fn admit_candidate(&mut self) {
-        let cand = self.tail(WINDOW).expect("non-empty window");
-        let size = self.lists.slab.node(cand).size as u64;
-        let freq = self.estimate(cand);
-        while self.main_bytes() + size > self.main_capacity {
+    fn admit_candidate(&self, lists: &mut Lists<Self>) {
+        let cand = lists.tail(WINDOW).expect("non-empty window");
+        let size = lists.size(cand);
+        let freq = self.estimate(lists, cand);
+        while lists.bytes(PROBATION) + lists.bytes(PROTECTED) + size > self.main_capacity {
             // Main's victim: probation's tail, else protected's.
-            match self.tail(PROBATION).or(self.tail(PROTECTED)) {
-                Some(victim) if freq > self.estimate(victim) => self.lists.delete(victim),
-                _ => return self.lists.delete(cand),
+            match lists.tail(PROBATION).or(lists.tail(PROTECTED)) {
+                Some(victim) if freq > self.estimate(lists, victim) => lists.delete(victim),
+                _ => return lists.delete(cand),
             }
         }
-        self.lists.relink(cand, PROBATION);
+        lists.relink(cand, PROBATION);
     }
 }
 
-impl Policy for WTinyLfu {
-    type Store = Lists<u8, 3, 3>;
+impl Moves for WTinyLfu {
+    type Entry = u8;
+    const CACHED: u8 = 3;
     const RELINKS_ON_HIT: bool = true;
 
-    fn store(&self) -> &Self::Store {
-        &self.lists
-    }
-
-    fn discard(&mut self, key: u64) -> bool {
-        self.lists.remove(key)
-    }
-
-    fn limit(&self) -> u64 {
-        self.capacity
-    }
-
     #[inline]
-    fn lookup(&mut self, req: &Request) -> bool {
+    fn lookup(&mut self, lists: &mut Lists<Self>, req: &Request) -> bool {
         self.sketch.record(req.key);
-        if let Some((slot, list)) = self.lists.find(req.key) {
-            if list == PROBATION as usize {
-                self.lists.relink(slot, PROTECTED);
-                while self.bytes(PROTECTED) > self.protected_capacity {
-                    let tail = self.tail(PROTECTED).expect("non-empty");
-                    self.lists.relink(tail, PROBATION);
+        if let Some((slot, list)) = lists.find(req.key) {
+            if list == PROBATION {
+                lists.relink(slot, PROTECTED);
+                while lists.bytes(PROTECTED) > self.protected_capacity {
+                    lists.demote(PROTECTED, PROBATION);
                 }
             } else {
-                self.lists.raise(slot);
+                lists.raise(slot);
             }
             return true;
         }
-        let size = req.size as u64;
-        if size > self.capacity {
+        if req.size as u64 > lists.capacity() {
             return false;
         }
-        self.lists.insert(req.key, req.size, WINDOW);
-        while self.bytes(WINDOW) > self.window_capacity {
-            self.admit_candidate();
+        lists.insert(req.key, req.size, WINDOW);
+        while lists.bytes(WINDOW) > self.window_capacity {
+            self.admit_candidate(lists);
         }
         false
     }

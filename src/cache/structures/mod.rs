@@ -8,4 +8,4 @@ mod index;
 mod slab;
 
 pub use heap::Heap;
-pub use slab::{List, NIL, Node, Slab};
+pub use slab::{List, NIL, Node, SizedList, Slab};

@@ -27,16 +27,22 @@ pub struct Node<T> {
     pub data: T,
 }
 
-/// A doubly linked list of slab nodes, with its length and byte total.
+/// A doubly linked list of slab nodes, with its length; a [`SizedList`]
+/// (`SIZED`) also keeps the sum of its nodes' sizes. Only policies that
+/// budget each list count its bytes: the slab counts the cache's total, so
+/// a single queue pays nothing on relinks.
 #[derive(Debug, Clone, Copy)]
-pub struct List {
+pub struct List<const SIZED: bool = false> {
     head: u32,
     tail: u32,
     len: u32,
     bytes: u64,
 }
 
-impl Default for List {
+/// A [`List`] that keeps its byte total.
+pub type SizedList = List<true>;
+
+impl<const SIZED: bool> Default for List<SIZED> {
     fn default() -> Self {
         List {
             head: NIL,
@@ -47,7 +53,14 @@ impl Default for List {
     }
 }
 
-impl List {
+impl SizedList {
+    /// Sum of the sizes of the nodes in the list.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl<const SIZED: bool> List<SIZED> {
     /// Most recently pushed-front node.
     pub fn head(&self) -> Option<u32> {
         (self.head != NIL).then_some(self.head)
@@ -62,30 +75,35 @@ impl List {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
-    /// Sum of the sizes of the nodes in the list.
-    pub fn bytes(&self) -> u64 {
-        self.bytes
-    }
 }
 
-/// Nodes addressed by slot, with a key index and a free list.
-pub struct Slab<T> {
+/// Nodes addressed by slot, with a key index and a free list; it keeps the
+/// sum of the live nodes' sizes unless `SIZED` is false, for a policy whose
+/// lists keep their own ([`super::SizedList`]).
+pub struct Slab<T, const SIZED: bool = true> {
     nodes: Vec<Node<T>>,
     index: SlotIndex,
     hasher: FixedState,
     /// Head of the free-slot chain, threaded through `next`.
     free: u32,
-    /// Sum of the sizes of the live nodes.
+    /// Sum of the sizes of the live nodes (0 unless `SIZED`).
     bytes: u64,
 }
 
-impl<T> Default for Slab<T> {
+impl<T, const SIZED: bool> Default for Slab<T, SIZED> {
     fn default() -> Self {
         Self::with_capacity(0)
     }
 }
 
 impl<T> Slab<T> {
+    /// Sum of the sizes of the live nodes.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl<T, const SIZED: bool> Slab<T, SIZED> {
     /// A slab that holds `n` nodes before it reallocates.
     pub fn with_capacity(n: usize) -> Self {
         Slab {
@@ -169,7 +187,9 @@ impl<T> Slab<T> {
             self.nodes.push(node);
             (self.nodes.len() - 1) as u32
         };
-        self.bytes += size as u64;
+        if SIZED {
+            self.bytes += size as u64;
+        }
         let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.index.insert(hasher.hash_one(key), slot, |i| {
             hasher.hash_one(nodes[i as usize].key)
@@ -179,7 +199,9 @@ impl<T> Slab<T> {
 
     /// Drops the (already unlinked) node in `slot` from the index and frees it.
     pub fn remove(&mut self, slot: u32) {
-        self.bytes -= self.nodes[slot as usize].size as u64;
+        if SIZED {
+            self.bytes -= self.nodes[slot as usize].size as u64;
+        }
         let hash = self.hash(self.nodes[slot as usize].key);
         self.index.remove(hash, slot);
         self.nodes[slot as usize].next = self.free;
@@ -193,11 +215,6 @@ impl<T> Slab<T> {
 
     pub fn is_empty(&self) -> bool {
         self.index.len() == 0
-    }
-
-    /// Sum of the sizes of the live nodes.
-    pub fn bytes(&self) -> u64 {
-        self.bytes
     }
 
     #[inline]
@@ -226,25 +243,27 @@ impl<T> Slab<T> {
 
     /// Links the unlinked `slot` at the head of `list`.
     #[inline]
-    pub fn push_front(&mut self, list: &mut List, slot: u32) {
+    pub fn push_front<const S: bool>(&mut self, list: &mut List<S>, slot: u32) {
         self.link(list, slot, NIL, list.head);
     }
 
     /// Links the unlinked `slot` at the tail of `list`.
     #[inline]
-    pub fn push_back(&mut self, list: &mut List, slot: u32) {
+    pub fn push_back<const S: bool>(&mut self, list: &mut List<S>, slot: u32) {
         self.link(list, slot, list.tail, NIL);
     }
 
     /// Links the unlinked `slot` between `prev` and `next`, neighbours in
     /// `list` (NIL: its ends): the inverse of [`Slab::unlink`].
     #[inline]
-    fn link(&mut self, list: &mut List, slot: u32, prev: u32, next: u32) {
+    fn link<const S: bool>(&mut self, list: &mut List<S>, slot: u32, prev: u32, next: u32) {
         {
             let n = &mut self.nodes[slot as usize];
             n.prev = prev;
             n.next = next;
-            list.bytes += n.size as u64;
+            if S {
+                list.bytes += n.size as u64;
+            }
         }
         if prev != NIL {
             self.nodes[prev as usize].next = slot;
@@ -261,7 +280,7 @@ impl<T> Slab<T> {
 
     /// Unlinks `slot` from `list` (it must be in it).
     #[inline]
-    pub fn unlink(&mut self, list: &mut List, slot: u32) {
+    pub fn unlink<const S: bool>(&mut self, list: &mut List<S>, slot: u32) {
         let (prev, next, size) = {
             let n = &self.nodes[slot as usize];
             (n.prev, n.next, n.size)
@@ -281,12 +300,14 @@ impl<T> Slab<T> {
             }
         }
         list.len -= 1;
-        list.bytes -= size as u64;
+        if S {
+            list.bytes -= size as u64;
+        }
     }
 
     /// Moves `slot`, already in `list`, to its head.
     #[inline]
-    pub fn move_to_front(&mut self, list: &mut List, slot: u32) {
+    pub fn move_to_front<const S: bool>(&mut self, list: &mut List<S>, slot: u32) {
         if list.head != slot {
             self.unlink(list, slot);
             self.push_front(list, slot);
@@ -295,7 +316,7 @@ impl<T> Slab<T> {
 
     /// Unlinks the tail of `list` and returns its slot.
     #[inline]
-    pub fn pop_back(&mut self, list: &mut List) -> Option<u32> {
+    pub fn pop_back<const S: bool>(&mut self, list: &mut List<S>) -> Option<u32> {
         let tail = list.tail()?;
         self.unlink(list, tail);
         Some(tail)
@@ -311,7 +332,7 @@ impl<T> Slab<T> {
 mod tests {
     use super::*;
 
-    fn keys<T>(slab: &Slab<T>, list: &List) -> Vec<u64> {
+    fn keys<T>(slab: &Slab<T>, list: &SizedList) -> Vec<u64> {
         let mut out = vec![];
         let mut cur = list.head();
         while let Some(s) = cur {
@@ -324,8 +345,8 @@ mod tests {
     #[test]
     fn lists_link_unlink_and_reuse_slots() {
         let mut slab = Slab::default();
-        let mut a = List::default();
-        let mut b = List::default();
+        let mut a = SizedList::default();
+        let mut b = SizedList::default();
         let s1 = slab.insert(1, 10, ());
         let s2 = slab.insert(2, 20, ());
         let s3 = slab.insert(3, 30, ());
