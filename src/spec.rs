@@ -165,22 +165,56 @@ impl fmt::Display for Param {
     }
 }
 
-/// A registry entry: what listings and name lookups need.
-pub trait Entry: 'static {
+/// One entry of a registry (cache policies, limiter algorithms): its name,
+/// one line, its parameter table (the one place its defaults and ranges are
+/// written), how it is built (`B`, a constructor taking the registry's
+/// context), and what the registry records of it besides (`F`).
+pub struct Entry<B, F> {
+    pub name: &'static str,
+    /// One line for listings and error messages.
+    pub about: &'static str,
+    pub params: &'static [Param],
+    pub build: B,
+    pub facts: F,
+}
+
+/// What a registry records of each entry beyond its name, line and
+/// parameters.
+pub trait Facts: 'static {
     /// What an entry is called in messages, and its plural:
     /// ("policy", "policies").
     const WHAT: (&'static str, &'static str);
-    fn name(&self) -> &'static str;
-    /// One line for listings.
-    fn about(&self) -> &'static str;
-    fn params(&self) -> &'static [Param];
+    /// The facts of most entries, which [`Entry::new`] gives.
+    const USUAL: Self;
+}
+
+impl<B, F: Facts> Entry<B, F> {
+    /// An entry with the usual facts; others are written
+    /// `Entry { facts: ..., ..Entry::new(...) }`.
+    pub const fn new(
+        name: &'static str,
+        about: &'static str,
+        params: &'static [Param],
+        build: B,
+    ) -> Self {
+        Entry {
+            name,
+            about,
+            params,
+            build,
+            facts: F::USUAL,
+        }
+    }
 }
 
 /// The entry called `name`, or an error listing the valid names.
-pub fn find<E: Entry>(entries: &'static [E], name: &str) -> Result<&'static E, ConfigError> {
-    entries.iter().find(|e| e.name() == name).ok_or_else(|| {
-        let names: Vec<&str> = entries.iter().map(Entry::name).collect();
-        let (what, plural) = E::WHAT;
+pub fn find<B, F: Facts>(
+    entries: &'static [Entry<B, F>],
+    name: &str,
+) -> Result<&'static Entry<B, F>, ConfigError> {
+    entries.iter().find(|e| e.name == name).ok_or_else(|| {
+        let names: Vec<&str> = entries.iter().map(|e| e.name).collect();
+        let (what, plural) = F::WHAT;
         format!(
             "unknown {what} {name:?}; valid {plural}: {}",
             names.join(", ")
@@ -190,12 +224,12 @@ pub fn find<E: Entry>(entries: &'static [E], name: &str) -> Result<&'static E, C
 }
 
 /// The registry as text: each entry's name and line, then its parameters.
-pub fn listing<E: Entry>(entries: &'static [E]) -> String {
-    let width = entries.iter().map(|e| e.name().len()).max().unwrap_or(0);
+pub fn listing<B, F>(entries: &'static [Entry<B, F>]) -> String {
+    let width = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
     let mut text = String::new();
     for e in entries {
-        text.push_str(&format!("{:width$}  {}\n", e.name(), e.about()));
-        for p in e.params() {
+        text.push_str(&format!("{:width$}  {}\n", e.name, e.about));
+        for p in e.params {
             text.push_str(&format!("{:width$}    {p}\n", ""));
         }
     }
@@ -216,11 +250,14 @@ impl<'a> Params<'a> {
     /// Checks that every given name is in the table and every value reads
     /// as its kind, so a mistake is reported however the constructor uses
     /// the parameter.
-    pub fn new<E: Entry>(entry: &E, given: &'a [(String, String)]) -> Result<Self, ConfigError> {
+    pub fn new<B, F: Facts>(
+        entry: &Entry<B, F>,
+        given: &'a [(String, String)],
+    ) -> Result<Self, ConfigError> {
         let params = Params {
-            owner: format!("{} {}", E::WHAT.0, entry.name()),
+            owner: format!("{} {}", F::WHAT.0, entry.name),
             given,
-            table: entry.params(),
+            table: entry.params,
         };
         for (name, _) in given {
             if !params.table.iter().any(|p| p.name == name) {
@@ -350,42 +387,40 @@ fn fraction_or_number(raw: &str) -> Option<f64> {
 mod tests {
     use super::*;
 
-    #[derive(Debug)]
     struct Toy;
 
-    const TOY: &[Toy] = &[Toy];
-
-    impl Entry for Toy {
+    impl Facts for Toy {
         const WHAT: (&'static str, &'static str) = ("toy", "toys");
-        fn name(&self) -> &'static str {
-            "toy"
-        }
-        fn about(&self) -> &'static str {
-            "a toy entry"
-        }
-        fn params(&self) -> &'static [Param] {
-            const PARAMS: &[Param] = &[
-                Param::new("n", "4", Kind::Int { lo: 1, hi: 16 }, "a count"),
-                Param::new("share", "0.1", Kind::Fraction, "a share"),
-                Param::new("gain", "0.9", Kind::Number { lo: 0.5, hi: 1.0 }, "a gain"),
-                Param::new("every", "5s", Kind::Duration, "a period"),
-                Param::new(
-                    "count",
-                    "admitted",
-                    Kind::Word(&["admitted", "all"]),
-                    "what counts",
-                ),
-            ];
-            PARAMS
-        }
+        const USUAL: Self = Toy;
     }
+
+    /// A toy builds nothing.
+    fn build() {}
+
+    const TOY: &[Entry<fn(), Toy>] = &[Entry::new(
+        "toy",
+        "a toy entry",
+        &[
+            Param::new("n", "4", Kind::Int { lo: 1, hi: 16 }, "a count"),
+            Param::new("share", "0.1", Kind::Fraction, "a share"),
+            Param::new("gain", "0.9", Kind::Number { lo: 0.5, hi: 1.0 }, "a gain"),
+            Param::new("every", "5s", Kind::Duration, "a period"),
+            Param::new(
+                "count",
+                "admitted",
+                Kind::Word(&["admitted", "all"]),
+                "what counts",
+            ),
+        ],
+        build,
+    )];
 
     fn params(given: &[(&str, &str)]) -> Result<(), ConfigError> {
         let given: Vec<(String, String)> = given
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Params::new(&Toy, &given).map(drop)
+        Params::new(&TOY[0], &given).map(drop)
     }
 
     #[test]
@@ -409,7 +444,7 @@ mod tests {
     #[test]
     fn defaults_fill_in_and_given_values_win() {
         let given = vec![("share".to_string(), "25%".to_string())];
-        let p = Params::new(&Toy, &given).unwrap();
+        let p = Params::new(&TOY[0], &given).unwrap();
         assert_eq!(p.int("n"), Ok(4));
         assert_eq!(p.number("share"), Ok(0.25));
         assert_eq!(p.number("gain"), Ok(0.9));
@@ -449,7 +484,8 @@ mod tests {
         );
         assert!(
             find(TOY, "toi")
-                .unwrap_err()
+                .err()
+                .unwrap()
                 .0
                 .contains("unknown toy \"toi\"; valid toys: toy")
         );

@@ -21,7 +21,7 @@ mod registry;
 mod structures;
 
 pub use capacity::CapacitySpec;
-pub use registry::{POLICIES, PolicyCtx, PolicyInfo, PolicySpec, build};
+pub use registry::{POLICIES, PolicyCtx, PolicyFacts, PolicyInfo, PolicySpec, build};
 // The single-queue block and the slab under it, so a policy can be written
 // against them (docs/extending.md does, as a doc-test).
 pub use blocks::{Discipline, OneQueue};

@@ -18,50 +18,24 @@ use super::policies::{
     TwoQ, WTinyLfu,
 };
 use crate::error::ConfigError;
-use crate::spec::{self, Entry, Kind, Param, Params, Spec};
+use crate::spec::{self, Entry, Facts, Kind, Param, Params, Spec};
 
 /// One registered policy.
-pub struct PolicyInfo {
-    pub name: &'static str,
-    /// One line for listings and error messages.
-    pub about: &'static str,
-    /// Its parameters, with their defaults and ranges.
-    pub params: &'static [Param],
+pub type PolicyInfo = Entry<fn(&PolicyCtx) -> Result<BoxedCache, ConfigError>, PolicyFacts>;
+
+/// What the registry records of a policy besides its name and parameters.
+pub struct PolicyFacts {
     /// Offline policies read `Request::next_access`, so the runner annotates
     /// the trace before replaying it through them.
     pub needs_next_access: bool,
-    pub build: fn(&PolicyCtx) -> Result<BoxedCache, ConfigError>,
 }
 
-impl PolicyInfo {
-    /// An online policy: one that never reads next accesses.
-    pub const fn new(
-        name: &'static str,
-        about: &'static str,
-        params: &'static [Param],
-        build: fn(&PolicyCtx) -> Result<BoxedCache, ConfigError>,
-    ) -> Self {
-        PolicyInfo {
-            name,
-            about,
-            params,
-            needs_next_access: false,
-            build,
-        }
-    }
-}
-
-impl Entry for PolicyInfo {
+impl Facts for PolicyFacts {
     const WHAT: (&'static str, &'static str) = ("policy", "policies");
-    fn name(&self) -> &'static str {
-        self.name
-    }
-    fn about(&self) -> &'static str {
-        self.about
-    }
-    fn params(&self) -> &'static [Param] {
-        self.params
-    }
+    /// An online policy: one that never reads next accesses.
+    const USUAL: Self = PolicyFacts {
+        needs_next_access: false,
+    };
 }
 
 /// A queue's share of the capacity.
@@ -191,7 +165,9 @@ pub const POLICIES: &[PolicyInfo] = &[
         Hyperbolic::build,
     ),
     PolicyInfo {
-        needs_next_access: true,
+        facts: PolicyFacts {
+            needs_next_access: true,
+        },
         ..PolicyInfo::new(
             "belady",
             "offline optimal: evicts the furthest next access",
@@ -279,7 +255,7 @@ impl PolicySpec {
 
     /// Whether the policy reads next-access positions (Belady).
     pub fn needs_next_access(&self) -> bool {
-        spec::find(POLICIES, &self.name).is_ok_and(|p| p.needs_next_access)
+        spec::find(POLICIES, &self.name).is_ok_and(|p| p.facts.needs_next_access)
     }
 }
 

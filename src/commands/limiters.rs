@@ -61,7 +61,7 @@ fn default_of(value: impl Fn(&Defaults) -> String) -> String {
     let usual = value(&Defaults::STANDARD);
     let mut text = usual.clone();
     for a in ALGORITHMS {
-        let own = value(&a.defaults);
+        let own = value(&a.facts.defaults);
         if own != usual {
             let _ = write!(text, "; {own} for {}", a.name);
         }

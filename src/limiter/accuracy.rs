@@ -42,7 +42,7 @@ pub fn measure_accuracy(
     requests: &[Request],
     admitted: &[bool],
 ) -> Result<Option<Accuracy>, ConfigError> {
-    let Some(approximation) = spec.info().approximates else {
+    let Some(approximation) = spec.info().facts.approximates else {
         return Ok(None);
     };
     // The same limit, window and counting rule, decided exactly.

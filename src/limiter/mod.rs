@@ -24,8 +24,8 @@ mod workshop;
 
 pub use accuracy::measure_accuracy;
 pub use registry::{
-    ALGORITHMS, AlgorithmInfo, AlgorithmSpec, Defaults, KeyBy, LimiterCtx, LimiterSpec, build,
-    check_burst,
+    ALGORITHMS, AlgorithmFacts, AlgorithmInfo, AlgorithmSpec, Defaults, KeyBy, LimiterCtx,
+    LimiterSpec, build, check_burst,
 };
 
 use std::mem::size_of;

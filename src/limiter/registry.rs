@@ -23,17 +23,16 @@ use super::{
 };
 use crate::engine::{SECOND, SimTime};
 use crate::error::ConfigError;
-use crate::spec::{self, Entry, Kind, Param, Params, Spec};
+use crate::spec::{self, Entry, Facts, Kind, Params, Spec};
 use crate::units::{Duration, Rate};
 
 /// One registered algorithm.
-pub struct AlgorithmInfo {
-    pub name: &'static str,
-    /// One line for `--help` and error messages.
-    pub about: &'static str,
-    /// The parameters it takes in parentheses, with their defaults and
-    /// ranges: the one place they are written.
-    pub params: &'static [Param],
+pub type AlgorithmInfo =
+    Entry<fn(&LimiterCtx) -> Result<BoxedLimiter, ConfigError>, AlgorithmFacts>;
+
+/// What the registry records of an algorithm besides its name and
+/// parameters.
+pub struct AlgorithmFacts {
     /// The common parameters' defaults.
     pub defaults: Defaults,
     /// Whether the algorithm handles premium clients itself: one instance
@@ -43,28 +42,16 @@ pub struct AlgorithmInfo {
     pub tiers_inside: bool,
     /// For approximations of a sliding window: how they estimate the rate.
     pub approximates: Option<Approximation>,
-    pub build: fn(&LimiterCtx) -> Result<BoxedLimiter, ConfigError>,
 }
 
-impl AlgorithmInfo {
-    /// An entry with the usual defaults, one instance per tier and no
-    /// approximation.
-    pub const fn new(
-        name: &'static str,
-        about: &'static str,
-        params: &'static [Param],
-        build: fn(&LimiterCtx) -> Result<BoxedLimiter, ConfigError>,
-    ) -> Self {
-        AlgorithmInfo {
-            name,
-            about,
-            params,
-            defaults: Defaults::STANDARD,
-            tiers_inside: false,
-            approximates: None,
-            build,
-        }
-    }
+impl Facts for AlgorithmFacts {
+    const WHAT: (&'static str, &'static str) = ("limiter algorithm", "algorithms");
+    /// The usual defaults, one instance per tier and no approximation.
+    const USUAL: Self = AlgorithmFacts {
+        defaults: Defaults::STANDARD,
+        tiers_inside: false,
+        approximates: None,
+    };
 }
 
 /// What the common parameters (the `[[limiter]]` fields and the `limit`
@@ -91,26 +78,13 @@ impl Defaults {
     };
 }
 
-impl Entry for AlgorithmInfo {
-    const WHAT: (&'static str, &'static str) = ("limiter algorithm", "algorithms");
-
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn about(&self) -> &'static str {
-        self.about
-    }
-
-    fn params(&self) -> &'static [Param] {
-        self.params
-    }
-}
-
 /// Every algorithm edgesim knows, in the order listings show them.
 pub const ALGORITHMS: &[AlgorithmInfo] = &[
     AlgorithmInfo {
-        approximates: Some(Approximation::FixedWindow),
+        facts: AlgorithmFacts {
+            approximates: Some(Approximation::FixedWindow),
+            ..AlgorithmFacts::USUAL
+        },
         ..AlgorithmInfo::new(
             "fixed-window",
             "rate x window requests per aligned window",
@@ -125,7 +99,10 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
         window::build::<SlidingLog>,
     ),
     AlgorithmInfo {
-        approximates: Some(Approximation::SlidingCounter),
+        facts: AlgorithmFacts {
+            approximates: Some(Approximation::SlidingCounter),
+            ..AlgorithmFacts::USUAL
+        },
         ..AlgorithmInfo::new(
             "sliding-window-counter",
             "Cloudflare's approximation: weighted previous window plus current",
@@ -177,13 +154,16 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[
     ),
     AlgorithmInfo {
         // The workshop's configuration.
-        defaults: Defaults {
-            burst: 20,
-            window: 60 * SECOND,
-            premium: 2.0,
-            limit: Some(100),
+        facts: AlgorithmFacts {
+            defaults: Defaults {
+                burst: 20,
+                window: 60 * SECOND,
+                premium: 2.0,
+                limit: Some(100),
+            },
+            tiers_inside: true,
+            approximates: None,
         },
-        tiers_inside: true,
         ..AlgorithmInfo::new(
             "workshop-adaptive",
             "the seed workshop's AdaptiveRateLimiter",
@@ -344,12 +324,13 @@ impl LimiterSpec {
 
     /// The premium multiplier in force.
     pub fn premium(&self) -> f64 {
-        self.premium.unwrap_or(self.info().defaults.premium)
+        self.premium.unwrap_or(self.info().facts.defaults.premium)
     }
 
     /// The window in force.
     pub fn window_ns(&self) -> SimTime {
-        self.window.map_or(self.info().defaults.window, |w| w.0)
+        self.window
+            .map_or(self.info().facts.defaults.window, |w| w.0)
     }
 
     /// A short label: the algorithm with its parameters, rate and burst.
@@ -409,13 +390,13 @@ impl LimiterCtx<'_> {
 
     /// Requests admitted back to back from idle.
     pub fn burst(&self) -> u32 {
-        let burst = self.burst.unwrap_or(self.info.defaults.burst);
+        let burst = self.burst.unwrap_or(self.info.facts.defaults.burst);
         self.scaled(burst as u64) as u32
     }
 
     /// The window of the window algorithms.
     pub fn window(&self) -> SimTime {
-        self.window.unwrap_or(self.info.defaults.window)
+        self.window.unwrap_or(self.info.facts.defaults.window)
     }
 
     /// The premium multiplier, for algorithms registered with
@@ -427,7 +408,7 @@ impl LimiterCtx<'_> {
     /// Requests per window: rate x window, rounded, at least 1; without a
     /// rate, the algorithm's default limit when it has one.
     pub fn window_limit(&self) -> Result<u64, ConfigError> {
-        if let (None, Some(limit)) = (self.rate, self.info.defaults.limit) {
+        if let (None, Some(limit)) = (self.rate, self.info.facts.defaults.limit) {
             return Ok(self.scaled(limit));
         }
         let limit = (self.rate()? * self.window() as f64 / 1e9).round();
@@ -485,7 +466,7 @@ fn build_one(spec: &LimiterSpec, scale: f64, premium: f64) -> Result<BoxedLimite
 /// clients when their multiplier is not 1, or one instance for everyone
 /// when the algorithm handles tiers itself.
 pub fn build(spec: &LimiterSpec) -> Result<KeyedLimiter, ConfigError> {
-    if spec.info().tiers_inside {
+    if spec.info().facts.tiers_inside {
         // Premium is a property of the client a key belongs to; the one
         // global key belongs to no client, so nobody is premium under it.
         let premium = match spec.key {
