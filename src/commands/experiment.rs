@@ -5,13 +5,13 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use clap::Args;
 
 use edgesim::experiment::{Experiment, WorkloadSpec};
 use edgesim::io::refuse_overwrite;
 use edgesim::report::{self, Destination, Partial, Summary};
-use edgesim::runner::budget::{self, Estimate, Limits};
+use edgesim::runner::budget::{self, Estimate, Limits, Refusal};
 use edgesim::runner::{self, Interrupted, Stop};
 
 use super::emit;
@@ -82,9 +82,19 @@ pub fn run(args: RunArgs) -> Result<()> {
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let limits = Limits {
         max_runs: args.max_runs,
-        yes: args.yes,
+        ignore_memory: args.yes,
     };
-    budget::check(&exp, &file.display().to_string(), workers, limits)?;
+    budget::check(&exp, workers, limits).map_err(|refusal| {
+        let advice = match refusal {
+            Refusal::TooManyRuns { .. } => {
+                "use fewer replications or a smaller sweep, or raise --max-runs"
+            }
+            Refusal::TooMuchMemory { .. } => {
+                "lower `requests` or `keys`, use fewer --threads, fewer replications or a smaller sweep, or pass --yes to run anyway"
+            }
+        };
+        anyhow!("{}: {refusal}: {advice}", file.display())
+    })?;
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("outputs").join(&exp.name));
@@ -94,9 +104,14 @@ pub fn run(args: RunArgs) -> Result<()> {
             refuse_overwrite(&t.path, &out, "--out")?;
         }
     }
-    let dest = Destination::check(&out, args.force, report::file_names())?;
+    let dest = Destination::check(&out, args.force, report::file_names())
+        .map_err(|unfit| super::unfit_output(unfit, Some("--out")))?;
     let done = if args.resume && dest.path().exists() {
-        report::runs::completed(&dest.path(), &exp)?
+        report::runs::completed(
+            &dest.path(),
+            &exp,
+            "run without --resume to start over, or give another --out",
+        )?
     } else {
         if args.resume {
             eprintln!(

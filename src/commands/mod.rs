@@ -12,8 +12,29 @@ pub mod trace;
 use std::io::{self, Write};
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
+use edgesim::report::Unfit;
 use edgesim::workload::trace::{Skipped, Trace, TraceOptions, TraceReader, open_recording};
+
+/// Why an output directory was refused, with what to do about it: `option`
+/// is the flag that named the directory, None when it was an argument (an
+/// existing output directory, which only `--force` can let through).
+fn unfit_output(unfit: Unfit, option: Option<&str>) -> anyhow::Error {
+    let advice = match (&unfit, option) {
+        (Unfit::NoParent(_), Some(o)) => format!("give {o} a directory below it"),
+        (Unfit::BelowFile { .. }, Some(o)) => format!("give {o} a path inside a directory"),
+        (Unfit::ReadOnly { .. }, Some(o)) => format!("give {o} a writable place"),
+        (Unfit::NotADirectory(_), Some(o)) => format!("give {o} a directory name"),
+        (Unfit::NotOurs { .. }, Some(o)) => format!(
+            "give {o} a new or empty directory, or pass --force to replace it and everything in it"
+        ),
+        (Unfit::NotOurs { .. }, None) => {
+            "pass --force to replace it and everything in it".to_string()
+        }
+        (Unfit::Unreadable(_), _) | (_, None) => return unfit.into(),
+    };
+    anyhow!("{unfit}: {advice}")
+}
 
 /// Reads a whole trace for a command (keeping the text of hashed keys when
 /// `key_names`), reporting skipped lines on stderr.

@@ -61,7 +61,8 @@ pub fn run(dir: PathBuf, force: bool) -> Result<()> {
     let runs = report::runs::read(&dir, &again)?;
     check_runs(&dir, &exp, &runs, &again)?;
     let summary = Summary::new(&exp, &runs);
-    let dest = report::Destination::check(&dir, force, report::file_names())?;
+    let dest = report::Destination::check(&dir, force, report::file_names())
+        .map_err(|unfit| super::unfit_output(unfit, None))?;
     let written = dest.write(&report::render(&summary, None)?)?;
     eprintln!(
         "{} runs re-rendered; wrote {}",

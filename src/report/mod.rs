@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub use limits::LimitConfig;
-pub use output::Destination;
+pub use output::{Destination, Unfit};
 pub use summary::{Cell, Config, Summary};
 
 /// One output file.

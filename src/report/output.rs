@@ -6,8 +6,8 @@
 //! is never followed), synced, and swapped in with one atomic exchange of
 //! the two directories ([`crate::io::swap_in`]). Readers see the previous
 //! set or the new set, never a mix, and a failure before the swap leaves
-//! the previous set whole. A directory is only ever replaced when edgesim wrote it (or with
-//! `--force`): `--out ~` must not delete a home directory.
+//! the previous set whole. A directory is only ever replaced when edgesim
+//! wrote it (or when forced): `--out ~` must not delete a home directory.
 
 use std::ffi::OsString;
 use std::fs::{self, File};
@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow};
 
 use crate::io::{resolve, swap_in, temp_builder, writable};
 
@@ -25,6 +25,26 @@ const TEMP_MARK: &str = ".edgesim-";
 /// is a dead run's leftover (the age covers the instant between its
 /// creation and its lock).
 const STALE_AFTER: Duration = Duration::from_secs(10);
+
+/// Why a directory cannot take the outputs. The command that names the
+/// directory words what to do about it (which option to change).
+#[derive(Debug, thiserror::Error)]
+pub enum Unfit {
+    #[error("{}: cannot write outputs there (it has no parent directory)", .0.display())]
+    NoParent(PathBuf),
+    #[error("cannot create output directory {}: {} is not a directory", .dir.display(), .ancestor.display())]
+    BelowFile { dir: PathBuf, ancestor: PathBuf },
+    #[error("cannot create output directory {}: cannot write in {} (permission denied)", .dir.display(), .ancestor.display())]
+    ReadOnly { dir: PathBuf, ancestor: PathBuf },
+    #[error("{}: exists and is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// Refused unless forced: it holds files edgesim does not write.
+    #[error("{}: {why}, so it is not an edgesim output directory; edgesim replaces its output directory whole", .dir.display())]
+    NotOurs { dir: PathBuf, why: String },
+    /// It could not be read; the message names the path.
+    #[error(transparent)]
+    Unreadable(#[from] anyhow::Error),
+}
 
 /// An output directory, checked before any work and replaced whole by
 /// [`Destination::write`].
@@ -46,13 +66,10 @@ impl Destination {
     /// new set of files named among `known`: it is absent, empty, or an
     /// edgesim output directory (unless `force`), and its parent (or the
     /// nearest existing ancestor) is a writable directory.
-    pub fn check(dir: &Path, force: bool, known: Vec<&'static str>) -> Result<Self> {
+    pub fn check(dir: &Path, force: bool, known: Vec<&'static str>) -> Result<Self, Unfit> {
         let resolved = resolve(dir)?;
         let (Some(parent), Some(name)) = (resolved.parent(), resolved.file_name()) else {
-            bail!(
-                "{}: cannot write outputs there (it has no parent directory): give --out a directory below it",
-                dir.display()
-            );
+            return Err(Unfit::NoParent(dir.to_path_buf()));
         };
         let dest = Destination {
             shown: dir.to_path_buf(),
@@ -66,19 +83,12 @@ impl Destination {
             .ancestors()
             .find(|a| a.exists())
             .unwrap_or(Path::new("/"));
+        let (dir, ancestor) = (dir.to_path_buf(), ancestor.to_path_buf());
         if !ancestor.is_dir() {
-            bail!(
-                "cannot create output directory {}: {} is not a directory: give --out a path inside a directory",
-                dir.display(),
-                ancestor.display()
-            );
+            return Err(Unfit::BelowFile { dir, ancestor });
         }
-        if !writable(ancestor) {
-            bail!(
-                "cannot create output directory {}: cannot write in {} (permission denied): give --out a writable place",
-                dir.display(),
-                ancestor.display()
-            );
+        if !writable(&ancestor) {
+            return Err(Unfit::ReadOnly { dir, ancestor });
         }
         Ok(dest)
     }
@@ -90,7 +100,7 @@ impl Destination {
 
     /// Refuses a directory whose files edgesim did not write (unless
     /// `force`), and anything that is not a directory.
-    fn check_replaceable(&self) -> Result<()> {
+    fn check_replaceable(&self) -> Result<(), Unfit> {
         let dir = self.path();
         let meta = match fs::metadata(&dir) {
             Ok(meta) => meta,
@@ -103,21 +113,23 @@ impl Destination {
             {
                 return Ok(());
             }
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+            Err(e) => {
+                return Err(anyhow!(e)
+                    .context(format!("cannot read {}", dir.display()))
+                    .into());
+            }
         };
         if !meta.is_dir() {
-            bail!(
-                "{}: exists and is not a directory: give --out a directory name",
-                self.shown.display()
-            );
+            return Err(Unfit::NotADirectory(self.shown.clone()));
         }
         if self.force {
             return Ok(());
         }
         let mut strangers = Vec::new();
         let mut empty = true;
-        for entry in fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
-            let name = entry?.file_name();
+        let unreadable = || format!("cannot read {}", dir.display());
+        for entry in fs::read_dir(&dir).with_context(unreadable)? {
+            let name = entry.with_context(unreadable)?.file_name();
             empty = false;
             if !self.is_known(&name) {
                 strangers.push(name.to_string_lossy().into_owned());
@@ -139,10 +151,10 @@ impl Destination {
                 }
                 format!("holds files edgesim does not write ({names})")
             };
-            bail!(
-                "{}: {why}, so it is not an edgesim output directory; edgesim replaces its output directory whole: give --out a new or empty directory, or pass --force to replace it and everything in it",
-                self.shown.display()
-            );
+            return Err(Unfit::NotOurs {
+                dir: self.shown.clone(),
+                why,
+            });
         }
         Ok(())
     }

@@ -154,11 +154,11 @@ pub fn read_echo(dir: &Path, again: &str) -> Result<Echoed> {
 }
 
 /// The runs that an earlier (interrupted) `edgesim run` of `exp` completed
-/// in `dir`, for `--resume`: refused unless that run had the same
+/// in `dir`, to resume it: refused unless that run had the same
 /// experiment file content, seed and edgesim version, since only then are
-/// its results the ones this run would compute.
-pub fn completed(dir: &Path, exp: &Experiment) -> Result<Vec<RunResult>> {
-    let again = "run without --resume to start over, or give another --out";
+/// its results the ones this run would compute. `again` ends a refusal
+/// with what to do instead.
+pub fn completed(dir: &Path, exp: &Experiment, again: &str) -> Result<Vec<RunResult>> {
     let echo = read_echo(dir, again)?;
     let ours = env!("CARGO_PKG_VERSION");
     let differs = if echo.edgesim_version != ours {

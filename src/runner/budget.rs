@@ -14,8 +14,6 @@
 
 use std::mem::size_of;
 
-use anyhow::{Result, bail};
-
 use super::Plan;
 use crate::engine::SECOND;
 use crate::experiment::{Experiment, WorkloadSpec};
@@ -34,7 +32,7 @@ const CACHE_ENTRY_BYTES: f64 = 100.0;
 /// windows); runs with long time series hold more.
 const RESULT_BYTES: f64 = 2048.0;
 
-/// The default of `--max-runs`.
+/// The default limit on the number of runs (`edgesim run --max-runs`).
 pub const DEFAULT_MAX_RUNS: u64 = 100_000;
 
 /// The estimated peak memory of an experiment and what it is made of.
@@ -145,43 +143,64 @@ fn synthetic_requests(s: &crate::workload::synthetic::SyntheticSpec, load: &Load
     }
 }
 
-/// What `edgesim run` may start without asking.
+/// What may be started without asking.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Runs above this are refused (`--max-runs`).
+    /// Runs above this are refused.
     pub max_runs: u64,
-    /// Go ahead whatever the memory estimate says (`--yes`).
-    pub yes: bool,
+    /// Go ahead whatever the memory estimate says.
+    pub ignore_memory: bool,
 }
 
-/// Refuses `exp` (read from `file`) before any work when it has more runs
-/// than `limits` allow, or needs more memory than the machine has
-/// available; the estimate otherwise.
-pub fn check(exp: &Experiment, file: &str, threads: usize, limits: Limits) -> Result<Estimate> {
+/// Why an experiment is refused before it starts; the command that
+/// refuses it says which of its options would let it through.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("{runs} runs ({product}) are more than the limit of {max}")]
+    TooManyRuns {
+        /// The count, or "more than 2^64 - 1" when it overflows.
+        runs: String,
+        /// How the count is made: "2 caches x 3 sizes x ...".
+        product: String,
+        max: u64,
+    },
+    #[error(
+        "needs an estimated {needs} of memory, more than the {available} this machine has available ({breakdown})"
+    )]
+    TooMuchMemory {
+        needs: String,
+        available: String,
+        breakdown: String,
+    },
+}
+
+/// Refuses `exp` before any work when it has more runs than `limits`
+/// allow, or needs more memory than the machine has available; the
+/// estimate otherwise.
+pub fn check(exp: &Experiment, threads: usize, limits: Limits) -> Result<Estimate, Refusal> {
     let runs = exp.run_count();
     if runs > limits.max_runs {
-        let count = if runs == u64::MAX {
+        let runs = if runs == u64::MAX {
             "more than 18446744073709551615".to_string()
         } else {
             runs.to_string()
         };
-        bail!(
-            "{file}: {count} runs ({}) are more than --max-runs {}: use fewer replications or a smaller sweep, or raise --max-runs",
-            exp.run_product(),
-            limits.max_runs
-        );
+        return Err(Refusal::TooManyRuns {
+            runs,
+            product: exp.run_product(),
+            max: limits.max_runs,
+        });
     }
     let estimate = Estimate::of(exp, threads);
     if let Some(available) = available_memory()
-        && !limits.yes
+        && !limits.ignore_memory
         && estimate.bytes() > available as f64
     {
-        bail!(
-            "{file}: needs an estimated {} of memory, more than the {} this machine has available ({}): lower `requests` or `keys`, use fewer --threads, fewer replications or a smaller sweep, or pass --yes to run anyway",
-            estimate.size(),
-            format_bytes(available),
-            estimate.breakdown()
-        );
+        return Err(Refusal::TooMuchMemory {
+            needs: estimate.size(),
+            available: format_bytes(available),
+            breakdown: estimate.breakdown(),
+        });
     }
     Ok(estimate)
 }
@@ -204,11 +223,11 @@ mod tests {
         );
         let limits = Limits {
             max_runs: DEFAULT_MAX_RUNS,
-            yes: false,
+            ignore_memory: false,
         };
-        let err = check(&e, "t.toml", 2, limits).unwrap_err().to_string();
+        let err = check(&e, 2, limits).unwrap_err().to_string();
         assert!(err.contains("1000000000 runs"), "{err}");
-        assert!(err.contains("--max-runs 100000"), "{err}");
+        assert!(err.contains("more than the limit of 100000"), "{err}");
     }
 
     /// The estimate grows with requests and threads, and an impossible
@@ -230,15 +249,15 @@ mod tests {
         if available_memory().is_some() {
             let refuse = Limits {
                 max_runs: DEFAULT_MAX_RUNS,
-                yes: false,
+                ignore_memory: false,
             };
-            let err = check(&huge, "t.toml", 2, refuse).unwrap_err().to_string();
-            assert!(err.contains("pass --yes"), "{err}");
+            let err = check(&huge, 2, refuse).unwrap_err();
+            assert!(matches!(err, Refusal::TooMuchMemory { .. }), "{err}");
             let go = Limits {
-                yes: true,
+                ignore_memory: true,
                 ..refuse
             };
-            assert!(check(&huge, "t.toml", 2, go).is_ok());
+            assert!(check(&huge, 2, go).is_ok());
         }
     }
 }

@@ -307,6 +307,12 @@ fn on_error<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     }
 }
 
+/// How an option is written in both places it is given: `key_column` is
+/// "--key-column (TOML: key_column)".
+fn option_name(key: &str) -> String {
+    format!("--{} (TOML: {key})", key.replace('_', "-"))
+}
+
 impl TraceOptions {
     /// The format to read `path` with: the one asked for, or a guess.
     pub fn format_for(&self, path: &Path) -> Result<TraceFormat, ConfigError> {
@@ -336,46 +342,35 @@ impl TraceOptions {
         }
         // Options naming fields, which only formats with named fields have.
         let fields = [
-            ("--time-column", "time_column", self.time_column.is_some()),
-            ("--key-column", "key_column", self.key_column.is_some()),
-            ("--size-column", "size_column", self.size_column.is_some()),
-            (
-                "--client-column",
-                "client_column",
-                self.client_column.is_some(),
-            ),
-            ("--tier-column", "tier_column", self.tier_column.is_some()),
-            (
-                "--route-column",
-                "route_column",
-                self.route_column.is_some(),
-            ),
-            ("--host-column", "host_column", self.host_column.is_some()),
-            (
-                "--cache-status-column",
-                "cache_status_column",
-                self.cache_status_column.is_some(),
-            ),
-            ("--ttl-column", "ttl_column", self.ttl_column.is_some()),
-            ("--ttl-unit", "ttl_unit", self.ttl_unit.is_some()),
-            ("--op-column", "op_column", self.op_column.is_some()),
-            ("--ops", "ops", self.ops.is_some()),
+            ("time_column", self.time_column.is_some()),
+            ("key_column", self.key_column.is_some()),
+            ("size_column", self.size_column.is_some()),
+            ("client_column", self.client_column.is_some()),
+            ("tier_column", self.tier_column.is_some()),
+            ("route_column", self.route_column.is_some()),
+            ("host_column", self.host_column.is_some()),
+            ("cache_status_column", self.cache_status_column.is_some()),
+            ("ttl_column", self.ttl_column.is_some()),
+            ("ttl_unit", self.ttl_unit.is_some()),
+            ("op_column", self.op_column.is_some()),
+            ("ops", self.ops.is_some()),
         ];
         let csv_only = [
-            ("--delimiter", "delimiter", self.delimiter.is_some()),
-            ("--no-header", "no_header", self.no_header),
+            ("delimiter", self.delimiter.is_some()),
+            ("no_header", self.no_header),
         ];
         let refused = fields
             .iter()
             .filter(|_| !columns)
             .chain(csv_only.iter().filter(|_| format != TraceFormat::Csv))
-            .find(|(_, _, given)| *given);
-        if let Some((flag, key, _)) = refused {
-            return Err(if csv_only.iter().any(|o| o.0 == *flag) {
-                format!("{flag} (TOML: {key}) needs a CSV trace, not {name}").into()
+            .find(|(_, given)| *given);
+        if let Some((key, _)) = refused {
+            let option = option_name(key);
+            return Err(if csv_only.iter().any(|o| o.0 == *key) {
+                format!("{option} needs a CSV trace, not {name}").into()
             } else {
                 format!(
-                    "{flag} (TOML: {key}) needs a CSV or JSON lines trace; a {name} trace has no such field (see docs/traces.md)"
+                    "{option} needs a CSV or JSON lines trace; a {name} trace has no such field (see docs/traces.md)"
                 ).into()
             });
         }
