@@ -106,7 +106,7 @@ mod tests {
             age: u64::MAX - 1,
             seq: 0,
         };
-        let mut slab = Slab::with_capacity(2);
+        let mut slab: Slab<u64> = Slab::with_capacity(2);
         let slot = slab.insert(3, 1, 2);
         rule.hit(slab.node_mut(slot), &req(3), || None);
         assert_eq!(slab.node(slot).data, u64::MAX);
