@@ -26,7 +26,22 @@ pub enum Command {
     /// never a mix. A directory holding files edgesim does not write is
     /// refused (unless --force). Ctrl-C or SIGTERM stops the runs and
     /// writes those completed, marked partial; --resume finishes them.
+    ///
+    /// --shard K/N runs one Nth of the runs, for a sweep split over N
+    /// machines; `edgesim merge` combines the N output directories.
     Run(crate::commands::experiment::RunArgs),
+    /// Combine the output directories of a sweep's shards into the outputs
+    /// of a run on one machine.
+    ///
+    /// Reads the runs saved by `edgesim run FILE --shard K/N --out DIR` for
+    /// every K from 1 to N and writes results.csv, results.json, runs.json,
+    /// the charts and the report into --out, byte for byte those of
+    /// `edgesim run FILE` with the same seed. Nothing is simulated and the
+    /// experiment file is not read. Shards of different edgesim versions,
+    /// experiment file contents, seeds or shard counts, a missing or
+    /// repeated shard, or a run held twice are refused, and nothing is
+    /// written. --out is replaced whole, in one step, as by `edgesim run`.
+    Merge(crate::commands::merge::MergeArgs),
     /// Render report.md, the charts and the tables of an output directory
     /// again, without simulating.
     ///

@@ -28,6 +28,7 @@ fn dispatch(command: Command) -> Result<()> {
     match command {
         Command::Run(args) => commands::experiment::run(args),
         Command::Report { dir, force } => commands::report::run(dir, force),
+        Command::Merge(args) => commands::merge::run(args),
         Command::Validate { file } => commands::experiment::validate(file),
         Command::Trace { command } => commands::trace::run(command),
         Command::Cache(args) => commands::cache::run(args),

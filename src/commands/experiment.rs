@@ -2,19 +2,19 @@
 //! to the list of runs it would make.
 
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use clap::Args;
 
 use edgesim::experiment::{Experiment, WorkloadSpec};
 use edgesim::io::refuse_overwrite;
-use edgesim::report::{self, Destination, Partial, Summary};
+use edgesim::report::{self, Destination, Mark, Partial, Summary};
 use edgesim::runner::budget::{self, Estimate, Limits, Refusal};
-use edgesim::runner::{self, Interrupted, Stop};
+use edgesim::runner::{self, Interrupted, Shard, Stop};
 
-use super::emit;
+use super::{emit, relative_to};
 
 /// Threads beyond the runs, or beyond a few per core, only cost start-up
 /// time (10,000 took 52 s to start for a 0.01 s experiment): the count
@@ -32,6 +32,9 @@ fn sensible_threads(asked: Option<usize>, runs: u64) -> Option<usize> {
     }
     Some(asked)
 }
+
+/// What a shard's reports say to do with it.
+const COMBINE: &str = "combine the shards' directories with `edgesim merge DIR... --out OUT`";
 
 /// What `edgesim run` is asked to do.
 #[derive(Args)]
@@ -56,6 +59,14 @@ pub struct RunArgs {
     /// the others: the outputs are those of an uninterrupted run.
     #[arg(long)]
     pub resume: bool,
+    /// Run only shard K of N: the runs whose index i (in run order, as
+    /// `validate` lists them) has i mod N = K - 1, to run one sweep on N
+    /// machines (a Slurm job array, a Kubernetes Indexed Job). Each shard
+    /// writes its own --out; `edgesim merge` combines the N directories
+    /// into the outputs of a run on one machine. With --resume, the
+    /// directory must hold the same shard.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
     /// Refuse experiments with more runs than this, before starting.
     #[arg(long, default_value_t = budget::DEFAULT_MAX_RUNS)]
     pub max_runs: u64,
@@ -77,7 +88,14 @@ pub fn run(args: RunArgs) -> Result<()> {
         exp.meta.seed = seed;
     }
     let total = exp.run_count();
-    let threads = sensible_threads(args.threads, total);
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    if shard.count() > total {
+        bail!(
+            "--shard {shard}: {} has {total} run(s), so shard counts above {total} would leave shards empty: use N <= {total}",
+            file.display()
+        );
+    }
+    let threads = sensible_threads(args.threads, shard.runs(total));
     let workers =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let limits = Limits {
@@ -110,6 +128,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         report::runs::completed(
             &dest.path(),
             &exp,
+            shard,
             "run without --resume to start over, or give another --out",
         )?
     } else {
@@ -123,7 +142,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     let resumed = done.len();
     let started = Instant::now();
-    let finished = runner::run_resuming(&exp, threads, done, Stop::on_signals()?);
+    let finished = runner::run_resuming(&exp, threads, shard, done, Stop::on_signals()?);
     for skipped in &finished.skipped {
         eprintln!("{skipped}");
     }
@@ -139,14 +158,24 @@ pub fn run(args: RunArgs) -> Result<()> {
         out.display(),
         exp.meta.seed
     );
+    if let Some(shard) = args.shard {
+        let _ = write!(resume, " --shard {shard}");
+    }
     if args.force {
         resume.push_str(" --force");
     }
+    let todo = shard.runs(total);
     let partial = outcome.stopped.map(|_| Partial {
         completed: results.len(),
-        total,
+        total: todo,
         resume: resume.clone(),
     });
+    let marks: Vec<Mark> = args
+        .shard
+        .map(|shard| report::shard_mark(shard, total, COMBINE))
+        .into_iter()
+        .chain(partial.as_ref().map(Partial::mark))
+        .collect();
     if let Some(signal) = outcome.stopped
         && results.is_empty()
     {
@@ -157,12 +186,12 @@ pub fn run(args: RunArgs) -> Result<()> {
         .into());
     }
     let summary = Summary::new(&exp, &results);
-    let written = dest.write(&report::render(&summary, partial.as_ref())?)?;
+    let written = dest.write(&report::render(&summary, &marks)?)?;
     if let Some(signal) = outcome.stopped {
         return Err(Interrupted {
             signal,
             message: format!(
-                "{} of {total} runs completed, written to {} marked partial; finish with `{resume}`",
+                "{} of {todo} runs completed, written to {} marked partial; finish with `{resume}`",
                 results.len(),
                 out.display()
             ),
@@ -174,32 +203,17 @@ pub fn run(args: RunArgs) -> Result<()> {
     } else {
         String::new()
     };
+    let of_shard = match args.shard {
+        Some(shard) => format!(" of shard {shard}"),
+        None => String::new(),
+    };
     eprintln!(
-        "{} runs{resumed} in {:.2}s; wrote {}",
+        "{} runs{of_shard}{resumed} in {:.2}s; wrote {}",
         results.len(),
         started.elapsed().as_secs_f64(),
         report::list(&written)
     );
     Ok(())
-}
-
-/// `file` as a path relative to directory `dir` (`../exp.toml`, `dir`
-/// already resolved, as it may not exist yet), from `file`'s canonical
-/// form; `file` as given when it cannot be resolved, and absolute when
-/// they share no root.
-fn relative_to(dir: &Path, file: &Path) -> PathBuf {
-    let Ok(canonical) = file.canonicalize() else {
-        return file.to_path_buf();
-    };
-    let dir: Vec<_> = dir.components().collect();
-    let target: Vec<_> = canonical.components().collect();
-    let common = dir.iter().zip(&target).take_while(|(a, b)| a == b).count();
-    if common == 0 {
-        return canonical;
-    }
-    let mut relative: PathBuf = dir[common..].iter().map(|_| "..").collect();
-    relative.extend(&target[common..]);
-    relative
 }
 
 /// Runs `validate` lists; more are counted, not listed, so that a huge

@@ -5,15 +5,17 @@ pub mod cache;
 pub mod experiment;
 pub mod limit;
 pub mod limiters;
+pub mod merge;
 pub mod policies;
 pub mod report;
 pub mod trace;
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Result, anyhow};
-use edgesim::report::Unfit;
+use anyhow::{Result, anyhow, bail};
+use edgesim::experiment::Experiment;
+use edgesim::report::{PARTIAL_FILE, Unfit, runs::Echoed};
 use edgesim::workload::trace::{Skipped, Trace, TraceOptions, TraceReader, open_recording};
 
 /// Why an output directory was refused, with what to do about it: `option`
@@ -34,6 +36,101 @@ fn unfit_output(unfit: Unfit, option: Option<&str>) -> anyhow::Error {
         (Unfit::Unreadable(_), _) | (_, None) => return unfit.into(),
     };
     anyhow!("{unfit}: {advice}")
+}
+
+/// The experiment an output directory's results.json echoes, as `report`
+/// and `merge` read it back.
+struct Saved {
+    /// Parsed as if read from its recorded place, with the seed it ran.
+    exp: Experiment,
+    /// That place, from the current directory (the file is not read).
+    file: PathBuf,
+    /// How to make the directory anew, to end messages about it.
+    again: String,
+}
+
+/// Parses the experiment `echo` (read from `dir`/results.json) holds, as if
+/// from the file it was read from (recorded relative to `dir`, so that
+/// relative trace paths resolve as they did), with the seed it ran and
+/// `exp.path` as recorded. `again` words how to make the directory anew,
+/// given the file and the seed.
+fn saved_experiment(
+    dir: &Path,
+    echo: Echoed,
+    again: impl Fn(&Path, u64) -> String,
+) -> Result<Saved> {
+    let results_path = dir.join("results.json");
+    let echo_exp = echo.experiment;
+    let Some(recorded) = echo_exp.path else {
+        bail!(
+            "{}: written by edgesim {}, which did not record the experiment's path: run `edgesim run EXPERIMENT --out {}` again",
+            results_path.display(),
+            echo.edgesim_version,
+            dir.display()
+        );
+    };
+    let file = tidy(&dir.join(&recorded));
+    let again = again(&file, echo_exp.seed);
+    let mut exp = Experiment::parse(&file, echo_exp.source).map_err(|e| {
+        anyhow!(
+            "{}: the experiment echoed there no longer parses ({e}): {again}",
+            results_path.display()
+        )
+    })?;
+    exp.meta.seed = echo_exp.seed;
+    exp.path = recorded;
+    Ok(Saved { exp, file, again })
+}
+
+/// Refuses output directory `dir` when it holds an interrupted run's
+/// outputs; `finish` is the command that finishes it.
+fn refuse_partial(dir: &Path, finish: &str) -> Result<()> {
+    if dir.join(PARTIAL_FILE).exists() {
+        bail!(
+            "{}: holds the outputs of an interrupted run (see its file `{}`): finish it with `{finish}`",
+            dir.display(),
+            PARTIAL_FILE
+        );
+    }
+    Ok(())
+}
+
+/// `path` without `name/..` pairs and `.`, lexically: for parsing and
+/// messages only, as the file is never opened.
+fn tidy(path: &Path) -> PathBuf {
+    let mut parts: Vec<Component> = Vec::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    parts.iter().collect()
+}
+
+/// `file` as a path relative to directory `dir` (`../exp.toml`, `dir`
+/// already resolved, as it may not exist yet), from `file`'s canonical
+/// form (or, when it is not there, its absolute form); `file` as given
+/// when it cannot be resolved, and absolute when they share no root.
+fn relative_to(dir: &Path, file: &Path) -> PathBuf {
+    let Ok(resolved) = file
+        .canonicalize()
+        .or_else(|_| std::path::absolute(file).map(|f| tidy(&f)))
+    else {
+        return file.to_path_buf();
+    };
+    let dir: Vec<_> = dir.components().collect();
+    let target: Vec<_> = resolved.components().collect();
+    let common = dir.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return resolved;
+    }
+    let mut relative: PathBuf = dir[common..].iter().map(|_| "..").collect();
+    relative.extend(&target[common..]);
+    relative
 }
 
 /// Reads a whole trace for a command (keeping the text of hashed keys when

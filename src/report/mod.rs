@@ -14,6 +14,7 @@ mod json;
 mod levels;
 mod limits;
 mod markdown;
+mod marks;
 mod observed;
 mod output;
 pub mod runs;
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub use limits::LimitConfig;
+pub use marks::{Mark, PARTIAL_FILE, Partial, SHARD_FILE, read_shard, shard_mark};
 pub use output::{Destination, Unfit};
 pub use summary::{Cell, Config, Summary};
 
@@ -63,42 +65,18 @@ pub fn exports() -> impl Iterator<Item = &'static dyn Export> {
         .chain(REPORTS.iter().copied())
 }
 
-/// The marker file of a run stopped before all its runs were done.
-pub const PARTIAL_FILE: &str = "partial";
-
-/// A run stopped before the end: its outputs hold the runs completed.
-#[derive(Debug, Clone)]
-pub struct Partial {
-    pub completed: usize,
-    pub total: u64,
-    /// The command that finishes it.
-    pub resume: String,
-}
-
-impl Partial {
-    fn line(&self) -> String {
-        format!(
-            "Partial: {} of {} runs completed; run again with --resume to finish.",
-            self.completed, self.total
-        )
-    }
-}
-
 /// Every file name edgesim may write into an output directory.
 pub fn file_names() -> Vec<&'static str> {
     exports()
         .map(|e| e.file_name())
-        .chain([PARTIAL_FILE])
+        .chain([PARTIAL_FILE, SHARD_FILE])
         .collect()
 }
 
-/// Renders every export that applies, in memory. A partial run's files
-/// say so: a `partial` marker with the command that finishes it, and a
-/// first line in report.md and report.html.
-pub fn render(
-    summary: &Summary,
-    partial: Option<&Partial>,
-) -> Result<Vec<(&'static str, Vec<u8>)>> {
+/// Renders every export that applies, in memory. Outputs that hold only
+/// some of the experiment's runs say so with `marks`: each a marker file
+/// and a first line in report.md and report.html.
+pub fn render(summary: &Summary, marks: &[Mark]) -> Result<Vec<(&'static str, Vec<u8>)>> {
     let mut files: Vec<(&str, Vec<u8>)> = exports()
         .filter(|e| e.applies(summary))
         .map(|e| {
@@ -109,15 +87,16 @@ pub fn render(
             ))
         })
         .collect::<Result<_>>()?;
-    if let Some(p) = partial {
+    // In reverse, so that the reports' first lines are in `marks` order.
+    for mark in marks.iter().rev() {
         for (name, bytes) in &mut files {
             match *name {
                 "report.md" => {
-                    let line = format!("**{}**\n\n", p.line());
+                    let line = format!("**{}**\n\n", mark.line);
                     bytes.splice(0..0, line.into_bytes());
                 }
                 "report.html" => {
-                    let line = format!("\n<p><strong>{}</strong></p>", p.line());
+                    let line = format!("\n<p><strong>{}</strong></p>", mark.line);
                     if let Some(at) = find(bytes, b"<main>") {
                         bytes.splice(at + 6..at + 6, line.into_bytes());
                     }
@@ -125,9 +104,8 @@ pub fn render(
                 _ => {}
             }
         }
-        let marker = format!("{}\n{}\n", p.line(), p.resume);
-        files.push((PARTIAL_FILE, marker.into_bytes()));
     }
+    files.extend(marks.iter().map(|m| (m.file, m.body.clone().into_bytes())));
     Ok(files)
 }
 
@@ -139,7 +117,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// Renders every export, then writes them as the whole new content of
 /// output directory `dir` (see [`Destination`]).
 pub fn write_all(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
-    Destination::check(dir, false, file_names())?.write(&render(summary, None)?)
+    Destination::check(dir, false, file_names())?.write(&render(summary, &[])?)
 }
 
 /// The files written, for the closing line on the terminal.

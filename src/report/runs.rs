@@ -9,6 +9,7 @@
 //! read back bit for bit; nothing in it depends on the thread count, so it
 //! is byte-identical for the same experiment and seed.
 
+use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Export, Summary};
 use crate::experiment::Experiment;
-use crate::runner::RunResult;
+use crate::runner::{RunResult, Shard};
 
 /// The file's name in an output directory.
 pub const FILE: &str = "runs.json";
@@ -117,14 +118,14 @@ pub fn read(dir: &Path, again: &str) -> Result<Vec<RunResult>> {
 }
 
 /// What results.json says about the experiment that made it.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct Echoed {
     pub edgesim_version: String,
     pub experiment: Echo,
 }
 
 /// The experiment as results.json echoes it.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct Echo {
     pub seed: u64,
     /// Relative to the output directory.
@@ -153,46 +154,104 @@ pub fn read_echo(dir: &Path, again: &str) -> Result<Echoed> {
     })
 }
 
-/// The runs that an earlier (interrupted) `edgesim run` of `exp` completed
-/// in `dir`, to resume it: refused unless that run had the same
-/// experiment file content, seed and edgesim version, since only then are
-/// its results the ones this run would compute. `again` ends a refusal
-/// with what to do instead.
-pub fn completed(dir: &Path, exp: &Experiment, again: &str) -> Result<Vec<RunResult>> {
-    let echo = read_echo(dir, again)?;
-    let ours = env!("CARGO_PKG_VERSION");
-    let differs = if echo.edgesim_version != ours {
-        Some(format!(
-            "edgesim {} wrote it, this is edgesim {ours}",
-            echo.edgesim_version
-        ))
-    } else if echo.experiment.source != exp.source {
-        Some(format!(
-            "it ran another version of the experiment file than {}",
-            exp.path.display()
-        ))
-    } else if echo.experiment.seed != exp.meta.seed {
-        Some(format!(
-            "it ran seed {}, this run seed {}",
-            echo.experiment.seed, exp.meta.seed
-        ))
-    } else {
-        None
-    };
-    if let Some(why) = differs {
-        bail!("cannot resume into {}: {why}: {again}", dir.display());
-    }
-    let runs = read(dir, again)?;
-    for r in &runs {
-        if r.run.index as u64 >= exp.run_count() || exp.run(r.run.index as u64) != r.run {
-            bail!(
-                "cannot resume into {}: run {} in {FILE} is not this experiment's: {again}",
-                dir.display(),
-                r.run.index
-            );
+/// What makes two sets of runs of an experiment differ, though their runs
+/// have the same indices: only runs of the same edgesim, experiment file
+/// content and seed are the same runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    Version { theirs: String, ours: String },
+    Source,
+    Seed { theirs: u64, ours: u64 },
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Mismatch::Version { theirs, ours } => {
+                write!(f, "written by edgesim {theirs}, not {ours}")
+            }
+            Mismatch::Source => f.write_str("run from other experiment file contents"),
+            Mismatch::Seed { theirs, ours } => write!(f, "run with seed {theirs}, not {ours}"),
         }
     }
+}
+
+impl Echoed {
+    /// How the runs echoed here differ from those edgesim `version` makes
+    /// of experiment file content `source` with seed `seed`, if they do.
+    pub fn mismatch(&self, version: &str, source: &str, seed: u64) -> Option<Mismatch> {
+        if self.edgesim_version != version {
+            Some(Mismatch::Version {
+                theirs: self.edgesim_version.clone(),
+                ours: version.to_string(),
+            })
+        } else if self.experiment.source != source {
+            Some(Mismatch::Source)
+        } else if self.experiment.seed != seed {
+            Some(Mismatch::Seed {
+                theirs: self.experiment.seed,
+                ours: seed,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// The first of `runs` that is not one of `exp`'s runs in `shard` (files
+/// from another experiment, or edited by hand), if any.
+pub fn stray<'r>(exp: &Experiment, shard: Shard, runs: &'r [RunResult]) -> Option<&'r RunResult> {
+    runs.iter().find(|r| {
+        let index = r.run.index as u64;
+        index >= exp.run_count() || !shard.contains(index) || exp.run(index) != r.run
+    })
+}
+
+/// The runs that an earlier (interrupted) `edgesim run` of `exp`'s `shard`
+/// completed in `dir`, to resume it: refused unless that run had the same
+/// experiment file content, seed, edgesim version and shard, since only
+/// then are its results the ones this run would compute. `again` ends a
+/// refusal with what to do instead.
+pub fn completed(
+    dir: &Path,
+    exp: &Experiment,
+    shard: Shard,
+    again: &str,
+) -> Result<Vec<RunResult>> {
+    let echo = read_echo(dir, again)?;
+    if let Some(why) = echo.mismatch(env!("CARGO_PKG_VERSION"), &exp.source, exp.meta.seed) {
+        bail!(
+            "cannot resume into {}: it was {why}: {again}",
+            dir.display()
+        );
+    }
+    let theirs = super::read_shard(dir)?.unwrap_or(Shard::WHOLE);
+    if theirs != shard {
+        bail!(
+            "cannot resume into {}: it holds {}, this run {}: {again}",
+            dir.display(),
+            shard_words(theirs),
+            shard_words(shard)
+        );
+    }
+    let runs = read(dir, again)?;
+    if let Some(r) = stray(exp, shard, &runs) {
+        bail!(
+            "cannot resume into {}: run {} in {FILE} is not this experiment's: {again}",
+            dir.display(),
+            r.run.index
+        );
+    }
     Ok(runs)
+}
+
+/// A shard in words: "shard 2 of 3", or "every run".
+fn shard_words(shard: Shard) -> String {
+    if shard == Shard::WHOLE {
+        "every run".to_string()
+    } else {
+        format!("shard {} of {}", shard.index(), shard.count())
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ use crate::workload::arrivals::Arrivals;
 use crate::workload::{Request, WorkingSet, annotate_next_access, synthetic, trace};
 
 use plan::Plan;
+pub use plan::Shard;
 pub use progress::Progress;
 pub use stop::{Interrupted, Stop};
 
@@ -107,9 +108,11 @@ pub struct RunResult {
 
 /// Executes every run of `exp` on `threads` threads (all cores when None).
 pub fn run(exp: &Experiment, threads: Option<usize>) -> Result<Vec<RunResult>> {
-    Ok(run_resuming(exp, threads, Vec::new(), Stop::never())
-        .outcome?
-        .results)
+    Ok(
+        run_resuming(exp, threads, Shard::WHOLE, Vec::new(), Stop::never())
+            .outcome?
+            .results,
+    )
 }
 
 /// What [`run_resuming`] got done.
@@ -130,9 +133,9 @@ pub struct Finished {
     pub skipped: Vec<SkippedLines>,
 }
 
-/// Executes the runs of `exp` that `done` does not hold (results of an
-/// earlier, interrupted run of the same experiment, checked by the caller),
-/// until they are all done or `stop` says so.
+/// Executes the runs of `exp` in `shard` that `done` does not hold (results
+/// of an earlier, interrupted run of the same experiment and shard, checked
+/// by the caller), until they are all done or `stop` says so.
 ///
 /// Each workload instance (variant, load level, replication) is generated
 /// when its first run starts and dropped when its last run ends, so that
@@ -142,11 +145,12 @@ pub struct Finished {
 pub fn run_resuming(
     exp: &Experiment,
     threads: Option<usize>,
+    shard: Shard,
     done: Vec<RunResult>,
     stop: Stop,
 ) -> Finished {
     let mut skipped = Vec::new();
-    let outcome = execute(exp, threads, done, stop, &mut skipped);
+    let outcome = execute(exp, threads, shard, done, stop, &mut skipped);
     Finished { outcome, skipped }
 }
 
@@ -155,6 +159,7 @@ pub fn run_resuming(
 fn execute(
     exp: &Experiment,
     threads: Option<usize>,
+    shard: Shard,
     done: Vec<RunResult>,
     stop: Stop,
     skipped: &mut Vec<SkippedLines>,
@@ -165,7 +170,9 @@ fn execute(
         let index = result.run.index;
         results[index] = Some(result);
     }
-    let todo = results.iter().filter(|r| r.is_none()).count();
+    let todo = (0..plan.runs())
+        .filter(|&index| shard.contains(index) && results[index as usize].is_none())
+        .count();
     let workers = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, todo.max(1));
@@ -178,6 +185,7 @@ fn execute(
     let work = Work {
         exp,
         plan,
+        shard,
         stop,
         schedule: Mutex::new(Schedule::default()),
         changed: Condvar::new(),
@@ -197,7 +205,8 @@ fn execute(
         return Err(error);
     }
     let results = work.results.into_inner().expect("no worker panicked");
-    let complete = results.iter().all(Option::is_some);
+    let complete =
+        (0..plan.runs()).all(|index| !shard.contains(index) || results[index as usize].is_some());
     Ok(Outcome {
         results: results.into_iter().flatten().collect(),
         stopped: if complete { None } else { stop.signal() },
@@ -234,6 +243,8 @@ enum Task {
 struct Work<'a> {
     exp: &'a Experiment,
     plan: Plan,
+    /// The runs to do; the others count as done.
+    shard: Shard,
     stop: Stop,
     schedule: Mutex<Schedule>,
     /// Signalled when an instance is ready or a worker failed.
@@ -290,7 +301,10 @@ impl Work<'_> {
     /// there is nothing left to do (or a stop or a failure says so).
     fn next_task(&self, own: &mut Option<u64>) -> Option<Task> {
         let results = &self.results;
-        let is_done = |index: u64| results.lock().expect("lock")[index as usize].is_some();
+        let shard = self.shard;
+        let is_done = |index: u64| {
+            !shard.contains(index) || results.lock().expect("lock")[index as usize].is_some()
+        };
         let per = self.plan.runs_per_instance();
         let mut schedule = self.schedule.lock().expect("lock");
         loop {
@@ -322,7 +336,8 @@ impl Work<'_> {
             if schedule.next_instance < self.plan.instances() {
                 let slot = schedule.next_instance;
                 schedule.next_instance += 1;
-                // Instances whose runs an earlier run completed are skipped.
+                // Instances whose runs an earlier run completed, or other
+                // shards hold, are skipped.
                 if (0..per).all(|k| is_done(self.plan.run_of_instance(slot, k))) {
                     continue;
                 }

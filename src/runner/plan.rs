@@ -1,8 +1,13 @@
 //! The runs of an experiment grouped by the workload instance they replay
 //! (variant, load level, replication), computed from their position in run
 //! order (see [`Experiment::run`]) without building the list, so that each
-//! instance is generated once, used by its runs and dropped.
+//! instance is generated once, used by its runs and dropped; and the
+//! shards a sweep is split into to run on several machines.
 
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::ConfigError;
 use crate::experiment::Experiment;
 
 /// The dimensions of the run order, outermost first.
@@ -55,6 +60,82 @@ impl Plan {
         let (wl, r) = (instance / self.replications, instance % self.replications);
         (wl * self.runs_per_instance() + k) * self.replications + r
     }
+}
+
+/// Shard `index` of `count` (1 <= index <= count): the runs whose index
+/// `i` (in run order) has `i % count == index - 1`. Dealt round-robin, so
+/// that every shard gets a share of each configuration and load level, and
+/// shards finish at about the same time; the shards of one count are
+/// disjoint and together hold every run. [`Shard::WHOLE`] is every run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    index: u64,
+    count: u64,
+}
+
+impl Shard {
+    /// Every run: the one shard of one.
+    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+
+    /// Shard `index` of `count`, refused outside 1 <= index <= count.
+    pub fn new(index: u64, count: u64) -> Result<Self, ConfigError> {
+        if count == 0 {
+            return Err("the shard count N in K/N must be at least 1, found 0".into());
+        }
+        if !(1..=count).contains(&index) {
+            return Err(format!("the shard K must be from 1 to N ({count}), found {index}").into());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Which shard this is, from 1.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// How many shards the runs are split into.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether run `run` (its index in run order) is in this shard.
+    pub fn contains(&self, run: u64) -> bool {
+        run % self.count == self.index - 1
+    }
+
+    /// How many of `total` runs this shard holds.
+    pub fn runs(&self, total: u64) -> u64 {
+        total / self.count + u64::from(total % self.count >= self.index)
+    }
+}
+
+/// As written on the command line and in a shard's marker file: `K/N`.
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = ConfigError;
+
+    /// Reads `K/N`, two whole numbers with 1 <= K <= N.
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        let number = |part: &str| part.trim().parse::<u64>().ok();
+        match text.split_once('/') {
+            Some((k, n)) => match (number(k), number(n)) {
+                (Some(k), Some(n)) => Shard::new(k, n),
+                _ => Err(expected_shard(text)),
+            },
+            None => Err(expected_shard(text)),
+        }
+    }
+}
+
+/// The refusal of a shard not written `K/N`.
+fn expected_shard(text: &str) -> ConfigError {
+    format!("expected K/N (shard K of N, whole numbers with 1 <= K <= N, e.g. 2/8), found {text:?}")
+        .into()
 }
 
 #[cfg(test)]
@@ -136,5 +217,33 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|&s| s));
+    }
+
+    /// The shards of a count are disjoint, hold every run between them,
+    /// and each holds as many as it says; bad values are refused.
+    #[test]
+    fn shards_split_the_runs() {
+        for count in 1..=7u64 {
+            for total in 0..20u64 {
+                let shards: Vec<Shard> =
+                    (1..=count).map(|k| Shard::new(k, count).unwrap()).collect();
+                for run in 0..total {
+                    assert_eq!(shards.iter().filter(|s| s.contains(run)).count(), 1);
+                }
+                for s in &shards {
+                    let held = (0..total).filter(|&run| s.contains(run)).count() as u64;
+                    assert_eq!(s.runs(total), held, "{s} of {total}");
+                }
+            }
+        }
+        let two_of_three: Shard = "2/3".parse().unwrap();
+        assert_eq!((two_of_three.index(), two_of_three.count()), (2, 3));
+        assert_eq!(two_of_three.to_string(), "2/3");
+        assert!(two_of_three.contains(1) && two_of_three.contains(4));
+        assert_eq!("1/1".parse::<Shard>().unwrap(), Shard::WHOLE);
+        for bad in ["0/3", "4/3", "x", "3", "1/0", "-1/3", "1/3/5", ""] {
+            let error = bad.parse::<Shard>().unwrap_err().to_string();
+            assert!(error.contains("K"), "{bad}: {error}");
+        }
     }
 }
