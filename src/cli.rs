@@ -71,6 +71,12 @@ pub enum Command {
     },
     /// Miss ratios of policies and sizes on a trace, one row per (policy, size).
     Cache(crate::commands::cache::CacheArgs),
+    /// The miss-ratio curve of LRU at many sizes from one pass over a trace.
+    ///
+    /// Exact (stack distances; where one pass could differ from LRU's own
+    /// simulation, a size is simulated instead, and stderr says why), or
+    /// estimated from a SHARDS sample of the keys (--sample, --sample-size).
+    Mrc(crate::commands::mrc::MrcArgs),
     /// Replay a recorded trace or access log through one limiter.
     Limit(crate::commands::limit::LimitArgs),
     /// List the cache policies, each with its parameters, defaults and ranges.

@@ -32,6 +32,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Validate { file } => commands::experiment::validate(file),
         Command::Trace { command } => commands::trace::run(command),
         Command::Cache(args) => commands::cache::run(args),
+        Command::Mrc(args) => commands::mrc::run(args),
         Command::Limit(args) => commands::limit::run(args),
         Command::Policies => commands::policies::run(),
         Command::Limiters => commands::limiters::run(),

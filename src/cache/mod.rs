@@ -16,6 +16,7 @@
 
 mod blocks;
 mod capacity;
+pub mod mrc;
 mod policies;
 mod registry;
 mod structures;

@@ -16,7 +16,7 @@ use edgesim::spec;
 use edgesim::workload::WorkingSet;
 use edgesim::workload::trace::{self, Observed, TraceOptions, TraceReader};
 
-use super::{emit, read_rest};
+use super::{aligned, emit, read_rest};
 
 #[derive(Args)]
 pub struct CacheArgs {
@@ -197,10 +197,10 @@ fn table(rows: &[Row]) -> String {
         "byte_misses",
         "byte_miss_ratio",
     ];
-    let cells: Vec<[String; 8]> = rows
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            vec![
                 r.policy.clone(),
                 r.size.to_string(),
                 r.unit.to_string(),
@@ -212,35 +212,7 @@ fn table(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            cells
-                .iter()
-                .map(|c| c[i].len())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    let header = header.map(String::from);
-    for row in std::iter::once(&header).chain(&cells) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, w))| {
-                if i == 0 {
-                    format!("{c:<w$}")
-                } else {
-                    format!("{c:>w$}")
-                }
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    aligned(&header, 1, &cells)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod experiment;
 pub mod limit;
 pub mod limiters;
 pub mod merge;
+pub mod mrc;
 pub mod policies;
 pub mod report;
 pub mod trace;
@@ -159,4 +160,39 @@ fn emit(text: &str) -> Result<()> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         r => Ok(r?),
     }
+}
+
+/// `cells` under `header` as a text table: columns padded to their widest
+/// cell, the first `left` (names) left-aligned and the others (numbers)
+/// right-aligned.
+fn aligned(header: &[&str], left: usize, cells: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            cells
+                .iter()
+                .map(|c| c[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(cells) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i < left {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }

@@ -33,6 +33,13 @@ pub use marks::{Mark, PARTIAL_FILE, Partial, SHARD_FILE, read_shard, shard_mark}
 pub use output::{Destination, Unfit};
 pub use summary::{Cell, Config, Summary};
 
+/// The LRU miss-ratio curve of `edgesim mrc` on the trace `name`, as a
+/// PNG or, when `svg`, an SVG.
+pub fn mrc_chart(curve: &crate::cache::mrc::Curve, name: &str, svg: bool) -> Result<Vec<u8>> {
+    let figure = chart::lru_curve(curve, name);
+    if svg { figure.svg() } else { figure.png() }
+}
+
 /// One output file.
 pub trait Export: Sync {
     fn file_name(&self) -> &'static str;

@@ -28,7 +28,7 @@ pub use cdf::CDF;
 pub use figure::{Bar, Content, Figure, Key, Panel, Point, Rule, Series};
 pub use grades::GRADES;
 pub use load::{ERRORS, LATENCY};
-pub use mrc::MRC;
+pub use mrc::{MRC, lru_curve};
 pub use spread::SPREAD;
 pub use style::{Colors, Style};
 pub use tiers::TIERS;

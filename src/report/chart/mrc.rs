@@ -3,9 +3,10 @@
 //! dashed bound.
 
 use super::{
-    Axis, Chart, Content, Figure, Panel, Point, Series, Styles, Unit, Variants, first_run,
+    Axis, Chart, Content, Figure, Panel, Point, Series, Style, Styles, Unit, Variants, first_run,
     interval, legend,
 };
+use crate::cache::mrc::{self, Curve};
 use crate::experiment::Metric;
 use crate::report::Summary;
 use crate::report::decide::Candidate;
@@ -88,10 +89,6 @@ fn figure(summary: &Summary) -> Option<Figure> {
             .zip(hits.iter().flat_map(|s| &s.points))
             .any(|(a, b)| (a.y - b.y).abs() > 1e-9)
     });
-    let sizes: Vec<f64> = hits
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.x))
-        .collect();
     // A size written as a share of the working set keeps its name.
     let named = cached
         .iter()
@@ -104,6 +101,30 @@ fn figure(summary: &Summary) -> Option<Figure> {
                 .map(|w| format!("{w}\n{}", super::axis::format_value(x, unit)));
             (x, text)
         })
+        .collect();
+    let title = match left_out {
+        0 => format!("{}: hit ratio by cache size", summary.experiment.name),
+        n => format!(
+            "{}: hit ratio by cache size ({n} configurations sized in {} not shown)",
+            summary.experiment.name,
+            if objects { "bytes" } else { "objects" }
+        ),
+    };
+    Some(size_figure(title, objects, named, hits, bytes))
+}
+
+/// Hit ratios against cache size: one panel, or requests and bytes side
+/// by side; `named` are ticks to label (a share of the working set).
+fn size_figure(
+    title: String,
+    objects: bool,
+    named: Vec<(f64, Option<String>)>,
+    hits: Vec<Series>,
+    bytes: Option<Vec<Series>>,
+) -> Figure {
+    let sizes: Vec<f64> = hits
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.x))
         .collect();
     let x = Axis::new(
         if objects {
@@ -136,17 +157,39 @@ fn figure(summary: &Summary) -> Option<Figure> {
         }
         None => panels.push(make("", "hit ratio", hits)),
     }
-    Some(Figure {
-        title: match left_out {
-            0 => format!("{}: hit ratio by cache size", summary.experiment.name),
-            n => format!(
-                "{}: hit ratio by cache size ({n} configurations sized in {} not shown)",
-                summary.experiment.name,
-                if objects { "bytes" } else { "objects" }
-            ),
-        },
+    Figure {
+        title,
         columns: panels.len(),
         panels,
         legend: keys,
-    })
+    }
+}
+
+/// The LRU curve of `edgesim mrc` on the trace `name`, drawn like the
+/// experiments' curves: hit ratio, and byte hit ratio counting bytes.
+pub fn lru_curve(curve: &Curve, name: &str) -> Figure {
+    let series = |y: fn(&mrc::Point) -> f64| {
+        vec![Series {
+            label: "lru".into(),
+            points: curve
+                .points
+                .iter()
+                .map(|p| Point::at(p.size as f64, 1.0 - y(p)))
+                .collect(),
+            style: Style::nth(0),
+            keyed: true,
+            end_label: false,
+        }]
+    };
+    let how = match curve.points.first().map(|p| p.method) {
+        Some(mrc::Method::Sampled) => "SHARDS estimate",
+        _ => "exact",
+    };
+    size_figure(
+        format!("{name}: LRU hit ratio by cache size ({how})"),
+        curve.count_objects,
+        Vec::new(),
+        series(|p| p.miss_ratio),
+        (!curve.count_objects).then(|| series(|p| p.byte_miss_ratio)),
+    )
 }

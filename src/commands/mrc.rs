@@ -1,0 +1,201 @@
+//! `edgesim mrc TRACE [--size LIST] [--sample RATE | --sample-size N]`:
+//! the miss-ratio curve of LRU at many sizes from one pass over the trace
+//! (exact, or from a SHARDS sample), as a table, JSON, CSV or a chart.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use edgesim::cache::CapacitySpec;
+use edgesim::cache::mrc::{self, Curve, Method, Sampling};
+use edgesim::workload::WorkingSet;
+use edgesim::workload::trace::{self, TraceOptions};
+
+use super::{aligned, emit, read_rest};
+
+#[derive(Args)]
+pub struct MrcArgs {
+    /// The trace.
+    trace: PathBuf,
+    /// Cache sizes, comma-separated, all in objects (`1000`) or all in bytes
+    /// (`64MiB`), or shares of the working set (`10%`). Default: 100 sizes
+    /// spaced evenly on a log scale up to the working set (its objects
+    /// with --ignore-size, else its bytes), from a ten-thousandth of it, or
+    /// sampled, from ten times the sample's resolution (1/rate objects).
+    #[arg(long, value_delimiter = ',')]
+    size: Vec<CapacitySpec>,
+    /// Estimate from a SHARDS sample of this share of the keys: `0.01` or
+    /// `1%`.
+    #[arg(long, conflicts_with = "sample_size")]
+    sample: Option<String>,
+    /// Estimate from a SHARDS sample of at most this many keys (the rate
+    /// falls as needed).
+    #[arg(long)]
+    sample_size: Option<usize>,
+    /// Count objects, not bytes (every object has size 1).
+    #[arg(long)]
+    ignore_size: bool,
+    /// Print a JSON array, one object per size.
+    #[arg(long)]
+    json: bool,
+    /// Also write the points as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Also draw the curve to FILE (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    chart: Option<PathBuf>,
+    #[command(flatten)]
+    opts: TraceOptions,
+}
+
+/// One size of the curve; the JSON and CSV field names are documented.
+#[derive(Serialize)]
+struct Row {
+    /// In `unit`s.
+    size: u64,
+    unit: &'static str,
+    requests: u64,
+    misses: u64,
+    miss_ratio: f64,
+    byte_misses: u64,
+    byte_miss_ratio: f64,
+    /// `stack`, `simulated` (both exact) or `sampled` (an estimate).
+    method: Method,
+}
+
+pub fn run(args: MrcArgs) -> Result<()> {
+    let sampling = sampling(&args)?;
+    let chart_svg = args.chart.as_deref().map(chart_is_svg).transpose()?;
+    let trace = read_rest(&args.trace, trace::open(&args.trace, &args.opts)?)?;
+    let working_set = WorkingSet::of(&trace.requests);
+    let (grid, count_objects) = if args.size.is_empty() {
+        let grid = mrc::default_grid(working_set, args.ignore_size, sampling);
+        (grid, args.ignore_size)
+    } else {
+        mrc::resolve_sizes(&args.size, working_set, args.ignore_size).context("--size")?
+    };
+    let curve = mrc::curve(&trace.requests, &grid, count_objects, sampling)?;
+    explain(&args.trace, &curve);
+    let rows = rows(&curve);
+    if let Some(path) = &args.csv {
+        write_csv(path, &rows)?;
+    }
+    if let (Some(path), Some(svg)) = (&args.chart, chart_svg) {
+        let name = args.trace.file_name().unwrap_or_default().to_string_lossy();
+        let image = edgesim::report::mrc_chart(&curve, &name, svg)?;
+        std::fs::write(path, image).with_context(|| format!("--chart {}", path.display()))?;
+    }
+    if args.json {
+        emit(&(serde_json::to_string_pretty(&rows)? + "\n"))
+    } else {
+        emit(&table(&rows))
+    }
+}
+
+/// The sampling the flags ask for.
+fn sampling(args: &MrcArgs) -> Result<Sampling> {
+    Ok(match (&args.sample, args.sample_size) {
+        (Some(rate), _) => Sampling::rate(rate).context("--sample")?,
+        (None, Some(0)) => bail!("--sample-size must be at least 1"),
+        (None, Some(keys)) => Sampling::Keys(keys),
+        (None, None) => Sampling::All,
+    })
+}
+
+/// Whether `--chart` names an SVG (else a PNG); refused before any work
+/// when it is neither.
+fn chart_is_svg(path: &Path) -> Result<bool> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("svg") => Ok(true),
+        Some("png") => Ok(false),
+        _ => bail!("--chart {}: name a .png or .svg file", path.display()),
+    }
+}
+
+/// Says on stderr which sizes were simulated or estimated, and why.
+fn explain(path: &Path, curve: &Curve) {
+    let simulated = curve
+        .points
+        .iter()
+        .filter(|p| p.method == Method::Simulated)
+        .count();
+    if simulated > 0 {
+        eprintln!(
+            "{}: {simulated} of {} sizes simulated, where one pass could differ from LRU: {}",
+            path.display(),
+            curve.points.len(),
+            curve.exactness
+        );
+    }
+    if curve.points.iter().any(|p| p.method == Method::Sampled) {
+        eprintln!(
+            "{}: estimated from {} of {} requests (SHARDS, rate {:.6} at the end)",
+            path.display(),
+            curve.sampled,
+            curve.requests,
+            curve.rate
+        );
+    }
+}
+
+fn rows(curve: &Curve) -> Vec<Row> {
+    let unit = if curve.count_objects {
+        "objects"
+    } else {
+        "bytes"
+    };
+    curve
+        .points
+        .iter()
+        .map(|p| Row {
+            size: p.size,
+            unit,
+            requests: curve.requests,
+            misses: p.misses,
+            miss_ratio: p.miss_ratio,
+            byte_misses: p.byte_misses,
+            byte_miss_ratio: p.byte_miss_ratio,
+            method: p.method,
+        })
+        .collect()
+}
+
+fn write_csv(path: &Path, rows: &[Row]) -> Result<()> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        out.serialize(row)?;
+    }
+    std::fs::write(path, out.into_inner()?).with_context(|| format!("--csv {}", path.display()))
+}
+
+/// Rows as an aligned text table.
+fn table(rows: &[Row]) -> String {
+    let header = [
+        "size",
+        "unit",
+        "requests",
+        "misses",
+        "miss_ratio",
+        "byte_misses",
+        "byte_miss_ratio",
+        "method",
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.size.to_string(),
+                r.unit.to_string(),
+                r.requests.to_string(),
+                r.misses.to_string(),
+                format!("{:.4}", r.miss_ratio),
+                r.byte_misses.to_string(),
+                format!("{:.4}", r.byte_miss_ratio),
+                r.method.name().to_string(),
+            ]
+        })
+        .collect();
+    aligned(&header, 0, &cells)
+}
