@@ -16,7 +16,7 @@ use edgesim::spec;
 use edgesim::workload::WorkingSet;
 use edgesim::workload::trace::{self, Observed, TraceOptions, TraceReader};
 
-use super::{aligned, emit, read_rest};
+use super::{Misses, aligned, emit, four_places, read_rest, unit_name};
 
 #[derive(Args)]
 pub struct CacheArgs {
@@ -47,14 +47,8 @@ pub struct CacheArgs {
 #[derive(Serialize)]
 struct Row {
     policy: String,
-    /// As resolved, in `unit`s.
-    size: u64,
-    unit: &'static str,
-    requests: u64,
-    misses: u64,
-    miss_ratio: f64,
-    byte_misses: u64,
-    byte_miss_ratio: f64,
+    #[serde(flatten)]
+    misses: Misses,
 }
 
 /// The policies of every `--policy` list, each list split at the commas
@@ -121,17 +115,15 @@ impl PolicyReplay<'_> {
         let s = self.state.stats;
         Row {
             policy: self.spec.to_string(),
-            size: self.capacity,
-            unit: if self.count_objects {
-                "objects"
-            } else {
-                "bytes"
+            misses: Misses {
+                size: self.capacity,
+                unit: unit_name(self.count_objects),
+                requests: s.requests,
+                misses: s.misses(),
+                miss_ratio: s.miss_ratio(),
+                byte_misses: s.byte_misses(),
+                byte_miss_ratio: s.byte_miss_ratio(),
             },
-            requests: s.requests,
-            misses: s.misses(),
-            miss_ratio: s.miss_ratio(),
-            byte_misses: s.byte_misses(),
-            byte_miss_ratio: s.byte_miss_ratio(),
         }
     }
 }
@@ -187,29 +179,12 @@ fn stream<'a>(
 
 /// Rows as an aligned text table.
 fn table(rows: &[Row]) -> String {
-    let header = [
-        "policy",
-        "size",
-        "unit",
-        "requests",
-        "misses",
-        "miss_ratio",
-        "byte_misses",
-        "byte_miss_ratio",
-    ];
+    let header: Vec<&str> = ["policy"].into_iter().chain(Misses::COLUMNS).collect();
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            vec![
-                r.policy.clone(),
-                r.size.to_string(),
-                r.unit.to_string(),
-                r.requests.to_string(),
-                r.misses.to_string(),
-                format!("{:.4}", r.miss_ratio),
-                r.byte_misses.to_string(),
-                format!("{:.4}", r.byte_miss_ratio),
-            ]
+            let misses = r.misses.cells(four_places);
+            [r.policy.clone()].into_iter().chain(misses).collect()
         })
         .collect();
     aligned(&header, 1, &cells)

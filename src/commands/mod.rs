@@ -18,6 +18,7 @@ use anyhow::{Result, anyhow, bail};
 use edgesim::experiment::Experiment;
 use edgesim::report::{PARTIAL_FILE, Unfit, runs::Echoed};
 use edgesim::workload::trace::{Skipped, Trace, TraceOptions, TraceReader, open_recording};
+use serde::Serialize;
 
 /// Why an output directory was refused, with what to do about it: `option`
 /// is the flag that named the directory, None when it was an argument (an
@@ -160,6 +161,57 @@ fn emit(text: &str) -> Result<()> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         r => Ok(r?),
     }
+}
+
+/// What `cache` and `mrc` report of one cache size: its misses, counted in
+/// requests and in bytes. Each command's rows flatten it beside their own
+/// columns.
+#[derive(Serialize)]
+struct Misses {
+    /// As resolved, in `unit`s.
+    size: u64,
+    unit: &'static str,
+    requests: u64,
+    misses: u64,
+    miss_ratio: f64,
+    byte_misses: u64,
+    byte_miss_ratio: f64,
+}
+
+impl Misses {
+    const COLUMNS: [&'static str; 7] = [
+        "size",
+        "unit",
+        "requests",
+        "misses",
+        "miss_ratio",
+        "byte_misses",
+        "byte_miss_ratio",
+    ];
+
+    /// The cells under [`Misses::COLUMNS`], with the ratios as `ratio`
+    /// writes them (rounded for a table, whole for a CSV file).
+    fn cells(&self, ratio: fn(f64) -> String) -> [String; 7] {
+        [
+            self.size.to_string(),
+            self.unit.to_string(),
+            self.requests.to_string(),
+            self.misses.to_string(),
+            ratio(self.miss_ratio),
+            self.byte_misses.to_string(),
+            ratio(self.byte_miss_ratio),
+        ]
+    }
+}
+
+/// What sizes count: "objects" or "bytes".
+fn unit_name(count_objects: bool) -> &'static str {
+    if count_objects { "objects" } else { "bytes" }
+}
+
+/// A ratio in a text table: four places.
+fn four_places(ratio: f64) -> String {
+    format!("{ratio:.4}")
 }
 
 /// `cells` under `header` as a text table: columns padded to their widest

@@ -13,7 +13,7 @@ use edgesim::cache::mrc::{self, Curve, Method, Sampling};
 use edgesim::workload::WorkingSet;
 use edgesim::workload::trace::{self, TraceOptions};
 
-use super::{aligned, emit, read_rest};
+use super::{Misses, aligned, emit, four_places, read_rest, unit_name};
 
 #[derive(Args)]
 pub struct MrcArgs {
@@ -53,14 +53,8 @@ pub struct MrcArgs {
 /// One size of the curve; the JSON and CSV field names are documented.
 #[derive(Serialize)]
 struct Row {
-    /// In `unit`s.
-    size: u64,
-    unit: &'static str,
-    requests: u64,
-    misses: u64,
-    miss_ratio: f64,
-    byte_misses: u64,
-    byte_miss_ratio: f64,
+    #[serde(flatten)]
+    misses: Misses,
     /// `stack`, `simulated` (both exact) or `sampled` (an estimate).
     method: Method,
 }
@@ -141,61 +135,50 @@ fn explain(path: &Path, curve: &Curve) {
 }
 
 fn rows(curve: &Curve) -> Vec<Row> {
-    let unit = if curve.count_objects {
-        "objects"
-    } else {
-        "bytes"
-    };
     curve
         .points
         .iter()
         .map(|p| Row {
-            size: p.size,
-            unit,
-            requests: curve.requests,
-            misses: p.misses,
-            miss_ratio: p.miss_ratio,
-            byte_misses: p.byte_misses,
-            byte_miss_ratio: p.byte_miss_ratio,
+            misses: Misses {
+                size: p.size,
+                unit: unit_name(curve.count_objects),
+                requests: curve.requests,
+                misses: p.misses,
+                miss_ratio: p.miss_ratio,
+                byte_misses: p.byte_misses,
+                byte_miss_ratio: p.byte_miss_ratio,
+            },
             method: p.method,
         })
         .collect()
 }
 
+/// The table's columns.
+fn header() -> Vec<&'static str> {
+    Misses::COLUMNS.into_iter().chain(["method"]).collect()
+}
+
+/// A row's cells, its ratios written by `ratio`.
+fn cells(row: &Row, ratio: fn(f64) -> String) -> Vec<String> {
+    let method = row.method.name().to_string();
+    row.misses
+        .cells(ratio)
+        .into_iter()
+        .chain([method])
+        .collect()
+}
+
 fn write_csv(path: &Path, rows: &[Row]) -> Result<()> {
     let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(header())?;
     for row in rows {
-        out.serialize(row)?;
+        out.write_record(cells(row, |ratio| ratio.to_string()))?;
     }
     std::fs::write(path, out.into_inner()?).with_context(|| format!("--csv {}", path.display()))
 }
 
 /// Rows as an aligned text table.
 fn table(rows: &[Row]) -> String {
-    let header = [
-        "size",
-        "unit",
-        "requests",
-        "misses",
-        "miss_ratio",
-        "byte_misses",
-        "byte_miss_ratio",
-        "method",
-    ];
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.size.to_string(),
-                r.unit.to_string(),
-                r.requests.to_string(),
-                r.misses.to_string(),
-                format!("{:.4}", r.miss_ratio),
-                r.byte_misses.to_string(),
-                format!("{:.4}", r.byte_miss_ratio),
-                r.method.name().to_string(),
-            ]
-        })
-        .collect();
-    aligned(&header, 0, &cells)
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(r, four_places)).collect();
+    aligned(&header(), 0, &cells)
 }
