@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use edgesim::cache::CapacitySpec;
 use edgesim::cache::mrc::{self, Curve, Method, Sampling};
+use edgesim::io::{refuse_overwrite, write_atomic};
 use edgesim::workload::WorkingSet;
 use edgesim::workload::trace::{self, TraceOptions};
 
@@ -62,6 +63,11 @@ struct Row {
 pub fn run(args: MrcArgs) -> Result<()> {
     let sampling = sampling(&args)?;
     let chart_svg = args.chart.as_deref().map(chart_is_svg).transpose()?;
+    for (output, flag) in [(&args.csv, "--csv"), (&args.chart, "--chart")] {
+        if let Some(output) = output {
+            refuse_overwrite(&args.trace, output, flag)?;
+        }
+    }
     let trace = read_rest(&args.trace, trace::open(&args.trace, &args.opts)?)?;
     let working_set = WorkingSet::of(&trace.requests);
     let (grid, count_objects) = if args.size.is_empty() {
@@ -79,7 +85,7 @@ pub fn run(args: MrcArgs) -> Result<()> {
     if let (Some(path), Some(svg)) = (&args.chart, chart_svg) {
         let name = args.trace.file_name().unwrap_or_default().to_string_lossy();
         let image = edgesim::report::mrc_chart(&curve, &name, svg)?;
-        std::fs::write(path, image).with_context(|| format!("--chart {}", path.display()))?;
+        write_atomic(path, &image).context("--chart")?;
     }
     if args.json {
         emit(&(serde_json::to_string_pretty(&rows)? + "\n"))
@@ -174,7 +180,7 @@ fn write_csv(path: &Path, rows: &[Row]) -> Result<()> {
     for row in rows {
         out.write_record(cells(row, |ratio| ratio.to_string()))?;
     }
-    std::fs::write(path, out.into_inner()?).with_context(|| format!("--csv {}", path.display()))
+    write_atomic(path, &out.into_inner()?).context("--csv")
 }
 
 /// Rows as an aligned text table.
