@@ -122,20 +122,14 @@ impl FromStr for Shard {
     /// Reads `K/N`, two whole numbers with 1 <= K <= N.
     fn from_str(text: &str) -> Result<Self, ConfigError> {
         let number = |part: &str| part.trim().parse::<u64>().ok();
-        match text.split_once('/') {
-            Some((k, n)) => match (number(k), number(n)) {
-                (Some(k), Some(n)) => Shard::new(k, n),
-                _ => Err(expected_shard(text)),
-            },
-            None => Err(expected_shard(text)),
-        }
+        let (k, n) = text
+            .split_once('/')
+            .and_then(|(k, n)| Some((number(k)?, number(n)?)))
+            .ok_or_else(|| {
+                format!("expected K/N (shard K of N, whole numbers with 1 <= K <= N, e.g. 2/8), found {text:?}")
+            })?;
+        Shard::new(k, n)
     }
-}
-
-/// The refusal of a shard not written `K/N`.
-fn expected_shard(text: &str) -> ConfigError {
-    format!("expected K/N (shard K of N, whole numbers with 1 <= K <= N, e.g. 2/8), found {text:?}")
-        .into()
 }
 
 #[cfg(test)]
