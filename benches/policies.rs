@@ -9,57 +9,22 @@
 //! in bytes (the same 100,000 objects of 4 KiB, so the same misses), and
 //! the policies' indexes grow from their small byte-mode start.
 
+mod common;
+
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use edgesim::cache::{self, POLICIES, Replay};
-use edgesim::engine::{mix64, stream};
 use edgesim::io::read_full;
 use edgesim::workload::trace::oracle_general::RECORD_BYTES;
-use edgesim::workload::trace::{self, OutputFormat, TraceFormat, TraceOptions};
-use edgesim::workload::{Request, annotate_next_access};
-use rand_distr::{Distribution, Zipf};
+use edgesim::workload::trace::{self, TraceFormat, TraceOptions};
 
-const REQUESTS: usize = 20_000_000;
-const OBJECTS: u64 = 1_000_000;
+use common::OBJECT_BYTES;
+
 const CAPACITY: u64 = 100_000;
-/// Every object's size in the generated trace.
-const OBJECT_BYTES: u32 = 4096;
 /// Records the bare loop reads at a time.
 const BATCH: usize = 1 << 16;
-
-fn trace_path() -> PathBuf {
-    std::env::var_os("EDGESIM_BENCH_TRACE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("target/zipf1.0-20M-1M.oracleGeneral.bin")
-        })
-}
-
-/// Writes the trace unless it exists: Zipf(1.0) ranks scrambled into ids,
-/// 4 KiB objects, next-access positions filled in (for Belady).
-fn ensure_trace() -> PathBuf {
-    let path = trace_path();
-    if path.exists() {
-        return path;
-    }
-    eprintln!("generating {} ...", path.display());
-    let zipf = Zipf::new(OBJECTS as f64, 1.0).unwrap();
-    let mut rng = stream(42, "bench-keys");
-    let mut reqs: Vec<Request> = (0..REQUESTS)
-        .map(|i| Request {
-            time: i as u64 / 1000 * edgesim::engine::SECOND,
-            key: mix64(zipf.sample(&mut rng) as u64),
-            size: OBJECT_BYTES,
-            ..Default::default()
-        })
-        .collect();
-    annotate_next_access(&mut reqs);
-    trace::write(&path, &reqs, &[], OutputFormat::OracleGeneral).unwrap();
-    path
-}
 
 /// The product path: a registry-built policy replaying decoded batches.
 fn product(path: &Path, policy: &str, count_objects: bool) -> (f64, f64, f64) {
@@ -203,7 +168,7 @@ fn main() {
     } else {
         args.iter().map(String::as_str).collect()
     };
-    let path = ensure_trace();
+    let path = common::ensure_trace();
     let rounds: usize = std::env::var("EDGESIM_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())

@@ -14,6 +14,7 @@ pub mod io;
 pub mod limiter;
 pub mod machine;
 pub mod metrics;
+pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod service;

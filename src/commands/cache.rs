@@ -1,22 +1,22 @@
 //! `edgesim cache TRACE --policy lru,fifo --size 1000,10%`: the miss ratio of
 //! each (policy, size) on a trace, like libCacheSim's `cachesim`. The trace
-//! is decoded once and shared; the pairs run in parallel and print in the
-//! order given.
+//! is decoded once, batch by batch, and every pair replays each batch in
+//! parallel, so memory stays bounded whatever the trace's length (see
+//! [`Stream`]); the pairs print in the order given.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use edgesim::cache::{self, BoxedCache, CapacitySpec, PolicySpec, Replay};
 use edgesim::engine::derive_seed;
 use edgesim::spec;
 use edgesim::workload::WorkingSet;
-use edgesim::workload::trace::{self, Observed, TraceOptions, TraceReader};
+use edgesim::workload::trace::{self, Stream, TraceOptions};
 
-use super::{Misses, aligned, emit, four_places, read_rest, unit_name};
+use super::{Misses, aligned, emit, four_places, report_skipped, unit_name};
 
 #[derive(Args)]
 pub struct CacheArgs {
@@ -70,18 +70,17 @@ pub fn run(args: CacheArgs) -> Result<()> {
         .any(|s| matches!(s, CapacitySpec::Fraction(_)));
     let needs_next_access = policies.iter().any(|p| p.needs_next_access());
     let reader = trace::open(&args.trace, &args.opts)?;
-    let (mut runs, observed) =
-        if needs_working_set || (needs_next_access && !reader.carries_next_access()) {
-            // Sizes relative to the working set, or next accesses to compute:
-            // read the whole trace first, then replay it from memory.
-            let trace = read_rest(&args.trace, reader)?;
-            let mut runs = caches(&args, &policies, WorkingSet::of(&trace.requests))?;
-            runs.par_iter_mut()
-                .for_each(|run| run.cache.replay_dyn(&trace.requests, &mut run.state));
-            (runs, trace.observed)
-        } else {
-            stream(reader, &args, &policies)?
-        };
+    let mut stream = Stream::open(reader, needs_working_set, needs_next_access)?;
+    let mut runs = caches(&args, &policies, stream.working_set())?;
+    // Threads as RAYON_NUM_THREADS says, else one per core.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .build()
+        .context("cannot start the worker threads")?;
+    stream.replay_each(&pool, &mut runs, |run, batch| {
+        run.cache.replay_dyn(batch, &mut run.state)
+    })?;
+    report_skipped(&args.trace, stream.skipped());
+    let observed = stream.observed();
     // On stderr, so the table and the JSON keep their shape.
     if let Some(o) = observed {
         eprintln!(
@@ -151,30 +150,6 @@ fn caches<'a>(
         }
     }
     Ok(runs)
-}
-
-/// Replays the trace batch by batch as it is decoded, in constant memory:
-/// the fast path when no size depends on the working set. Also gives the
-/// real cache's hits, when the trace records them.
-fn stream<'a>(
-    mut reader: TraceReader,
-    args: &CacheArgs,
-    policies: &'a [PolicySpec],
-) -> Result<(Vec<PolicyReplay<'a>>, Option<Observed>)> {
-    let mut runs = caches(args, policies, WorkingSet::default())?;
-    let mut batch = Vec::new();
-    while reader.next_batch(&mut batch)? {
-        if let [run] = runs.as_mut_slice() {
-            run.cache.replay_dyn(&batch, &mut run.state);
-        } else {
-            runs.par_iter_mut()
-                .for_each(|run| run.cache.replay_dyn(&batch, &mut run.state));
-        }
-    }
-    if reader.skipped().lines > 0 {
-        eprintln!("{}: {}", args.trace.display(), reader.skipped());
-    }
-    Ok((runs, reader.observed()))
 }
 
 /// Rows as an aligned text table.

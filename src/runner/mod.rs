@@ -6,7 +6,6 @@
 
 pub mod budget;
 mod plan;
-mod progress;
 mod stop;
 
 use std::collections::BTreeMap;
@@ -25,6 +24,7 @@ use crate::limiter;
 use crate::metrics::service::ServiceStats;
 use crate::metrics::topology::TopologyStats;
 use crate::metrics::{CacheStats, LimitStats};
+use crate::progress::Progress;
 use crate::service::{self, CacheStage, Load, Route, Source, Stages};
 use crate::topology::Layout;
 use crate::workload::arrivals::Arrivals;
@@ -32,7 +32,6 @@ use crate::workload::{Request, WorkingSet, annotate_next_access, synthetic, trac
 
 use plan::Plan;
 pub use plan::Shard;
-pub use progress::Progress;
 pub use stop::{Interrupted, Stop};
 
 /// One replayed workload, shared by the runs that use it.

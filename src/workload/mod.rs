@@ -82,9 +82,22 @@ pub(crate) fn within_clock(time: SimTime, n: usize) -> Result<SimTime, ConfigErr
 /// Fills `next_access` of every request: the index of the next request for
 /// the same key, or [`NEVER`].
 pub fn annotate_next_access(requests: &mut [Request]) {
-    let mut next: HashMap<u64, u64, foldhash::fast::FixedState> = HashMap::default();
+    let mut next = NextAccesses::default();
     for (i, req) in requests.iter_mut().enumerate().rev() {
-        req.next_access = next.insert(req.key, i as u64).unwrap_or(NEVER);
+        req.next_access = next.before(i as u64, req.key);
+    }
+}
+
+/// Next-access positions found walking a trace backwards: one entry per
+/// distinct key, whatever the trace's length.
+#[derive(Default)]
+pub struct NextAccesses(HashMap<u64, u64, foldhash::fast::FixedState>);
+
+impl NextAccesses {
+    /// The next access of request `index` for `key`, given every later
+    /// request has been seen.
+    pub fn before(&mut self, index: u64, key: u64) -> u64 {
+        self.0.insert(key, index).unwrap_or(NEVER)
     }
 }
 
@@ -98,13 +111,27 @@ pub struct WorkingSet {
 
 impl WorkingSet {
     pub fn of(requests: &[Request]) -> Self {
-        let mut sizes: HashMap<u64, u32, foldhash::fast::FixedState> = HashMap::default();
+        let mut tally = WorkingSetTally::default();
+        tally.add(requests);
+        tally.finish()
+    }
+}
+
+/// A [`WorkingSet`] counted batch by batch: one entry per distinct key.
+#[derive(Default)]
+pub struct WorkingSetTally(HashMap<u64, u32, foldhash::fast::FixedState>);
+
+impl WorkingSetTally {
+    pub fn add(&mut self, requests: &[Request]) {
         for req in requests {
-            sizes.insert(req.key, req.size);
+            self.0.insert(req.key, req.size);
         }
+    }
+
+    pub fn finish(self) -> WorkingSet {
         WorkingSet {
-            objects: sizes.len() as u64,
-            bytes: sizes.values().map(|&s| s as u64).sum(),
+            objects: self.0.len() as u64,
+            bytes: self.0.values().map(|&s| s as u64).sum(),
         }
     }
 }

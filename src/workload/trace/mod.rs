@@ -20,6 +20,7 @@ mod options;
 pub mod oracle_general;
 mod source;
 mod stats;
+mod stream;
 mod text;
 mod time;
 mod write;
@@ -40,6 +41,7 @@ use crate::error::ConfigError;
 pub use cache_status::Observed;
 pub use options::{Column, Delimiter, LogKey, TimeUnit, TraceFormat, TraceOptions};
 pub use stats::{Count, Percentiles, Tally, TraceStats};
+pub use stream::Stream;
 pub use write::{OutputFormat, write};
 
 /// Requests a reader decodes per batch: large enough to amortise the
@@ -70,6 +72,16 @@ pub enum TraceError {
     /// Options that do not fit the file (an unknown column, no format).
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
+    /// The temporary file a long trace is decoded into could not be
+    /// written or read back (a full disk, say).
+    #[error(
+        "cannot spill the trace to a temporary file in {dir}: set TMPDIR to a directory with room for 40 bytes per request"
+    )]
+    Spill {
+        dir: String,
+        #[source]
+        source: io::Error,
+    },
     #[error("cannot read {file}")]
     Io {
         file: String,

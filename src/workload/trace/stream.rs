@@ -1,0 +1,274 @@
+//! A trace made ready for replay in bounded memory, whatever its length.
+//!
+//! Most replays consume the trace as it is decoded. Two need all of it
+//! first: sizes given as a share of the working set, and offline policies
+//! (Belady) on a format that does not carry next-access positions. Then
+//! the trace is decoded once into a spill file ([`RECORD`] bytes a request,
+//! in the temporary directory, `TMPDIR`, deleted when done) while the
+//! working set is tallied; next accesses are written into the spill by a
+//! pass from its end backwards; and the replay reads the spill. Memory is a
+//! batch plus one map entry per distinct key (the working set, the next
+//! accesses), never one per request; the disk holds the spill, and next
+//! accesses cost one more read and write of it.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+
+use rayon::prelude::*;
+
+use super::{BATCH, Observed, Skipped, TraceError, TraceReader};
+use crate::progress::Progress;
+use crate::workload::{Label, NextAccesses, Request, WorkingSet, WorkingSetTally};
+
+/// Bytes of one spilled request.
+pub const RECORD: usize = 40;
+
+/// Requests the backward pass reads and rewrites at a time (2.5 MiB).
+const CHUNK: usize = 1 << 16;
+
+/// A trace read once, front to back, in batches.
+pub struct Stream {
+    reader: TraceReader,
+    /// The spilled trace, when the replay needed all of it first.
+    spill: Option<Spill>,
+    working_set: WorkingSet,
+    progress: Progress,
+}
+
+impl Stream {
+    /// Makes `reader` ready: with its working set counted first when
+    /// `working_set`, and with next-access positions when `next_access`
+    /// and the format does not carry them.
+    pub fn open(
+        mut reader: TraceReader,
+        working_set: bool,
+        next_access: bool,
+    ) -> Result<Self, TraceError> {
+        let annotate = next_access && !reader.carries_next_access();
+        let spill = if working_set || annotate {
+            Some(Spill::write(&mut reader, annotate).map_err(|e| match e {
+                SpillOrTrace::Spill(e) => spill_error(e),
+                SpillOrTrace::Trace(e) => e,
+            })?)
+        } else {
+            None
+        };
+        let total = spill.as_ref().map(|s| s.requests);
+        Ok(Stream {
+            working_set: spill
+                .as_ref()
+                .map_or_else(WorkingSet::default, |s| s.working_set),
+            reader,
+            spill,
+            progress: Progress::requests("replaying", total),
+        })
+    }
+
+    /// Refills `out` with the next batch; false at the end of the trace.
+    pub fn next_batch(&mut self, out: &mut Vec<Request>) -> Result<bool, TraceError> {
+        let more = match &mut self.spill {
+            Some(spill) => spill.next_batch(out).map_err(spill_error)?,
+            None => self.reader.next_batch(out)?,
+        };
+        self.progress.inc_by(out.len() as u64);
+        if !more {
+            self.progress.finish();
+        }
+        Ok(more)
+    }
+
+    /// Hands every batch to each of `runs`, in parallel on `pool` (one
+    /// task per run and batch), so the trace is decoded once for all of
+    /// them; `replay` must depend only on its run and the batch for the
+    /// results to be the same on any number of threads.
+    pub fn replay_each<T: Send>(
+        &mut self,
+        pool: &rayon::ThreadPool,
+        runs: &mut [T],
+        replay: impl Fn(&mut T, &[Request]) + Sync,
+    ) -> Result<(), TraceError> {
+        let mut batch = Vec::with_capacity(BATCH);
+        while self.next_batch(&mut batch)? {
+            match runs {
+                [run] => replay(run, &batch),
+                _ => pool.install(|| runs.par_iter_mut().for_each(|run| replay(run, &batch))),
+            }
+        }
+        Ok(())
+    }
+
+    /// The distinct objects (counted only when asked for at [`Stream::open`]).
+    pub fn working_set(&self) -> WorkingSet {
+        self.working_set
+    }
+
+    pub fn skipped(&self) -> &Skipped {
+        self.reader.skipped()
+    }
+
+    /// The real cache's hits, when the trace records its status.
+    pub fn observed(&self) -> Option<Observed> {
+        self.reader.observed()
+    }
+}
+
+fn spill_error(source: io::Error) -> TraceError {
+    TraceError::Spill {
+        dir: std::env::temp_dir().display().to_string(),
+        source,
+    }
+}
+
+/// The decoded trace in a temporary file, and what was counted on the way.
+struct Spill {
+    file: BufReader<File>,
+    requests: u64,
+    /// Requests handed out so far.
+    read: u64,
+    working_set: WorkingSet,
+    bytes: Vec<u8>,
+}
+
+impl Spill {
+    /// Decodes the rest of `reader` into a new spill, filling in next
+    /// accesses when `annotate`.
+    fn write(reader: &mut TraceReader, annotate: bool) -> Result<Self, SpillOrTrace> {
+        let progress = Progress::requests("reading", None);
+        let mut out = BufWriter::with_capacity(1 << 20, tempfile::tempfile()?);
+        let mut tally = WorkingSetTally::default();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut requests = 0;
+        while reader.next_batch(&mut batch)? {
+            tally.add(&batch);
+            for req in &batch {
+                out.write_all(&encode(req))?;
+            }
+            requests += batch.len() as u64;
+            progress.inc_by(batch.len() as u64);
+        }
+        progress.finish();
+        let mut file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        if annotate {
+            write_next_accesses(&mut file, requests)?;
+        }
+        file.seek(SeekFrom::Start(0))?;
+        Ok(Spill {
+            file: BufReader::with_capacity(1 << 20, file),
+            requests,
+            read: 0,
+            working_set: tally.finish(),
+            bytes: vec![0; BATCH * RECORD],
+        })
+    }
+
+    fn next_batch(&mut self, out: &mut Vec<Request>) -> io::Result<bool> {
+        out.clear();
+        let n = (self.requests - self.read).min(BATCH as u64) as usize;
+        let bytes = &mut self.bytes[..n * RECORD];
+        self.file.read_exact(bytes)?;
+        out.extend(bytes.chunks_exact(RECORD).map(decode));
+        self.read += n as u64;
+        Ok(n > 0)
+    }
+}
+
+/// Fills the next-access field of every spilled request, chunk by chunk
+/// from the end, as [`crate::workload::annotate_next_access`] does in memory.
+fn write_next_accesses(file: &mut File, requests: u64) -> io::Result<()> {
+    let mut next = NextAccesses::default();
+    let mut buffer = vec![0; CHUNK * RECORD];
+    let mut end = requests;
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK as u64);
+        let bytes = &mut buffer[..(end - start) as usize * RECORD];
+        file.seek(SeekFrom::Start(start * RECORD as u64))?;
+        file.read_exact(bytes)?;
+        for (i, record) in bytes.chunks_exact_mut(RECORD).enumerate().rev() {
+            let key = u64::from_le_bytes(record[8..16].try_into().expect("8 bytes"));
+            let after = next.before(start + i as u64, key);
+            record[16..24].copy_from_slice(&after.to_le_bytes());
+        }
+        file.seek(SeekFrom::Start(start * RECORD as u64))?;
+        file.write_all(bytes)?;
+        end = start;
+    }
+    Ok(())
+}
+
+/// A spill's failure: its own file, or the trace being read into it.
+enum SpillOrTrace {
+    Spill(io::Error),
+    Trace(TraceError),
+}
+
+impl From<io::Error> for SpillOrTrace {
+    fn from(e: io::Error) -> Self {
+        SpillOrTrace::Spill(e)
+    }
+}
+
+impl From<TraceError> for SpillOrTrace {
+    fn from(e: TraceError) -> Self {
+        SpillOrTrace::Trace(e)
+    }
+}
+
+fn encode(req: &Request) -> [u8; RECORD] {
+    let mut r = [0; RECORD];
+    r[0..8].copy_from_slice(&req.time.to_le_bytes());
+    r[8..16].copy_from_slice(&req.key.to_le_bytes());
+    r[16..24].copy_from_slice(&req.next_access.to_le_bytes());
+    r[24..28].copy_from_slice(&req.size.to_le_bytes());
+    r[28..32].copy_from_slice(&req.ttl_ms.to_le_bytes());
+    r[32..36].copy_from_slice(&req.client.to_le_bytes());
+    r[36] = req.tier;
+    r[37] = req.route;
+    r[38] = match req.label {
+        Label::Legit => 0,
+        Label::Abusive => 1,
+    };
+    r
+}
+
+fn decode(r: &[u8]) -> Request {
+    let u64_at = |i: usize| u64::from_le_bytes(r[i..i + 8].try_into().expect("8 bytes"));
+    let u32_at = |i: usize| u32::from_le_bytes(r[i..i + 4].try_into().expect("4 bytes"));
+    Request {
+        time: u64_at(0),
+        key: u64_at(8),
+        next_access: u64_at(16),
+        size: u32_at(24),
+        ttl_ms: u32_at(28),
+        client: u32_at(32),
+        tier: r[36],
+        route: r[37],
+        label: if r[38] == 0 {
+            Label::Legit
+        } else {
+            Label::Abusive
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_survives_the_spill() {
+        let req = Request {
+            time: 1 << 40,
+            key: u64::MAX - 3,
+            next_access: 17,
+            size: 4000,
+            ttl_ms: 60_000,
+            client: 9,
+            tier: 1,
+            route: 200,
+            label: Label::Abusive,
+        };
+        assert_eq!(decode(&encode(&req)), req);
+        let legit = Request::default();
+        assert_eq!(decode(&encode(&legit)), legit);
+    }
+}
