@@ -57,7 +57,7 @@ fn product(path: &Path, policy: &str, count_objects: bool) -> (f64, f64, f64) {
 
 /// The speed of light: a minimal LRU over the raw records, index-linked
 /// nodes and a fast hash map, nothing else.
-fn bare_lru(path: &PathBuf) -> (f64, f64) {
+fn bare_lru(path: &Path) -> (f64, f64) {
     #[derive(Clone, Copy)]
     struct Node {
         key: u64,

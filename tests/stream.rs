@@ -27,7 +27,7 @@ fn random_trace(seed: u64, n: usize) -> Vec<Request> {
                 time: i * 1_000_000,
                 key,
                 size: (key * 7919 % 10_000) as u32 + 1,
-                ttl_ms: if key % 7 == 0 { 5_000 } else { 0 },
+                ttl_ms: if key.is_multiple_of(7) { 5_000 } else { 0 },
                 client: (key % 5) as u32,
                 ..Default::default()
             }

@@ -23,6 +23,11 @@ use crate::workload::{Label, NextAccesses, Request, WorkingSet, WorkingSetTally}
 /// Bytes of one spilled request.
 pub const RECORD: usize = 40;
 
+/// Requests each run replays at a time (10 MiB): enough that a run's
+/// state stays in the CPU caches for a while before the next run's evicts
+/// it, when the runs take turns on a core.
+pub const SHARED: usize = 1 << 18;
+
 /// Requests the backward pass reads and rewrites at a time (2.5 MiB).
 const CHUNK: usize = 1 << 16;
 
@@ -77,21 +82,32 @@ impl Stream {
         Ok(more)
     }
 
-    /// Hands every batch to each of `runs`, in parallel on `pool` (one
-    /// task per run and batch), so the trace is decoded once for all of
-    /// them; `replay` must depend only on its run and the batch for the
-    /// results to be the same on any number of threads.
+    /// Hands the trace to each of `runs`, [`SHARED`] requests at a time, in
+    /// parallel on `pool` (one task per run and slice), so the trace is
+    /// decoded once for all of them; `replay` must depend only on its run
+    /// and the requests for the results to be the same on any number of
+    /// threads.
     pub fn replay_each<T: Send>(
         &mut self,
         pool: &rayon::ThreadPool,
         runs: &mut [T],
         replay: impl Fn(&mut T, &[Request]) + Sync,
     ) -> Result<(), TraceError> {
+        let mut shared = Vec::with_capacity(SHARED);
         let mut batch = Vec::with_capacity(BATCH);
-        while self.next_batch(&mut batch)? {
+        let mut more = true;
+        while more {
+            shared.clear();
+            while shared.len() + BATCH <= SHARED {
+                more = self.next_batch(&mut batch)?;
+                if !more {
+                    break;
+                }
+                shared.extend_from_slice(&batch);
+            }
             match runs {
-                [run] => replay(run, &batch),
-                _ => pool.install(|| runs.par_iter_mut().for_each(|run| replay(run, &batch))),
+                [run] => replay(run, &shared),
+                _ => pool.install(|| runs.par_iter_mut().for_each(|run| replay(run, &shared))),
             }
         }
         Ok(())
