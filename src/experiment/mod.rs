@@ -83,6 +83,12 @@ pub struct Meta {
     /// Independent repetitions of every configuration, each with its own seed.
     #[serde(default = "one", deserialize_with = "crate::units::checked::positive")]
     pub replications: u64,
+    /// Cache-only runs of plain LRU take their counts from one
+    /// stack-distance pass per workload instance (`edgesim mrc`'s), shared
+    /// by every size, instead of one simulation per size: the same
+    /// results, in about the time of one run.
+    #[serde(default)]
+    pub one_pass_lru: bool,
 }
 
 fn one() -> u64 {

@@ -11,12 +11,13 @@ mod stop;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::cache::mrc::{self, Sliced};
 use crate::cache::{self, BoxedCache, Replay};
 use crate::engine::{SimTime, derive_seed, stream};
 use crate::experiment::{CacheSpec, Experiment, Run, WorkloadSpec};
@@ -50,6 +51,44 @@ pub struct WorkloadInstance {
     pub observed: Option<trace::Observed>,
     /// The bad lines the trace had, when it skipped some.
     pub skipped: Option<SkippedLines>,
+    /// LRU at every size of the experiment from one pass, in objects and
+    /// in bytes, made by the first run that asks (`one_pass_lru`).
+    one_pass: [OnceLock<OnePass>; 2],
+}
+
+/// The sizes of a one-pass LRU curve and LRU's counts at each.
+type OnePass = (Vec<u64>, Vec<Option<Sliced>>);
+
+impl WorkloadInstance {
+    /// LRU at `capacity` from the instance's one pass over every size the
+    /// experiment gives plain LRU; None where one pass is not exact.
+    fn one_pass_lru(&self, exp: &Experiment, capacity: u64, count_objects: bool) -> Option<Sliced> {
+        let (grid, counts) = self.one_pass[count_objects as usize].get_or_init(|| {
+            let mut grid: Vec<u64> = exp
+                .caches
+                .iter()
+                .filter(|c| is_plain_lru(&c.spec))
+                .filter_map(|c| {
+                    c.spec
+                        .capacity
+                        .resolve(self.working_set, c.spec.ignore_size)
+                        .ok()
+                })
+                .filter(|&(_, objects)| objects == count_objects)
+                .map(|(size, _)| size)
+                .collect();
+            grid.sort_unstable();
+            grid.dedup();
+            let counts = mrc::sliced(&self.requests, &grid, count_objects, BATCHES);
+            (grid, counts)
+        });
+        counts[grid.binary_search(&capacity).ok()?].clone()
+    }
+}
+
+/// Whether `spec` is LRU without parameters, which one pass reproduces.
+fn is_plain_lru(spec: &CacheSpec) -> bool {
+    spec.policy.to_string() == "lru"
 }
 
 /// The bad lines a trace read with `on_error = "skip"` left out: the
@@ -469,6 +508,7 @@ pub fn generate(
         routes,
         observed,
         skipped,
+        one_pass: Default::default(),
     })
 }
 
@@ -545,22 +585,40 @@ fn replay(
     }
     let cache_only = run.service.is_none() && run.limiter.is_none();
     let mut batches = Vec::new();
+    // The objects the edge cache holds at the end, when one pass replaced it.
+    let mut held = None;
     let (limits, service, topology) = match caches[0].as_deref_mut() {
         // The hot path: no event queue, the policy's own replay loop, in
         // slices so that one replication still gives batch means.
         Some(cache) if cache_only && !matches!(load, Load::Closed { .. }) => {
-            let state = &mut states[0];
-            let n = instance.requests.len();
-            for b in 0..BATCHES {
-                if stop.requested() {
-                    return Ok(None);
+            let one_pass = (exp.meta.one_pass_lru && locations == 1)
+                .then_some(edge)
+                .flatten()
+                .filter(|spec| is_plain_lru(spec))
+                .and_then(|_| instance.one_pass_lru(exp, capacity, count_objects));
+            if let Some(sliced) = one_pass {
+                for slice in &sliced.slices {
+                    states[0].stats.add(slice);
                 }
-                let before = state.stats;
-                cache.replay_dyn(
-                    &instance.requests[b * n / BATCHES..(b + 1) * n / BATCHES],
-                    state,
-                );
-                batches.push(state.stats.since(&before));
+                // Every miss is inserted (one pass is exact only where every
+                // object fits), and nothing expires.
+                states[0].inserted = states[0].stats.misses();
+                held = Some(sliced.held as usize);
+                batches = sliced.slices;
+            } else {
+                let state = &mut states[0];
+                let n = instance.requests.len();
+                for b in 0..BATCHES {
+                    if stop.requested() {
+                        return Ok(None);
+                    }
+                    let before = state.stats;
+                    cache.replay_dyn(
+                        &instance.requests[b * n / BATCHES..(b + 1) * n / BATCHES],
+                        state,
+                    );
+                    batches.push(state.stats.since(&before));
+                }
             }
             (None, None, None)
         }
@@ -578,7 +636,10 @@ fn replay(
     let mut evictions = 0;
     for (c, state) in caches.iter().zip(&states).take(locations) {
         stats.add(&state.stats);
-        evictions += state.evictions(c.as_ref().map_or(0, |c| c.len()));
+        let cached = held
+            .take()
+            .unwrap_or_else(|| c.as_ref().map_or(0, |c| c.len()));
+        evictions += state.evictions(cached);
     }
     let span = match &service {
         Some(s) => s.span,
@@ -687,4 +748,62 @@ fn simulate(
         outcome.topology_stats(layout, requests, rate)
     });
     Ok((limits, service, topology))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// LRU at sizes in bytes (one below the largest object) and in objects.
+    fn experiment(one_pass: bool) -> Experiment {
+        let source = format!(
+            r#"[experiment]
+seed = 3
+one_pass_lru = {one_pass}
+[workload]
+requests = 60_000
+keys = 5_000
+size = {{ dist = "lognormal", median = "8KiB", sigma = 1.0 }}
+[[cache]]
+policy = ["lru", "fifo"]
+capacity = ["64KiB", "1%", "10%", "50%"]
+[[cache]]
+policy = "lru"
+capacity = ["10", "300", "3000"]
+ignore_size = true
+"#
+        );
+        Experiment::parse(Path::new("t.toml"), source).unwrap()
+    }
+
+    #[test]
+    fn one_pass_lru_gives_every_simulated_figure() {
+        let simulated = run(&experiment(false), Some(2)).unwrap();
+        let exp = experiment(true);
+        assert_eq!(run(&exp, Some(2)).unwrap(), simulated);
+        // Run by run, to see that the pass was taken where it is exact.
+        let instance = generate(
+            &exp.workloads[0].spec,
+            &exp.loads[0].spec.load,
+            exp.workload_seed(0, 0),
+            false,
+        )
+        .unwrap();
+        for (index, expected) in simulated.iter().enumerate() {
+            let run = exp.run(index as u64);
+            let got = replay(&exp, &run, &instance, Stop::never()).unwrap();
+            assert_eq!(got.as_ref(), Some(expected), "run {index}");
+        }
+        let exact = |objects: bool| {
+            let (grid, counts) = instance.one_pass[objects as usize].get().unwrap();
+            let sizes = grid.iter().zip(counts);
+            sizes.filter(|(_, c)| c.is_some()).count()
+        };
+        // 64 KiB (at least) is below the largest object, so simulated.
+        assert!((2..4).contains(&exact(false)), "{}", exact(false));
+        assert_eq!(exact(true), 3);
+        assert!(simulated.iter().any(|r| r.evictions > 0));
+    }
 }

@@ -237,6 +237,57 @@ pub fn curve(
     })
 }
 
+/// LRU at one size over consecutive slices of a trace, from one pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sliced {
+    /// The counts in each slice.
+    pub slices: Vec<CacheStats>,
+    /// The objects held at the end.
+    pub held: u64,
+}
+
+/// LRU's counts at every size of `grid` (ascending, no repeats) in
+/// `slices` consecutive slices of `requests` (as `edgesim run` takes batch
+/// means), from one pass; `None` at the sizes where one pass is not exact,
+/// which the caller simulates.
+pub fn sliced(
+    requests: &[Request],
+    grid: &[u64],
+    count_objects: bool,
+    slices: usize,
+) -> Vec<Option<Sliced>> {
+    let mut pass = Pass::new(count_objects, Sampling::All);
+    let n = requests.len();
+    // Per slice: its totals and the hits at each size.
+    let counted: Vec<(CacheStats, Vec<(u64, u64)>)> = (0..slices)
+        .map(|s| {
+            let before = pass.totals;
+            let mut hist = Histogram::<u64>::new(grid);
+            for req in &requests[s * n / slices..(s + 1) * n / slices] {
+                pass.exact(req, &mut hist);
+            }
+            (pass.totals.since(&before), hist.hits())
+        })
+        .collect();
+    let held = pass.stack.held(grid);
+    grid.iter()
+        .enumerate()
+        .map(|(i, &size)| {
+            pass.exactness.holds_at(size).then(|| Sliced {
+                slices: counted
+                    .iter()
+                    .map(|(totals, hits)| CacheStats {
+                        hits: hits[i].0,
+                        hit_bytes: hits[i].1,
+                        ..*totals
+                    })
+                    .collect(),
+                held: held[i],
+            })
+        })
+        .collect()
+}
+
 /// The state of one pass over the requests.
 struct Pass {
     count_objects: bool,

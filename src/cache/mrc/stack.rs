@@ -89,6 +89,27 @@ impl Stack {
         }
     }
 
+    /// For each size of `sizes` (ascending), how many keys the longest
+    /// prefix of the stack (most recent first) whose weights sum to at most
+    /// that size holds: what LRU of that size holds at this point, when
+    /// one pass is exact (see the module documentation of `mrc`).
+    pub fn held(&self, sizes: &[u64]) -> Vec<u64> {
+        let mut recent: Vec<&Last> = self.last.values().collect();
+        recent.sort_unstable_by_key(|l| std::cmp::Reverse(l.pos));
+        let mut sum = 0;
+        let mut keys = 0;
+        sizes
+            .iter()
+            .map(|&size| {
+                while let Some(l) = recent.get(keys as usize).filter(|l| sum + l.weight <= size) {
+                    sum += l.weight;
+                    keys += 1;
+                }
+                keys
+            })
+            .collect()
+    }
+
     /// Packs the live keys into positions `0..len`, in order of last
     /// access, in a tree with as much room again.
     fn renumber(&mut self) {
@@ -145,6 +166,16 @@ mod tests {
             .collect();
         assert_eq!(got, naive(&trace));
         assert!((0..300).all(|k| stack.contains(k)));
+    }
+
+    #[test]
+    fn held_counts_the_longest_recent_prefix_that_fits() {
+        let mut stack = Stack::default();
+        for (key, weight) in [(1, 5), (2, 3), (3, 4), (1, 5)] {
+            stack.access(key, weight);
+        }
+        // Most recent first: 1 (5), 3 (4), 2 (3).
+        assert_eq!(stack.held(&[4, 5, 8, 11, 12, 100]), [0, 1, 1, 2, 3, 3]);
     }
 
     #[test]
