@@ -234,7 +234,37 @@ fn the_command_agrees_with_edgesim_cache() {
             .collect()
     };
     assert_eq!(misses(&curve), misses(&lru));
+    // 1 KiB is below the largest object: simulated, in a second pass.
+    assert_eq!(curve[0]["method"], "simulated");
     assert_eq!(curve[0]["size"], 1024);
+    // A pipe cannot be read twice: it is spilled, and gives the same curve.
+    let out = common::edgesim()
+        .args([
+            "mrc",
+            "/dev/stdin",
+            "--format",
+            "csv",
+            "--size",
+            sizes,
+            "--json",
+        ])
+        .pipe_stdin(&path)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let piped: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(piped, curve);
+    // Shares of the working set (spilled to count it first).
+    let shares = ["--size", "0.1%,1%,30%", "--json"];
+    let by_share = run(&[&["mrc", p][..], &shares].concat());
+    let lru = run(&[&["cache", p, "--policy", "lru"][..], &shares].concat());
+    assert_eq!(misses(&by_share), misses(&lru));
+    assert_eq!(by_share[0]["method"], "simulated");
     assert!(curve[0]["miss_ratio"].is_f64() && curve[0]["byte_miss_ratio"].is_f64());
     let csv = std::fs::read_to_string(csv).unwrap();
     assert!(

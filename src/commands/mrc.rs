@@ -1,6 +1,9 @@
 //! `edgesim mrc TRACE [--size LIST] [--sample RATE | --sample-size N]`:
 //! the miss-ratio curve of LRU at many sizes from one pass over the trace
-//! (exact, or from a SHARDS sample), as a table, JSON, CSV or a chart.
+//! (exact, or from a SHARDS sample), as a table, JSON, CSV or a chart. The
+//! trace streams (see `trace::Stream`): memory follows the distinct keys,
+//! not the requests; a second pass simulates the sizes one pass cannot
+//! answer.
 
 use std::path::{Path, PathBuf};
 
@@ -8,13 +11,13 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use edgesim::cache::CapacitySpec;
-use edgesim::cache::mrc::{self, Curve, Method, Sampling};
+use edgesim::cache::mrc::{self, Curve, CurveBuilder, Method, Sampling};
+use edgesim::cache::{self, CapacitySpec, Replay};
 use edgesim::io::{refuse_overwrite, write_atomic};
-use edgesim::workload::WorkingSet;
-use edgesim::workload::trace::{self, TraceOptions};
+use edgesim::metrics::CacheStats;
+use edgesim::workload::trace::{self, Stream, TraceOptions};
 
-use super::{Misses, aligned, emit, four_places, read_rest, unit_name};
+use super::{Misses, aligned, emit, four_places, report_skipped, unit_name};
 
 #[derive(Args)]
 pub struct MrcArgs {
@@ -68,15 +71,44 @@ pub fn run(args: MrcArgs) -> Result<()> {
             refuse_overwrite(&args.trace, output, flag)?;
         }
     }
-    let trace = read_rest(&args.trace, trace::open(&args.trace, &args.opts)?)?;
-    let working_set = WorkingSet::of(&trace.requests);
+    let needs_working_set = args.size.is_empty()
+        || args
+            .size
+            .iter()
+            .any(|s| matches!(s, CapacitySpec::Fraction(_)));
+    // Sizes one pass cannot answer take a second pass, which a pipe cannot
+    // give: it is spilled to be read again.
+    let pipe = !std::fs::metadata(&args.trace).is_ok_and(|m| m.is_file());
+    let spill = needs_working_set || (pipe && matches!(sampling, Sampling::All));
+    let open = || trace::open(&args.trace, &args.opts);
+    let mut stream = Stream::open(open()?, spill, false)?;
+    let working_set = stream.working_set();
     let (grid, count_objects) = if args.size.is_empty() {
         let grid = mrc::default_grid(working_set, args.ignore_size, sampling);
         (grid, args.ignore_size)
     } else {
         mrc::resolve_sizes(&args.size, working_set, args.ignore_size).context("--size")?
     };
-    let curve = mrc::curve(&trace.requests, &grid, count_objects, sampling)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .build()
+        .context("cannot start the worker threads")?;
+    let mut builder = CurveBuilder::new(&grid, count_objects, sampling);
+    stream.replay_each(&pool, std::slice::from_mut(&mut builder), CurveBuilder::add)?;
+    report_skipped(&args.trace, stream.skipped());
+    let sizes = builder.to_simulate();
+    let mut runs = Vec::with_capacity(sizes.len());
+    for &size in &sizes {
+        let lru = cache::build(&"lru".parse()?, size, count_objects, 0)?;
+        runs.push((lru, Replay::new(count_objects)));
+    }
+    if !runs.is_empty() {
+        stream.rewind(open)?;
+        stream.replay_each(&pool, &mut runs, |(lru, state), batch| {
+            lru.replay_dyn(batch, state)
+        })?;
+    }
+    let simulated: Vec<CacheStats> = runs.iter().map(|(_, state)| state.stats).collect();
+    let curve = builder.finish(&simulated)?;
     explain(&args.trace, &curve);
     let rows = rows(&curve);
     if let Some(path) = &args.csv {

@@ -6,18 +6,18 @@ use std::ops::AddAssign;
 
 /// Hits (and hit bytes) per size of `grid`, in a weight `W`: whole counts
 /// for the exact curve, `1 / rate` per sampled request for SHARDS.
-pub struct Histogram<'g, W> {
-    grid: &'g [u64],
+pub struct Histogram<W> {
+    grid: Vec<u64>,
     /// Per size: the weight and bytes of the requests that first hit there.
     first_hits: Vec<(W, W)>,
 }
 
-impl<'g, W: Copy + Default + AddAssign> Histogram<'g, W> {
+impl<W: Copy + Default + AddAssign> Histogram<W> {
     /// Bins over `grid`, sorted ascending without repeats.
-    pub fn new(grid: &'g [u64]) -> Self {
+    pub fn new(grid: &[u64]) -> Self {
         debug_assert!(grid.windows(2).all(|w| w[0] < w[1]));
         Histogram {
-            grid,
+            grid: grid.to_vec(),
             first_hits: vec![(W::default(), W::default()); grid.len()],
         }
     }

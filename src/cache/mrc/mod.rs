@@ -203,38 +203,109 @@ pub fn log_grid(bottom: u64, top: u64, points: usize) -> Vec<u64> {
 }
 
 /// The LRU curve of `requests` at `grid` (ascending, no repeats), counting
-/// objects or bytes, exact or from a SHARDS sample.
+/// objects or bytes, exact or from a SHARDS sample; the sizes one pass
+/// cannot answer are simulated in parallel.
 pub fn curve(
     requests: &[Request],
     grid: &[u64],
     count_objects: bool,
     sampling: Sampling,
 ) -> Result<Curve, ConfigError> {
-    let mut pass = Pass::new(count_objects, sampling);
-    let points = match sampling {
-        Sampling::All => {
-            let mut hist = Histogram::<u64>::new(grid);
-            for req in requests {
-                pass.exact(req, &mut hist);
-            }
-            pass.exact_points(requests, grid, &hist)
+    let mut builder = CurveBuilder::new(grid, count_objects, sampling);
+    builder.add(requests);
+    let simulated: Vec<CacheStats> = builder
+        .to_simulate()
+        .par_iter()
+        .map(|&size| simulate(requests, size, count_objects))
+        .collect();
+    builder.finish(&simulated)
+}
+
+/// A curve fed batch by batch, for a trace read once as a stream.
+pub struct CurveBuilder {
+    pass: Pass,
+    grid: Vec<u64>,
+    hits: Hits,
+}
+
+/// The histogram of an exact or a sampled pass.
+enum Hits {
+    Exact(Histogram<u64>),
+    Sampled(Histogram<f64>),
+}
+
+impl CurveBuilder {
+    /// A curve at `grid` (ascending, no repeats).
+    pub fn new(grid: &[u64], count_objects: bool, sampling: Sampling) -> Self {
+        CurveBuilder {
+            pass: Pass::new(count_objects, sampling),
+            grid: grid.to_vec(),
+            hits: match sampling {
+                Sampling::All => Hits::Exact(Histogram::new(grid)),
+                Sampling::Rate(_) | Sampling::Keys(_) => Hits::Sampled(Histogram::new(grid)),
+            },
         }
-        Sampling::Rate(_) | Sampling::Keys(_) => {
-            let mut hist = Histogram::<f64>::new(grid);
-            for req in requests {
-                pass.sampled(req, &mut hist);
-            }
-            pass.sampled_points(grid, &hist)?
+    }
+
+    /// The next requests of the trace.
+    pub fn add(&mut self, requests: &[Request]) {
+        match &mut self.hits {
+            Hits::Exact(hist) => requests.iter().for_each(|r| self.pass.exact(r, hist)),
+            Hits::Sampled(hist) => requests.iter().for_each(|r| self.pass.sampled(r, hist)),
         }
-    };
-    Ok(Curve {
-        count_objects,
-        requests: pass.totals.requests,
-        points,
-        rate: pass.sampler.rate(),
-        sampled: pass.sampled,
-        exactness: pass.exactness,
-    })
+    }
+
+    /// The sizes where one exact pass may differ from LRU (see the module
+    /// documentation), ascending: [`CurveBuilder::finish`] takes their
+    /// simulated counts. None when sampling (every point is an estimate).
+    pub fn to_simulate(&self) -> Vec<u64> {
+        match self.hits {
+            Hits::Exact(_) => self
+                .grid
+                .iter()
+                .copied()
+                .filter(|&size| !self.pass.exactness.holds_at(size))
+                .collect(),
+            Hits::Sampled(_) => Vec::new(),
+        }
+    }
+
+    /// The curve, given LRU's counts at each size of
+    /// [`CurveBuilder::to_simulate`], in that order.
+    pub fn finish(self, simulated: &[CacheStats]) -> Result<Curve, ConfigError> {
+        let pass = &self.pass;
+        let points = match &self.hits {
+            Hits::Exact(hist) => {
+                let mut simulated = simulated.iter();
+                self.grid
+                    .iter()
+                    .zip(hist.hits())
+                    .map(|(&size, (hits, hit_bytes))| {
+                        if pass.exactness.holds_at(size) {
+                            let stats = CacheStats {
+                                hits,
+                                hit_bytes,
+                                ..pass.totals
+                            };
+                            point(size, &stats, Method::Stack)
+                        } else {
+                            let stats = simulated.next().expect("a count per size to simulate");
+                            point(size, stats, Method::Simulated)
+                        }
+                    })
+                    .collect()
+            }
+            Hits::Sampled(hist) => pass.sampled_points(&self.grid, hist)?,
+        };
+        Ok(Curve {
+            count_objects: pass.count_objects,
+            requests: pass.totals.requests,
+            points,
+            rate: pass.sampler.rate(),
+            sampled: pass.sampled,
+            exactness: pass.exactness,
+        })
+    }
 }
 
 /// LRU at one size over consecutive slices of a trace, from one pass.
@@ -368,36 +439,6 @@ impl Pass {
         for key in self.dropped.drain(..) {
             self.stack.forget(key);
         }
-    }
-
-    /// The exact points: from the histogram where one pass is exact,
-    /// simulated elsewhere (in parallel).
-    fn exact_points(
-        &self,
-        requests: &[Request],
-        grid: &[u64],
-        hist: &Histogram<u64>,
-    ) -> Vec<Point> {
-        let hits = hist.hits();
-        grid.par_iter()
-            .zip(hits)
-            .map(|(&size, (hits, hit_bytes))| {
-                if self.exactness.holds_at(size) {
-                    let stats = CacheStats {
-                        hits,
-                        hit_bytes,
-                        ..self.totals
-                    };
-                    point(size, &stats, Method::Stack)
-                } else {
-                    point(
-                        size,
-                        &simulate(requests, size, self.count_objects),
-                        Method::Simulated,
-                    )
-                }
-            })
-            .collect()
     }
 
     /// The estimated points of a sample. Each sampled request stands for

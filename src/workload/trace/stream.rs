@@ -113,6 +113,23 @@ impl Stream {
         Ok(())
     }
 
+    /// Starts the trace over for another pass: from the spill, or from
+    /// `reopen` (a new reader of the same file) when nothing was spilled.
+    pub fn rewind(
+        &mut self,
+        reopen: impl FnOnce() -> Result<TraceReader, TraceError>,
+    ) -> Result<(), TraceError> {
+        match &mut self.spill {
+            Some(spill) => {
+                spill.file.seek(SeekFrom::Start(0)).map_err(spill_error)?;
+                spill.read = 0;
+            }
+            None => self.reader = reopen()?,
+        }
+        self.progress = Progress::requests("replaying", self.spill.as_ref().map(|s| s.requests));
+        Ok(())
+    }
+
     /// The distinct objects (counted only when asked for at [`Stream::open`]).
     pub fn working_set(&self) -> WorkingSet {
         self.working_set
