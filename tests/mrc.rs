@@ -8,7 +8,7 @@ mod common;
 use edgesim::cache::mrc::{self, Curve, Method, Sampling};
 use edgesim::cache::{self, Replay};
 use edgesim::engine::stream;
-use edgesim::workload::trace::oracle_general;
+use edgesim::workload::trace::{self, oracle_general};
 use edgesim::workload::{Request, WorkingSet};
 use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
@@ -297,4 +297,50 @@ fn mixed_units_and_bad_rates_are_refused() {
     assert!(err(&["mrc", p, "--size", "10,1KiB"]).contains("one unit"));
     assert!(err(&["mrc", p, "--sample", "2"]).contains("at most 1"));
     assert!(err(&["mrc", p, "--chart", "x.jpg"]).contains(".png or .svg"));
+}
+
+/// `edgesim cache --policy P --size S --ignore-size --json [--sample R]`:
+/// the miss ratio of each (policy, size).
+fn cache_miss_ratios(trace: &std::path::Path, sample: Option<&str>) -> Vec<f64> {
+    let mut args = vec![
+        "cache",
+        trace.to_str().unwrap(),
+        "--policy",
+        "lru,arc,s3fifo,lfu",
+        "--size",
+        "2000,20000",
+        "--ignore-size",
+        "--json",
+    ];
+    args.extend(sample.map(|r| ["--sample", r]).into_iter().flatten());
+    let out = common::edgesim().args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    rows.iter()
+        .map(|r| r["miss_ratio"].as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn miniature_simulations_of_any_policy_come_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.bin");
+    let trace = random_trace(11, 1_000_000, 200_000, 100, 100);
+    trace::write(&path, &trace, &[], trace::OutputFormat::OracleGeneral).unwrap();
+    let exact = cache_miss_ratios(&path, None);
+    // The whole sample is the whole trace.
+    assert_eq!(cache_miss_ratios(&path, Some("100%")), exact);
+    let estimate = cache_miss_ratios(&path, Some("10%"));
+    let errors: Vec<f64> = exact
+        .iter()
+        .zip(&estimate)
+        .map(|(a, b)| (a - b).abs())
+        .collect();
+    let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+    assert!(mean < 0.01, "{errors:?}");
 }

@@ -10,8 +10,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 
+use edgesim::cache::mrc;
 use edgesim::cache::{self, BoxedCache, CapacitySpec, PolicySpec, Replay};
 use edgesim::engine::derive_seed;
+use edgesim::metrics::ratio;
 use edgesim::spec;
 use edgesim::workload::WorkingSet;
 use edgesim::workload::trace::{self, Stream, TraceOptions};
@@ -39,6 +41,12 @@ pub struct CacheArgs {
     /// Seed of randomized policies.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Estimate by miniature simulation: replay only the keys of a SHARDS
+    /// sample at this rate (`1%` or `0.01`), each cache at that share of
+    /// its size. Misses are the sample's miss ratio times the trace's
+    /// requests.
+    #[arg(long)]
+    sample: Option<String>,
     #[command(flatten)]
     opts: TraceOptions,
 }
@@ -49,6 +57,9 @@ struct Row {
     policy: String,
     #[serde(flatten)]
     misses: Misses,
+    /// The key sample's rate, when estimated by miniature simulation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample_rate: Option<f64>,
 }
 
 /// The policies of every `--policy` list, each list split at the commas
@@ -71,7 +82,12 @@ pub fn run(args: CacheArgs) -> Result<()> {
     let needs_next_access = policies.iter().any(|p| p.needs_next_access());
     let reader = trace::open(&args.trace, &args.opts)?;
     let mut stream = Stream::open(reader, needs_working_set, needs_next_access)?;
-    let mut runs = caches(&args, &policies, stream.working_set())?;
+    let sample = args.sample.as_deref().map(Sample::new).transpose()?;
+    if let Some(sample) = sample {
+        let threshold = sample.threshold;
+        stream.keep_only(move |r| mrc::in_sample(r.key, threshold));
+    }
+    let mut runs = caches(&args, &policies, stream.working_set(), sample)?;
     // Threads as RAYON_NUM_THREADS says, else one per core.
     let pool = rayon::ThreadPoolBuilder::new()
         .build()
@@ -92,7 +108,16 @@ pub fn run(args: CacheArgs) -> Result<()> {
             o.requests
         );
     }
-    let rows: Vec<Row> = runs.iter_mut().map(PolicyReplay::row).collect();
+    if let Some(sample) = sample {
+        eprintln!(
+            "{}: estimated by miniature simulation, each cache at {:.4}% of its size on the {:.4}% of keys sampled (SHARDS)",
+            args.trace.display(),
+            sample.rate * 100.0,
+            sample.rate * 100.0
+        );
+    }
+    let seen = stream.seen();
+    let rows: Vec<Row> = runs.iter().map(|run| run.row(sample, seen)).collect();
     if args.json {
         emit(&(serde_json::to_string_pretty(&rows)? + "\n"))
     } else {
@@ -110,20 +135,58 @@ struct PolicyReplay<'a> {
 }
 
 impl PolicyReplay<'_> {
-    fn row(&mut self) -> Row {
+    /// Its counts; from a sample, each sampled miss standing for `1 /
+    /// rate` misses of the whole trace (`seen` requests and bytes), as
+    /// `edgesim mrc` weights a SHARDS sample (SHARDS_adj): dividing by the
+    /// sample's own requests instead is far off whenever the few most
+    /// popular keys fall outside the sample.
+    fn row(&self, sample: Option<Sample>, (requests, bytes): (u64, u64)) -> Row {
         let s = self.state.stats;
+        let (requests, bytes, misses, byte_misses) = match sample {
+            None => (s.requests, s.bytes, s.misses(), s.byte_misses()),
+            Some(sample) => {
+                let scaled =
+                    |n: u64, most: u64| ((n as f64 / sample.rate).round() as u64).min(most);
+                let misses = scaled(s.misses(), requests);
+                (requests, bytes, misses, scaled(s.byte_misses(), bytes))
+            }
+        };
         Row {
             policy: self.spec.to_string(),
             misses: Misses {
                 size: self.capacity,
                 unit: unit_name(self.count_objects),
-                requests: s.requests,
-                misses: s.misses(),
-                miss_ratio: s.miss_ratio(),
-                byte_misses: s.byte_misses(),
-                byte_miss_ratio: s.byte_miss_ratio(),
+                requests,
+                misses,
+                miss_ratio: ratio(misses, requests),
+                byte_misses,
+                byte_miss_ratio: ratio(byte_misses, bytes),
             },
+            sample_rate: sample.map(|s| s.rate),
         }
+    }
+}
+
+/// A fixed-rate sample of the keys, for miniature simulations.
+#[derive(Clone, Copy)]
+struct Sample {
+    threshold: u64,
+    /// The rate the threshold gives (`--sample`, rounded to 1/2^24).
+    rate: f64,
+}
+
+impl Sample {
+    fn new(text: &str) -> Result<Self> {
+        let threshold = mrc::threshold_of(mrc::parse_rate(text).context("--sample")?);
+        Ok(Sample {
+            threshold,
+            rate: threshold as f64 / mrc::MODULUS as f64,
+        })
+    }
+
+    /// A cache `capacity` scaled to the sample: at least one unit.
+    fn scale(&self, capacity: u64) -> u64 {
+        ((capacity as f64 * self.rate).round() as u64).max(1)
     }
 }
 
@@ -132,14 +195,16 @@ fn caches<'a>(
     args: &CacheArgs,
     policies: &'a [PolicySpec],
     working_set: WorkingSet,
+    sample: Option<Sample>,
 ) -> Result<Vec<PolicyReplay<'a>>> {
     let mut runs = Vec::new();
     for spec in policies {
         for size in &args.size {
             let (capacity, count_objects) = size.resolve(working_set, args.ignore_size)?;
             let seed = derive_seed(args.seed, &spec.to_string());
-            let cache = cache::build(spec, capacity, count_objects, seed)
-                .with_context(|| format!("policy {spec} at size {capacity}"))?;
+            let scaled = sample.map_or(capacity, |s| s.scale(capacity));
+            let cache = cache::build(spec, scaled, count_objects, seed)
+                .with_context(|| format!("policy {spec} at size {scaled}"))?;
             runs.push(PolicyReplay {
                 spec,
                 capacity,

@@ -37,7 +37,7 @@ mod stack;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use shards::Sampling;
+pub use shards::{MODULUS, Sampling, in_sample, parse_rate, threshold_of};
 
 use super::blocks::OneQueue;
 use super::policies::Lru;

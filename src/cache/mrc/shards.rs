@@ -35,23 +35,28 @@ pub enum Sampling {
 }
 
 impl Sampling {
-    /// A fixed rate written as a share, `0.01`, or a percentage, `1%`:
-    /// above 0 and at most 1.
+    /// A fixed rate written as a share, `0.01`, or a percentage, `1%`.
     pub fn rate(text: &str) -> Result<Sampling, ConfigError> {
-        let rate = if text.trim().ends_with('%') {
-            parse_percent(text)?
-        } else {
-            text.trim().parse::<f64>().map_err(|_| {
-                format!("a sampling rate is a share such as 0.01 or 1%, found {text:?}")
-            })?
-        };
-        if !(rate > 0.0 && rate <= 1.0) {
-            return Err(
-                format!("a sampling rate is above 0 and at most 1 (100%), found {text:?}").into(),
-            );
-        }
-        Ok(Sampling::Rate(rate))
+        parse_rate(text).map(Sampling::Rate)
     }
+}
+
+/// A sampling rate written as a share, `0.01`, or a percentage, `1%`:
+/// above 0 and at most 1.
+pub fn parse_rate(text: &str) -> Result<f64, ConfigError> {
+    let rate = if text.trim().ends_with('%') {
+        parse_percent(text)?
+    } else {
+        text.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("a sampling rate is a share such as 0.01 or 1%, found {text:?}"))?
+    };
+    if !(rate > 0.0 && rate <= 1.0) {
+        return Err(
+            format!("a sampling rate is above 0 and at most 1 (100%), found {text:?}").into(),
+        );
+    }
+    Ok(rate)
 }
 
 /// The key's place in `0..MODULUS`: a fixed mixer, so samples are the same
@@ -59,6 +64,19 @@ impl Sampling {
 #[inline]
 fn spot(key: u64) -> u64 {
     mix64(key) % MODULUS
+}
+
+/// The threshold `T` of a fixed `rate`: at least one spot, at most all.
+pub fn threshold_of(rate: f64) -> u64 {
+    ((rate * MODULUS as f64).round() as u64).clamp(1, MODULUS)
+}
+
+/// Whether `key` is in the fixed-rate sample of threshold `T` (the keys a
+/// [`Sampler`] at that rate tracks): what a miniature simulation of any
+/// policy replays (Waldspurger et al., ATC 2017).
+#[inline]
+pub fn in_sample(key: u64, threshold: u64) -> bool {
+    spot(key) < threshold
 }
 
 /// Decides which requests are sampled and at what rate.
@@ -76,7 +94,7 @@ impl Sampler {
                 limit: None,
             },
             Sampling::Rate(rate) => Sampler {
-                threshold: ((rate * MODULUS as f64).round() as u64).clamp(1, MODULUS),
+                threshold: threshold_of(rate),
                 limit: None,
             },
             Sampling::Keys(n) => Sampler {
@@ -98,10 +116,10 @@ impl Sampler {
         if self.threshold == MODULUS && self.limit.is_none() {
             return true;
         }
-        let spot = spot(key);
-        if spot >= self.threshold {
+        if !in_sample(key, self.threshold) {
             return false;
         }
+        let spot = spot(key);
         if let Some((most, tracked)) = &mut self.limit
             && new_key
         {

@@ -31,6 +31,9 @@ pub const SHARED: usize = 1 << 18;
 /// Requests the backward pass reads and rewrites at a time (2.5 MiB).
 const CHUNK: usize = 1 << 16;
 
+/// Which requests a stream hands out.
+type Keep = Box<dyn Fn(&Request) -> bool>;
+
 /// A trace read once, front to back, in batches.
 pub struct Stream {
     reader: TraceReader,
@@ -38,6 +41,10 @@ pub struct Stream {
     spill: Option<Spill>,
     working_set: WorkingSet,
     progress: Progress,
+    /// Which requests to hand out, when not all (a sample of the keys).
+    keep: Option<Keep>,
+    /// Requests and bytes read so far, kept or not.
+    seen: (u64, u64),
 }
 
 impl Stream {
@@ -66,6 +73,8 @@ impl Stream {
             reader,
             spill,
             progress: Progress::requests("replaying", total),
+            keep: None,
+            seen: (0, 0),
         })
     }
 
@@ -76,10 +85,26 @@ impl Stream {
             None => self.reader.next_batch(out)?,
         };
         self.progress.inc_by(out.len() as u64);
+        self.seen.0 += out.len() as u64;
+        self.seen.1 += out.iter().map(|r| r.size as u64).sum::<u64>();
+        if let Some(keep) = &self.keep {
+            out.retain(|r| keep(r));
+        }
         if !more {
             self.progress.finish();
         }
         Ok(more)
+    }
+
+    /// From here on, hands out only the requests `keep` accepts (a sample
+    /// of the keys, say); [`Stream::seen`] still counts every request.
+    pub fn keep_only(&mut self, keep: impl Fn(&Request) -> bool + 'static) {
+        self.keep = Some(Box::new(keep));
+    }
+
+    /// The requests and bytes read so far, kept or not.
+    pub fn seen(&self) -> (u64, u64) {
+        self.seen
     }
 
     /// Hands the trace to each of `runs`, [`SHARED`] requests at a time, in
@@ -127,6 +152,7 @@ impl Stream {
             None => self.reader = reopen()?,
         }
         self.progress = Progress::requests("replaying", self.spill.as_ref().map(|s| s.requests));
+        self.seen = (0, 0);
         Ok(())
     }
 
