@@ -118,8 +118,15 @@ impl Stream {
         runs: &mut [T],
         replay: impl Fn(&mut T, &[Request]) + Sync,
     ) -> Result<(), TraceError> {
-        let mut shared = Vec::with_capacity(SHARED);
         let mut batch = Vec::with_capacity(BATCH);
+        if let [run] = runs {
+            // No turns to take: each batch as it comes.
+            while self.next_batch(&mut batch)? {
+                replay(run, &batch);
+            }
+            return Ok(());
+        }
+        let mut shared = Vec::with_capacity(SHARED);
         let mut more = true;
         while more {
             shared.clear();
@@ -130,10 +137,7 @@ impl Stream {
                 }
                 shared.extend_from_slice(&batch);
             }
-            match runs {
-                [run] => replay(run, &shared),
-                _ => pool.install(|| runs.par_iter_mut().for_each(|run| replay(run, &shared))),
-            }
+            pool.install(|| runs.par_iter_mut().for_each(|run| replay(run, &shared)));
         }
         Ok(())
     }
