@@ -132,14 +132,28 @@ fn bare_lru(path: &Path) -> (f64, f64) {
     (requests as f64 / secs, misses as f64 / requests as f64)
 }
 
-/// libCacheSim's requests/s on this workload (from issue 3).
+/// libCacheSim's requests/s on this workload: 20 M requests over its
+/// `cachesim` whole-process median time, built as its README recommends
+/// (Release, tcmalloc, transparent huge pages on madvise), on this project's
+/// 2-core VM, 2026-12-01 (docs/policies.md, "Side by side with libCacheSim").
 fn libcachesim(policy: &str) -> Option<f64> {
     Some(match policy {
-        "lru" => 4.65e6,
-        "fifo" => 5.87e6,
-        "sieve" => 7.35e6,
-        "arc" => 4.46e6,
-        "s3fifo" => 2.73e6,
+        "lru" => 5.62e6,
+        "fifo" => 5.57e6,
+        "sieve" => 7.94e6,
+        "arc" => 4.77e6,
+        "s3fifo" => 3.11e6,
+        "clock" => 6.97e6,
+        "slru" => 4.23e6,
+        "2q" => 3.51e6,
+        "lirs" => 2.58e6,
+        "wtinylfu" => 2.71e6,
+        "lfu" => 3.13e6,
+        "lfuda" => 2.13e6,
+        "gdsf" => 1.27e6,
+        "hyperbolic" => 2.06e6,
+        "random" => 8.81e6,
+        "belady" => 2.81e6,
         _ => return None,
     })
 }
@@ -183,8 +197,8 @@ fn main() {
          steady on a noisy host where rates swing by 30%"
     );
     println!(
-        "x libCS: against libCacheSim's rates in issue 3 (measured on a quiet machine); \
-         on a busy machine x bare is the fairer figure (libCacheSim's LRU ran at 1/7.9 of a bare loop)"
+        "x libCS: against libCacheSim's cachesim measured side by side on this VM (docs/policies.md); \
+         on a busy machine x bare is the fairer figure"
     );
     println!(
         "{:<12} {:>10} {:>10} {:>10} {:>9} {:>9} {:>10}",
