@@ -43,8 +43,7 @@ pub struct CacheArgs {
     seed: u64,
     /// Estimate by miniature simulation: replay only the keys of a SHARDS
     /// sample at this rate (`1%` or `0.01`), each cache at that share of
-    /// its size. Misses are the sample's miss ratio times the trace's
-    /// requests.
+    /// its size; each sampled miss counts for 1/RATE misses of the trace.
     #[arg(long)]
     sample: Option<String>,
     #[command(flatten)]
@@ -109,11 +108,11 @@ pub fn run(args: CacheArgs) -> Result<()> {
         );
     }
     if let Some(sample) = sample {
+        let percent = format!("{:.4}", sample.rate * 100.0);
         eprintln!(
-            "{}: estimated by miniature simulation, each cache at {:.4}% of its size on the {:.4}% of keys sampled (SHARDS)",
+            "{}: estimated by miniature simulation: the {}% of keys in a SHARDS sample, through each cache scaled to that share of its size",
             args.trace.display(),
-            sample.rate * 100.0,
-            sample.rate * 100.0
+            percent.trim_end_matches('0').trim_end_matches('.')
         );
     }
     let seen = stream.seen();
