@@ -18,6 +18,11 @@ pub enum CapacitySpec {
 }
 
 impl CapacitySpec {
+    /// Whether resolving needs the working set (a share of it).
+    pub fn needs_working_set(&self) -> bool {
+        matches!(self, CapacitySpec::Fraction(_))
+    }
+
     /// The capacity in units and whether those units are objects.
     pub fn resolve(&self, ws: WorkingSet, ignore_size: bool) -> Result<(u64, bool), ConfigError> {
         match *self {

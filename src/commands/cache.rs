@@ -74,10 +74,7 @@ pub fn run(args: CacheArgs) -> Result<()> {
     for spec in &policies {
         spec.validate()?;
     }
-    let needs_working_set = args
-        .size
-        .iter()
-        .any(|s| matches!(s, CapacitySpec::Fraction(_)));
+    let needs_working_set = args.size.iter().any(CapacitySpec::needs_working_set);
     let needs_next_access = policies.iter().any(|p| p.needs_next_access());
     let reader = trace::open(&args.trace, &args.opts)?;
     let mut stream = Stream::open(reader, needs_working_set, needs_next_access)?;

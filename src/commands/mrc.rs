@@ -71,11 +71,8 @@ pub fn run(args: MrcArgs) -> Result<()> {
             refuse_overwrite(&args.trace, output, flag)?;
         }
     }
-    let needs_working_set = args.size.is_empty()
-        || args
-            .size
-            .iter()
-            .any(|s| matches!(s, CapacitySpec::Fraction(_)));
+    let needs_working_set =
+        args.size.is_empty() || args.size.iter().any(CapacitySpec::needs_working_set);
     // Sizes one pass cannot answer take a second pass, which a pipe cannot
     // give: it is spilled to be read again.
     let pipe = !std::fs::metadata(&args.trace).is_ok_and(|m| m.is_file());

@@ -22,6 +22,11 @@ impl<W: Copy + Default + AddAssign> Histogram<W> {
         }
     }
 
+    /// The sizes it bins over.
+    pub fn grid(&self) -> &[u64] {
+        &self.grid
+    }
+
     /// Counts a reuse at `distance` (already scaled) of `weight` and `bytes`.
     #[inline]
     pub fn add(&mut self, distance: u64, weight: W, bytes: W) {

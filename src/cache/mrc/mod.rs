@@ -224,7 +224,6 @@ pub fn curve(
 /// A curve fed batch by batch, for a trace read once as a stream.
 pub struct CurveBuilder {
     pass: Pass,
-    grid: Vec<u64>,
     hits: Hits,
 }
 
@@ -239,7 +238,6 @@ impl CurveBuilder {
     pub fn new(grid: &[u64], count_objects: bool, sampling: Sampling) -> Self {
         CurveBuilder {
             pass: Pass::new(count_objects, sampling),
-            grid: grid.to_vec(),
             hits: match sampling {
                 Sampling::All => Hits::Exact(Histogram::new(grid)),
                 Sampling::Rate(_) | Sampling::Keys(_) => Hits::Sampled(Histogram::new(grid)),
@@ -259,9 +257,9 @@ impl CurveBuilder {
     /// documentation), ascending: [`CurveBuilder::finish`] takes their
     /// simulated counts. None when sampling (every point is an estimate).
     pub fn to_simulate(&self) -> Vec<u64> {
-        match self.hits {
-            Hits::Exact(_) => self
-                .grid
+        match &self.hits {
+            Hits::Exact(hist) => hist
+                .grid()
                 .iter()
                 .copied()
                 .filter(|&size| !self.pass.exactness.holds_at(size))
@@ -277,7 +275,7 @@ impl CurveBuilder {
         let points = match &self.hits {
             Hits::Exact(hist) => {
                 let mut simulated = simulated.iter();
-                self.grid
+                hist.grid()
                     .iter()
                     .zip(hist.hits())
                     .map(|(&size, (hits, hit_bytes))| {
@@ -295,7 +293,7 @@ impl CurveBuilder {
                     })
                     .collect()
             }
-            Hits::Sampled(hist) => pass.sampled_points(&self.grid, hist)?,
+            Hits::Sampled(hist) => pass.sampled_points(hist)?,
         };
         Ok(Curve {
             count_objects: pass.count_objects,
@@ -449,11 +447,7 @@ impl Pass {
     /// size to the first bucket; dividing by the sample's own weight
     /// instead is far off whenever the few most popular keys (most of the
     /// hits) fall outside the sample.
-    fn sampled_points(
-        &self,
-        grid: &[u64],
-        hist: &Histogram<f64>,
-    ) -> Result<Vec<Point>, ConfigError> {
+    fn sampled_points(&self, hist: &Histogram<f64>) -> Result<Vec<Point>, ConfigError> {
         if self.sampled == 0 {
             return Err(format!(
                 "no request of the {} was sampled: raise the sampling rate",
@@ -466,7 +460,8 @@ impl Pass {
             0 => 0.0,
             w => (part / w as f64).clamp(0.0, 1.0),
         };
-        Ok(grid
+        Ok(hist
+            .grid()
             .iter()
             .zip(hist.hits())
             .map(|(&size, (hits, hit_bytes))| {

@@ -39,11 +39,10 @@ pub struct Stream {
     reader: TraceReader,
     /// The spilled trace, when the replay needed all of it first.
     spill: Option<Spill>,
-    working_set: WorkingSet,
     progress: Progress,
     /// Which requests to hand out, when not all (a sample of the keys).
     keep: Option<Keep>,
-    /// Requests and bytes read so far, kept or not.
+    /// Requests and bytes read while `keep` filters, kept or not.
     seen: (u64, u64),
 }
 
@@ -58,18 +57,12 @@ impl Stream {
     ) -> Result<Self, TraceError> {
         let annotate = next_access && !reader.carries_next_access();
         let spill = if working_set || annotate {
-            Some(Spill::write(&mut reader, annotate).map_err(|e| match e {
-                SpillOrTrace::Spill(e) => spill_error(e),
-                SpillOrTrace::Trace(e) => e,
-            })?)
+            Some(Spill::write(&mut reader, annotate)?)
         } else {
             None
         };
         let total = spill.as_ref().map(|s| s.requests);
         Ok(Stream {
-            working_set: spill
-                .as_ref()
-                .map_or_else(WorkingSet::default, |s| s.working_set),
             reader,
             spill,
             progress: Progress::requests("replaying", total),
@@ -85,9 +78,10 @@ impl Stream {
             None => self.reader.next_batch(out)?,
         };
         self.progress.inc_by(out.len() as u64);
-        self.seen.0 += out.len() as u64;
-        self.seen.1 += out.iter().map(|r| r.size as u64).sum::<u64>();
+        // Counted only where a filter hides requests from the runs.
         if let Some(keep) = &self.keep {
+            self.seen.0 += out.len() as u64;
+            self.seen.1 += out.iter().map(|r| r.size as u64).sum::<u64>();
             out.retain(|r| keep(r));
         }
         if !more {
@@ -97,12 +91,13 @@ impl Stream {
     }
 
     /// From here on, hands out only the requests `keep` accepts (a sample
-    /// of the keys, say); [`Stream::seen`] still counts every request.
+    /// of the keys, say); [`Stream::seen`] counts every request read while
+    /// it filters.
     pub fn keep_only(&mut self, keep: impl Fn(&Request) -> bool + 'static) {
         self.keep = Some(Box::new(keep));
     }
 
-    /// The requests and bytes read so far, kept or not.
+    /// The requests and bytes read since [`Stream::keep_only`], kept or not.
     pub fn seen(&self) -> (u64, u64) {
         self.seen
     }
@@ -149,10 +144,7 @@ impl Stream {
         reopen: impl FnOnce() -> Result<TraceReader, TraceError>,
     ) -> Result<(), TraceError> {
         match &mut self.spill {
-            Some(spill) => {
-                spill.file.seek(SeekFrom::Start(0)).map_err(spill_error)?;
-                spill.read = 0;
-            }
+            Some(spill) => spill.rewind().map_err(spill_error)?,
             None => self.reader = reopen()?,
         }
         self.progress = Progress::requests("replaying", self.spill.as_ref().map(|s| s.requests));
@@ -162,7 +154,9 @@ impl Stream {
 
     /// The distinct objects (counted only when asked for at [`Stream::open`]).
     pub fn working_set(&self) -> WorkingSet {
-        self.working_set
+        self.spill
+            .as_ref()
+            .map_or_else(WorkingSet::default, |s| s.working_set)
     }
 
     pub fn skipped(&self) -> &Skipped {
@@ -195,33 +189,42 @@ struct Spill {
 impl Spill {
     /// Decodes the rest of `reader` into a new spill, filling in next
     /// accesses when `annotate`.
-    fn write(reader: &mut TraceReader, annotate: bool) -> Result<Self, SpillOrTrace> {
+    fn write(reader: &mut TraceReader, annotate: bool) -> Result<Self, TraceError> {
         let progress = Progress::requests("reading", None);
-        let mut out = BufWriter::with_capacity(1 << 20, tempfile::tempfile()?);
+        let file = tempfile::tempfile().map_err(spill_error)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut tally = WorkingSetTally::default();
         let mut batch = Vec::with_capacity(BATCH);
         let mut requests = 0;
         while reader.next_batch(&mut batch)? {
             tally.add(&batch);
             for req in &batch {
-                out.write_all(&encode(req))?;
+                out.write_all(&encode(req)).map_err(spill_error)?;
             }
             requests += batch.len() as u64;
             progress.inc_by(batch.len() as u64);
         }
         progress.finish();
-        let mut file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let mut file = out.into_inner().map_err(|e| spill_error(e.into_error()))?;
         if annotate {
-            write_next_accesses(&mut file, requests)?;
+            write_next_accesses(&mut file, requests).map_err(spill_error)?;
         }
-        file.seek(SeekFrom::Start(0))?;
-        Ok(Spill {
+        let mut spill = Spill {
             file: BufReader::with_capacity(1 << 20, file),
             requests,
             read: 0,
             working_set: tally.finish(),
             bytes: vec![0; BATCH * RECORD],
-        })
+        };
+        spill.rewind().map_err(spill_error)?;
+        Ok(spill)
+    }
+
+    /// Back to the first request.
+    fn rewind(&mut self) -> io::Result<()> {
+        self.file.seek(SeekFrom::Start(0))?;
+        self.read = 0;
+        Ok(())
     }
 
     fn next_batch(&mut self, out: &mut Vec<Request>) -> io::Result<bool> {
@@ -256,24 +259,6 @@ fn write_next_accesses(file: &mut File, requests: u64) -> io::Result<()> {
         end = start;
     }
     Ok(())
-}
-
-/// A spill's failure: its own file, or the trace being read into it.
-enum SpillOrTrace {
-    Spill(io::Error),
-    Trace(TraceError),
-}
-
-impl From<io::Error> for SpillOrTrace {
-    fn from(e: io::Error) -> Self {
-        SpillOrTrace::Spill(e)
-    }
-}
-
-impl From<TraceError> for SpillOrTrace {
-    fn from(e: TraceError) -> Self {
-        SpillOrTrace::Trace(e)
-    }
 }
 
 fn encode(req: &Request) -> [u8; RECORD] {
