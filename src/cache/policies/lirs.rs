@@ -56,7 +56,7 @@ impl Stack {
     }
 
     fn key(&self, slot: u32) -> u64 {
-        self.slab.node(slot).key
+        self.slab.node(slot).key()
     }
 
     fn raise(&mut self, slot: u32) {

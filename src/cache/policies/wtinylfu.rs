@@ -135,7 +135,7 @@ impl WTinyLfu {
     }
 
     fn estimate(&self, lists: &Lists<Self>, slot: u32) -> u32 {
-        self.sketch.estimate(lists.slab.node(slot).key)
+        self.sketch.estimate(lists.slab.node(slot).key())
     }
 
     /// Offers the window's tail to main.

@@ -16,15 +16,24 @@ use super::index::{SlotIndex, prefetch_line};
 /// "No node": the end of a list.
 pub const NIL: u32 = u32::MAX;
 
-/// One cached object (or ghost) and its list links.
+/// One cached object (or ghost) and its list links: 20 bytes before
+/// `data`, because the key is kept as two 4-byte halves (a `u64` field
+/// would align the node to 8 and pad LRU's to 24).
 #[derive(Debug, Clone)]
 pub struct Node<T> {
-    pub key: u64,
+    key: [u32; 2],
     pub size: u32,
     prev: u32,
     next: u32,
     /// Per-policy state: a visited bit, a frequency, a segment number...
     pub data: T,
+}
+
+impl<T> Node<T> {
+    #[inline]
+    pub fn key(&self) -> u64 {
+        u64::from(self.key[0]) | u64::from(self.key[1]) << 32
+    }
 }
 
 /// A doubly linked list of slab nodes, with its length; a [`SizedList`]
@@ -125,7 +134,7 @@ impl<T, const SIZED: bool> Slab<T, SIZED> {
     pub fn find(&self, key: u64) -> Option<u32> {
         let nodes = &self.nodes;
         self.index
-            .find(self.hash(key), |i| nodes[i as usize].key == key)
+            .find(self.hash(key), |i| nodes[i as usize].key() == key)
     }
 
     /// [`crate::cache::Cache::prefetch`]; `nearest` is `None` for a policy whose
@@ -163,7 +172,7 @@ impl<T, const SIZED: bool> Slab<T, SIZED> {
             return;
         }
         let node = &self.nodes[slot as usize];
-        self.index.prefetch(self.hash(node.key));
+        self.index.prefetch(self.hash(node.key()));
         if node.prev != NIL {
             prefetch_line(&self.nodes[node.prev as usize]);
         }
@@ -172,7 +181,7 @@ impl<T, const SIZED: bool> Slab<T, SIZED> {
     /// Adds a node for `key` (which must not be present), unlinked.
     pub fn insert(&mut self, key: u64, size: u32, data: T) -> u32 {
         let node = Node {
-            key,
+            key: [key as u32, (key >> 32) as u32],
             size,
             prev: NIL,
             next: NIL,
@@ -192,7 +201,7 @@ impl<T, const SIZED: bool> Slab<T, SIZED> {
         }
         let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.index.insert(hasher.hash_one(key), slot, |i| {
-            hasher.hash_one(nodes[i as usize].key)
+            hasher.hash_one(nodes[i as usize].key())
         });
         slot
     }
@@ -202,7 +211,7 @@ impl<T, const SIZED: bool> Slab<T, SIZED> {
         if SIZED {
             self.bytes -= self.nodes[slot as usize].size as u64;
         }
-        let hash = self.hash(self.nodes[slot as usize].key);
+        let hash = self.hash(self.nodes[slot as usize].key());
         self.index.remove(hash, slot);
         self.nodes[slot as usize].next = self.free;
         self.free = slot;
@@ -336,7 +345,7 @@ mod tests {
         let mut out = vec![];
         let mut cur = list.head();
         while let Some(s) = cur {
-            out.push(slab.node(s).key);
+            out.push(slab.node(s).key());
             cur = slab.next(s);
         }
         out
