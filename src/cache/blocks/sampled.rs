@@ -5,6 +5,7 @@
 
 use super::Policy;
 use crate::cache::structures::Slab;
+use crate::cache::structures::room::{self, initial};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
@@ -30,6 +31,8 @@ pub struct Sampled<S: Sampler> {
     slab: Slab<u32>,
     /// The cached slots, densely.
     slots: Vec<u32>,
+    /// Objects the cache was made for.
+    planned: usize,
     capacity: u64,
     sampler: S,
 }
@@ -39,7 +42,8 @@ impl<S: Sampler> Sampled<S> {
     pub fn new(capacity: u64, sampler: S, expected_objects: usize) -> Self {
         Sampled {
             slab: Slab::with_capacity(expected_objects),
-            slots: Vec::with_capacity(expected_objects),
+            slots: Vec::with_capacity(initial(expected_objects)),
+            planned: expected_objects,
             capacity,
             sampler,
         }
@@ -84,7 +88,7 @@ impl<S: Sampler> Policy for Sampled<S> {
             self.drop_slot(victim);
         }
         let slot = self.slab.insert(req.key, req.size, self.slots.len() as u32);
-        self.slots.push(slot);
+        room::push(&mut self.slots, slot, self.planned);
         self.sampler.inserted(slot);
         false
     }

@@ -8,6 +8,7 @@
 use rand::distr::{Distribution, Uniform};
 
 use crate::cache::blocks::{Sampled, Sampler};
+use crate::cache::structures::room::{self, initial};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::{RngStream, stream};
 use crate::error::ConfigError;
@@ -16,6 +17,8 @@ use crate::error::ConfigError;
 pub struct Hyperbolic {
     /// Per slot: (hit count, request number at insertion).
     state: Vec<(u32, u64)>,
+    /// Objects the cache was made for.
+    planned: usize,
     rng: RngStream,
     samples: u32,
     /// Requests seen.
@@ -26,7 +29,8 @@ impl Hyperbolic {
     pub(crate) fn build(ctx: &PolicyCtx) -> Result<BoxedCache, ConfigError> {
         let samples = ctx.params.int("samples")? as u32;
         let sampler = Hyperbolic {
-            state: Vec::with_capacity(ctx.expected_objects()),
+            state: Vec::with_capacity(initial(ctx.expected_objects())),
+            planned: ctx.expected_objects(),
             rng: stream(ctx.seed, "hyperbolic-sampling"),
             samples,
             clock: 0,
@@ -47,7 +51,7 @@ impl Sampler for Hyperbolic {
     fn inserted(&mut self, slot: u32) {
         let slot = slot as usize;
         if slot >= self.state.len() {
-            self.state.resize(slot + 1, (0, 0));
+            room::resize(&mut self.state, slot + 1, (0, 0), self.planned);
         }
         self.state[slot] = (1, self.clock);
     }

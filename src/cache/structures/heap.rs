@@ -2,6 +2,8 @@
 //! (Belady, GDSF, LFU-DA): any slot's key can be changed or removed in O(log n),
 //! and after warm-up no operation allocates.
 
+use super::room::{self, initial};
+
 const ABSENT: u32 = u32::MAX;
 
 pub struct Heap<K> {
@@ -9,22 +11,27 @@ pub struct Heap<K> {
     items: Vec<(K, u32)>,
     /// Index in `items` of each slot, or ABSENT.
     pos: Vec<u32>,
+    /// Entries the heap was made for.
+    planned: usize,
 }
 
 impl<K: Ord + Copy> Heap<K> {
+    /// A heap planned for `n` entries, grown to them as they come
+    /// ([`super::room`]).
     pub fn with_capacity(n: usize) -> Self {
         Heap {
-            items: Vec::with_capacity(n),
-            pos: Vec::with_capacity(n),
+            items: Vec::with_capacity(initial(n)),
+            pos: Vec::with_capacity(initial(n)),
+            planned: n,
         }
     }
 
     /// Adds `slot` (not present) with `key`.
     pub fn push(&mut self, slot: u32, key: K) {
         if slot as usize >= self.pos.len() {
-            self.pos.resize(slot as usize + 1, ABSENT);
+            room::resize(&mut self.pos, slot as usize + 1, ABSENT, self.planned);
         }
-        self.items.push((key, slot));
+        room::push(&mut self.items, (key, slot), self.planned);
         self.place(self.items.len() - 1);
         self.sift_up(self.items.len() - 1);
     }
