@@ -26,7 +26,8 @@ use crate::workload::Request;
 /// popularity rank).
 const KEY_BYTES: f64 = 16.0;
 /// Bytes per cached object in a policy: an index entry and a list node,
-/// rounded up (measured policies use 40 to 90, see tests/cache_memory.rs).
+/// rounded up (measured policies use 29 to 70 when full, LIRS up to 119,
+/// see docs/policies.md).
 const CACHE_ENTRY_BYTES: f64 = 100.0;
 /// Bytes of one run's result (counters, ten batches, percentiles, a few
 /// windows); runs with long time series hold more.
