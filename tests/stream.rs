@@ -159,3 +159,60 @@ fn straight_from_the_decoder_gives_the_in_memory_counts() {
         }
     }
 }
+
+/// One run replays on a thread of its own while the stream decodes ahead
+/// (`Stream::replay_one`): the same counts, through the spill or straight
+/// from the decoder, with a filter that leaves most batches empty, and an
+/// error part-way through returned rather than hanging.
+#[test]
+fn a_single_run_replayed_beside_the_decoder_gives_the_in_memory_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    let mut requests = random_trace(3, 100_000);
+    trace::write(&path, &requests, &[], OutputFormat::Csv).unwrap();
+    for (policy, size, spill) in [("lru", "5000", false), ("belady", "10%", true)] {
+        let (expected, _) = in_memory(&path, &[policy], &[size]);
+        let (got, _) = streamed(&path, &[policy], &[size], spill, 1);
+        assert_eq!(got, expected, "{policy} at {size}");
+    }
+
+    // 1,000 requests in every 40,000: most 8,192-request batches keep none.
+    let kept = |r: &Request| r.time % 40_000_000_000 < 1_000_000_000;
+    let mut expected = runs(&["arc"], &["300"], WorkingSet::default());
+    let filtered: Vec<Request> = requests.iter().filter(|r| kept(r)).cloned().collect();
+    let (cache, state) = &mut expected[0];
+    cache.replay_dyn(&filtered, state);
+    let mut stream = Stream::open(
+        trace::open(&path, &TraceOptions::default()).unwrap(),
+        false,
+        false,
+    )
+    .unwrap();
+    stream.keep_only(kept);
+    let mut got = runs(&["arc"], &["300"], WorkingSet::default());
+    let pool = rayon::ThreadPoolBuilder::new().build().unwrap();
+    stream
+        .replay_each(&pool, &mut got, |(cache, state), batch| {
+            cache.replay_dyn(batch, state)
+        })
+        .unwrap();
+    assert_eq!(counts(got), counts(expected));
+    assert_eq!(stream.seen().0, 100_000);
+
+    // A time past the simulated clock's range, after several batches.
+    requests[60_000].time = u64::MAX / 2;
+    trace::write(&path, &requests, &[], OutputFormat::Csv).unwrap();
+    let mut stream = Stream::open(
+        trace::open(&path, &TraceOptions::default()).unwrap(),
+        false,
+        false,
+    )
+    .unwrap();
+    let mut run = runs(&["lru"], &["300"], WorkingSet::default());
+    let error = stream
+        .replay_each(&pool, &mut run, |(cache, state), batch| {
+            cache.replay_dyn(batch, state)
+        })
+        .unwrap_err();
+    assert!(error.to_string().contains("request 60001"), "{error}");
+}

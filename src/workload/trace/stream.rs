@@ -13,6 +13,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::sync::mpsc;
 
 use rayon::prelude::*;
 
@@ -27,6 +28,9 @@ pub const RECORD: usize = 40;
 /// state stays in the CPU caches for a while before the next run's evicts
 /// it, when the runs take turns on a core.
 pub const SHARED: usize = 1 << 18;
+
+/// Batches decoded ahead of a single run's replay, or being replayed.
+const IN_FLIGHT: usize = 3;
 
 /// Requests the backward pass reads and rewrites at a time (2.5 MiB).
 const CHUNK: usize = 1 << 16;
@@ -113,14 +117,10 @@ impl Stream {
         runs: &mut [T],
         replay: impl Fn(&mut T, &[Request]) + Sync,
     ) -> Result<(), TraceError> {
-        let mut batch = Vec::with_capacity(BATCH);
         if let [run] = runs {
-            // No turns to take: each batch as it comes.
-            while self.next_batch(&mut batch)? {
-                replay(run, &batch);
-            }
-            return Ok(());
+            return self.replay_one(run, replay);
         }
+        let mut batch = Vec::with_capacity(BATCH);
         let mut shared = Vec::with_capacity(SHARED);
         let mut more = true;
         while more {
@@ -135,6 +135,55 @@ impl Stream {
             pool.install(|| runs.par_iter_mut().for_each(|run| replay(run, &shared)));
         }
         Ok(())
+    }
+
+    /// One run has no turns to take: it replays each batch as it comes, on
+    /// a thread of its own while this one decodes the next, so decoding
+    /// costs no time when a core is free. The batches go round between the
+    /// two threads ([`IN_FLIGHT`] of them), in order.
+    fn replay_one<T: Send>(
+        &mut self,
+        run: &mut T,
+        replay: impl Fn(&mut T, &[Request]) + Sync,
+    ) -> Result<(), TraceError> {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Request>>(IN_FLIGHT);
+        let (empty_tx, empty_rx) = mpsc::sync_channel::<Vec<Request>>(IN_FLIGHT);
+        for _ in 0..IN_FLIGHT {
+            empty_tx.send(Vec::with_capacity(BATCH)).expect("room");
+        }
+        let replay = &replay;
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for batch in full_rx {
+                    replay(run, &batch);
+                    // The decoder may be gone (an error): nothing to hand back.
+                    let _ = empty_tx.send(batch);
+                }
+            });
+            // Owned here, so that leaving (at the end, or on an error)
+            // closes the channel and the replay thread finishes what it
+            // was given. A panic there closes `empty_rx` and shows at the
+            // scope's end.
+            let full_tx = full_tx;
+            let mut more = true;
+            while more {
+                let Ok(mut batch) = empty_rx.recv() else {
+                    break;
+                };
+                // A filter can leave a batch empty: decode on into it, as a
+                // batch lost here would never come round again.
+                loop {
+                    more = self.next_batch(&mut batch)?;
+                    if !more || !batch.is_empty() {
+                        break;
+                    }
+                }
+                if !batch.is_empty() && full_tx.send(batch).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Starts the trace over for another pass: from the spill, or from
