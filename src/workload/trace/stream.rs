@@ -75,23 +75,30 @@ impl Stream {
         })
     }
 
-    /// Refills `out` with the next batch; false at the end of the trace.
+    /// Refills `out` with the next batch; false, and `out` empty, at the end
+    /// of the trace. A batch is never empty before the end: where a filter
+    /// hides all of one, the next is read.
     pub fn next_batch(&mut self, out: &mut Vec<Request>) -> Result<bool, TraceError> {
-        let more = match &mut self.spill {
-            Some(spill) => spill.next_batch(out).map_err(spill_error)?,
-            None => self.reader.next_batch(out)?,
-        };
-        self.progress.inc_by(out.len() as u64);
-        // Counted only where a filter hides requests from the runs.
-        if let Some(keep) = &self.keep {
-            self.seen.0 += out.len() as u64;
-            self.seen.1 += out.iter().map(|r| r.size as u64).sum::<u64>();
-            out.retain(|r| keep(r));
+        loop {
+            let more = match &mut self.spill {
+                Some(spill) => spill.next_batch(out).map_err(spill_error)?,
+                None => self.reader.next_batch(out)?,
+            };
+            self.progress.inc_by(out.len() as u64);
+            // Counted only where a filter hides requests from the runs.
+            if let Some(keep) = &self.keep {
+                self.seen.0 += out.len() as u64;
+                self.seen.1 += out.iter().map(|r| r.size as u64).sum::<u64>();
+                out.retain(|r| keep(r));
+            }
+            if !more {
+                self.progress.finish();
+                return Ok(false);
+            }
+            if !out.is_empty() {
+                return Ok(true);
+            }
         }
-        if !more {
-            self.progress.finish();
-        }
-        Ok(more)
     }
 
     /// From here on, hands out only the requests `keep` accepts (a sample
@@ -165,20 +172,8 @@ impl Stream {
             // was given. A panic there closes `empty_rx` and shows at the
             // scope's end.
             let full_tx = full_tx;
-            let mut more = true;
-            while more {
-                let Ok(mut batch) = empty_rx.recv() else {
-                    break;
-                };
-                // A filter can leave a batch empty: decode on into it, as a
-                // batch lost here would never come round again.
-                loop {
-                    more = self.next_batch(&mut batch)?;
-                    if !more || !batch.is_empty() {
-                        break;
-                    }
-                }
-                if !batch.is_empty() && full_tx.send(batch).is_err() {
+            while let Ok(mut batch) = empty_rx.recv() {
+                if !self.next_batch(&mut batch)? || full_tx.send(batch).is_err() {
                     break;
                 }
             }
