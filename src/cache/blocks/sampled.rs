@@ -31,8 +31,6 @@ pub struct Sampled<S: Sampler> {
     slab: Slab<u32>,
     /// The cached slots, densely.
     slots: Vec<u32>,
-    /// Objects the cache was made for.
-    planned: usize,
     capacity: u64,
     sampler: S,
 }
@@ -43,7 +41,6 @@ impl<S: Sampler> Sampled<S> {
         Sampled {
             slab: Slab::with_capacity(expected_objects),
             slots: Vec::with_capacity(initial(expected_objects)),
-            planned: expected_objects,
             capacity,
             sampler,
         }
@@ -88,7 +85,7 @@ impl<S: Sampler> Policy for Sampled<S> {
             self.drop_slot(victim);
         }
         let slot = self.slab.insert(req.key, req.size, self.slots.len() as u32);
-        room::push(&mut self.slots, slot, self.planned);
+        room::push(&mut self.slots, slot, self.slab.planned());
         self.sampler.inserted(slot);
         false
     }

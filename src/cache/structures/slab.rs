@@ -184,6 +184,12 @@ impl<T, const SIZED: bool> Slab<T, SIZED> {
         }
     }
 
+    /// The nodes the slab was made for, which structures beside it that
+    /// grow with it plan for too.
+    pub fn planned(&self) -> usize {
+        self.planned
+    }
+
     /// Adds a node for `key` (which must not be present), unlinked.
     pub fn insert(&mut self, key: u64, size: u32, data: T) -> u32 {
         let node = Node {
