@@ -1,7 +1,8 @@
 //! Streamed replay (`trace::Stream`, what `edgesim cache` runs) counts
 //! exactly what replaying the whole trace from memory counts: straight from
-//! the decoder, and through the spill that sizes relative to the working
-//! set and Belady on a format without next accesses need; with 1 thread or
+//! the decoder, through the spill that sizes relative to the working set
+//! and Belady on a format without next accesses need, and through a first
+//! counting pass over an oracleGeneral file read again; with 1 thread or
 //! 3. The traces are longer than one chunk of the spill's backward pass.
 
 use std::path::Path;
@@ -158,6 +159,44 @@ fn straight_from_the_decoder_gives_the_in_memory_counts() {
             assert_eq!(got, expected, "{name}, {threads} thread(s)");
         }
     }
+}
+
+/// An oracleGeneral file is counted by a first pass and read again rather
+/// than spilled: the same counts, working set, request count and times.
+#[test]
+fn an_oracle_general_file_counted_then_read_again_gives_the_in_memory_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.bin");
+    trace::write(
+        &path,
+        &random_trace(3, 100_000),
+        &[],
+        OutputFormat::OracleGeneral,
+    )
+    .unwrap();
+    let sizes = ["10%", "500"];
+    let (expected, working_set) = in_memory(&path, &POLICIES, &sizes);
+    for threads in [1, 3] {
+        let (got, counted) = streamed(&path, &POLICIES, &sizes, true, threads);
+        assert_eq!(counted, working_set);
+        assert_eq!(got, expected, "{threads} thread(s)");
+    }
+    let stream = Stream::open(
+        trace::open(&path, &TraceOptions::default()).unwrap(),
+        true,
+        false,
+    )
+    .unwrap();
+    let times = trace::read(&path, &TraceOptions::default())
+        .unwrap()
+        .requests;
+    let times = times.iter().map(|r| r.time);
+    let range = (times.clone().min().unwrap(), times.max().unwrap());
+    assert!(range.0 < range.1);
+    assert_eq!(
+        (stream.requests(), stream.times()),
+        (Some(100_000), Some(range))
+    );
 }
 
 /// One run replays on a thread of its own while the stream decodes ahead

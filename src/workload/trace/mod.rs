@@ -290,6 +290,18 @@ pub struct TraceReader {
     cx: Context,
     /// Requests handed out so far.
     read: u64,
+    /// What opened it, to open it again.
+    origin: Origin,
+}
+
+/// A trace's file and how it is read.
+struct Origin {
+    path: PathBuf,
+    opts: TraceOptions,
+    key_names: bool,
+    /// Decoding it again costs less than spilling it: fixed-size binary
+    /// records in a file (a pipe has no second reading).
+    cheap_to_reread: bool,
 }
 
 impl TraceReader {
@@ -322,6 +334,18 @@ impl TraceReader {
             return Err(self.cx.invalid(format!("holds no requests{why}")));
         }
         Ok(!out.is_empty())
+    }
+
+    /// The same trace, opened again from its start.
+    pub fn reopen(&self) -> Result<TraceReader, TraceError> {
+        let o = &self.origin;
+        open_recording(&o.path, &o.opts, o.key_names)
+    }
+
+    /// Whether reading the trace twice costs less than spilling it to read
+    /// it again (see [`Stream`]).
+    pub fn cheap_to_reread(&self) -> bool {
+        self.origin.cheap_to_reread
     }
 
     /// Whether the requests carry next-access positions from the file.
@@ -394,10 +418,18 @@ pub fn open_recording(
             combined::Combined::new(opts.log_key),
         )),
     };
+    let cheap_to_reread =
+        format == TraceFormat::OracleGeneral && std::fs::metadata(path).is_ok_and(|m| m.is_file());
     Ok(TraceReader {
         decoder,
         cx,
         read: 0,
+        origin: Origin {
+            path: path.to_path_buf(),
+            opts: opts.clone(),
+            key_names,
+            cheap_to_reread,
+        },
     })
 }
 
@@ -444,7 +476,7 @@ impl TraceReader {
         while self.next_batch(&mut batch)? {
             if (requests.len() + batch.len()) as u64 > room {
                 return Err(self.cx.invalid(format!(
-                    "holds more requests than fit in this machine's memory ({} of {} available after {} requests); commands that stream (edgesim cache with sizes in bytes or objects, trace stats) read it in constant memory",
+                    "holds more requests than fit in this machine's memory ({} of {} available after {} requests); what streams reads it in bounded memory: edgesim cache, edgesim mrc, trace stats, and edgesim run when caches alone replay the trace at its own times (no duration, rate or phases)",
                     crate::units::format_bytes(room * size_of::<Request>() as u64),
                     crate::units::format_bytes(crate::machine::available_memory().unwrap_or(0)),
                     requests.len()

@@ -1,13 +1,16 @@
 //! A trace made ready for replay in bounded memory, whatever its length.
 //!
-//! Most replays consume the trace as it is decoded. Two need all of it
-//! first: sizes given as a share of the working set, and offline policies
-//! (Belady) on a format that does not carry next-access positions. Then
-//! the trace is decoded once into a spill file ([`RECORD`] bytes a request,
-//! in the temporary directory, `TMPDIR`, deleted when done) while the
-//! working set is tallied; next accesses are written into the spill by a
-//! pass from its end backwards; and the replay reads the spill. Memory is a
-//! batch plus one map entry per distinct key (the working set, the next
+//! Most replays consume the trace as it is decoded. Some need to know all of
+//! it first: sizes given as a share of the working set, `edgesim run`'s
+//! batch means (which need the request count) and tables, and offline
+//! policies (Belady) on a format that does not carry next-access positions.
+//! Then a first pass counts the requests, the working set and the time
+//! range. An oracleGeneral file (fixed records, cheap to decode) is simply
+//! read again. Anything else is decoded once into a spill file ([`RECORD`]
+//! bytes a request, in the temporary directory, `TMPDIR`, deleted when
+//! done), next accesses are written into the spill by a pass from its end
+//! backwards when needed, and the replay reads the spill. Memory is a batch
+//! plus one map entry per distinct key (the working set, the next
 //! accesses), never one per request; the disk holds the spill, and next
 //! accesses cost one more read and write of it.
 
@@ -38,14 +41,25 @@ const CHUNK: usize = 1 << 16;
 /// Which requests a stream hands out.
 type Keep = Box<dyn Fn(&Request) -> bool>;
 
+/// What a stream does to each request it hands out (its time, say).
+type Adjust = Box<dyn Fn(&mut Request)>;
+
+/// When a stream is to end early (a signal, say).
+type Until = Box<dyn Fn() -> bool>;
+
 /// A trace read once, front to back, in batches.
 pub struct Stream {
     reader: TraceReader,
-    /// The spilled trace, when the replay needed all of it first.
+    /// The spilled trace, when the replay needed all of it first and it
+    /// is not cheap to read again.
     spill: Option<Spill>,
+    /// What a first pass counted, when one was asked for.
+    census: Option<Census>,
     progress: Progress,
     /// Which requests to hand out, when not all (a sample of the keys).
     keep: Option<Keep>,
+    adjust: Option<Adjust>,
+    until: Until,
     /// Requests and bytes read while `keep` filters, kept or not.
     seen: (u64, u64),
 }
@@ -55,22 +69,41 @@ impl Stream {
     /// `working_set`, and with next-access positions when `next_access`
     /// and the format does not carry them.
     pub fn open(
-        mut reader: TraceReader,
+        reader: TraceReader,
         working_set: bool,
         next_access: bool,
     ) -> Result<Self, TraceError> {
+        Self::open_until(reader, working_set, next_access, Box::new(|| false))
+    }
+
+    /// [`Stream::open`], ending early, as if the trace ended there, once
+    /// `until` says so (checked once a batch, while spilling too): the
+    /// caller, which asked, knows to drop what it got.
+    pub fn open_until(
+        mut reader: TraceReader,
+        working_set: bool,
+        next_access: bool,
+        until: Until,
+    ) -> Result<Self, TraceError> {
         let annotate = next_access && !reader.carries_next_access();
-        let spill = if working_set || annotate {
-            Some(Spill::write(&mut reader, annotate)?)
+        let (spill, census) = if annotate || (working_set && !reader.cheap_to_reread()) {
+            let (spill, census) = Spill::write(&mut reader, annotate, &until)?;
+            (Some(spill), Some(census))
+        } else if working_set {
+            let census = Census::take(&mut reader, &until)?;
+            reader = reader.reopen()?;
+            (None, Some(census))
         } else {
-            None
+            (None, None)
         };
-        let total = spill.as_ref().map(|s| s.requests);
         Ok(Stream {
             reader,
             spill,
-            progress: Progress::requests("replaying", total),
+            progress: Progress::requests("replaying", census.map(|c| c.requests)),
+            census,
             keep: None,
+            adjust: None,
+            until,
             seen: (0, 0),
         })
     }
@@ -81,6 +114,10 @@ impl Stream {
     pub fn next_batch(&mut self, out: &mut Vec<Request>) -> Result<bool, TraceError> {
         loop {
             let more = match &mut self.spill {
+                _ if (self.until)() => {
+                    out.clear();
+                    false
+                }
                 Some(spill) => spill.next_batch(out).map_err(spill_error)?,
                 None => self.reader.next_batch(out)?,
             };
@@ -90,6 +127,9 @@ impl Stream {
                 self.seen.0 += out.len() as u64;
                 self.seen.1 += out.iter().map(|r| r.size as u64).sum::<u64>();
                 out.retain(|r| keep(r));
+            }
+            if let Some(adjust) = &self.adjust {
+                out.iter_mut().for_each(adjust);
             }
             if !more {
                 self.progress.finish();
@@ -108,6 +148,12 @@ impl Stream {
         self.keep = Some(Box::new(keep));
     }
 
+    /// From here on, hands out each request as `adjust` changes it (its
+    /// time sped up, say), after [`Stream::keep_only`]'s filter.
+    pub fn adjust_each(&mut self, adjust: impl Fn(&mut Request) + 'static) {
+        self.adjust = Some(Box::new(adjust));
+    }
+
     /// The requests and bytes read since [`Stream::keep_only`], kept or not.
     pub fn seen(&self) -> (u64, u64) {
         self.seen
@@ -117,7 +163,8 @@ impl Stream {
     /// parallel on `pool` (one task per run and slice), so the trace is
     /// decoded once for all of them; `replay` must depend only on its run
     /// and the requests for the results to be the same on any number of
-    /// threads.
+    /// threads. (Decoding the next slice while the runs replay this one
+    /// gained nothing measurable: the replays keep both cores busy.)
     pub fn replay_each<T: Send>(
         &mut self,
         pool: &rayon::ThreadPool,
@@ -191,16 +238,26 @@ impl Stream {
             Some(spill) => spill.rewind().map_err(spill_error)?,
             None => self.reader = reopen()?,
         }
-        self.progress = Progress::requests("replaying", self.spill.as_ref().map(|s| s.requests));
+        self.progress = Progress::requests("replaying", self.census.map(|c| c.requests));
         self.seen = (0, 0);
         Ok(())
     }
 
     /// The distinct objects (counted only when asked for at [`Stream::open`]).
     pub fn working_set(&self) -> WorkingSet {
-        self.spill
-            .as_ref()
-            .map_or_else(WorkingSet::default, |s| s.working_set)
+        self.census
+            .map_or_else(WorkingSet::default, |c| c.working_set)
+    }
+
+    /// The requests in the trace, when counted at [`Stream::open`].
+    pub fn requests(&self) -> Option<u64> {
+        self.census.map(|c| c.requests)
+    }
+
+    /// The earliest and the latest request time, when counted at
+    /// [`Stream::open`] (as read, before [`Stream::adjust_each`]).
+    pub fn times(&self) -> Option<(u64, u64)> {
+        self.census.map(|c| c.times)
     }
 
     pub fn skipped(&self) -> &Skipped {
@@ -220,48 +277,105 @@ fn spill_error(source: io::Error) -> TraceError {
     }
 }
 
-/// The decoded trace in a temporary file, and what was counted on the way.
+/// What a first pass over a trace counted.
+#[derive(Clone, Copy)]
+struct Census {
+    requests: u64,
+    working_set: WorkingSet,
+    /// The earliest and the latest request time.
+    times: (u64, u64),
+}
+
+/// A [`Census`] being taken, batch by batch.
+struct CensusTally {
+    requests: u64,
+    working_set: WorkingSetTally,
+    times: (u64, u64),
+    progress: Progress,
+}
+
+impl CensusTally {
+    fn new() -> Self {
+        CensusTally {
+            requests: 0,
+            working_set: WorkingSetTally::default(),
+            times: (u64::MAX, 0),
+            progress: Progress::requests("reading", None),
+        }
+    }
+
+    fn add(&mut self, batch: &[Request]) {
+        self.working_set.add(batch);
+        for req in batch {
+            self.times = (self.times.0.min(req.time), self.times.1.max(req.time));
+        }
+        self.requests += batch.len() as u64;
+        self.progress.inc_by(batch.len() as u64);
+    }
+
+    fn finish(self) -> Census {
+        self.progress.finish();
+        Census {
+            requests: self.requests,
+            working_set: self.working_set.finish(),
+            times: self.times,
+        }
+    }
+}
+
+impl Census {
+    /// Reads the rest of `reader` (until `until` says so) and counts it.
+    fn take(reader: &mut TraceReader, until: &Until) -> Result<Census, TraceError> {
+        let mut tally = CensusTally::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        while !until() && reader.next_batch(&mut batch)? {
+            tally.add(&batch);
+        }
+        Ok(tally.finish())
+    }
+}
+
+/// The decoded trace in a temporary file.
 struct Spill {
     file: BufReader<File>,
     requests: u64,
     /// Requests handed out so far.
     read: u64,
-    working_set: WorkingSet,
     bytes: Vec<u8>,
 }
 
 impl Spill {
     /// Decodes the rest of `reader` into a new spill, filling in next
-    /// accesses when `annotate`.
-    fn write(reader: &mut TraceReader, annotate: bool) -> Result<Self, TraceError> {
-        let progress = Progress::requests("reading", None);
+    /// accesses when `annotate`, and counts it; stops early, as if the
+    /// trace ended, once `until` says so.
+    fn write(
+        reader: &mut TraceReader,
+        annotate: bool,
+        until: &Until,
+    ) -> Result<(Self, Census), TraceError> {
         let file = tempfile::tempfile().map_err(spill_error)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        let mut tally = WorkingSetTally::default();
+        let mut tally = CensusTally::new();
         let mut batch = Vec::with_capacity(BATCH);
-        let mut requests = 0;
-        while reader.next_batch(&mut batch)? {
+        while !until() && reader.next_batch(&mut batch)? {
             tally.add(&batch);
             for req in &batch {
                 out.write_all(&encode(req)).map_err(spill_error)?;
             }
-            requests += batch.len() as u64;
-            progress.inc_by(batch.len() as u64);
         }
-        progress.finish();
+        let census = tally.finish();
         let mut file = out.into_inner().map_err(|e| spill_error(e.into_error()))?;
         if annotate {
-            write_next_accesses(&mut file, requests).map_err(spill_error)?;
+            write_next_accesses(&mut file, census.requests).map_err(spill_error)?;
         }
         let mut spill = Spill {
             file: BufReader::with_capacity(1 << 20, file),
-            requests,
+            requests: census.requests,
             read: 0,
-            working_set: tally.finish(),
             bytes: vec![0; BATCH * RECORD],
         };
         spill.rewind().map_err(spill_error)?;
-        Ok(spill)
+        Ok((spill, census))
     }
 
     /// Back to the first request.
