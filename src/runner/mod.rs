@@ -1,12 +1,14 @@
 //! Runs an experiment's runs in parallel. Workloads are generated once per
 //! (variant, load level, replication) when their first run starts, shared
 //! read-only by every cache and limiter that replays them, and dropped when
-//! their last run ends; results come back in run order whatever the thread
-//! count.
+//! their last run ends; a trace that caches alone replay at its own times
+//! is streamed through all of them instead ([`streamed`]). Results come back
+//! in run order whatever the thread count.
 
 pub mod budget;
 mod plan;
 mod stop;
+mod streamed;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -64,26 +66,44 @@ impl WorkloadInstance {
     /// experiment gives plain LRU; None where one pass is not exact.
     fn one_pass_lru(&self, exp: &Experiment, capacity: u64, count_objects: bool) -> Option<Sliced> {
         let (grid, counts) = self.one_pass[count_objects as usize].get_or_init(|| {
-            let mut grid: Vec<u64> = exp
-                .caches
-                .iter()
-                .filter(|c| is_plain_lru(&c.spec))
-                .filter_map(|c| {
-                    c.spec
-                        .capacity
-                        .resolve(self.working_set, c.spec.ignore_size)
-                        .ok()
-                })
-                .filter(|&(_, objects)| objects == count_objects)
-                .map(|(size, _)| size)
-                .collect();
-            grid.sort_unstable();
-            grid.dedup();
+            let grid = lru_grid(exp, self.working_set, count_objects);
             let counts = mrc::sliced(&self.requests, &grid, count_objects, BATCHES);
             (grid, counts)
         });
         counts[grid.binary_search(&capacity).ok()?].clone()
     }
+}
+
+/// The sizes `exp` gives plain LRU in objects (`count_objects`) or in
+/// bytes, against `working_set`: ascending, without repeats.
+fn lru_grid(exp: &Experiment, working_set: WorkingSet, count_objects: bool) -> Vec<u64> {
+    let mut grid: Vec<u64> = exp
+        .caches
+        .iter()
+        .filter(|c| is_plain_lru(&c.spec))
+        .filter_map(|c| {
+            c.spec
+                .capacity
+                .resolve(working_set, c.spec.ignore_size)
+                .ok()
+        })
+        .filter(|&(_, objects)| objects == count_objects)
+        .map(|(size, _)| size)
+        .collect();
+    grid.sort_unstable();
+    grid.dedup();
+    grid
+}
+
+/// The replay LRU's one pass stands for: every miss inserted (one pass is
+/// exact only where every object fits), nothing expired.
+fn one_pass_replay(sliced: &Sliced, count_objects: bool) -> Replay {
+    let mut state = Replay::new(count_objects);
+    for slice in &sliced.slices {
+        state.stats.add(slice);
+    }
+    state.inserted = state.stats.misses();
+    state
 }
 
 /// Whether `spec` is LRU without parameters, which one pass reproduces.
@@ -109,6 +129,11 @@ impl fmt::Display for SkippedLines {
 /// Student-t interval, few enough that each slice holds thousands of
 /// requests on any trace worth deciding on.
 pub const BATCHES: usize = 10;
+
+/// Where slice `slice` of the batch means ends in `total` requests.
+fn slice_end(slice: usize, total: u64) -> u64 {
+    (slice as u64 + 1) * total / BATCHES as u64
+}
 
 /// What one run measured: everything the reports read, saved as it is in
 /// runs.json so that `edgesim report` can render them again.
@@ -275,6 +300,8 @@ struct Schedule {
 enum Task {
     Generate(u64),
     Replay(u64, Arc<WorkloadInstance>),
+    /// Every run left of an instance, its trace streamed (see [`streamed`]).
+    Stream(u64),
 }
 
 /// What the worker threads share.
@@ -319,6 +346,12 @@ impl Work<'_> {
                     let run = self.exp.run(index);
                     (index, replay(self.exp, &run, &instance, self.stop))
                 }
+                Task::Stream(slot) => {
+                    if !self.stream(slot) {
+                        return;
+                    }
+                    continue;
+                }
             };
             match result {
                 Ok(Some(result)) => {
@@ -335,14 +368,51 @@ impl Work<'_> {
         }
     }
 
+    /// Streams instance `slot`'s trace through its runs left to do; false
+    /// when they failed or a stop ended them.
+    fn stream(&self, slot: u64) -> bool {
+        let per = self.plan.runs_per_instance();
+        let indices: Vec<u64> = (0..per)
+            .map(|k| self.plan.run_of_instance(slot, k))
+            .filter(|&index| !self.is_done(index))
+            .collect();
+        let streamed =
+            streamed::replay(self.exp, &self.plan, slot, &indices, &self.pool, self.stop);
+        match streamed {
+            Ok(Some(streamed)) => {
+                let mut results = self.results.lock().expect("lock");
+                for result in streamed.results {
+                    let index = result.run.index;
+                    results[index] = Some(result);
+                    self.progress.inc();
+                }
+                if let Some(skipped) = streamed.skipped {
+                    self.schedule
+                        .lock()
+                        .expect("lock")
+                        .skipped
+                        .insert(slot, skipped);
+                }
+                true
+            }
+            Ok(None) => false,
+            Err((index, e)) => {
+                fail(&mut self.schedule.lock().expect("lock"), index, e);
+                self.changed.notify_all();
+                false
+            }
+        }
+    }
+
+    /// Whether run `index` is done, or another shard's.
+    fn is_done(&self, index: u64) -> bool {
+        !self.shard.contains(index) || self.results.lock().expect("lock")[index as usize].is_some()
+    }
+
     /// The next task for a worker whose instance is `own`; None when
     /// there is nothing left to do (or a stop or a failure says so).
     fn next_task(&self, own: &mut Option<u64>) -> Option<Task> {
-        let results = &self.results;
-        let shard = self.shard;
-        let is_done = |index: u64| {
-            !shard.contains(index) || results.lock().expect("lock")[index as usize].is_some()
-        };
+        let is_done = |index: u64| self.is_done(index);
         let per = self.plan.runs_per_instance();
         let mut schedule = self.schedule.lock().expect("lock");
         loop {
@@ -378,6 +448,9 @@ impl Work<'_> {
                 // shards hold, are skipped.
                 if (0..per).all(|k| is_done(self.plan.run_of_instance(slot, k))) {
                     continue;
+                }
+                if streamed::applies(self.exp, &self.plan, slot) {
+                    return Some(Task::Stream(slot));
                 }
                 schedule.generating += 1;
                 return Some(Task::Generate(slot));
@@ -422,7 +495,8 @@ fn fail(schedule: &mut Schedule, index: u64, error: anyhow::Error) {
 
 /// The requests of one workload variant under `seed` (a trace ignores it)
 /// as `load` sends them, with next-access positions when an offline policy
-/// needs them.
+/// needs them: a trace's own (from the file when it carries them, as a
+/// streamed replay takes them) unless the load cut requests out.
 pub fn generate(
     spec: &WorkloadSpec,
     load: &Load,
@@ -430,6 +504,8 @@ pub fn generate(
     next_access: bool,
 ) -> Result<WorkloadInstance> {
     let arrivals = |phases: &Vec<_>| Arrivals::new(phases.clone(), stream(seed, "load-arrivals"));
+    // Whether next accesses are to be computed here.
+    let mut annotate = next_access;
     let (mut requests, clientless_trace, routes, observed, skipped) = match spec {
         WorkloadSpec::Synthetic(s) => {
             let requests = match load {
@@ -462,6 +538,7 @@ pub fn generate(
             let clientless =
                 (trace.clients.is_empty() && !trace.requests.is_empty()).then(|| t.path.clone());
             let mut requests = trace.requests;
+            let read = requests.len();
             match load {
                 Load::Own { speedup, duration } => {
                     let first = requests.iter().map(|r| r.time).min().unwrap_or(0);
@@ -480,6 +557,7 @@ pub fn generate(
                 }
                 Load::Closed { .. } => {}
             }
+            annotate &= requests.len() < read;
             // A trace's routes are named by its route column; they share
             // the service's time and are all cacheable.
             let routes = trace
@@ -494,7 +572,7 @@ pub fn generate(
             (requests, clientless, routes, trace.observed, skipped)
         }
     };
-    if next_access {
+    if annotate {
         annotate_next_access(&mut requests);
     }
     let working_set = match spec {
@@ -519,8 +597,21 @@ fn speed_up(requests: &mut [Request], speedup: f64) {
     }
     let first = requests.iter().map(|r| r.time).min().unwrap_or(0);
     for r in requests {
-        r.time = first + ((r.time - first) as f64 / speedup).round() as SimTime;
+        r.time = speed_up_time(r.time, first, speedup);
     }
+}
+
+/// `time`, with the time since `first` divided by `speedup`.
+fn speed_up_time(time: SimTime, first: SimTime, speedup: f64) -> SimTime {
+    first + ((time - first) as f64 / speedup).round() as SimTime
+}
+
+/// Names run `run` in its errors.
+fn run_context(exp: &Experiment, run: &Run) -> String {
+    let cache = exp.cache_of(run).map(|c| c.identity.as_str());
+    let limiter = exp.limiter_of(run).map(|l| l.identity.as_str());
+    let parts: Vec<&str> = cache.into_iter().chain(limiter).collect();
+    format!("run {} ({})", run.index, parts.join(", "))
 }
 
 /// One run on its instance; None when `stop` ended it before the end.
@@ -531,12 +622,7 @@ fn replay(
     stop: Stop,
 ) -> Result<Option<RunResult>> {
     let seed = exp.run_seed(run);
-    let context = || {
-        let cache = exp.cache_of(run).map(|c| c.identity.as_str());
-        let limiter = exp.limiter_of(run).map(|l| l.identity.as_str());
-        let parts: Vec<&str> = cache.into_iter().chain(limiter).collect();
-        format!("run {} ({})", run.index, parts.join(", "))
-    };
+    let context = || run_context(exp, run);
     let topology = exp.service_of(run).and_then(|s| s.topology.as_ref());
     let layout = topology.map(|t| Layout::of(t, exp.workload_of(run).spread()));
     let locations = layout.as_ref().map_or(1, Layout::locations);
@@ -597,24 +683,20 @@ fn replay(
                 .filter(|spec| is_plain_lru(spec))
                 .and_then(|_| instance.one_pass_lru(exp, capacity, count_objects));
             if let Some(sliced) = one_pass {
-                for slice in &sliced.slices {
-                    states[0].stats.add(slice);
-                }
-                // Every miss is inserted (one pass is exact only where every
-                // object fits), and nothing expires.
-                states[0].inserted = states[0].stats.misses();
+                states[0] = one_pass_replay(&sliced, count_objects);
                 held = Some(sliced.held as usize);
                 batches = sliced.slices;
             } else {
                 let state = &mut states[0];
-                let n = instance.requests.len();
+                let n = instance.requests.len() as u64;
                 for b in 0..BATCHES {
                     if stop.requested() {
                         return Ok(None);
                     }
                     let before = state.stats;
+                    let start = b.checked_sub(1).map_or(0, |p| slice_end(p, n));
                     cache.replay_dyn(
-                        &instance.requests[b * n / BATCHES..(b + 1) * n / BATCHES],
+                        &instance.requests[start as usize..slice_end(b, n) as usize],
                         state,
                     );
                     batches.push(state.stats.since(&before));

@@ -325,36 +325,74 @@ pub fn sliced(
     count_objects: bool,
     slices: usize,
 ) -> Vec<Option<Sliced>> {
-    let mut pass = Pass::new(count_objects, Sampling::All);
+    let mut pass = SlicedPass::new(grid, count_objects);
     let n = requests.len();
-    // Per slice: its totals and the hits at each size.
-    let counted: Vec<(CacheStats, Vec<(u64, u64)>)> = (0..slices)
-        .map(|s| {
-            let before = pass.totals;
-            let mut hist = Histogram::<u64>::new(grid);
-            for req in &requests[s * n / slices..(s + 1) * n / slices] {
-                pass.exact(req, &mut hist);
-            }
-            (pass.totals.since(&before), hist.hits())
-        })
-        .collect();
-    let held = pass.stack.held(grid);
-    grid.iter()
-        .enumerate()
-        .map(|(i, &size)| {
-            pass.exactness.holds_at(size).then(|| Sliced {
-                slices: counted
-                    .iter()
-                    .map(|(totals, hits)| CacheStats {
-                        hits: hits[i].0,
-                        hit_bytes: hits[i].1,
-                        ..*totals
-                    })
-                    .collect(),
-                held: held[i],
+    for s in 0..slices {
+        pass.add(&requests[s * n / slices..(s + 1) * n / slices]);
+        pass.close_slice();
+    }
+    pass.finish()
+}
+
+/// [`sliced`] over a trace handed over a part at a time, as it is decoded.
+pub struct SlicedPass {
+    pass: Pass,
+    /// The current slice's reuses.
+    hist: Histogram<u64>,
+    /// The totals when the current slice opened.
+    opened: CacheStats,
+    /// Per closed slice: its totals and the hits at each size.
+    counted: Vec<(CacheStats, Vec<(u64, u64)>)>,
+}
+
+impl SlicedPass {
+    pub fn new(grid: &[u64], count_objects: bool) -> Self {
+        SlicedPass {
+            pass: Pass::new(count_objects, Sampling::All),
+            hist: Histogram::new(grid),
+            opened: CacheStats::default(),
+            counted: Vec::new(),
+        }
+    }
+
+    /// The next requests of the trace, within the current slice.
+    pub fn add(&mut self, requests: &[Request]) {
+        for req in requests {
+            self.pass.exact(req, &mut self.hist);
+        }
+    }
+
+    /// Ends the current slice and opens the next.
+    pub fn close_slice(&mut self) {
+        let totals = self.pass.totals.since(&self.opened);
+        self.counted.push((totals, self.hist.hits()));
+        self.hist = Histogram::new(self.hist.grid());
+        self.opened = self.pass.totals;
+    }
+
+    /// The counts at each size of the grid, in each closed slice; `None`
+    /// where one pass is not exact.
+    pub fn finish(self) -> Vec<Option<Sliced>> {
+        let grid = self.hist.grid();
+        let held = self.pass.stack.held(grid);
+        grid.iter()
+            .enumerate()
+            .map(|(i, &size)| {
+                self.pass.exactness.holds_at(size).then(|| Sliced {
+                    slices: self
+                        .counted
+                        .iter()
+                        .map(|(totals, hits)| CacheStats {
+                            hits: hits[i].0,
+                            hit_bytes: hits[i].1,
+                            ..*totals
+                        })
+                        .collect(),
+                    held: held[i],
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
 /// The state of one pass over the requests.
