@@ -5,8 +5,10 @@
 //! decisions where the papers leave a choice open).
 
 use edgesim::cache::{self, POLICIES};
+use edgesim::engine::{RngStream, stream};
 use edgesim::workload::{Request, annotate_next_access};
 use proptest::prelude::*;
+use rand::distr::{Distribution, Uniform};
 
 /// A naive policy: one request in, hit or miss out.
 trait Naive {
@@ -363,6 +365,8 @@ fn naive(name: &str, cap: u64) -> Box<dyn Naive> {
             cap,
             ..Default::default()
         }),
+        "hyperbolic" => Box::new(NaiveHyperbolic::new(cap, 64)),
+        "hyperbolic(samples=3)" => Box::new(NaiveHyperbolic::new(cap, 3)),
         _ => unreachable!("{name}"),
     }
 }
@@ -377,7 +381,61 @@ const CHECKED: &[&str] = &[
     "belady",
     "s3fifo",
     "arc",
+    "hyperbolic",
+    "hyperbolic(samples=3)",
 ];
+
+/// Hyperbolic: (key, size, hits, request number at insertion), in the
+/// order the fast cache keeps its entries densely (an eviction moves the
+/// last entry into the victim's place), sampled `samples` times an eviction
+/// from the same stream as the fast cache built with seed 7.
+struct NaiveHyperbolic {
+    v: Vec<(u64, u64, u64, u64)>,
+    cap: u64,
+    now: u64,
+    samples: usize,
+    rng: RngStream,
+}
+
+impl NaiveHyperbolic {
+    fn new(cap: u64, samples: usize) -> Self {
+        NaiveHyperbolic {
+            v: vec![],
+            cap,
+            now: 0,
+            samples,
+            rng: stream(7, "hyperbolic-sampling"),
+        }
+    }
+}
+
+impl Naive for NaiveHyperbolic {
+    fn access(&mut self, key: u64, size: u64, _: u64) -> bool {
+        self.now += 1;
+        if let Some(e) = self.v.iter_mut().find(|e| e.0 == key) {
+            e.2 += 1;
+            return true;
+        }
+        if size > self.cap {
+            return false;
+        }
+        while used(&self.v, |e| e.1) + size > self.cap {
+            let pick = Uniform::new(0, self.v.len()).unwrap();
+            let mut lowest: Option<(f64, usize)> = None;
+            for _ in 0..self.samples {
+                let i = pick.sample(&mut self.rng);
+                let (_, _, hits, since) = self.v[i];
+                let score = hits as f64 / (self.now - since) as f64;
+                if lowest.is_none_or(|(s, _)| score < s) {
+                    lowest = Some((score, i));
+                }
+            }
+            self.v.swap_remove(lowest.unwrap().1);
+        }
+        self.v.push((key, size, 1, self.now));
+        false
+    }
+}
 
 /// A skewed random trace: keys drawn as floor(n * u^3) favour small keys.
 fn trace() -> impl Strategy<Value = Vec<Request>> {

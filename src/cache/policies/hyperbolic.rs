@@ -8,10 +8,14 @@
 use rand::distr::{Distribution, Uniform};
 
 use crate::cache::blocks::{Sampled, Sampler};
+use crate::cache::structures::prefetch_line;
 use crate::cache::structures::room::{self, initial};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::engine::{RngStream, stream};
 use crate::error::ConfigError;
+
+/// Samples drawn (and their state prefetched) before any is scored.
+const GROUP: usize = 32;
 
 /// The hyperbolic sampler; keeps each slot's hit count and insertion time.
 pub struct Hyperbolic {
@@ -60,13 +64,24 @@ impl Sampler for Hyperbolic {
         // One distribution for all the samples: its setup is paid once.
         let pick = Uniform::new(0, slots.len()).expect("victim() gets cached slots");
         let mut best = (f64::INFINITY, u32::MAX);
-        for _ in 0..self.samples {
-            let slot = slots[pick.sample(&mut self.rng)];
-            let (hits, since) = self.state[slot as usize];
-            let score = hits as f64 / (self.clock - since) as f64;
-            if score < best.0 {
-                best = (score, slot);
+        // Drawn a group at a time, each sample's state prefetched, then
+        // scored in the order drawn: the group's cache misses overlap.
+        let mut group = [0u32; GROUP];
+        let mut left = self.samples as usize;
+        while left > 0 {
+            let drawn = &mut group[..left.min(GROUP)];
+            for slot in drawn.iter_mut() {
+                *slot = slots[pick.sample(&mut self.rng)];
+                prefetch_line(&self.state[*slot as usize]);
             }
+            for &slot in drawn.iter() {
+                let (hits, since) = self.state[slot as usize];
+                let score = hits as f64 / (self.clock - since) as f64;
+                if score < best.0 {
+                    best = (score, slot);
+                }
+            }
+            left -= drawn.len();
         }
         best.1
     }

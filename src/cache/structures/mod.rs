@@ -9,4 +9,5 @@ pub mod room;
 mod slab;
 
 pub use heap::Heap;
+pub use index::prefetch_line;
 pub use slab::{List, NIL, Node, SizedList, Slab};
