@@ -135,25 +135,26 @@ fn bare_lru(path: &Path) -> (f64, f64) {
 /// libCacheSim's requests/s on this workload: 20 M requests over its
 /// `cachesim` whole-process median time, built as its README recommends
 /// (Release, tcmalloc, transparent huge pages on madvise), on this project's
-/// 2-core VM, 2026-12-01 (docs/policies.md, "Side by side with libCacheSim").
+/// 2-core VM (AMD EPYC), 2026-12-02 (docs/policies.md, "Side by side with
+/// libCacheSim").
 fn libcachesim(policy: &str) -> Option<f64> {
     Some(match policy {
-        "lru" => 5.62e6,
-        "fifo" => 5.57e6,
-        "sieve" => 7.94e6,
-        "arc" => 4.77e6,
-        "s3fifo" => 3.11e6,
-        "clock" => 6.97e6,
-        "slru" => 4.23e6,
-        "2q" => 3.51e6,
-        "lirs" => 2.58e6,
-        "wtinylfu" => 2.71e6,
-        "lfu" => 3.13e6,
-        "lfuda" => 2.13e6,
-        "gdsf" => 1.27e6,
-        "hyperbolic" => 2.06e6,
-        "random" => 8.81e6,
-        "belady" => 2.81e6,
+        "lru" => 8.62e6,
+        "fifo" => 9.90e6,
+        "sieve" => 12.35e6,
+        "arc" => 7.35e6,
+        "s3fifo" => 4.21e6,
+        "clock" => 9.66e6,
+        "slru" => 9.26e6,
+        "2q" => 4.77e6,
+        "lirs" => 3.21e6,
+        "wtinylfu" => 3.82e6,
+        "lfu" => 5.08e6,
+        "lfuda" => 3.27e6,
+        "gdsf" => 2.06e6,
+        "hyperbolic" => 2.62e6,
+        "random" => 18.18e6,
+        "belady" => 5.41e6,
         _ => return None,
     })
 }
