@@ -114,7 +114,7 @@ pub(super) fn replay(
     let mut one_passes = Vec::new();
     for replayer in replayers {
         match replayer.kind {
-            Kind::Cache(run, c) => done.push((run, c.state, c.cache.len(), c.batches)),
+            Kind::Cache(run, c) => done.push(c.finish(run)),
             Kind::OnePass(grid, count_objects, pass) => {
                 one_passes.push((grid, count_objects, pass.finish()))
             }
@@ -127,10 +127,12 @@ pub(super) fn replay(
         let counts = exact
             .and_then(|(grid, _, counts)| counts[grid.binary_search(&run.capacity).ok()?].as_ref());
         match counts {
-            Some(sliced) => {
-                let state = one_pass_replay(sliced, run.count_objects);
-                done.push((run, state, sliced.held as usize, sliced.slices.clone()));
-            }
+            Some(sliced) => done.push(Finished {
+                state: one_pass_replay(sliced, run.count_objects),
+                held: sliced.held as usize,
+                batches: sliced.slices.clone(),
+                run,
+            }),
             None => {
                 let index = run.run.index as u64;
                 again.push(run.replayer(exp, total).map_err(|e| (index, e))?);
@@ -142,7 +144,7 @@ pub(super) fn replay(
         pass(&mut stream, &mut again).map_err(trace_error)?;
         for replayer in again {
             if let Kind::Cache(run, c) = replayer.kind {
-                done.push((run, c.state, c.cache.len(), c.batches));
+                done.push(c.finish(run));
             }
         }
     }
@@ -151,12 +153,10 @@ pub(super) fn replay(
     }
     let span = speed_up_time(last, first, *speedup) - first;
     let observed = stream.observed();
-    done.sort_by_key(|(run, ..)| run.run.index);
+    done.sort_by_key(|f| f.run.run.index);
     let results = done
         .into_iter()
-        .map(|(run, state, held, batches)| {
-            run.result(&state, held, batches, (working_set, span, observed))
-        })
+        .map(|f| f.result((working_set, span, observed)))
         .collect();
     let skipped = stream.skipped();
     let skipped = (skipped.lines > 0).then(|| SkippedLines {
@@ -208,29 +208,34 @@ impl RunPlan {
         };
         Ok(Replayer::new(total, Kind::Cache(self, replay)))
     }
+}
 
-    /// Its result, from its replay (`held` objects cached at the end).
-    fn result(
-        self,
-        state: &Replay,
-        held: usize,
-        batches: Vec<CacheStats>,
-        (working_set, span, observed): Instance,
-    ) -> RunResult {
+/// A run's replay done: its counts, the objects its cache held at the end
+/// and the counts of each slice.
+struct Finished {
+    run: RunPlan,
+    state: Replay,
+    held: usize,
+    batches: Vec<CacheStats>,
+}
+
+impl Finished {
+    fn result(self, (working_set, span, observed): Instance) -> RunResult {
+        let run = self.run;
         RunResult {
-            run: self.run,
-            seed: self.seed,
-            capacity: self.capacity,
-            count_objects: self.count_objects,
+            seed: run.seed,
+            capacity: run.capacity,
+            count_objects: run.count_objects,
             working_set,
-            stats: state.stats,
-            evictions: state.evictions(held),
-            batches,
+            stats: self.state.stats,
+            evictions: self.state.evictions(self.held),
+            batches: self.batches,
             span,
             limits: None,
             service: None,
             observed,
             topology: None,
+            run: run.run,
         }
     }
 }
@@ -259,6 +264,17 @@ struct CacheReplay {
     /// The slices closed so far, and the counts when the current one opened.
     batches: Vec<CacheStats>,
     opened: CacheStats,
+}
+
+impl CacheReplay {
+    fn finish(self, run: RunPlan) -> Finished {
+        Finished {
+            run,
+            held: self.cache.len(),
+            state: self.state,
+            batches: self.batches,
+        }
+    }
 }
 
 impl Replayer {
