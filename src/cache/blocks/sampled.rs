@@ -4,8 +4,8 @@
 //! Random and Hyperbolic are each a sampler in their own file.
 
 use super::Policy;
-use crate::cache::structures::Slab;
 use crate::cache::structures::room::{self, initial};
+use crate::cache::structures::{Slab, prefetch_line};
 use crate::cache::{BoxedCache, PolicyCtx};
 use crate::workload::Request;
 
@@ -19,6 +19,12 @@ pub trait Sampler: Send + 'static {
     fn inserted(&mut self, _slot: u32) {}
     /// Chooses the victim among the cached `slots` (never empty).
     fn victim(&mut self, slots: &[u32]) -> u32;
+    /// The victim the next eviction would choose if `slots` were still the
+    /// cached slots then, without choosing it, so that its node can be
+    /// fetched early; None when it cannot be told cheaply.
+    fn next_victim(&self, _slots: &[u32]) -> Option<u32> {
+        None
+    }
     /// Heap bytes of the sampler's own state.
     fn heap_bytes(&self) -> usize {
         0
@@ -87,6 +93,10 @@ impl<S: Sampler> Policy for Sampled<S> {
         let slot = self.slab.insert(req.key, req.size, self.slots.len() as u32);
         room::push(&mut self.slots, slot, self.slab.planned());
         self.sampler.inserted(slot);
+        // A full cache evicts again at its next miss, among as many slots.
+        if let Some(next) = self.sampler.next_victim(&self.slots) {
+            prefetch_line(self.slab.node(next));
+        }
         false
     }
 

@@ -24,4 +24,10 @@ impl Sampler for Random {
     fn victim(&mut self, slots: &[u32]) -> u32 {
         slots[self.rng.random_range(0..slots.len())]
     }
+
+    /// The next draw, from a copy of the generator: right whenever the
+    /// number of cached slots is the same at the next eviction.
+    fn next_victim(&self, slots: &[u32]) -> Option<u32> {
+        Some(slots[self.rng.clone().random_range(0..slots.len())])
+    }
 }
