@@ -8,6 +8,7 @@ use edgesim::cache::{self, POLICIES};
 use edgesim::engine::{RngStream, stream};
 use edgesim::workload::{Request, annotate_next_access};
 use proptest::prelude::*;
+use rand::RngExt;
 use rand::distr::{Distribution, Uniform};
 
 /// A naive policy: one request in, hit or miss out.
@@ -365,6 +366,11 @@ fn naive(name: &str, cap: u64) -> Box<dyn Naive> {
             cap,
             ..Default::default()
         }),
+        "random" => Box::new(NaiveRandom {
+            v: vec![],
+            cap,
+            rng: stream(7, "random-eviction"),
+        }),
         "hyperbolic" => Box::new(NaiveHyperbolic::new(cap, 64)),
         "hyperbolic(samples=3)" => Box::new(NaiveHyperbolic::new(cap, 3)),
         _ => unreachable!("{name}"),
@@ -381,9 +387,36 @@ const CHECKED: &[&str] = &[
     "belady",
     "s3fifo",
     "arc",
+    "random",
     "hyperbolic",
     "hyperbolic(samples=3)",
 ];
+
+/// Random: (key, size) in the order the fast cache keeps its entries
+/// densely, the victim drawn from the same stream as the fast cache built
+/// with seed 7.
+struct NaiveRandom {
+    v: Vec<Entry>,
+    cap: u64,
+    rng: RngStream,
+}
+
+impl Naive for NaiveRandom {
+    fn access(&mut self, key: u64, size: u64, _: u64) -> bool {
+        if self.v.iter().any(|e| e.0 == key) {
+            return true;
+        }
+        if size > self.cap {
+            return false;
+        }
+        while used(&self.v, |e| e.1) + size > self.cap {
+            let i = self.rng.random_range(0..self.v.len());
+            self.v.swap_remove(i);
+        }
+        self.v.push((key, size));
+        false
+    }
+}
 
 /// Hyperbolic: (key, size, hits, request number at insertion), in the
 /// order the fast cache keeps its entries densely (an eviction moves the
