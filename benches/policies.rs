@@ -153,7 +153,7 @@ fn libcachesim(policy: &str) -> Option<f64> {
         "lfuda" => 3.27e6,
         "gdsf" => 2.06e6,
         "hyperbolic" => 2.62e6,
-        "random" => 18.18e6,
+        "random" => 12.99e6,
         "belady" => 5.41e6,
         _ => return None,
     })
