@@ -77,8 +77,7 @@ pub fn run(args: MrcArgs) -> Result<()> {
     // give: it is spilled to be read again.
     let pipe = !std::fs::metadata(&args.trace).is_ok_and(|m| m.is_file());
     let spill = needs_working_set || (pipe && matches!(sampling, Sampling::All));
-    let open = || trace::open(&args.trace, &args.opts);
-    let mut stream = Stream::open(open()?, spill, false)?;
+    let mut stream = Stream::open(trace::open(&args.trace, &args.opts)?, spill, false)?;
     let working_set = stream.working_set();
     let (grid, count_objects) = if args.size.is_empty() {
         let grid = mrc::default_grid(working_set, args.ignore_size, sampling);
@@ -99,7 +98,7 @@ pub fn run(args: MrcArgs) -> Result<()> {
         runs.push((lru, Replay::new(count_objects)));
     }
     if !runs.is_empty() {
-        stream.rewind(open)?;
+        stream.rewind()?;
         stream.replay_each(&pool, &mut runs, |(lru, state), batch| {
             lru.replay_dyn(batch, state)
         })?;

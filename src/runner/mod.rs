@@ -689,16 +689,15 @@ fn replay(
             } else {
                 let state = &mut states[0];
                 let n = instance.requests.len() as u64;
+                let mut start = 0;
                 for b in 0..BATCHES {
                     if stop.requested() {
                         return Ok(None);
                     }
                     let before = state.stats;
-                    let start = b.checked_sub(1).map_or(0, |p| slice_end(p, n));
-                    cache.replay_dyn(
-                        &instance.requests[start as usize..slice_end(b, n) as usize],
-                        state,
-                    );
+                    let end = slice_end(b, n);
+                    cache.replay_dyn(&instance.requests[start as usize..end as usize], state);
+                    start = end;
                     batches.push(state.stats.since(&before));
                 }
             }

@@ -71,10 +71,9 @@ pub(super) fn replay(
     };
     let first_run = plan.run_of_instance(slot, 0);
     let trace_error = |e: trace::TraceError| (first_run, anyhow::Error::from(e));
-    let open = || trace::open(&t.path, &t.options);
     let next_access = exp.caches.iter().any(|c| c.spec.policy.needs_next_access());
     let until = Box::new(move || stop.requested());
-    let reader = open().map_err(trace_error)?;
+    let reader = trace::open(&t.path, &t.options).map_err(trace_error)?;
     let mut stream = Stream::open_until(reader, true, next_access, until).map_err(trace_error)?;
     if stop.requested() {
         return Ok(None);
@@ -100,10 +99,7 @@ pub(super) fn replay(
         if waiting.iter().any(|r| r.count_objects == count_objects) {
             let grid = lru_grid(exp, working_set, count_objects);
             let pass = SlicedPass::new(&grid, count_objects);
-            replayers.push(Replayer::new(
-                total,
-                Kind::OnePass(grid, count_objects, pass),
-            ));
+            replayers.push(Replayer::new(total, Kind::OnePass(pass)));
         }
     }
     let pass = |stream: &mut Stream, replayers: &mut Vec<Replayer>| {
@@ -115,8 +111,9 @@ pub(super) fn replay(
     for replayer in replayers {
         match replayer.kind {
             Kind::Cache(run, c) => done.push(c.finish(run)),
-            Kind::OnePass(grid, count_objects, pass) => {
-                one_passes.push((grid, count_objects, pass.finish()))
+            Kind::OnePass(pass) => {
+                let (grid, objects) = (pass.grid().to_vec(), pass.counts_objects());
+                one_passes.push((grid, objects, pass.finish()))
             }
         }
     }
@@ -140,7 +137,7 @@ pub(super) fn replay(
         }
     }
     if !again.is_empty() && !stop.requested() {
-        stream.rewind(open).map_err(trace_error)?;
+        stream.rewind().map_err(trace_error)?;
         pass(&mut stream, &mut again).map_err(trace_error)?;
         for replayer in again {
             if let Kind::Cache(run, c) = replayer.kind {
@@ -254,7 +251,7 @@ struct Replayer {
 enum Kind {
     Cache(RunPlan, CacheReplay),
     /// LRU at every size of a grid, in objects or bytes.
-    OnePass(Vec<u64>, bool, SlicedPass),
+    OnePass(SlicedPass),
 }
 
 /// A run's cache being replayed.
@@ -295,7 +292,7 @@ impl Replayer {
             let take = ((end - self.replayed) as usize).min(requests.len());
             match &mut self.kind {
                 Kind::Cache(_, c) => c.cache.replay_dyn(&requests[..take], &mut c.state),
-                Kind::OnePass(_, _, pass) => pass.add(&requests[..take]),
+                Kind::OnePass(pass) => pass.add(&requests[..take]),
             }
             self.replayed += take as u64;
             requests = &requests[take..];
@@ -312,7 +309,7 @@ impl Replayer {
                     c.batches.push(c.state.stats.since(&c.opened));
                     c.opened = c.state.stats;
                 }
-                Kind::OnePass(_, _, pass) => pass.close_slice(),
+                Kind::OnePass(pass) => pass.close_slice(),
             }
             self.closed += 1;
         }

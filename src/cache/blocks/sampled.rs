@@ -93,8 +93,11 @@ impl<S: Sampler> Policy for Sampled<S> {
         let slot = self.slab.insert(req.key, req.size, self.slots.len() as u32);
         room::push(&mut self.slots, slot, self.slab.planned());
         self.sampler.inserted(slot);
-        // A full cache evicts again at its next miss, among as many slots.
-        if let Some(next) = self.sampler.next_victim(&self.slots) {
+        // A full cache evicts again at its next miss, among as many slots;
+        // worth preparing only when the nodes are not all near at hand.
+        if self.slab.outgrows_l2()
+            && let Some(next) = self.sampler.next_victim(&self.slots)
+        {
             prefetch_line(self.slab.node(next));
         }
         false

@@ -355,6 +355,16 @@ impl SlicedPass {
         }
     }
 
+    /// The sizes it counts at.
+    pub fn grid(&self) -> &[u64] {
+        self.hist.grid()
+    }
+
+    /// Whether it counts objects (else bytes).
+    pub fn counts_objects(&self) -> bool {
+        self.pass.count_objects
+    }
+
     /// The next requests of the trace, within the current slice.
     pub fn add(&mut self, requests: &[Request]) {
         for req in requests {

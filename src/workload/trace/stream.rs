@@ -90,7 +90,7 @@ impl Stream {
             let (spill, census) = Spill::write(&mut reader, annotate, &until)?;
             (Some(spill), Some(census))
         } else if working_set {
-            let census = Census::take(&mut reader, &until)?;
+            let census = Census::take(&mut reader, &until, |_| Ok(()))?;
             reader = reader.reopen()?;
             (None, Some(census))
         } else {
@@ -113,13 +113,14 @@ impl Stream {
     /// hides all of one, the next is read.
     pub fn next_batch(&mut self, out: &mut Vec<Request>) -> Result<bool, TraceError> {
         loop {
-            let more = match &mut self.spill {
-                _ if (self.until)() => {
-                    out.clear();
-                    false
+            let more = if (self.until)() {
+                out.clear();
+                false
+            } else {
+                match &mut self.spill {
+                    Some(spill) => spill.next_batch(out).map_err(spill_error)?,
+                    None => self.reader.next_batch(out)?,
                 }
-                Some(spill) => spill.next_batch(out).map_err(spill_error)?,
-                None => self.reader.next_batch(out)?,
             };
             self.progress.inc_by(out.len() as u64);
             // Counted only where a filter hides requests from the runs.
@@ -228,15 +229,12 @@ impl Stream {
         })
     }
 
-    /// Starts the trace over for another pass: from the spill, or from
-    /// `reopen` (a new reader of the same file) when nothing was spilled.
-    pub fn rewind(
-        &mut self,
-        reopen: impl FnOnce() -> Result<TraceReader, TraceError>,
-    ) -> Result<(), TraceError> {
+    /// Starts the trace over for another pass: from the spill, or by
+    /// opening the file again when nothing was spilled.
+    pub fn rewind(&mut self) -> Result<(), TraceError> {
         match &mut self.spill {
             Some(spill) => spill.rewind().map_err(spill_error)?,
-            None => self.reader = reopen()?,
+            None => self.reader = self.reader.reopen()?,
         }
         self.progress = Progress::requests("replaying", self.census.map(|c| c.requests));
         self.seen = (0, 0);
@@ -286,52 +284,33 @@ struct Census {
     times: (u64, u64),
 }
 
-/// A [`Census`] being taken, batch by batch.
-struct CensusTally {
-    requests: u64,
-    working_set: WorkingSetTally,
-    times: (u64, u64),
-    progress: Progress,
-}
-
-impl CensusTally {
-    fn new() -> Self {
-        CensusTally {
-            requests: 0,
-            working_set: WorkingSetTally::default(),
-            times: (u64::MAX, 0),
-            progress: Progress::requests("reading", None),
-        }
-    }
-
-    fn add(&mut self, batch: &[Request]) {
-        self.working_set.add(batch);
-        for req in batch {
-            self.times = (self.times.0.min(req.time), self.times.1.max(req.time));
-        }
-        self.requests += batch.len() as u64;
-        self.progress.inc_by(batch.len() as u64);
-    }
-
-    fn finish(self) -> Census {
-        self.progress.finish();
-        Census {
-            requests: self.requests,
-            working_set: self.working_set.finish(),
-            times: self.times,
-        }
-    }
-}
-
 impl Census {
-    /// Reads the rest of `reader` (until `until` says so) and counts it.
-    fn take(reader: &mut TraceReader, until: &Until) -> Result<Census, TraceError> {
-        let mut tally = CensusTally::new();
+    /// Reads the rest of `reader` (until `until` says so) and counts it,
+    /// handing each batch to `each` too.
+    fn take(
+        reader: &mut TraceReader,
+        until: &Until,
+        mut each: impl FnMut(&[Request]) -> Result<(), TraceError>,
+    ) -> Result<Census, TraceError> {
+        let progress = Progress::requests("reading", None);
+        let mut working_set = WorkingSetTally::default();
+        let (mut requests, mut times) = (0, (u64::MAX, 0));
         let mut batch = Vec::with_capacity(BATCH);
         while !until() && reader.next_batch(&mut batch)? {
-            tally.add(&batch);
+            working_set.add(&batch);
+            for req in &batch {
+                times = (times.0.min(req.time), times.1.max(req.time));
+            }
+            requests += batch.len() as u64;
+            progress.inc_by(batch.len() as u64);
+            each(&batch)?;
         }
-        Ok(tally.finish())
+        progress.finish();
+        Ok(Census {
+            requests,
+            working_set: working_set.finish(),
+            times,
+        })
     }
 }
 
@@ -355,15 +334,12 @@ impl Spill {
     ) -> Result<(Self, Census), TraceError> {
         let file = tempfile::tempfile().map_err(spill_error)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        let mut tally = CensusTally::new();
-        let mut batch = Vec::with_capacity(BATCH);
-        while !until() && reader.next_batch(&mut batch)? {
-            tally.add(&batch);
-            for req in &batch {
-                out.write_all(&encode(req)).map_err(spill_error)?;
-            }
-        }
-        let census = tally.finish();
+        let census = Census::take(reader, until, |batch| {
+            batch
+                .iter()
+                .try_for_each(|req| out.write_all(&encode(req)))
+                .map_err(spill_error)
+        })?;
         let mut file = out.into_inner().map_err(|e| spill_error(e.into_error()))?;
         if annotate {
             write_next_accesses(&mut file, census.requests).map_err(spill_error)?;
